@@ -1,0 +1,32 @@
+// Shared vocabulary of every box: attributes and the address-space geometry.
+// Not a box: no state, no functions. Every box may include it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#define HM_FAST_PATH inline __attribute__((always_inline))
+#define HM_SLOW_PATH __attribute__((noinline))
+#define HM_COLD __attribute__((noinline, cold))
+#define HM_LIKELY(x) __builtin_expect(!!(x), 1)
+#define HM_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define HM_TLS __attribute__((tls_model("initial-exec")))
+#define HM_HIDDEN __attribute__((visibility("hidden")))
+
+namespace hm {
+
+// A segment is 4 MiB, aligned to 4 MiB, cut into 64 slices of 64 KiB.
+// Slice 0 holds the segment header; page spans start on slice boundaries.
+inline constexpr unsigned kSegmentShift = 22;
+inline constexpr size_t kSegmentSize = size_t{1} << kSegmentShift;
+inline constexpr uintptr_t kSegmentMask = kSegmentSize - 1;
+inline constexpr unsigned kSliceShift = 16;
+inline constexpr size_t kSliceSize = size_t{1} << kSliceShift;
+inline constexpr unsigned kSlicesPerSegment = kSegmentSize / kSliceSize;
+
+// Every block is at least 16 bytes and 16-byte aligned.
+inline constexpr size_t kMinAlign = 16;
+// User-space addresses covered by the segment map (47-bit canonical space).
+inline constexpr unsigned kAddressBits = 47;
+
+}  // namespace hm

@@ -1,0 +1,258 @@
+// front box: the public entry points with glibc 2.36 semantics. The fast lane is the
+// first few lines of hm_malloc and hm_free; everything else falls through to one slow
+// path per direction.
+#include "front/front.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+
+#include "config/config.h"
+#include "large/large.h"
+#include "page/page.h"
+#include "registry/registry.h"
+#include "report/report.h"
+#include "segment/segment.h"
+#include "sizeclass/sizeclass.h"
+#include "stats/stats.h"
+#include "tcache/tcache.h"
+
+extern "C" void __libc_free(void*);  // the next allocator, for HAKMEM_FOREIGN_FREE=1
+
+namespace hm {
+namespace {
+
+std::atomic<int> g_init_state{0};  // 0 not started, 1 in progress, 2 ready
+std::atomic<pid_t> g_init_tid{0};
+
+[[noreturn]] HM_COLD void misuse(registry::ErrorId kind, const void* p, const Page* pg = nullptr) {
+  report::Site site;
+  site.addr = p;
+  if (pg) {
+    site.size_class = pg->cls;
+    site.page = pg;
+    site.segment = segment_of(reinterpret_cast<uintptr_t>(p));
+  }
+  report::report_misuse(kind, site);
+}
+
+HM_FAST_PATH void* no_memory() {
+  errno = ENOMEM;
+  return nullptr;
+}
+
+HM_FAST_PATH void* finish_block(Block* b) {
+  b->cookie = 0;  // no longer free: a later free of it is legitimate
+  return b;
+}
+
+// A small block of class cls from the slow path.
+void* small_alloc_slow(unsigned cls) {
+  Heap* h = heap_get();
+  Block* b = tcache_pop(h, cls);
+  if (!b) b = tcache_refill(&h, cls);
+  if (HM_UNLIKELY(!b)) return no_memory();
+  return finish_block(b);
+}
+
+HM_SLOW_PATH void* malloc_slow(size_t n) {
+  front_init();
+  if (n == 0) n = 1;
+  if (n <= kMaxSmall) return small_alloc_slow(size_to_class(n));
+  if (n > static_cast<size_t>(PTRDIFF_MAX)) return no_memory();
+  void* p = large_alloc(n, kMinAlign);
+  return p ? p : no_memory();
+}
+
+// free() of an address that is not a live small-segment slice: large, foreign, or bad.
+HM_SLOW_PATH void free_slow(void* p) {
+  if (!p) return;
+  uintptr_t u = reinterpret_cast<uintptr_t>(p);
+  LargeHeader* hdr = nullptr;
+  switch (large_lookup(u, &hdr)) {
+    case LargeLookup::kOk:
+      large_free(hdr);
+      return;
+    case LargeLookup::kFreed:
+      misuse(registry::ErrorId::double_free, p);
+    case LargeLookup::kInterior:
+      misuse(registry::ErrorId::interior_free, p);
+    case LargeLookup::kNotOurs:
+      break;
+  }
+  if (segmap_kind(u) == kSegNone && config().foreign_free) {
+    __libc_free(p);
+    return;
+  }
+  if ((u & (kMinAlign - 1)) != 0) misuse(registry::ErrorId::misaligned_free, p);
+  misuse(registry::ErrorId::invalid_free, p);
+}
+
+// Usable size of a live block, reporting misuse for anything else.
+size_t usable_or_die(void* p, registry::ErrorId freed_kind) {
+  uintptr_t u = reinterpret_cast<uintptr_t>(p);
+  if (Page* pg = page_of(u)) {
+    if (page_block_index(pg, u) < 0) misuse(registry::ErrorId::interior_free, p, pg);
+    if (reinterpret_cast<Block*>(p)->cookie == free_cookie(u)) misuse(freed_kind, p, pg);
+    return pg->block_size;
+  }
+  LargeHeader* hdr = nullptr;
+  switch (large_lookup(u, &hdr)) {
+    case LargeLookup::kOk:
+      return large_usable(hdr);
+    case LargeLookup::kFreed:
+      misuse(freed_kind, p);
+    case LargeLookup::kInterior:
+      misuse(registry::ErrorId::interior_free, p);
+    case LargeLookup::kNotOurs:
+      break;
+  }
+  misuse(registry::ErrorId::invalid_usable, p);
+}
+
+bool is_pow2(size_t x) { return x && !(x & (x - 1)); }
+
+void* memalign_impl(size_t align, size_t n) {
+  front_init();
+  if (align <= kMinAlign) return hm_malloc(n);
+  if (align > SIZE_MAX / 2 + 1) {
+    errno = EINVAL;
+    return nullptr;
+  }
+  if (!is_pow2(align)) align = size_t{1} << (floor_log2(align) + 1);
+  if (n > static_cast<size_t>(PTRDIFF_MAX) - align) return no_memory();
+  unsigned cls = aligned_class(n ? n : 1, align);
+  if (cls < kClassCount) return small_alloc_slow(cls);
+  void* p = large_alloc(n ? n : 1, align);
+  return p ? p : no_memory();
+}
+
+__attribute__((constructor)) void init_at_load() { front_init(); }
+
+}  // namespace
+
+void front_init() {
+  if (HM_LIKELY(g_init_state.load(std::memory_order_acquire) == 2)) return;
+  int expected = 0;
+  if (g_init_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
+    g_init_tid.store(gettid(), std::memory_order_relaxed);
+    config_init();
+    page_secret_init();
+    tcache_process_init();
+    pthread_atfork([] { segment_lock_all(), large_lock_all(); },
+                   [] { large_unlock_all(), segment_unlock_all(); },
+                   [] { large_unlock_all(), segment_unlock_all(); });
+    g_init_state.store(2, std::memory_order_release);
+    stats_init();
+    return;
+  }
+  // Re-entered from inside start-up (a libc call that allocates): defaults are in place.
+  if (g_init_tid.load(std::memory_order_relaxed) == gettid()) return;
+  while (g_init_state.load(std::memory_order_acquire) != 2) sched_yield();
+}
+
+}  // namespace hm
+
+using namespace hm;
+
+extern "C" {
+
+void* hm_malloc(size_t n) {
+  // Fast lane: one bin pop for 1..1024 bytes.
+  if (HM_LIKELY(n - 1 < kFastMax)) {
+    if (Block* b = tcache_pop(heap_get(), static_cast<unsigned>((n - 1) >> 4))) return finish_block(b);
+  }
+  return malloc_slow(n);
+}
+
+void hm_free(void* p) {
+  uintptr_t u = reinterpret_cast<uintptr_t>(p);
+  Page* pg = page_of(u);
+  if (HM_UNLIKELY(!pg)) return free_slow(p);
+  if (HM_UNLIKELY(page_block_index(pg, u) < 0)) {
+    misuse((u & (kMinAlign - 1)) ? registry::ErrorId::misaligned_free : registry::ErrorId::interior_free, p, pg);
+  }
+  auto* b = static_cast<Block*>(p);
+  uintptr_t cookie = free_cookie(u);
+  if (HM_UNLIKELY(b->cookie == cookie)) misuse(registry::ErrorId::double_free, p, pg);
+  b->cookie = cookie;
+  if (HM_UNLIKELY(!tcache_push(heap_get(), pg->cls, b))) tcache_free_slow(pg, b);
+}
+
+void hm_free_sized(void* p, size_t) { hm_free(p); }
+void hm_free_aligned(void* p, size_t) { hm_free(p); }
+
+void* hm_calloc(size_t n, size_t size) {
+  size_t total;
+  if (__builtin_mul_overflow(n, size, &total)) return no_memory();
+  if (total > kMaxSmall) {
+    front_init();
+    if (total > static_cast<size_t>(PTRDIFF_MAX)) return no_memory();
+    void* p = large_calloc(total);
+    return p ? p : no_memory();
+  }
+  void* p = hm_malloc(total);
+  if (p) std::memset(p, 0, total ? total : 1);
+  return p;
+}
+
+void* hm_realloc(void* p, size_t n) {
+  if (!p) return hm_malloc(n);
+  if (n == 0) {
+    hm_free(p);
+    return nullptr;
+  }
+  size_t old = usable_or_die(p, registry::ErrorId::realloc_freed);
+  if (n <= old && n >= old / 2) return p;
+  void* q = hm_malloc(n);
+  if (!q) return nullptr;  // errno is ENOMEM; p is untouched
+  std::memcpy(q, p, n < old ? n : old);
+  hm_free(p);
+  return q;
+}
+
+void* hm_reallocarray(void* p, size_t n, size_t size) {
+  size_t total;
+  if (__builtin_mul_overflow(n, size, &total)) return no_memory();
+  return hm_realloc(p, total);
+}
+
+void* hm_memalign(size_t align, size_t n) { return memalign_impl(align, n); }
+void* hm_aligned_alloc(size_t align, size_t n) { return memalign_impl(align, n); }
+
+int hm_posix_memalign(void** out, size_t align, size_t n) {
+  if (align % sizeof(void*) != 0 || !is_pow2(align / sizeof(void*))) return EINVAL;
+  int saved = errno;
+  void* p = memalign_impl(align, n);
+  if (!p) {
+    errno = saved;
+    return ENOMEM;
+  }
+  *out = p;
+  return 0;
+}
+
+void* hm_valloc(size_t n) { return memalign_impl(static_cast<size_t>(getpagesize()), n); }
+
+void* hm_pvalloc(size_t n) {
+  size_t page = static_cast<size_t>(getpagesize());
+  size_t rounded;
+  if (__builtin_add_overflow(n, page - 1, &rounded)) return no_memory();
+  rounded &= ~(page - 1);
+  return memalign_impl(page, rounded ? rounded : page);
+}
+
+size_t hm_malloc_usable_size(void* p) {
+  if (!p) return 0;
+  return usable_or_die(p, registry::ErrorId::double_free);
+}
+
+void hm_thread_flush(void) { tcache_flush_all(); }
+
+const char* hm_registry_json(void) { return registry::json(); }
+
+}  // extern "C"

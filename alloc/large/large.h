@@ -1,0 +1,54 @@
+// large box boundary: blocks above the largest size class, each in its own mapping.
+//
+// A mapping starts on a 4 MiB boundary with its header; the block follows at
+// max(64, alignment). For alignments of 4 MiB and more the block starts a unit of its
+// own and the header sits one unit below (segment-map kind kSegLargeAbove).
+#pragma once
+
+#include <atomic>
+
+#include "base.h"
+
+namespace hm {
+
+inline constexpr uint64_t kLargeMagic = 0x68616b6d656d4c47ull;  // "hakmemLG"
+inline constexpr uint64_t kLargeFreedMagic = 0x68616b6d656d4c46ull;  // cached, not handed out
+
+struct LargeHeader {
+  uint64_t magic;     // kLargeMagic ^ block address while handed out
+  size_t map_size;    // bytes mapped from the header on
+  size_t offset;      // block - header
+  size_t requested;   // bytes asked for
+  LargeHeader* next;  // cache list
+};
+
+// A block of at least `size` bytes aligned to `align` (power of two >= 16); nullptr on failure.
+void* large_alloc(size_t size, size_t align);
+
+// As large_alloc with alignment 16, the block zeroed (fresh mappings are not touched).
+void* large_calloc(size_t size);
+
+enum class LargeLookup { kOk, kNotOurs, kInterior, kFreed };
+// Classifies p against the large mappings; on kOk, *hdr is its header.
+LargeLookup large_lookup(uintptr_t p, LargeHeader** hdr);
+
+// Frees a block for which large_lookup said kOk.
+void large_free(LargeHeader* hdr);
+// Usable bytes of a block for which large_lookup said kOk.
+HM_FAST_PATH size_t large_usable(const LargeHeader* hdr) { return hdr->map_size - hdr->offset; }
+
+struct LargeCounters {
+  std::atomic<uint64_t> allocs{0}, frees{0}, cache_hits{0}, cache_misses{0}, unmaps{0};
+  std::atomic<uint64_t> live_bytes{0};
+};
+LargeCounters& large_counters();
+
+// Walks the cache under its lock: fn(header) per cached mapping; returns the cached byte total.
+size_t large_cache_for_each(void (*fn)(LargeHeader*, void*), void* arg, size_t* entries);
+// Releases every cached mapping to the OS.
+void large_cache_trim();
+
+void large_lock_all();
+void large_unlock_all();
+
+}  // namespace hm

@@ -1,0 +1,79 @@
+// page box boundary: one span's blocks of one size class.
+//
+// A block is free when it is on the page's free list, in the remote queue, or in a
+// thread-cache bin; every free block carries its free cookie (address ^ secret) in its
+// second word, which the front checks on free to catch double frees in O(1).
+// `used` counts the blocks that are not on the page's own free list (handed out, in a
+// bin, or waiting in the remote queue); it is written by the owning thread only.
+#pragma once
+
+#include <atomic>
+
+#include "base.h"
+#include "segment/segment.h"
+#include "sizeclass/sizeclass.h"
+
+namespace hm {
+
+struct Heap;
+
+struct Block {
+  Block* next;
+  uintptr_t cookie;
+};
+
+struct Page {
+  Block* free;          // local free list (owner only)
+  uint32_t used;        // blocks not on `free` (owner only)
+  uint32_t capacity;    // blocks in the span
+  uint32_t block_size;  // class_to_size(cls)
+  uint16_t cls;
+  uint8_t queue;        // which heap queue holds the page (tcache box)
+  uint8_t slices;
+  uint64_t div_magic;   // ceil(2^40 / block_size): offset -> block index without a divide
+  uint8_t* start;       // first block
+  std::atomic<Block*> remote;  // frees by other threads (remote box)
+  std::atomic<Heap*> owner;    // owning heap; nullptr while abandoned
+  Page* next;                  // heap queue links (tcache box)
+  Page* prev;
+};
+static_assert(sizeof(Page) <= kSpanMetaSize);
+
+namespace page_detail {
+extern uintptr_t g_secret;
+}
+
+// The free cookie of a block at address p.
+HM_FAST_PATH uintptr_t free_cookie(uintptr_t p) { return p ^ page_detail::g_secret; }
+// Chooses the per-process secret (once, at start-up).
+void page_secret_init();
+
+inline constexpr unsigned kDivShift = 40;
+
+// Page of a small-segment address, or nullptr.
+HM_FAST_PATH Page* page_of(uintptr_t p) { return static_cast<Page*>(span_meta_of(p)); }
+
+// Block index of p if p is exactly the start of a block of pg, else -1 (interior, outside, misaligned).
+HM_FAST_PATH long page_block_index(const Page* pg, uintptr_t p) {
+  uintptr_t off = p - reinterpret_cast<uintptr_t>(pg->start);
+  uint64_t idx = (off * pg->div_magic) >> kDivShift;
+  if (HM_UNLIKELY(idx * pg->block_size != off || idx >= pg->capacity)) return -1;
+  return static_cast<long>(idx);
+}
+
+// A fresh page of class cls owned by `owner` with every block on its free list; nullptr if out of memory.
+Page* page_new(unsigned cls, Heap* owner);
+// Gives the page's span back to the segment box. The page must have used == 0.
+void page_delete(Page* pg);
+
+// Moves up to n blocks from the page's free list into a chain; returns the count taken.
+// *first/*last receive the chain (last->next is left dangling for the caller to set).
+unsigned page_take(Page* pg, unsigned n, Block** first, Block** last);
+// Puts one block back on the page's free list (owner only).
+HM_FAST_PATH void page_put(Page* pg, Block* b) {
+  b->next = pg->free;
+  pg->free = b;
+  pg->used--;
+}
+
+}  // namespace hm

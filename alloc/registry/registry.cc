@@ -1,0 +1,176 @@
+// Registry dumps: JSON for the review kit and tools, Markdown for docs/boxes.md.
+// Runs on demand (tools, tests), never on the allocation path; uses std::string.
+#include "registry/registry.h"
+
+#include <string>
+#include <vector>
+
+namespace hm::registry {
+
+const Box* find_box(std::string_view name) {
+  for (const auto& b : kBoxes)
+    if (b.name == name) return &b;
+  return nullptr;
+}
+
+const Invariant* find_invariant(std::string_view id) {
+  for (const auto& i : kInvariants)
+    if (i.id == id) return &i;
+  return nullptr;
+}
+
+namespace {
+
+std::vector<std::string_view> words(std::string_view s) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && s[i] == ' ') ++i;
+    size_t j = i;
+    while (j < s.size() && s[j] != ' ') ++j;
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+void quote(std::string& o, std::string_view s) {
+  o += '"';
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += c;
+    } else if (c == '\n') {
+      o += "\\n";
+    } else {
+      o += c;
+    }
+  }
+  o += '"';
+}
+
+void list(std::string& o, const std::vector<std::string_view>& v) {
+  o += '[';
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) o += ',';
+    quote(o, v[i]);
+  }
+  o += ']';
+}
+
+const char* cost_name(Cost c) { return c == Cost::O1 ? "O(1)" : "O(n)"; }
+
+std::string build_json() {
+  std::string o = "{\"schema\":1,\"boxes\":[";
+  bool first = true;
+  for (const auto& b : kBoxes) {
+    if (!first) o += ',';
+    first = false;
+    o += "{\"name\":";
+    quote(o, b.name);
+    o += ",\"layer\":" + std::to_string(b.layer) + ",\"job\":";
+    quote(o, b.job);
+    o += ",\"boundary\":";
+    list(o, words(b.boundary));
+    o += ",\"deps\":";
+    list(o, words(b.deps));
+    std::vector<std::string_view> gates, invs;
+    for (const auto& g : kGates)
+      if (g.box == b.name) gates.push_back(g.env);
+    for (const auto& i : kInvariants)
+      if (i.box == b.name) invs.push_back(i.id);
+    o += ",\"gates\":";
+    list(o, gates);
+    o += ",\"invariants\":";
+    list(o, invs);
+    o += '}';
+  }
+  o += "],\"gates\":[";
+  first = true;
+  for (const auto& g : kGates) {
+    if (!first) o += ',';
+    first = false;
+    o += "{\"name\":";
+    quote(o, g.env);
+    o += ",\"box\":";
+    quote(o, g.box);
+    if (g.type == GateType::Int) {
+      o += ",\"type\":\"int\",\"default\":\"" + std::to_string(g.def) + "\",\"min\":" + std::to_string(g.min) +
+           ",\"max\":" + std::to_string(g.max);
+    } else {
+      o += ",\"type\":\"string\",\"default\":\"\"";
+    }
+    o += ",\"description\":";
+    quote(o, g.description);
+    o += '}';
+  }
+  o += "],\"invariants\":[";
+  first = true;
+  for (const auto& i : kInvariants) {
+    if (!first) o += ',';
+    first = false;
+    o += "{\"id\":";
+    quote(o, i.id);
+    o += ",\"box\":";
+    quote(o, i.box);
+    o += ",\"cost\":";
+    quote(o, cost_name(i.cost));
+    o += ",\"text\":";
+    quote(o, i.text);
+    o += '}';
+  }
+  o += "],\"errors\":[";
+  first = true;
+  for (const auto& e : kErrors) {
+    if (!first) o += ',';
+    first = false;
+    o += "{\"kind\":";
+    quote(o, e.text);
+    o += ",\"box\":";
+    quote(o, e.box);
+    o += ",\"invariant\":";
+    quote(o, e.invariant);
+    o += '}';
+  }
+  o += "]}\n";
+  return o;
+}
+
+std::string build_markdown() {
+  std::string o = "## Boxes\n\n| box | layer | job | boundary | depends on |\n|---|---|---|---|---|\n";
+  for (const auto& b : kBoxes) {
+    o += "| `" + std::string(b.name) + "` | " + std::to_string(b.layer) + " | " + std::string(b.job) + " | `" +
+         std::string(b.boundary) + "` | " + std::string(b.deps) + " |\n";
+  }
+  o += "\n## Gates\n\n| gate | box | default | range | meaning |\n|---|---|---|---|---|\n";
+  for (const auto& g : kGates) {
+    std::string range = g.type == GateType::Int ? std::to_string(g.min) + "–" + std::to_string(g.max) : "path";
+    std::string def = g.type == GateType::Int ? std::to_string(g.def) : "(unset)";
+    o += "| `" + std::string(g.env) + "` | " + std::string(g.box) + " | " + def + " | " + range + " | " +
+         std::string(g.description) + " |\n";
+  }
+  o += "\n## Invariants\n\n| ID | box | cost | invariant |\n|---|---|---|---|\n";
+  for (const auto& i : kInvariants) {
+    o += "| `" + std::string(i.id) + "` | " + std::string(i.box) + " | " + cost_name(i.cost) + " | " +
+         std::string(i.text) + " |\n";
+  }
+  o += "\n## Misuse reports\n\n| kind | box | invariant |\n|---|---|---|\n";
+  for (const auto& e : kErrors) {
+    o += "| " + std::string(e.text) + " | " + std::string(e.box) + " | `" + std::string(e.invariant) + "` |\n";
+  }
+  return o;
+}
+
+}  // namespace
+
+const char* json() {
+  static const std::string s = build_json();
+  return s.c_str();
+}
+
+const char* markdown() {
+  static const std::string s = build_markdown();
+  return s.c_str();
+}
+
+}  // namespace hm::registry

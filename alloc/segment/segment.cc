@@ -1,0 +1,175 @@
+// segment box: a global, lock-protected set of segments. Only page-span allocation and
+// release take the lock; lookups (span_meta_of) are lock-free reads of stable data.
+#include "segment/segment.h"
+
+#include <pthread.h>
+
+#include <cstring>
+
+#include "config/config.h"
+#include "os/os.h"
+
+namespace hm {
+namespace segment_detail {
+uint8_t g_segmap[kMapEntries];
+}
+
+namespace {
+
+pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+Segment* g_list = nullptr;   // segments with at least one free slice
+Segment* g_spare = nullptr;  // one fully free segment kept mapped
+uint64_t g_all_count = 0;
+Segment* g_all[16384];  // every live segment, for checkers and stats (bounded: 64 GiB of segments)
+SegmentCounters g_counters{};
+
+constexpr uint64_t kAllSlicesFree = ~uint64_t{1};  // slices 1..63
+
+void list_push(Segment* s) {
+  s->prev = nullptr;
+  s->next = g_list;
+  if (g_list) g_list->prev = s;
+  g_list = s;
+}
+
+void list_remove(Segment* s) {
+  if (s->prev) s->prev->next = s->next;
+  else g_list = s->next;
+  if (s->next) s->next->prev = s->prev;
+  s->next = s->prev = nullptr;
+}
+
+Segment* segment_new() {
+  if (g_spare) {
+    Segment* s = g_spare;
+    g_spare = nullptr;
+    return s;
+  }
+  if (g_all_count == sizeof g_all / sizeof g_all[0]) return nullptr;
+  void* mem = os_map_aligned(kSegmentSize, kSegmentSize);
+  if (!mem) return nullptr;
+  auto* s = static_cast<Segment*>(mem);
+  s->magic = kSegmentMagic ^ reinterpret_cast<uintptr_t>(s);
+  s->used_slices = 0;
+  s->free_mask = kAllSlicesFree;
+  s->index_in_list = static_cast<uint32_t>(g_all_count);
+  g_all[g_all_count++] = s;
+  segmap_set(reinterpret_cast<uintptr_t>(s), kSegSmall);
+  g_counters.segments_mapped++;
+  g_counters.live_segments++;
+  return s;
+}
+
+void segment_release(Segment* s) {
+  if (!g_spare) {
+    g_spare = s;
+    return;
+  }
+  segmap_set(reinterpret_cast<uintptr_t>(s), kSegNone);
+  uint32_t i = s->index_in_list;
+  g_all[i] = g_all[--g_all_count];
+  g_all[i]->index_in_list = i;
+  s->magic = 0;
+  os_unmap(s, kSegmentSize);
+  g_counters.segments_unmapped++;
+  g_counters.live_segments--;
+}
+
+// First run of n free slices in mask, or -1.
+int find_run(uint64_t mask, unsigned n) {
+  uint64_t run = mask;
+  for (unsigned i = 1; i < n; ++i) run &= mask >> i;
+  return run ? __builtin_ctzll(run) : -1;
+}
+
+uint64_t run_bits(unsigned first, unsigned n) {
+  uint64_t bits = n == 64 ? ~uint64_t{0} : ((uint64_t{1} << n) - 1);
+  return bits << first;
+}
+
+}  // namespace
+
+void segmap_set(uintptr_t unit_start, uint8_t kind) {
+  __atomic_store_n(&segment_detail::g_segmap[unit_start >> kSegmentShift], kind, __ATOMIC_RELEASE);
+}
+
+Span segment_page_alloc(unsigned slices) {
+  pthread_mutex_lock(&g_lock);
+  Segment* s = g_list;
+  int first = -1;
+  for (; s; s = s->next) {
+    first = find_run(s->free_mask, slices);
+    if (first >= 0) break;
+  }
+  if (!s) {
+    s = segment_new();
+    if (!s) {
+      pthread_mutex_unlock(&g_lock);
+      return {nullptr, nullptr, 0};
+    }
+    list_push(s);
+    first = find_run(s->free_mask, slices);
+  }
+  s->free_mask &= ~run_bits(static_cast<unsigned>(first), slices);
+  s->used_slices += slices;
+  void* meta = s->meta[first];
+  for (unsigned i = 0; i < slices; ++i) s->slice_meta[first + i] = meta;
+  if (s->free_mask == 0) list_remove(s);
+  g_counters.spans_alloc++;
+  pthread_mutex_unlock(&g_lock);
+  uint8_t* start = reinterpret_cast<uint8_t*>(s) + (static_cast<size_t>(first) << kSliceShift);
+  return {meta, start, static_cast<size_t>(slices) << kSliceShift};
+}
+
+uint8_t* span_start(const void* meta) {
+  Segment* s = segment_of(reinterpret_cast<uintptr_t>(meta));
+  size_t first = (static_cast<const unsigned char*>(meta) - &s->meta[0][0]) / kSpanMetaSize;
+  return reinterpret_cast<uint8_t*>(s) + (first << kSliceShift);
+}
+
+unsigned span_slices(const void* meta) {
+  Segment* s = segment_of(reinterpret_cast<uintptr_t>(meta));
+  unsigned first = static_cast<unsigned>((static_cast<const unsigned char*>(meta) - &s->meta[0][0]) / kSpanMetaSize);
+  unsigned n = 0;
+  while (first + n < kSlicesPerSegment && s->slice_meta[first + n] == meta) ++n;
+  return n;
+}
+
+void segment_page_free(void* meta) {
+  Segment* s = segment_of(reinterpret_cast<uintptr_t>(meta));
+  unsigned first = static_cast<unsigned>((static_cast<unsigned char*>(meta) - &s->meta[0][0]) / kSpanMetaSize);
+  uint8_t* start = reinterpret_cast<uint8_t*>(s) + (static_cast<size_t>(first) << kSliceShift);
+  pthread_mutex_lock(&g_lock);
+  unsigned n = 0;
+  while (first + n < kSlicesPerSegment && s->slice_meta[first + n] == meta) s->slice_meta[first + n++] = nullptr;
+  if (config().purge) os_purge(start, static_cast<size_t>(n) << kSliceShift);
+  bool was_full = s->free_mask == 0;
+  s->free_mask |= run_bits(first, n);
+  s->used_slices -= n;
+  g_counters.spans_free++;
+  if (was_full) list_push(s);
+  if (s->used_slices == 0) {
+    list_remove(s);
+    segment_release(s);
+  }
+  pthread_mutex_unlock(&g_lock);
+}
+
+SegmentCounters segment_counters() {
+  pthread_mutex_lock(&g_lock);
+  SegmentCounters c = g_counters;
+  pthread_mutex_unlock(&g_lock);
+  return c;
+}
+
+void segment_for_each(void (*fn)(Segment*, void*), void* arg) {
+  pthread_mutex_lock(&g_lock);
+  for (uint64_t i = 0; i < g_all_count; ++i)
+    if (g_all[i] != g_spare) fn(g_all[i], arg);
+  pthread_mutex_unlock(&g_lock);
+}
+
+void segment_lock_all() { pthread_mutex_lock(&g_lock); }
+void segment_unlock_all() { pthread_mutex_unlock(&g_lock); }
+
+}  // namespace hm

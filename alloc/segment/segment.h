@@ -1,0 +1,84 @@
+// segment box boundary: 4 MiB aligned segments carved into spans of 64 KiB slices,
+// and the O(1) map from any address to the metadata of the span that holds it.
+//
+//   address --(>> 22)--> g_segmap kind --(& ~4MiB)--> Segment --(slice index)--> span metadata
+//
+// The segment box owns the storage of span metadata (kSpanMetaSize bytes per possible
+// span start) but not its meaning: the page box places its Page there.
+#pragma once
+
+#include "base.h"
+
+namespace hm {
+
+enum SegKind : uint8_t {
+  kSegNone = 0,
+  kSegSmall = 1,       // a segment of page spans
+  kSegLarge = 2,       // a large mapping whose header sits at the start of this 4 MiB unit
+  kSegLargeAbove = 3,  // a large block starting this unit; its header is one unit below
+};
+
+inline constexpr size_t kSpanMetaSize = 128;
+inline constexpr uint64_t kSegmentMagic = 0x68616b6d656d5347ull;  // "hakmemSG"
+
+struct Segment {
+  uint64_t magic;  // kSegmentMagic ^ address of the segment
+  uint32_t used_slices;
+  uint32_t index_in_list;
+  uint64_t free_mask;  // bit i set: slice i is free (slice 0, the header, never is)
+  Segment* next;
+  Segment* prev;
+  void* slice_meta[kSlicesPerSegment];  // span metadata covering slice i, or nullptr
+  alignas(64) unsigned char meta[kSlicesPerSegment][kSpanMetaSize];
+};
+static_assert(sizeof(Segment) <= kSliceSize, "segment header must fit slice 0");
+
+namespace segment_detail {
+inline constexpr size_t kMapEntries = size_t{1} << (kAddressBits - kSegmentShift);
+extern uint8_t g_segmap[kMapEntries];
+}  // namespace segment_detail
+
+HM_FAST_PATH uint8_t segmap_kind(uintptr_t p) {
+  uintptr_t unit = p >> kSegmentShift;
+  if (HM_UNLIKELY(unit >= segment_detail::kMapEntries)) return kSegNone;
+  return __atomic_load_n(&segment_detail::g_segmap[unit], __ATOMIC_RELAXED);
+}
+void segmap_set(uintptr_t unit_start, uint8_t kind);
+
+HM_FAST_PATH Segment* segment_of(uintptr_t p) { return reinterpret_cast<Segment*>(p & ~kSegmentMask); }
+
+// Span metadata for an address inside a small segment; nullptr if the address is not in one
+// or its slice is free.
+HM_FAST_PATH void* span_meta_of(uintptr_t p) {
+  if (HM_UNLIKELY(segmap_kind(p) != kSegSmall)) return nullptr;
+  return segment_of(p)->slice_meta[(p >> kSliceShift) & (kSlicesPerSegment - 1)];
+}
+
+struct Span {
+  void* meta;      // kSpanMetaSize bytes, 64-byte aligned, contents unspecified
+  uint8_t* start;  // first usable byte (64 KiB aligned)
+  size_t bytes;    // slices * 64 KiB
+};
+
+// A span of `slices` contiguous slices (1..63); {nullptr,...} when out of memory.
+Span segment_page_alloc(unsigned slices);
+// Returns the span whose metadata is `meta`; purges its memory when HAKMEM_PURGE=1.
+void segment_page_free(void* meta);
+
+// Start address and slice count of the span that owns `meta`.
+uint8_t* span_start(const void* meta);
+unsigned span_slices(const void* meta);
+
+struct SegmentCounters {
+  uint64_t segments_mapped, segments_unmapped, spans_alloc, spans_free, live_segments;
+};
+SegmentCounters segment_counters();
+
+// Calls fn(segment) for every live small segment, under the segment lock.
+void segment_for_each(void (*fn)(Segment*, void*), void* arg);
+
+// fork(): taken before, released after in parent and child.
+void segment_lock_all();
+void segment_unlock_all();
+
+}  // namespace hm

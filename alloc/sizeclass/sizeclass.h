@@ -1,0 +1,56 @@
+// sizeclass box boundary: request size <-> size class.
+//
+// Classes 0..63 are 16..1024 in steps of 16 (class = (n-1)/16); above 1024 there are
+// four classes per doubling (1280, 1536, 1792, 2048, 2560, ...) up to 128 KiB.
+// Every power of two from 16 to 128 KiB is a class, which the aligned path relies on.
+#pragma once
+
+#include "base.h"
+
+namespace hm {
+
+inline constexpr size_t kFastMax = 1024;                  // the front fast lane's range
+inline constexpr size_t kMaxSmall = size_t{128} << 10;    // largest size class
+inline constexpr unsigned kFastClasses = kFastMax / 16;   // 64
+inline constexpr unsigned kClassCount = kFastClasses + 4 * 7;  // 92
+
+HM_FAST_PATH constexpr unsigned floor_log2(size_t x) { return 63u - static_cast<unsigned>(__builtin_clzll(x)); }
+
+// 1 <= n <= kMaxSmall.
+HM_FAST_PATH constexpr unsigned size_to_class(size_t n) {
+  if (n <= kFastMax) return static_cast<unsigned>((n - 1) >> 4);
+  size_t m = n - 1;
+  unsigned lg = floor_log2(m);  // 10..16
+  return kFastClasses + 4 * (lg - 10) + static_cast<unsigned>((m >> (lg - 2)) & 3);
+}
+
+HM_FAST_PATH constexpr size_t class_to_size(unsigned c) {
+  if (c < kFastClasses) return size_t{16} * (c + 1);
+  unsigned k = c - kFastClasses;
+  unsigned lg = 10 + k / 4;
+  return size_t{4 + k % 4 + 1} << (lg - 2);
+}
+
+inline constexpr unsigned class_count() { return kClassCount; }
+
+// Class for a block of at least n bytes aligned to `align` (a power of two, 16 < align <= 64 KiB):
+// the power-of-two class >= max(n, align). Returns kClassCount when no class fits.
+constexpr unsigned aligned_class(size_t n, size_t align) {
+  size_t want = n > align ? n : align;
+  if (want > (size_t{64} << 10)) return kClassCount;
+  size_t p2 = size_t{1} << (floor_log2(want - 1) + 1);
+  return size_to_class(p2);
+}
+
+// How many 64 KiB slices a page of class c spans: one up to 8 KiB blocks, else at least 8 blocks.
+constexpr unsigned class_slices(unsigned c) {
+  size_t s = class_to_size(c);
+  size_t need = s * 8;
+  return need <= kSliceSize ? 1u : static_cast<unsigned>((need + kSliceSize - 1) / kSliceSize);
+}
+
+static_assert(class_to_size(kClassCount - 1) == kMaxSmall);
+static_assert(size_to_class(kMaxSmall) == kClassCount - 1);
+static_assert(class_slices(kClassCount - 1) <= kSlicesPerSegment - 1);
+
+}  // namespace hm

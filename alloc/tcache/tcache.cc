@@ -1,0 +1,351 @@
+// tcache box: heap start-up and exit, bin refill and flush, page queues, abandoned pages.
+#include "tcache/tcache.h"
+
+#include <pthread.h>
+
+#include <new>
+
+#include "config/config.h"
+#include "os/os.h"
+#include "remote/remote.h"
+#include "report/report.h"
+
+namespace hm {
+namespace tcache_detail {
+Heap g_empty_heap{};  // all bins empty, bound 0: every call takes the slow path
+thread_local Heap* tl_heap HM_TLS = &g_empty_heap;
+}  // namespace tcache_detail
+
+using tcache_detail::g_empty_heap;
+using tcache_detail::tl_heap;
+
+namespace {
+
+pthread_key_t g_exit_key;
+pthread_mutex_t g_heaps_lock = PTHREAD_MUTEX_INITIALIZER;
+Heap* g_heaps = nullptr;       // live heaps
+Heap* g_heap_pool = nullptr;   // heaps of exited threads, for reuse
+HeapCounters g_exited{};       // counters of exited heaps
+pthread_mutex_t g_abandon_lock = PTHREAD_MUTEX_INITIALIZER;
+Page* g_abandoned[kClassCount];
+uint64_t g_abandoned_count = 0;
+
+// ---- page queues ----
+
+void queue_push_front(PageQueue& q, Page* pg, uint8_t which) {
+  pg->prev = nullptr;
+  pg->next = q.head;
+  if (q.head) q.head->prev = pg;
+  else q.tail = pg;
+  q.head = pg;
+  q.count++;
+  pg->queue = which;
+}
+
+void queue_push_back(PageQueue& q, Page* pg, uint8_t which) {
+  pg->next = nullptr;
+  pg->prev = q.tail;
+  if (q.tail) q.tail->next = pg;
+  else q.head = pg;
+  q.tail = pg;
+  q.count++;
+  pg->queue = which;
+}
+
+void queue_remove(PageQueue& q, Page* pg) {
+  if (pg->prev) pg->prev->next = pg->next;
+  else q.head = pg->next;
+  if (pg->next) pg->next->prev = pg->prev;
+  else q.tail = pg->prev;
+  q.count--;
+  pg->next = pg->prev = nullptr;
+  pg->queue = kQueueNone;
+}
+
+// ---- heap life cycle ----
+
+void add_counters(HeapCounters& to, const HeapCounters& c) {
+  to.refills += c.refills;
+  to.flushes += c.flushes;
+  to.blocks_flushed += c.blocks_flushed;
+  to.remote_flushed += c.remote_flushed;
+  to.pages_new += c.pages_new;
+  to.pages_adopted += c.pages_adopted;
+  to.pages_freed += c.pages_freed;
+  to.pages_abandoned += c.pages_abandoned;
+}
+
+Heap* heap_start() {
+  pthread_mutex_lock(&g_heaps_lock);
+  Heap* h = g_heap_pool;
+  if (h) g_heap_pool = h->next_heap;
+  pthread_mutex_unlock(&g_heaps_lock);
+  if (!h) {
+    void* mem = os_map((sizeof(Heap) + os_page_size() - 1) & ~(os_page_size() - 1));
+    if (!mem) return nullptr;
+    h = static_cast<Heap*>(mem);
+  }
+  new (h) Heap{};
+  h->real = true;
+  uint32_t bound = config().tcache ? static_cast<uint32_t>(config().tcache_max) : 0;
+  for (auto& bin : h->bins) bin.bound = bound;
+  pthread_mutex_lock(&g_heaps_lock);
+  h->next_heap = g_heaps;
+  if (g_heaps) g_heaps->prev_heap = h;
+  g_heaps = h;
+  pthread_mutex_unlock(&g_heaps_lock);
+  tl_heap = h;
+  pthread_setspecific(g_exit_key, h);
+  return h;
+}
+
+void exit_key_destructor(void* p) {
+  if (p) heap_thread_exit(static_cast<Heap*>(p));
+}
+
+// Gives back a block to its page: locally when this heap owns the page, else by the remote box.
+void return_block(Heap* h, Page* pg, Block* b) {
+  if (pg->owner.load(std::memory_order_relaxed) != h) {
+    remote_push(pg, b, b, 1);
+    h->counters.remote_flushed++;
+    return;
+  }
+  page_put(pg, b);
+  if (pg->queue == kQueueFull) {
+    queue_remove(h->full[pg->cls], pg);
+    queue_push_back(h->avail[pg->cls], pg, kQueueAvail);
+  }
+  // An empty page goes back to the segment unless it is the class's current page.
+  if (pg->used == 0 && h->avail[pg->cls].head != pg) {
+    queue_remove(h->avail[pg->cls], pg);
+    page_delete(pg);
+    h->counters.pages_freed++;
+  }
+}
+
+// Returns the chain first.. (n blocks) to their pages.
+void return_chain(Heap* h, Block* b, unsigned n) {
+  h->counters.blocks_flushed += n;
+  while (n--) {
+    Block* next = b->next;
+    return_block(h, page_of(reinterpret_cast<uintptr_t>(b)), b);
+    b = next;
+  }
+}
+
+Page* adopt_abandoned(Heap* h, unsigned cls) {
+  for (;;) {
+    pthread_mutex_lock(&g_abandon_lock);
+    Page* pg = g_abandoned[cls];
+    if (pg) {
+      g_abandoned[cls] = pg->next;
+      g_abandoned_count--;
+    }
+    pthread_mutex_unlock(&g_abandon_lock);
+    if (!pg) return nullptr;
+    pg->next = pg->prev = nullptr;
+    pg->owner.store(h, std::memory_order_release);
+    remote_collect(pg);
+    if (pg->used == 0) {  // everything came back while it was abandoned
+      page_delete(pg);
+      h->counters.pages_freed++;
+      continue;
+    }
+    h->counters.pages_adopted++;
+    return pg;
+  }
+}
+
+// A page of class cls with a free block, placed at the head of the avail queue.
+Page* page_acquire(Heap* h, unsigned cls) {
+  PageQueue& full = h->full[cls];
+  for (Page* pg = full.head; pg;) {
+    Page* next = pg->next;
+    if (remote_collect(pg)) {
+      queue_remove(full, pg);
+      queue_push_front(h->avail[cls], pg, kQueueAvail);
+      return pg;
+    }
+    pg = next;
+  }
+  Page* pg = adopt_abandoned(h, cls);
+  if (!pg) {
+    pg = page_new(cls, h);
+    if (!pg) return nullptr;
+    h->counters.pages_new++;
+  }
+  if (!pg->free) {
+    queue_push_back(h->full[cls], pg, kQueueFull);
+    return page_acquire(h, cls);
+  }
+  queue_push_front(h->avail[cls], pg, kQueueAvail);
+  return pg;
+}
+
+}  // namespace
+
+Block* tcache_refill(Heap** hp, unsigned cls) {
+  Heap* h = *hp;
+  if (HM_UNLIKELY(!h->real)) {
+    h = heap_start();
+    if (!h) return nullptr;
+    *hp = h;
+  }
+  h->counters.refills++;
+  PageQueue& avail = h->avail[cls];
+  Page* pg = avail.head;
+  for (;;) {
+    if (!pg) {
+      pg = page_acquire(h, cls);
+      if (!pg) return nullptr;
+    }
+    if (!pg->free) remote_collect(pg);
+    if (pg->free) break;
+    Page* next = pg->next;
+    queue_remove(avail, pg);
+    queue_push_back(h->full[cls], pg, kQueueFull);
+    pg = next;
+  }
+  if (avail.head != pg) {  // make the page with free blocks current
+    queue_remove(avail, pg);
+    queue_push_front(avail, pg, kQueueAvail);
+  }
+  Bin& bin = h->bins[cls];
+  Block *first, *last;
+  unsigned k = page_take(pg, bin.bound / 2 + 1, &first, &last);
+  if (k > 1) {  // the first block goes to the caller, the rest into the bin
+    last->next = bin.head;
+    bin.head = first->next;
+    bin.count += k - 1;
+  }
+  return first;
+}
+
+void tcache_free_slow(Page* pg, Block* b) {
+  Heap* h = tl_heap;
+  if (HM_UNLIKELY(!h->real)) {
+    h = heap_start();
+    if (!h) {  // no heap: give the block straight back
+      remote_push(pg, b, b, 1);
+      return;
+    }
+  }
+  Bin& bin = h->bins[pg->cls];
+  if (bin.bound == 0) {
+    return_chain(h, b, 1);
+    return;
+  }
+  if (bin.count >= bin.bound) {
+    // Keep the most recent half, return the older half to the pages.
+    h->counters.flushes++;
+    unsigned keep = bin.bound / 2;
+    Block* cut = bin.head;
+    for (unsigned i = 1; i < keep; ++i) cut = cut->next;
+    Block* old = keep ? cut->next : bin.head;
+    unsigned n = bin.count - keep;
+    if (keep) cut->next = nullptr;
+    else bin.head = nullptr;
+    bin.count = keep;
+    return_chain(h, old, n);
+  }
+  tcache_push(h, pg->cls, b);
+}
+
+void tcache_flush_all() {
+  Heap* h = tl_heap;
+  if (!h->real) return;
+  for (unsigned c = 0; c < kClassCount; ++c) {
+    Bin& bin = h->bins[c];
+    Block* list = bin.head;
+    unsigned n = bin.count;
+    bin.head = nullptr;
+    bin.count = 0;
+    if (n) return_chain(h, list, n);
+    // Empty pages other than the current one were freed on the way; free the current too.
+    PageQueue& q = h->avail[c];
+    if (q.head && (remote_collect(q.head), q.head->used == 0)) {
+      Page* pg = q.head;
+      queue_remove(q, pg);
+      page_delete(pg);
+      h->counters.pages_freed++;
+    }
+  }
+}
+
+void heap_thread_exit(Heap* h) {
+  if (!h->real) return;
+  Heap* saved = tl_heap;
+  tl_heap = h;
+  tcache_flush_all();
+  for (unsigned c = 0; c < kClassCount; ++c) {
+    for (PageQueue* q : {&h->avail[c], &h->full[c]}) {
+      while (Page* pg = q->head) {
+        queue_remove(*q, pg);
+        remote_collect(pg);
+        if (pg->used == 0) {
+          page_delete(pg);
+          h->counters.pages_freed++;
+          continue;
+        }
+        // Blocks still live elsewhere: leave the page to whichever thread needs one next.
+        pg->owner.store(nullptr, std::memory_order_release);
+        h->counters.pages_abandoned++;
+        pthread_mutex_lock(&g_abandon_lock);
+        pg->next = g_abandoned[c];
+        g_abandoned[c] = pg;
+        g_abandoned_count++;
+        pthread_mutex_unlock(&g_abandon_lock);
+      }
+    }
+  }
+  pthread_mutex_lock(&g_heaps_lock);
+  if (h->prev_heap) h->prev_heap->next_heap = h->next_heap;
+  else g_heaps = h->next_heap;
+  if (h->next_heap) h->next_heap->prev_heap = h->prev_heap;
+  add_counters(g_exited, h->counters);
+  h->real = false;
+  h->next_heap = g_heap_pool;
+  g_heap_pool = h;
+  pthread_mutex_unlock(&g_heaps_lock);
+  tl_heap = saved == h ? &g_empty_heap : saved;
+}
+
+void tcache_process_init() {
+  pthread_key_create(&g_exit_key, exit_key_destructor);
+  pthread_atfork(
+      [] {
+        pthread_mutex_lock(&g_heaps_lock);
+        pthread_mutex_lock(&g_abandon_lock);
+      },
+      [] {
+        pthread_mutex_unlock(&g_abandon_lock);
+        pthread_mutex_unlock(&g_heaps_lock);
+      },
+      [] {
+        pthread_mutex_unlock(&g_abandon_lock);
+        pthread_mutex_unlock(&g_heaps_lock);
+      });
+}
+
+void heap_for_each(void (*fn)(Heap*, void*), void* arg) {
+  pthread_mutex_lock(&g_heaps_lock);
+  for (Heap* h = g_heaps; h; h = h->next_heap) fn(h, arg);
+  pthread_mutex_unlock(&g_heaps_lock);
+}
+
+HeapCounters heap_counters_total() {
+  pthread_mutex_lock(&g_heaps_lock);
+  HeapCounters t = g_exited;
+  for (Heap* h = g_heaps; h; h = h->next_heap) add_counters(t, h->counters);
+  pthread_mutex_unlock(&g_heaps_lock);
+  return t;
+}
+
+uint64_t abandoned_page_count() {
+  pthread_mutex_lock(&g_abandon_lock);
+  uint64_t n = g_abandoned_count;
+  pthread_mutex_unlock(&g_abandon_lock);
+  return n;
+}
+
+}  // namespace hm

@@ -1,0 +1,96 @@
+// tcache box boundary: each thread's heap — bounded LIFO bins of free blocks per size
+// class, in front of the pages the thread owns.
+//
+//   front fast lane ── tcache_pop / tcache_push (inline, no locks, no atomics)
+//        │ bin empty / bin full / first call of the thread
+//        ▼
+//   tcache_refill / tcache_free_slow ── page box (take / put), remote box (push / collect),
+//                                       segment box (new spans), abandoned pages of dead threads
+//
+// A thread starts on the shared empty heap (every bin empty with bound 0), so its first
+// malloc and first free fall into the slow path, which gives it a heap of its own: the
+// fast path carries no "initialised?" branch.
+#pragma once
+
+#include "base.h"
+#include "page/page.h"
+#include "sizeclass/sizeclass.h"
+
+namespace hm {
+
+struct Bin {
+  Block* head;
+  uint32_t count;
+  uint32_t bound;  // 0 on the empty heap and with HAKMEM_TCACHE=0
+};
+
+struct PageQueue {
+  Page* head;
+  Page* tail;
+  uint32_t count;
+};
+
+enum : uint8_t { kQueueNone = 0, kQueueAvail = 1, kQueueFull = 2 };
+
+struct HeapCounters {
+  uint64_t refills, flushes, blocks_flushed, remote_flushed, pages_new, pages_adopted, pages_freed,
+      pages_abandoned;
+};
+
+struct Heap {
+  Bin bins[kClassCount];
+  PageQueue avail[kClassCount];  // pages that may have free blocks; head is current
+  PageQueue full[kClassCount];   // pages found with no free block
+  HeapCounters counters;
+  bool real;  // false only for the shared empty heap
+  Heap* next_heap;
+  Heap* prev_heap;
+};
+
+namespace tcache_detail {
+extern thread_local Heap* tl_heap HM_TLS;
+}
+
+HM_FAST_PATH Heap* heap_get() { return tcache_detail::tl_heap; }
+
+// Pops a block of class cls, or nullptr when the bin is empty.
+HM_FAST_PATH Block* tcache_pop(Heap* h, unsigned cls) {
+  Bin& bin = h->bins[cls];
+  Block* b = bin.head;
+  if (HM_UNLIKELY(!b)) return nullptr;
+  bin.head = b->next;
+  bin.count--;
+  return b;
+}
+
+// Pushes a freed block (its cookie already set by the caller) unless the bin is full.
+HM_FAST_PATH bool tcache_push(Heap* h, unsigned cls, Block* b) {
+  Bin& bin = h->bins[cls];
+  if (HM_UNLIKELY(bin.count >= bin.bound)) return false;
+  b->next = bin.head;
+  bin.head = b;
+  bin.count++;
+  return true;
+}
+
+// Slow malloc of class cls: starts the thread's heap if needed, refills the bin from the
+// pages and returns one block (nullptr when out of memory). *hp is updated to the heap in use.
+Block* tcache_refill(Heap** hp, unsigned cls);
+// Slow free of block b of page pg, whose bin was full (or the heap not yet started).
+void tcache_free_slow(Page* pg, Block* b);
+// Empties every bin of the calling thread back to the pages and frees empty pages.
+void tcache_flush_all();
+// Called once per thread at exit (pthread key destructor): flush, then free or abandon pages.
+void heap_thread_exit(Heap* h);
+
+// Process start-up of the box (pthread key, fork handlers); called once by the front.
+void tcache_process_init();
+
+// Calls fn(heap) for every live heap under the heap-list lock.
+void heap_for_each(void (*fn)(Heap*, void*), void* arg);
+// Sum of the counters of every heap, live or exited.
+HeapCounters heap_counters_total();
+// Pages in the global abandoned lists.
+uint64_t abandoned_page_count();
+
+}  // namespace hm

@@ -1,0 +1,18 @@
+// hakmem-registry: prints the registry compiled into the allocator.
+#include <cstdio>
+#include <cstring>
+
+#include "registry/registry.h"
+
+int main(int argc, char** argv) {
+  if (argc == 2 && !std::strcmp(argv[1], "--json")) {
+    std::fputs(hm::registry::json(), stdout);
+    return 0;
+  }
+  if (argc == 2 && !std::strcmp(argv[1], "--markdown")) {
+    std::fputs(hm::registry::markdown(), stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "usage: hakmem registry --json | --markdown\n");
+  return 2;
+}
