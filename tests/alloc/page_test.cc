@@ -1,0 +1,92 @@
+#include "page/page.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "hakmem/hakmem.h"
+
+namespace hm {
+namespace {
+
+struct PageTest : ::testing::Test {
+  void SetUp() override { hm_free(hm_malloc(16)); }
+};
+
+// Carves every block of pg (so that every block index is valid) and returns the chain.
+Block* carve_all(Page* pg) {
+  Block *first = nullptr, *last = nullptr;
+  unsigned n = page_take(pg, pg->capacity, &first, &last);
+  EXPECT_EQ(n, pg->capacity);
+  last->next = nullptr;
+  return first;
+}
+
+TEST_F(PageTest, NewPageCarvesLazilyAndEveryCarvedBlockCarriesItsCookie) {
+  for (unsigned cls : {0u, 7u, 63u, 70u, kClassCount - 1}) {
+    Page* pg = page_new(cls, nullptr);
+    ASSERT_NE(pg, nullptr);
+    EXPECT_EQ(pg->block_size, class_to_size(cls));
+    EXPECT_EQ(pg->capacity, class_slices(cls) * kSliceSize / class_to_size(cls));
+    EXPECT_EQ(pg->used, 0u);
+    EXPECT_EQ(pg->free, nullptr);
+    EXPECT_EQ(pg->carved.load(), 0u);
+    EXPECT_TRUE(page_has_free(pg));
+    EXPECT_EQ(page_block_index(pg, reinterpret_cast<uintptr_t>(pg->start)), -1);  // never handed out
+    std::set<uintptr_t> seen;
+    for (Block* b = carve_all(pg); b; b = b->next) {
+      uintptr_t u = reinterpret_cast<uintptr_t>(b);
+      ASSERT_TRUE(seen.insert(u).second);
+      ASSERT_EQ(b->cookie, free_cookie(u));
+      ASSERT_GE(page_block_index(pg, u), 0);
+    }
+    EXPECT_EQ(seen.size(), pg->capacity);
+    EXPECT_FALSE(page_has_free(pg));
+    pg->used = 0;
+    page_delete(pg);
+  }
+}
+
+TEST_F(PageTest, BlockIndexRejectsInteriorMisalignedAndOutsideAddresses) {
+  for (unsigned cls = 0; cls < kClassCount; ++cls) {
+    Page* pg = page_new(cls, nullptr);
+    ASSERT_NE(pg, nullptr);
+    carve_all(pg);
+    uintptr_t start = reinterpret_cast<uintptr_t>(pg->start);
+    size_t bs = pg->block_size;
+    for (uint32_t i = 0; i < pg->capacity; i += 1 + pg->capacity / 64) {
+      uintptr_t b = start + i * bs;
+      ASSERT_EQ(page_block_index(pg, b), static_cast<long>(i));
+      ASSERT_EQ(page_block_index(pg, b + 16), bs == 16 && i + 1 < pg->capacity ? static_cast<long>(i + 1) : -1L);
+      ASSERT_EQ(page_block_index(pg, b + 8), -1);
+      ASSERT_EQ(page_block_index(pg, b + bs - 16 + (bs == 16 ? 8 : 0)), -1);
+    }
+    EXPECT_EQ(page_block_index(pg, start + pg->capacity * bs), -1);
+    EXPECT_EQ(page_block_index(pg, start - 16), -1);
+    pg->used = 0;
+    page_delete(pg);
+  }
+}
+
+TEST_F(PageTest, TakeAndPutKeepUsedCounts) {
+  Page* pg = page_new(3, nullptr);
+  ASSERT_NE(pg, nullptr);
+  Block *first, *last;
+  EXPECT_EQ(page_take(pg, 10, &first, &last), 10u);
+  EXPECT_EQ(pg->used, 10u);
+  Block* b = first;
+  for (int i = 0; i < 10; ++i) {
+    Block* next = b->next;
+    page_put(pg, b);
+    b = next;
+  }
+  EXPECT_EQ(pg->used, 0u);
+  EXPECT_EQ(page_take(pg, 100000, &first, &last), pg->capacity);
+  EXPECT_EQ(pg->free, nullptr);
+  EXPECT_EQ(page_take(pg, 1, &first, &last), 0u);
+  pg->used = 0;
+  page_delete(pg);
+}
+
+}  // namespace
+}  // namespace hm

@@ -1,0 +1,62 @@
+#include "segment/segment.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "hakmem/hakmem.h"
+
+namespace hm {
+namespace {
+
+struct SegmentTest : ::testing::Test {
+  void SetUp() override { hm_free(hm_malloc(16)); }  // process start-up
+};
+
+TEST_F(SegmentTest, SpanAddressesMapToTheirMetadataInO1) {
+  std::vector<Span> spans;
+  for (unsigned slices : {1u, 2u, 5u, 16u}) {
+    Span s = segment_page_alloc(slices);
+    ASSERT_NE(s.meta, nullptr);
+    EXPECT_EQ(s.bytes, slices * kSliceSize);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(s.start) % kSliceSize, 0u);
+    EXPECT_EQ(span_start(s.meta), s.start);
+    EXPECT_EQ(span_slices(s.meta), slices);
+    for (size_t off = 0; off < s.bytes; off += 4099) {
+      ASSERT_EQ(span_meta_of(reinterpret_cast<uintptr_t>(s.start) + off), s.meta);
+    }
+    EXPECT_EQ(segmap_kind(reinterpret_cast<uintptr_t>(s.start)), kSegSmall);
+    spans.push_back(s);
+  }
+  for (auto& s : spans) {
+    segment_page_free(s.meta);
+    EXPECT_EQ(span_meta_of(reinterpret_cast<uintptr_t>(s.start)), nullptr);
+  }
+}
+
+TEST_F(SegmentTest, ForeignAddressesMapToNothing) {
+  int local = 0;
+  EXPECT_EQ(segmap_kind(reinterpret_cast<uintptr_t>(&local)), kSegNone);
+  EXPECT_EQ(span_meta_of(reinterpret_cast<uintptr_t>(&local)), nullptr);
+  EXPECT_EQ(span_meta_of(0), nullptr);
+  EXPECT_EQ(span_meta_of(~uintptr_t{0}), nullptr);
+}
+
+TEST_F(SegmentTest, FullSegmentsSpillIntoNewOnesAndEmptyOnesAreReleased) {
+  SegmentCounters before = segment_counters();
+  std::vector<Span> spans;
+  for (int i = 0; i < 3 * 63; ++i) {
+    Span s = segment_page_alloc(1);
+    ASSERT_NE(s.meta, nullptr);
+    spans.push_back(s);
+  }
+  SegmentCounters mid = segment_counters();
+  EXPECT_GE(mid.live_segments, before.live_segments + 2);
+  for (auto& s : spans) segment_page_free(s.meta);
+  SegmentCounters after = segment_counters();
+  EXPECT_GT(after.segments_unmapped, before.segments_unmapped);
+  EXPECT_LE(after.live_segments, before.live_segments + 1);  // at most one spare kept
+}
+
+}  // namespace
+}  // namespace hm

@@ -1,0 +1,73 @@
+#include "tcache/tcache.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+#include <vector>
+
+#include "config/config.h"
+#include "hakmem/hakmem.h"
+
+namespace hm {
+namespace {
+
+TEST(Tcache, FreeThenMallocOfTheSameClassIsLifo) {
+  void* a = hm_malloc(40);
+  void* b = hm_malloc(40);
+  hm_free(a);
+  hm_free(b);
+  EXPECT_EQ(hm_malloc(48), b);  // 40 and 48 share a class
+  EXPECT_EQ(hm_malloc(33), a);
+  hm_free(a);
+  hm_free(b);
+}
+
+TEST(Tcache, BinsStayWithinTheirBoundAndFlushHalf) {
+  unsigned cls = size_to_class(200);
+  std::vector<void*> v;
+  for (int i = 0; i < 1000; ++i) v.push_back(hm_malloc(200));
+  Heap* h = heap_get();
+  ASSERT_TRUE(h->real);
+  uint32_t bound = h->bins[cls].bound;
+  EXPECT_EQ(bound, static_cast<uint32_t>(config().tcache_max));
+  uint64_t flushes = h->counters.flushes;
+  for (void* p : v) {
+    hm_free(p);
+    ASSERT_LE(h->bins[cls].count, bound);
+  }
+  EXPECT_GT(h->counters.flushes, flushes);
+  unsigned n = 0;
+  for (Block* b = h->bins[cls].head; b; b = b->next) ++n;
+  EXPECT_EQ(n, h->bins[cls].count);
+}
+
+TEST(Tcache, FlushAllEmptiesEveryBin) {
+  std::vector<void*> v;
+  for (int i = 0; i < 500; ++i) v.push_back(hm_malloc(static_cast<size_t>(16 + i * 7)));
+  for (void* p : v) hm_free(p);
+  hm_thread_flush();
+  Heap* h = heap_get();
+  for (unsigned c = 0; c < kClassCount; ++c) {
+    EXPECT_EQ(h->bins[c].count, 0u) << c;
+    EXPECT_EQ(h->bins[c].head, nullptr) << c;
+  }
+}
+
+TEST(Tcache, ExitedThreadLeavesNoHeapAndItsLiveBlocksStayUsable) {
+  std::vector<char*> kept;
+  uint64_t abandoned_before = heap_counters_total().pages_abandoned;
+  std::thread([&] {
+    for (int i = 0; i < 100; ++i) {
+      char* p = static_cast<char*>(hm_malloc(64));
+      p[0] = static_cast<char>(i);
+      kept.push_back(p);
+    }
+  }).join();
+  EXPECT_GT(heap_counters_total().pages_abandoned, abandoned_before);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(kept[i][0], static_cast<char>(i));
+  for (char* p : kept) hm_free(p);  // frees into this thread's bins, then to the abandoned pages
+  hm_thread_flush();
+}
+
+}  // namespace
+}  // namespace hm
