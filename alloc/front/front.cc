@@ -46,6 +46,7 @@ HM_FAST_PATH void* no_memory() {
 }
 
 HM_FAST_PATH void* finish_block(Block* b) {
+  HM_CHECK_HOOK(malloc, b, 0);
   b->cookie = 0;  // no longer free: a later free of it is legitimate
   return b;
 }
@@ -180,6 +181,7 @@ void hm_free(void* p) {
   uintptr_t cookie = free_cookie(u);
   if (HM_UNLIKELY(b->cookie == cookie)) misuse(registry::ErrorId::double_free, p, pg);
   b->cookie = cookie;
+  HM_CHECK_HOOK(free, b, reinterpret_cast<uintptr_t>(pg));
   if (HM_UNLIKELY(!tcache_push(heap_get(), pg->cls, b))) tcache_free_slow(pg, b);
 }
 
@@ -226,12 +228,8 @@ void* hm_aligned_alloc(size_t align, size_t n) { return memalign_impl(align, n);
 
 int hm_posix_memalign(void** out, size_t align, size_t n) {
   if (align % sizeof(void*) != 0 || !is_pow2(align / sizeof(void*))) return EINVAL;
-  int saved = errno;
   void* p = memalign_impl(align, n);
-  if (!p) {
-    errno = saved;
-    return ENOMEM;
-  }
+  if (!p) return ENOMEM;  // errno is ENOMEM too, as glibc leaves it
   *out = p;
   return 0;
 }

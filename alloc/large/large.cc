@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "os/os.h"
+#include "report/report.h"
 #include "segment/segment.h"
 
 namespace hm {
@@ -114,6 +115,7 @@ void* large_alloc_impl(size_t size, size_t align, bool zero) {
   h->magic = kLargeMagic ^ reinterpret_cast<uintptr_t>(block);
   g_counters.allocs.fetch_add(1, std::memory_order_relaxed);
   g_counters.live_bytes.fetch_add(h->map_size, std::memory_order_relaxed);
+  HM_CHECK_HOOK(large_alloc, h, size);
   return block;
 }
 }  // namespace
@@ -142,6 +144,7 @@ LargeLookup large_lookup(uintptr_t p, LargeHeader** out) {
 }
 
 void large_free(LargeHeader* h) {
+  HM_CHECK_HOOK(large_free, h, 0);
   g_counters.frees.fetch_add(1, std::memory_order_relaxed);
   g_counters.live_bytes.fetch_sub(h->map_size, std::memory_order_relaxed);
   size_t limit = static_cast<size_t>(config().large_cache_mb) << 20;

@@ -6,6 +6,8 @@
 #include <cstring>
 #include <new>
 
+#include "report/report.h"
+
 namespace hm {
 namespace page_detail {
 uintptr_t g_secret = 0x9e3779b97f4a7c15ull;
@@ -31,36 +33,49 @@ Page* page_new(unsigned cls, Heap* owner) {
   pg->start = span.start;
   pg->used = 0;
   pg->owner.store(owner, std::memory_order_relaxed);
-  // Thread every block onto the free list in address order, each with its free cookie,
-  // so that any free block is recognisable and a never-used block cannot be "freed".
-  Block* head = nullptr;
-  for (uint32_t i = pg->capacity; i-- > 0;) {
-    auto* b = reinterpret_cast<Block*>(span.start + static_cast<size_t>(i) * pg->block_size);
-    b->next = head;
-    b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b));
-    head = b;
-  }
-  pg->free = head;
+  pg->free = nullptr;
+  pg->carved.store(0, std::memory_order_relaxed);
+  HM_CHECK_HOOK(page_new, pg, cls);
   return pg;
 }
 
 void page_delete(Page* pg) {
+  HM_CHECK_HOOK(page_delete, pg, 0);
   pg->owner.store(nullptr, std::memory_order_relaxed);
   pg->capacity = 0;
   segment_page_free(pg);
 }
 
 unsigned page_take(Page* pg, unsigned n, Block** first, Block** last) {
-  Block* b = pg->free;
-  if (!b || !n) return 0;
-  *first = b;
-  unsigned k = 1;
-  while (k < n && b->next) {
-    b = b->next;
-    ++k;
+  unsigned k = 0;
+  Block* head = pg->free;
+  Block* tail = nullptr;
+  if (head && n) {
+    tail = head;
+    k = 1;
+    while (k < n && tail->next) {
+      tail = tail->next;
+      ++k;
+    }
+    pg->free = tail->next;
   }
-  *last = b;
-  pg->free = b->next;
+  uint32_t carved = pg->carved.load(std::memory_order_relaxed);
+  if (k < n && carved < pg->capacity) {
+    uint32_t m = n - k < pg->capacity - carved ? n - k : pg->capacity - carved;
+    uint8_t* p = pg->start + static_cast<size_t>(carved) * pg->block_size;
+    for (uint32_t i = 0; i < m; ++i, p += pg->block_size) {
+      auto* b = reinterpret_cast<Block*>(p);
+      b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b));
+      if (tail) tail->next = b;
+      else head = b;
+      tail = b;
+    }
+    pg->carved.store(carved + m, std::memory_order_relaxed);
+    k += m;
+  }
+  if (!k) return 0;
+  *first = head;
+  *last = tail;
   pg->used += k;
   return k;
 }

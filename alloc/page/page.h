@@ -1,10 +1,13 @@
 // page box boundary: one span's blocks of one size class.
 //
-// A block is free when it is on the page's free list, in the remote queue, or in a
+// Blocks are carved lazily: the first `carved` blocks of the span have been handed out at
+// least once, the rest have never been touched (so a fresh page costs no memory).
+// A carved block is free when it is on the page's free list, in the remote queue, or in a
 // thread-cache bin; every free block carries its free cookie (address ^ secret) in its
-// second word, which the front checks on free to catch double frees in O(1).
-// `used` counts the blocks that are not on the page's own free list (handed out, in a
-// bin, or waiting in the remote queue); it is written by the owning thread only.
+// second word, which the front checks on free to catch double frees in O(1). An address
+// at or past `carved` was never handed out, so freeing it is an invalid free.
+// `used` counts the carved blocks that are not on the page's own free list (handed out,
+// in a bin, or waiting in the remote queue); it is written by the owning thread only.
 #pragma once
 
 #include <atomic>
@@ -36,6 +39,7 @@ struct Page {
   std::atomic<Heap*> owner;    // owning heap; nullptr while abandoned
   Page* next;                  // heap queue links (tcache box)
   Page* prev;
+  std::atomic<uint32_t> carved;  // blocks [0, carved) have been carved (owner writes, any thread reads)
 };
 static_assert(sizeof(Page) <= kSpanMetaSize);
 
@@ -53,20 +57,27 @@ inline constexpr unsigned kDivShift = 40;
 // Page of a small-segment address, or nullptr.
 HM_FAST_PATH Page* page_of(uintptr_t p) { return static_cast<Page*>(span_meta_of(p)); }
 
-// Block index of p if p is exactly the start of a block of pg, else -1 (interior, outside, misaligned).
+// Block index of p if p is exactly the start of a carved block of pg, else -1
+// (interior, misaligned, outside the span, or never handed out).
 HM_FAST_PATH long page_block_index(const Page* pg, uintptr_t p) {
   uintptr_t off = p - reinterpret_cast<uintptr_t>(pg->start);
   uint64_t idx = (off * pg->div_magic) >> kDivShift;
-  if (HM_UNLIKELY(idx * pg->block_size != off || idx >= pg->capacity)) return -1;
+  if (HM_UNLIKELY(idx * pg->block_size != off || idx >= pg->carved.load(std::memory_order_relaxed))) return -1;
   return static_cast<long>(idx);
 }
 
-// A fresh page of class cls owned by `owner` with every block on its free list; nullptr if out of memory.
+// A fresh page of class cls owned by `owner`, nothing carved yet; nullptr if out of memory.
 Page* page_new(unsigned cls, Heap* owner);
 // Gives the page's span back to the segment box. The page must have used == 0.
 void page_delete(Page* pg);
 
-// Moves up to n blocks from the page's free list into a chain; returns the count taken.
+// Whether page_take can return a block without looking at the remote queue.
+HM_FAST_PATH bool page_has_free(const Page* pg) {
+  return pg->free || pg->carved.load(std::memory_order_relaxed) < pg->capacity;
+}
+
+// Moves up to n blocks into a chain, from the free list first, then freshly carved ones
+// (which get their free cookie); returns the count taken.
 // *first/*last receive the chain (last->next is left dangling for the caller to set).
 unsigned page_take(Page* pg, unsigned n, Block** first, Block** last);
 // Puts one block back on the page's free list (owner only).

@@ -2,6 +2,8 @@
 // so there is no ABA problem.
 #include "remote/remote.h"
 
+#include "report/report.h"
+
 namespace hm {
 namespace {
 RemoteCounters g_counters;
@@ -10,6 +12,7 @@ RemoteCounters g_counters;
 RemoteCounters& remote_counters() { return g_counters; }
 
 void remote_push(Page* pg, Block* first, Block* last, unsigned n) {
+  HM_CHECK_HOOK(remote_push, pg, reinterpret_cast<uintptr_t>(first));
   Block* head = pg->remote.load(std::memory_order_relaxed);
   do {
     last->next = head;
@@ -19,6 +22,7 @@ void remote_push(Page* pg, Block* first, Block* last, unsigned n) {
 }
 
 unsigned remote_collect(Page* pg) {
+  HM_CHECK_HOOK(remote_collect, pg, 0);
   if (!pg->remote.load(std::memory_order_relaxed)) return 0;
   Block* list = pg->remote.exchange(nullptr, std::memory_order_acquire);
   if (!list) return 0;

@@ -1,21 +1,53 @@
-// report box: fixed-format lines built in stack buffers and written with write(2).
+// report box: fixed-format lines built in static buffers and written with write(2).
+// The backtrace comes from the unwinder (_Unwind_Backtrace) and dladdr, neither of which
+// allocates; the per-box event rings are fixed arrays written with one atomic increment.
 #include "report/report.h"
 
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <unwind.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 
+#include "base.h"
 
 namespace hm::report {
 namespace {
 
 std::atomic<int> g_reporting{0};
 const char* g_json_path = "";
+
+// ---- event rings ----
+
+struct Ring {
+  std::atomic<uint64_t> next{0};
+  EventRecord slot[kEventRing];
+};
+Ring g_rings[static_cast<int>(registry::BoxId::count_)];
+thread_local uint32_t tl_tid HM_TLS = 0;
+
+uint32_t thread_id() {
+  if (HM_UNLIKELY(!tl_tid)) tl_tid = static_cast<uint32_t>(syscall(SYS_gettid));
+  return tl_tid;
+}
+
+constexpr registry::BoxId kEventBox[] = {
+#define HM_EVENT_BOX(ev, box) registry::BoxId::box,
+    HM_EVENTS(HM_EVENT_BOX)
+#undef HM_EVENT_BOX
+};
+constexpr const char* kEventName[] = {
+#define HM_EVENT_NAME(ev, box) #ev,
+    HM_EVENTS(HM_EVENT_NAME)
+#undef HM_EVENT_NAME
+};
+
+// ---- text ----
 
 // A bounded string builder over a caller's buffer; never allocates.
 struct Line {
@@ -61,12 +93,13 @@ struct Line {
     buf[len] = '\0';
     return *this;
   }
-  // A JSON string value; report texts are ASCII without quotes, escape anyway.
+  // A JSON string value; control characters become spaces.
   Line& q(const char* t) {
     s("\"");
     while (t && *t && len + 2 < cap) {
-      if (*t == '"' || *t == '\\') buf[len++] = '\\';
-      buf[len++] = *t++;
+      char c = *t++;
+      if (c == '"' || c == '\\') buf[len++] = '\\';
+      buf[len++] = static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
     }
     buf[len] = '\0';
     return s("\"");
@@ -79,6 +112,10 @@ struct Line {
     return q(static_cast<const char*>(tmp));
   }
 };
+
+// One report is written at a time (g_reporting), so its buffers can be static.
+char g_human[16384];
+char g_json[16384];
 
 void write_all(int fd, const char* p, size_t n) {
   while (n) {
@@ -115,29 +152,153 @@ void enter() {
   }
 }
 
-void site_json(Line& j, const Site& site) {
+// ---- backtrace ----
+
+constexpr int kMaxFrames = 32;
+struct Frames {
+  uintptr_t pc[kMaxFrames];
+  int n = 0;
+};
+
+_Unwind_Reason_Code collect_frame(struct _Unwind_Context* ctx, void* arg) {
+  auto* f = static_cast<Frames*>(arg);
+  if (f->n >= kMaxFrames) return _URC_END_OF_STACK;
+  uintptr_t pc = _Unwind_GetIP(ctx);
+  if (!pc) return _URC_END_OF_STACK;
+  f->pc[f->n++] = pc;
+  return _URC_NO_REASON;
+}
+
+// "symbol+0xoff (object)" or "0xpc (object)" for one frame.
+void frame_text(Line& l, uintptr_t pc) {
+  Dl_info info{};
+  // pc is a return address; look up pc-1 so that a call at a function's end resolves to it.
+  if (dladdr(reinterpret_cast<void*>(pc - 1), &info) && info.dli_fname) {
+    if (info.dli_sname) {
+      l.s(info.dli_sname).s("+").hex(pc - reinterpret_cast<uintptr_t>(info.dli_saddr));
+    } else {
+      l.hex(pc - reinterpret_cast<uintptr_t>(info.dli_fbase));
+    }
+    l.s(" (").s(info.dli_fname).s(")");
+  } else {
+    l.hex(pc);
+  }
+}
+
+void add_backtrace(Line& h, Line& j) {
+  Frames f;
+  _Unwind_Backtrace(collect_frame, &f);
+  // Frames 0..2 are this function, its caller in this file and the report entry point.
+  int first = f.n > 3 ? 3 : 0;
+  h.s("  backtrace:\n");
+  j.s(",\"backtrace\":[");
+  char fb[512];
+  for (int i = first; i < f.n; ++i) {
+    Line one{fb, sizeof fb};
+    frame_text(one, f.pc[i]);
+    h.s("    #").dec(i - first).s(" ").hex(f.pc[i]).s(" ").s(fb).s("\n");
+    if (i > first) j.s(",");
+    j.q(static_cast<const char*>(fb));
+  }
+  j.s("]");
+}
+
+// ---- the parts shared by both kinds of report ----
+
+void add_site(Line& h, Line& j, const Site& site) {
   j.s(",\"addr\":\"").hex(reinterpret_cast<uintptr_t>(site.addr)).s("\"");
   if (site.size_class >= 0) j.s(",\"size_class\":").dec(site.size_class);
   if (site.page) j.s(",\"page\":\"").hex(reinterpret_cast<uintptr_t>(site.page)).s("\"");
   if (site.segment) j.s(",\"segment\":\"").hex(reinterpret_cast<uintptr_t>(site.segment)).s("\"");
   if (site.expected) j.s(",\"expected\":").q(site.expected);
   if (site.found) j.s(",\"found\":").q(site.found);
-  j.s(",\"thread\":").dec(static_cast<long>(syscall(SYS_gettid))).s("}\n");
+  j.s(",\"thread\":").dec(static_cast<long>(syscall(SYS_gettid)));
+
+  h.s("  object: ").hex(reinterpret_cast<uintptr_t>(site.addr));
+  if (site.size_class >= 0) h.s(" size class ").dec(site.size_class);
+  if (site.page) h.s(" page ").hex(reinterpret_cast<uintptr_t>(site.page));
+  if (site.segment) h.s(" segment ").hex(reinterpret_cast<uintptr_t>(site.segment));
+  h.s("\n");
+  if (site.expected || site.found) {
+    h.s("  expected: ").s(site.expected ? site.expected : "?").s("\n");
+    h.s("  found:    ").s(site.found ? site.found : "?").s("\n");
+  }
+  h.s("  thread: ").dec(static_cast<long>(syscall(SYS_gettid))).s("\n");
+}
+
+// The last events of the report's box and, when that is another box, of the front (the
+// program's own malloc and free calls). JSON: "events":[{"box":...,"seq":...,...}].
+void add_events(Line& h, Line& j, registry::BoxId box) {
+  j.s(",\"events\":[");
+  bool comma = false;
+  registry::BoxId boxes[2] = {box, registry::BoxId::front};
+  int nboxes = box == registry::BoxId::front ? 1 : 2;
+  for (int k = 0; k < nboxes; ++k) {
+    registry::BoxId b = boxes[k];
+    EventRecord ev[kEventRing];
+    unsigned n = recent_events(b, ev, kEventRing);
+    h.s("  last events of box ").s(registry::box(b).name).s(":");
+    if (!n) h.s(kCheckHooks ? " none" : " none (recorded in the debug build only)");
+    h.s("\n");
+    for (unsigned i = 0; i < n; ++i) {
+      h.s("    #").dec(static_cast<long>(ev[i].seq)).s(" ").s(event_name(ev[i].ev));
+      h.s(" ").hex(reinterpret_cast<uintptr_t>(ev[i].obj)).s(" arg ").hex(ev[i].arg);
+      h.s(" thread ").dec(ev[i].tid).s("\n");
+      if (comma) j.s(",");
+      comma = true;
+      j.s("{\"box\":").q(registry::box(b).name).s(",\"seq\":").dec(static_cast<long>(ev[i].seq));
+      j.s(",\"event\":").q(event_name(ev[i].ev));
+      j.s(",\"obj\":\"").hex(reinterpret_cast<uintptr_t>(ev[i].obj)).s("\",\"arg\":\"").hex(ev[i].arg);
+      j.s("\",\"thread\":").dec(ev[i].tid).s("}");
+    }
+  }
+  j.s("]");
 }
 
 }  // namespace
 
+registry::BoxId event_box(Event ev) { return kEventBox[static_cast<int>(ev)]; }
+const char* event_name(Event ev) { return kEventName[static_cast<int>(ev)]; }
+
+void record_event(Event ev, const void* obj, uintptr_t arg) {
+  Ring& r = g_rings[static_cast<int>(event_box(ev))];
+  uint64_t seq = r.next.fetch_add(1, std::memory_order_relaxed) + 1;
+  EventRecord& e = r.slot[seq % kEventRing];
+  e.seq = 0;  // a reader skips the slot while it is being written
+  e.ev = ev;
+  e.tid = thread_id();
+  e.obj = obj;
+  e.arg = arg;
+  __atomic_store_n(&e.seq, seq, __ATOMIC_RELEASE);
+}
+
+unsigned recent_events(registry::BoxId box, EventRecord* out, unsigned max) {
+  Ring& r = g_rings[static_cast<int>(box)];
+  uint64_t last = r.next.load(std::memory_order_acquire);
+  uint64_t from = last > kEventRing ? last - kEventRing + 1 : 1;
+  unsigned n = 0;
+  for (uint64_t s = from; s <= last && n < max; ++s) {
+    const EventRecord& e = r.slot[s % kEventRing];
+    if (__atomic_load_n(&e.seq, __ATOMIC_ACQUIRE) != s) continue;  // overwritten or in flight
+    out[n++] = e;
+  }
+  return n;
+}
+
 void report_misuse(registry::ErrorId kind, const Site& site) {
   enter();
   const auto& e = registry::error(kind);
-  char hb[512], jb[2048];
-  Line h{hb, sizeof hb}, j{jb, sizeof jb};
-  h.s("hakmem: ").s(e.text).s(" ").hex(reinterpret_cast<uintptr_t>(site.addr));
+  Line h{g_human, sizeof g_human}, j{g_json, sizeof g_json};
+  h.s("hakmem: ").s(e.text).s(" of ").hex(reinterpret_cast<uintptr_t>(site.addr));
   h.s(" (box ").s(e.box).s(", ").s(e.invariant).s(")\n");
   j.s("{\"hakmem_report\":1,\"type\":\"misuse\",\"kind\":").q(e.text).s(",\"box\":").q(e.box);
   j.s(",\"invariant\":").q(e.invariant);
   if (const auto* inv = registry::find_invariant(e.invariant)) j.s(",\"text\":").q(inv->text);
-  site_json(j, site);
+  add_site(h, j, site);
+  const auto* box = registry::find_box(e.box);
+  add_events(h, j, box ? static_cast<registry::BoxId>(box - registry::kBoxes) : registry::BoxId::front);
+  add_backtrace(h, j);
+  j.s("}\n");
   emit(h, j);
   die();
 }
@@ -145,23 +306,25 @@ void report_misuse(registry::ErrorId kind, const Site& site) {
 void report_violation(registry::InvId id, const Site& site) {
   enter();
   const auto& inv = registry::invariant(id);
-  char hb[512], jb[2048];
-  Line h{hb, sizeof hb}, j{jb, sizeof jb};
+  Line h{g_human, sizeof g_human}, j{g_json, sizeof g_json};
   h.s("hakmem: invariant ").s(inv.id).s(" broken in box ").s(inv.box).s(": ").s(inv.text);
   h.s(" at ").hex(reinterpret_cast<uintptr_t>(site.addr));
   if (site.expected) h.s(" (expected ").s(site.expected).s(", found ").s(site.found ? site.found : "?").s(")");
   h.s("\n");
   j.s("{\"hakmem_report\":1,\"type\":\"invariant\",\"box\":").q(inv.box).s(",\"invariant\":").q(inv.id);
   j.s(",\"text\":").q(inv.text);
-  site_json(j, site);
+  add_site(h, j, site);
+  const auto* box = registry::find_box(inv.box);
+  add_events(h, j, box ? static_cast<registry::BoxId>(box - registry::kBoxes) : registry::BoxId::front);
+  add_backtrace(h, j);
+  j.s("}\n");
   emit(h, j);
   die();
 }
 
 void report_fatal(const char* what, const char* detail) {
   enter();
-  char hb[512];
-  Line h{hb, sizeof hb};
+  Line h{g_human, sizeof g_human};
   h.s("hakmem: ").s(what).s(detail ? ": " : "").s(detail).s("\n");
   write_all(2, h.buf, h.len);
   die();

@@ -1,5 +1,14 @@
 // report box boundary: the one place that tells the user something went wrong.
 // Nothing here allocates; a second report while one is being written aborts at once.
+//
+// A fail-fast report carries: box, invariant ID and text, the object (address, size
+// class, page, segment), expected vs found, the last events of the box (debug build),
+// the thread id and a symbolised backtrace; as human text on stderr plus one JSON line
+// (stderr, or the file named by HAKMEM_REPORT).
+//
+// The check hooks of the debug build are declared here too (HM_CHECK_HOOK): every box
+// already reports through this box, so a boundary crossing can call into the checkers
+// (invariants/, linked into every package) without depending on them.
 #pragma once
 
 #include <cstdint>
@@ -35,4 +44,53 @@ void set_json_path(const char* path);
 // One line on stderr, at most once per flag.
 void log_once(bool* flag, const char* line);
 
+// ---- boundary events and check hooks ----
+
+// The boundary crossings that record an event and call the check hook (debug build).
+#define HM_EVENTS(X)                                                                   \
+  X(malloc, front) X(free, front) X(refill, tcache) X(free_slow, tcache)               \
+  X(page_new, page) X(page_delete, page) X(span_alloc, segment) X(span_free, segment) \
+  X(remote_push, remote) X(remote_collect, remote) X(large_alloc, large) X(large_free, large)
+enum class Event : uint8_t {
+#define HM_EVENT_ENUM(ev, box) ev,
+  HM_EVENTS(HM_EVENT_ENUM)
+#undef HM_EVENT_ENUM
+      count_
+};
+registry::BoxId event_box(Event ev);
+const char* event_name(Event ev);
+
+// Appends an event to its box's ring of recent events (lock-free, bounded, overwrites).
+void record_event(Event ev, const void* obj, uintptr_t arg);
+
+// The last events of a box, oldest first, for reports and tests; returns how many.
+struct EventRecord {
+  uint64_t seq;  // 1-based position in the box's event stream; 0: empty slot
+  Event ev;
+  uint32_t tid;
+  const void* obj;
+  uintptr_t arg;
+};
+inline constexpr unsigned kEventRing = 16;
+unsigned recent_events(registry::BoxId box, EventRecord* out, unsigned max);
+
+// True in the debug build (HAKMEM_DEBUG): the hooks are compiled in.
+#if defined(HAKMEM_DEBUG) && HAKMEM_DEBUG
+inline constexpr bool kCheckHooks = true;
+#else
+inline constexpr bool kCheckHooks = false;
+#endif
+
+// The check hook: records the event, then runs the checks of HAKMEM_CHECK (1: O(1) checks
+// of the touched object, 2: walks of the touched box); on a violation, report_violation.
+// Defined by invariants/hooks.cc.
+void check_hook(Event ev, const void* obj, uintptr_t arg);
+
 }  // namespace hm::report
+
+// One line at a boundary crossing; compiles to nothing outside the debug build.
+#define HM_CHECK_HOOK(ev, obj, arg)                                                                  \
+  do {                                                                                                \
+    if constexpr (::hm::report::kCheckHooks)                                                          \
+      ::hm::report::check_hook(::hm::report::Event::ev, (obj), static_cast<uintptr_t>(arg));         \
+  } while (0)

@@ -8,6 +8,7 @@
 
 #include "config/config.h"
 #include "os/os.h"
+#include "report/report.h"
 
 namespace hm {
 namespace segment_detail {
@@ -52,6 +53,7 @@ Segment* segment_new() {
   s->magic = kSegmentMagic ^ reinterpret_cast<uintptr_t>(s);
   s->used_slices = 0;
   s->free_mask = kAllSlicesFree;
+  s->dirty_mask = 0;
   s->index_in_list = static_cast<uint32_t>(g_all_count);
   g_all[g_all_count++] = s;
   segmap_set(reinterpret_cast<uintptr_t>(s), kSegSmall);
@@ -61,10 +63,12 @@ Segment* segment_new() {
 }
 
 void segment_release(Segment* s) {
-  if (!g_spare) {
+  if (!g_spare) {  // kept mapped; its dirty slices wait for the next purge pass
     g_spare = s;
     return;
   }
+  g_counters.dirty_slices -= static_cast<uint64_t>(__builtin_popcountll(s->dirty_mask));
+  s->dirty_mask = 0;
   segmap_set(reinterpret_cast<uintptr_t>(s), kSegNone);
   uint32_t i = s->index_in_list;
   g_all[i] = g_all[--g_all_count];
@@ -85,6 +89,25 @@ int find_run(uint64_t mask, unsigned n) {
 uint64_t run_bits(unsigned first, unsigned n) {
   uint64_t bits = n == 64 ? ~uint64_t{0} : ((uint64_t{1} << n) - 1);
   return bits << first;
+}
+
+// Purges every dirty run of every segment (lock held).
+void purge_pass() {
+  for (uint64_t i = 0; i < g_all_count; ++i) {
+    Segment* s = g_all[i];
+    uint64_t d = s->dirty_mask;
+    while (d) {
+      unsigned first = static_cast<unsigned>(__builtin_ctzll(d));
+      unsigned n = static_cast<unsigned>(__builtin_ctzll(~(d >> first)));
+      if (first + n > 64) n = 64 - first;
+      os_purge(reinterpret_cast<uint8_t*>(s) + (static_cast<size_t>(first) << kSliceShift),
+               static_cast<size_t>(n) << kSliceShift);
+      d &= ~run_bits(first, n);
+    }
+    s->dirty_mask = 0;
+  }
+  g_counters.dirty_slices = 0;
+  g_counters.purge_passes++;
 }
 
 }  // namespace
@@ -110,13 +133,17 @@ Span segment_page_alloc(unsigned slices) {
     list_push(s);
     first = find_run(s->free_mask, slices);
   }
-  s->free_mask &= ~run_bits(static_cast<unsigned>(first), slices);
+  uint64_t bits = run_bits(static_cast<unsigned>(first), slices);
+  s->free_mask &= ~bits;
+  g_counters.dirty_slices -= static_cast<uint64_t>(__builtin_popcountll(s->dirty_mask & bits));
+  s->dirty_mask &= ~bits;
   s->used_slices += slices;
   void* meta = s->meta[first];
   for (unsigned i = 0; i < slices; ++i) s->slice_meta[first + i] = meta;
   if (s->free_mask == 0) list_remove(s);
   g_counters.spans_alloc++;
   pthread_mutex_unlock(&g_lock);
+  HM_CHECK_HOOK(span_alloc, meta, slices);
   uint8_t* start = reinterpret_cast<uint8_t*>(s) + (static_cast<size_t>(first) << kSliceShift);
   return {meta, start, static_cast<size_t>(slices) << kSliceShift};
 }
@@ -136,15 +163,18 @@ unsigned span_slices(const void* meta) {
 }
 
 void segment_page_free(void* meta) {
+  HM_CHECK_HOOK(span_free, meta, 0);
   Segment* s = segment_of(reinterpret_cast<uintptr_t>(meta));
   unsigned first = static_cast<unsigned>((static_cast<unsigned char*>(meta) - &s->meta[0][0]) / kSpanMetaSize);
-  uint8_t* start = reinterpret_cast<uint8_t*>(s) + (static_cast<size_t>(first) << kSliceShift);
   pthread_mutex_lock(&g_lock);
   unsigned n = 0;
   while (first + n < kSlicesPerSegment && s->slice_meta[first + n] == meta) s->slice_meta[first + n++] = nullptr;
-  if (config().purge) os_purge(start, static_cast<size_t>(n) << kSliceShift);
   bool was_full = s->free_mask == 0;
   s->free_mask |= run_bits(first, n);
+  if (config().purge) {
+    s->dirty_mask |= run_bits(first, n);
+    g_counters.dirty_slices += n;
+  }
   s->used_slices -= n;
   g_counters.spans_free++;
   if (was_full) list_push(s);
@@ -152,6 +182,8 @@ void segment_page_free(void* meta) {
     list_remove(s);
     segment_release(s);
   }
+  if (config().purge && (g_counters.dirty_slices << kSliceShift) > (static_cast<uint64_t>(config().purge_mb) << 20))
+    purge_pass();
   pthread_mutex_unlock(&g_lock);
 }
 

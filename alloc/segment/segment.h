@@ -26,6 +26,7 @@ struct Segment {
   uint32_t used_slices;
   uint32_t index_in_list;
   uint64_t free_mask;  // bit i set: slice i is free (slice 0, the header, never is)
+  uint64_t dirty_mask;  // free slices whose memory has not been purged yet
   Segment* next;
   Segment* prev;
   void* slice_meta[kSlicesPerSegment];  // span metadata covering slice i, or nullptr
@@ -62,7 +63,8 @@ struct Span {
 
 // A span of `slices` contiguous slices (1..63); {nullptr,...} when out of memory.
 Span segment_page_alloc(unsigned slices);
-// Returns the span whose metadata is `meta`; purges its memory when HAKMEM_PURGE=1.
+// Returns the span whose metadata is `meta`. With HAKMEM_PURGE=1 its memory is purged in the
+// next purge pass, which runs once more than HAKMEM_PURGE_MB of freed spans are unpurged.
 void segment_page_free(void* meta);
 
 // Start address and slice count of the span that owns `meta`.
@@ -70,7 +72,8 @@ uint8_t* span_start(const void* meta);
 unsigned span_slices(const void* meta);
 
 struct SegmentCounters {
-  uint64_t segments_mapped, segments_unmapped, spans_alloc, spans_free, live_segments;
+  uint64_t segments_mapped, segments_unmapped, spans_alloc, spans_free, live_segments, purge_passes,
+      dirty_slices;
 };
 SegmentCounters segment_counters();
 

@@ -27,8 +27,12 @@ Heap* g_heaps = nullptr;       // live heaps
 Heap* g_heap_pool = nullptr;   // heaps of exited threads, for reuse
 HeapCounters g_exited{};       // counters of exited heaps
 pthread_mutex_t g_abandon_lock = PTHREAD_MUTEX_INITIALIZER;
-Page* g_abandoned[kClassCount];
+Page* g_abandoned[kClassCount];  // pages of exited threads, empty ("parked") or with live blocks
 uint64_t g_abandoned_count = 0;
+uint64_t g_parked_slices = 0;  // slices of empty parked pages
+// Empty pages of exited threads kept for the next thread instead of going back to the
+// segment: thread churn then costs no page faults and no purges.
+constexpr uint64_t kParkSlices = 64;
 
 // ---- page queues ----
 
@@ -134,26 +138,21 @@ void return_chain(Heap* h, Block* b, unsigned n) {
 }
 
 Page* adopt_abandoned(Heap* h, unsigned cls) {
-  for (;;) {
-    pthread_mutex_lock(&g_abandon_lock);
-    Page* pg = g_abandoned[cls];
-    if (pg) {
-      g_abandoned[cls] = pg->next;
-      g_abandoned_count--;
-    }
-    pthread_mutex_unlock(&g_abandon_lock);
-    if (!pg) return nullptr;
-    pg->next = pg->prev = nullptr;
-    pg->owner.store(h, std::memory_order_release);
-    remote_collect(pg);
-    if (pg->used == 0) {  // everything came back while it was abandoned
-      page_delete(pg);
-      h->counters.pages_freed++;
-      continue;
-    }
-    h->counters.pages_adopted++;
-    return pg;
+  pthread_mutex_lock(&g_abandon_lock);
+  Page* pg = g_abandoned[cls];
+  if (pg) {
+    g_abandoned[cls] = pg->next;
+    g_abandoned_count--;
+    if (pg->queue == kQueueParked) g_parked_slices -= pg->slices;
+    pg->queue = kQueueNone;
   }
+  pthread_mutex_unlock(&g_abandon_lock);
+  if (!pg) return nullptr;
+  pg->next = pg->prev = nullptr;
+  pg->owner.store(h, std::memory_order_release);
+  remote_collect(pg);
+  h->counters.pages_adopted++;
+  return pg;
 }
 
 // A page of class cls with a free block, placed at the head of the avail queue.
@@ -174,7 +173,7 @@ Page* page_acquire(Heap* h, unsigned cls) {
     if (!pg) return nullptr;
     h->counters.pages_new++;
   }
-  if (!pg->free) {
+  if (!page_has_free(pg)) {
     queue_push_back(h->full[cls], pg, kQueueFull);
     return page_acquire(h, cls);
   }
@@ -192,6 +191,7 @@ Block* tcache_refill(Heap** hp, unsigned cls) {
     *hp = h;
   }
   h->counters.refills++;
+  HM_CHECK_HOOK(refill, h, cls);
   PageQueue& avail = h->avail[cls];
   Page* pg = avail.head;
   for (;;) {
@@ -199,8 +199,8 @@ Block* tcache_refill(Heap** hp, unsigned cls) {
       pg = page_acquire(h, cls);
       if (!pg) return nullptr;
     }
-    if (!pg->free) remote_collect(pg);
-    if (pg->free) break;
+    if (!page_has_free(pg)) remote_collect(pg);
+    if (page_has_free(pg)) break;
     Page* next = pg->next;
     queue_remove(avail, pg);
     queue_push_back(h->full[cls], pg, kQueueFull);
@@ -230,6 +230,7 @@ void tcache_free_slow(Page* pg, Block* b) {
       return;
     }
   }
+  HM_CHECK_HOOK(free_slow, b, pg->cls);
   Bin& bin = h->bins[pg->cls];
   if (bin.bound == 0) {
     return_chain(h, b, 1);
@@ -282,15 +283,23 @@ void heap_thread_exit(Heap* h) {
       while (Page* pg = q->head) {
         queue_remove(*q, pg);
         remote_collect(pg);
-        if (pg->used == 0) {
+        // Blocks still live elsewhere (or an empty page worth parking): leave the page to
+        // whichever thread needs one of its class next.
+        pthread_mutex_lock(&g_abandon_lock);
+        bool park = pg->used == 0 && g_parked_slices + pg->slices <= kParkSlices;
+        if (pg->used == 0 && !park) {
+          pthread_mutex_unlock(&g_abandon_lock);
           page_delete(pg);
           h->counters.pages_freed++;
           continue;
         }
-        // Blocks still live elsewhere: leave the page to whichever thread needs one next.
         pg->owner.store(nullptr, std::memory_order_release);
-        h->counters.pages_abandoned++;
-        pthread_mutex_lock(&g_abandon_lock);
+        if (park) {
+          pg->queue = kQueueParked;
+          g_parked_slices += pg->slices;
+        } else {
+          h->counters.pages_abandoned++;
+        }
         pg->next = g_abandoned[c];
         g_abandoned[c] = pg;
         g_abandoned_count++;

@@ -30,7 +30,7 @@ struct PageQueue {
   uint32_t count;
 };
 
-enum : uint8_t { kQueueNone = 0, kQueueAvail = 1, kQueueFull = 2 };
+enum : uint8_t { kQueueNone = 0, kQueueAvail = 1, kQueueFull = 2, kQueueParked = 3 };
 
 struct HeapCounters {
   uint64_t refills, flushes, blocks_flushed, remote_flushed, pages_new, pages_adopted, pages_freed,

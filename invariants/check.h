@@ -1,0 +1,135 @@
+// invariants/: the checkers of every box's invariants (alloc/registry/invariants.def).
+//
+//   hm_check_all / hm_check_box (api.cc) ─┐
+//   check hooks of the debug build (hooks.cc) ─┴─▶ per-box checkers (<box>_check.cc) ─▶ Sink
+//
+// A checker reads one box's live state and records each broken invariant in a Sink
+// (ID, object, expected vs found). Nothing here allocates from any heap. Checkers only
+// walk state the caller may read safely: the calling thread's heap and the pages it owns,
+// the segments under the segment lock, the large cache under its lock.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "registry/registry.h"
+#include "report/report.h"
+
+namespace hm {
+struct Page;
+struct Heap;
+struct Segment;
+struct LargeHeader;
+}  // namespace hm
+
+namespace hm::check {
+
+// One broken invariant.
+struct Finding {
+  registry::InvId inv;
+  report::Site site;  // site.expected / site.found point into the two buffers below
+  char expected[96];
+  char found[96];
+};
+
+// The object a finding is about.
+struct Where {
+  const void* addr = nullptr;
+  int size_class = -1;
+  const void* page = nullptr;
+  const void* segment = nullptr;
+};
+Where at_page(const Page* pg, const void* addr);
+
+// Collects findings: counts them and keeps the first. With a box name, findings of other
+// boxes are dropped (hm_check_box).
+class Sink {
+ public:
+  explicit Sink(std::string_view only_box = {}) : only_(only_box) {}
+  // Records a broken invariant with "<what> <expected>" vs "<what> <found>"; returns false.
+  bool fail(registry::InvId inv, const Where& w, const char* what, uint64_t expected, uint64_t found,
+            bool hex = false);
+  // "<expected_what> <expected>" vs "<found_what> <found>".
+  bool fail2(registry::InvId inv, const Where& w, const char* expected_what, uint64_t expected, const char* found_what,
+             uint64_t found);
+  // The same with free-form expected / found texts.
+  bool fail_text(registry::InvId inv, const Where& w, const char* expected, const char* found);
+  // The same with a free-form expected text and "<what> <found>".
+  bool fail_found(registry::InvId inv, const Where& w, const char* expected, const char* what, uint64_t found);
+  int count() const { return count_; }
+  const Finding& first() const { return first_; }
+
+ private:
+  std::string_view only_;
+  int count_ = 0;
+  Finding first_{};
+};
+
+// ---- levels ----
+
+// The level the hooks run at: HAKMEM_CHECK, unless a test set one.
+int hook_level();
+// Test seam: overrides HAKMEM_CHECK for the hooks; -1 returns to the gate.
+void set_level(int level);
+
+// ---- per-box checkers ----
+
+// config (config_check.cc): INV-CONFIG-1.
+void check_config(Sink& s);
+
+// sizeclass (sizeclass_check.cc): INV-SIZECLASS-1, over the mapping functions in force.
+struct SizeclassTable {
+  size_t (*to_size)(unsigned cls);
+  unsigned (*to_class)(size_t n);
+  unsigned count;
+  size_t max_small;
+};
+void check_sizeclass(Sink& s);
+// Test seam: checks `t` instead of the sizeclass box's functions; nullptr restores them.
+void set_sizeclass_table(const SizeclassTable* t);
+
+// segment (segment_check.cc): INV-SEGMENT-1 (O1), -2 and -3 (level 2) of one segment; the
+// caller holds the segment lock for level 2. check_segments walks every live segment.
+bool check_segment(Sink& s, const Segment* seg, int level);
+void check_segments(Sink& s, int level);
+
+// page (page_check.cc): the O(1) checks of a page (INV-SEGMENT-1, INV-SEGMENT-4, INV-PAGE-1),
+// and the walk of a page owned by `owner` (INV-PAGE-2/-3/-4, INV-REMOTE-1 by remote_check.cc).
+bool check_page_o1(Sink& s, const Page* pg);
+bool check_page_walk(Sink& s, const Page* pg, const Heap* owner);
+
+// remote (remote_check.cc): INV-REMOTE-1 (and INV-PAGE-4 for the queued blocks) over the
+// remote queue of a page the caller owns; *pending receives the queue length.
+bool check_remote_queue(Sink& s, const Page* pg, unsigned* pending);
+// O(1): the head of the queue is a block of the page.
+bool check_remote_head(Sink& s, const Page* pg);
+
+// tcache (tcache_check.cc): INV-TCACHE-1 of a bin (O1), INV-TCACHE-2 (bin walk) and
+// INV-TCACHE-3 (page queues) of a class; check_heap runs them for one class or all (-1),
+// with the O(1) checks of every page in the queues, and at level 2 the walk of each
+// page of `walk_cls` (-1: every class; -2: none).
+bool check_bin_bound(Sink& s, const Heap* h, unsigned cls);
+bool check_bin_list(Sink& s, const Heap* h, unsigned cls);
+bool check_queues(Sink& s, const Heap* h, unsigned cls);
+void check_heap(Sink& s, const Heap* h, int level, int cls, int walk_cls);
+
+// large (large_check.cc): INV-LARGE-1 of a header (handed out or cached) and the cache walk
+// (INV-LARGE-1 of every entry, INV-LARGE-2 at level 2).
+bool check_large_header(Sink& s, const LargeHeader* hdr, bool cached);
+void check_large_cache(Sink& s, int level);
+
+// ---- zero-gated counters (never.def) ----
+
+enum class Never : int {
+#define HM_NEVER(tok, box, text) tok,
+#include "never.def"
+#undef HM_NEVER
+  count_
+};
+void never_hit(Never n);
+uint64_t never_value(Never n);
+// Test seam: zeroes every counter.
+void never_reset();
+
+}  // namespace hm::check

@@ -1,0 +1,153 @@
+// invariants/: the check hook behind HM_CHECK_HOOK (report/report.h), compiled into every
+// package and called only by the debug build. Per boundary crossing: record the event in
+// its box's ring, count the never-happen events, then at HAKMEM_CHECK=1 run the O(1)
+// checks of the touched object and at HAKMEM_CHECK=2 walk the touched box. The first
+// violation becomes the one fail-fast report.
+#include "check.h"
+#include "large/large.h"
+#include "page/page.h"
+#include "segment/segment.h"
+#include "tcache/tcache.h"
+
+namespace hm::check {
+namespace {
+
+thread_local bool tl_busy HM_TLS = false;
+
+// The calling thread's heap when it owns pg (the only case in which pg may be walked).
+const Heap* owner_if_mine(const Page* pg) {
+  const Heap* h = heap_get();
+  return h->real && pg->owner.load(std::memory_order_relaxed) == h ? h : nullptr;
+}
+
+// A block handed out or given back through the front: its page, its bin, and at level 2
+// the bin's list, the class's page queues and, when the page is ours, the page walk.
+void front_block(Sink& s, const Block* b, const Page* pg, int level) {
+  if (!check_page_o1(s, pg)) return;
+  const Heap* h = heap_get();
+  if (!h->real) return;
+  if (!check_bin_bound(s, h, pg->cls) || level < 2) return;
+  if (!check_bin_list(s, h, pg->cls) || !check_queues(s, h, pg->cls)) return;
+  if (const Heap* own = owner_if_mine(pg)) check_page_walk(s, pg, own);
+  (void)b;
+}
+
+// tcache_refill / tcache_free_slow: the heap's bins and queues, the pages of class cls.
+void heap_crossing(Sink& s, unsigned cls, int level) {
+  check_config(s);
+  const Heap* h = heap_get();
+  if (!h->real || !check_bin_bound(s, h, cls) || level < 2) return;
+  check_heap(s, h, level, -1, static_cast<int>(cls));
+}
+
+void page_crossing(Sink& s, const Page* pg, int level) {
+  if (!check_page_o1(s, pg) || level < 2) return;
+  if (const Heap* own = owner_if_mine(pg)) check_page_walk(s, pg, own);
+}
+
+void segment_crossing(Sink& s, const void* meta, int level) {
+  if (!check_segment(s, segment_of(reinterpret_cast<uintptr_t>(meta)), 1) || level < 2) return;
+  check_segments(s, level);
+}
+
+bool heads_span(const void* meta) {
+  const Segment* seg = segment_of(reinterpret_cast<uintptr_t>(meta));
+  size_t first = (static_cast<const unsigned char*>(meta) - &seg->meta[0][0]) / kSpanMetaSize;
+  return first > 0 && first < kSlicesPerSegment && seg->slice_meta[first] == meta;
+}
+
+void run(report::Event ev, const void* obj, uintptr_t arg, Sink& s, int level) {
+  using report::Event;
+  switch (ev) {
+    case Event::malloc: {
+      auto* b = static_cast<const Block*>(obj);
+      uintptr_t u = reinterpret_cast<uintptr_t>(b);
+      const Page* pg = page_of(u);
+      bool was_free = b->cookie == free_cookie(u);
+      if (!was_free) never_hit(Never::alloc_not_free);
+      if (level < 1) return;
+      if (!pg) {
+        s.fail(registry::InvId::tcache_list, Where{b}, "page of block", 1, 0);
+        return;
+      }
+      if (!was_free) {
+        s.fail(registry::InvId::page_cookie, at_page(pg, b), "cookie", free_cookie(u), b->cookie, true);
+        return;
+      }
+      front_block(s, b, pg, level);
+      return;
+    }
+    case Event::free:
+      if (level >= 1) front_block(s, static_cast<const Block*>(obj), reinterpret_cast<const Page*>(arg), level);
+      return;
+    case Event::refill:
+    case Event::free_slow:
+      if (level >= 1) heap_crossing(s, static_cast<unsigned>(arg), level);
+      return;
+    case Event::page_new:
+      if (level < 1) return;
+      check_sizeclass(s);
+      page_crossing(s, static_cast<const Page*>(obj), level);
+      return;
+    case Event::page_delete: {
+      auto* pg = static_cast<const Page*>(obj);
+      if (pg->used != 0) never_hit(Never::delete_live_page);
+      if (level >= 1) page_crossing(s, pg, level);
+      return;
+    }
+    case Event::span_alloc:
+      if (level >= 1) segment_crossing(s, obj, level);
+      return;
+    case Event::span_free:
+      if (!heads_span(obj)) never_hit(Never::free_unknown_span);
+      if (level >= 1) segment_crossing(s, obj, level);
+      return;
+    case Event::remote_push: {
+      auto* pg = static_cast<const Page*>(obj);
+      auto* first = reinterpret_cast<const Block*>(arg);
+      uintptr_t u = reinterpret_cast<uintptr_t>(first);
+      if (pg->capacity == 0) never_hit(Never::push_dead_page);
+      else if (page_of(u) != pg || page_block_index(pg, u) < 0) never_hit(Never::push_foreign_block);
+      if (level >= 1) check_page_o1(s, pg);
+      return;
+    }
+    case Event::remote_collect: {
+      auto* pg = static_cast<const Page*>(obj);
+      Sink head;
+      if (!check_remote_head(head, pg)) never_hit(Never::collect_foreign);
+      if (level < 1) return;
+      if (!check_page_o1(s, pg) || !check_remote_head(s, pg) || level < 2) return;
+      if (const Heap* own = owner_if_mine(pg)) check_page_walk(s, pg, own);
+      return;
+    }
+    case Event::large_alloc:
+    case Event::large_free: {
+      auto* h = static_cast<const LargeHeader*>(obj);
+      uintptr_t block = reinterpret_cast<uintptr_t>(h) + h->offset;
+      if (ev == Event::large_free && h->magic != (kLargeMagic ^ block)) never_hit(Never::large_free_not_live);
+      if (level < 1 || !check_large_header(s, h, false) || level < 2) return;
+      check_large_cache(s, level);
+      return;
+    }
+    case Event::count_:
+      return;
+  }
+}
+
+}  // namespace
+}  // namespace hm::check
+
+namespace hm::report {
+
+void check_hook(Event ev, const void* obj, uintptr_t arg) {
+  using namespace hm::check;
+  if (tl_busy) return;  // a hook inside a hook (none expected: checkers do not allocate)
+  tl_busy = true;
+  record_event(ev, obj, arg);
+  Sink s;
+  run(ev, obj, arg, s, hook_level());
+  tl_busy = false;
+  if (s.count()) report_violation(s.first().inv, s.first().site);
+}
+
+}  // namespace hm::report

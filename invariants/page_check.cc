@@ -1,0 +1,62 @@
+// invariants/: the page box. O(1): INV-SEGMENT-1 of the page's segment, INV-SEGMENT-4 (the
+// page's record of its span), INV-PAGE-1 (geometry). Walk (owner only): INV-PAGE-2 and
+// INV-PAGE-4 over the free list, INV-REMOTE-1 over the remote queue, then INV-PAGE-3.
+// Blocks are carved lazily: only the first `carved` blocks of a page may be free or used.
+#include "check.h"
+#include "page/page.h"
+#include "tcache/tcache.h"
+
+namespace hm::check {
+
+bool check_page_o1(Sink& s, const Page* pg) {
+  if (!check_segment(s, segment_of(reinterpret_cast<uintptr_t>(pg)), 1)) return false;
+  Where w = at_page(pg, nullptr);
+  uint8_t* start = span_start(pg);
+  unsigned slices = span_slices(pg);
+  if (pg->start != start)
+    return s.fail(registry::InvId::seg_span, w, "first block", reinterpret_cast<uintptr_t>(start),
+                  reinterpret_cast<uintptr_t>(pg->start), true);
+  if (pg->slices != slices) return s.fail(registry::InvId::seg_span, w, "slices", slices, pg->slices);
+  if (pg->cls >= kClassCount) return s.fail(registry::InvId::page_geometry, w, "class below", kClassCount, pg->cls);
+  size_t bs = class_to_size(pg->cls);
+  if (pg->block_size != bs) return s.fail(registry::InvId::page_geometry, w, "block size", bs, pg->block_size);
+  size_t cap = (static_cast<size_t>(slices) << kSliceShift) / bs;
+  if (pg->capacity != cap) return s.fail(registry::InvId::page_geometry, w, "capacity", cap, pg->capacity);
+  uint64_t magic = ((uint64_t{1} << kDivShift) + bs - 1) / bs;
+  if (pg->div_magic != magic) return s.fail(registry::InvId::page_geometry, w, "divisor magic", magic, pg->div_magic);
+  uint32_t carved = pg->carved.load(std::memory_order_relaxed);
+  if (carved > pg->capacity) return s.fail(registry::InvId::page_geometry, w, "carved at most", pg->capacity, carved);
+  return true;
+}
+
+bool check_page_walk(Sink& s, const Page* pg, const Heap* owner) {
+  uintptr_t start = reinterpret_cast<uintptr_t>(pg->start);
+  uint32_t carved = pg->carved.load(std::memory_order_relaxed);
+  uintptr_t end = start + static_cast<uintptr_t>(carved) * pg->block_size;
+  unsigned nfree = 0;
+  for (const Block* b = pg->free; b; b = b->next) {
+    uintptr_t u = reinterpret_cast<uintptr_t>(b);
+    if (u < start || u >= end || (u - start) % pg->block_size)
+      return s.fail(registry::InvId::page_freelist, at_page(pg, b), "block inside the page at a multiple of",
+                    pg->block_size, u - start);
+    if (++nfree > carved)
+      return s.fail(registry::InvId::page_freelist, at_page(pg, b), "free-list length at most", carved, nfree);
+    if (b->cookie != free_cookie(u))
+      return s.fail(registry::InvId::page_cookie, at_page(pg, b), "cookie", free_cookie(u), b->cookie, true);
+  }
+  unsigned pending = 0;
+  if (!check_remote_queue(s, pg, &pending)) return false;
+  Where w = at_page(pg, nullptr);
+  if (pg->used + nfree != carved) return s.fail(registry::InvId::page_used, w, "used", carved - nfree, pg->used);
+  // Blocks of this page in the owner's bin are handed out from the page's point of view.
+  unsigned in_bin = 0;
+  const Bin& bin = owner->bins[pg->cls];
+  unsigned steps = 0;
+  for (const Block* b = bin.head; b && steps <= bin.count; b = b->next, ++steps)
+    if (page_of(reinterpret_cast<uintptr_t>(b)) == pg) ++in_bin;
+  if (pending + in_bin > pg->used)
+    return s.fail(registry::InvId::page_used, w, "used at least (remote + bin)", pending + in_bin, pg->used);
+  return true;
+}
+
+}  // namespace hm::check

@@ -1,0 +1,182 @@
+// hakmem-run (`hakmem run`): runs any program on the debug build of libhakmem.so with the
+// invariant checks on, and says where the fail-fast report is when the program fails.
+//
+//   hakmem run [--check=0|1|2] [--build DIR] [--report PATH] [--keep] -- program [args...]
+//
+// The library is DIR/lib/libhakmem.so with --build, else build/debug/lib/libhakmem.so of
+// the source tree, else ../lib/libhakmem.so next to this executable. The program gets
+// LD_PRELOAD (prepended), HAKMEM_CHECK and HAKMEM_REPORT=<report file>; its exit status
+// is passed through (128+signal when it was killed).
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace {
+
+void usage() {
+  std::fprintf(stderr,
+               "usage: hakmem run [--check=0|1|2] [--build DIR] [--report PATH] [--keep] -- program [args...]\n"
+               "  --check=N    HAKMEM_CHECK for the program (default 2: full walks at every boundary)\n"
+               "  --build DIR  build tree whose lib/libhakmem.so is preloaded (default: the debug build)\n"
+               "  --report P   file for the JSON report line (default: a new file under $TMPDIR or /tmp)\n"
+               "  --keep       keep the report file even when the program succeeds\n");
+}
+
+bool exists(const std::string& p) { return access(p.c_str(), R_OK) == 0; }
+
+std::string self_dir() {
+  char buf[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return ".";
+  buf[n] = '\0';
+  std::string s(buf);
+  auto slash = s.rfind('/');
+  return slash == std::string::npos ? "." : s.substr(0, slash);
+}
+
+std::string find_library(const std::string& build) {
+  if (!build.empty()) return build + "/lib/libhakmem.so";
+  std::string src = std::string(HAKMEM_SOURCE_DIR) + "/build/debug/lib/libhakmem.so";
+  if (exists(src)) return src;
+  return self_dir() + "/../lib/libhakmem.so";
+}
+
+// The debug build carries the check hooks; a release library would run unchecked.
+bool is_debug_library(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  return bytes.find("hakmem-check-hooks=1") != std::string::npos;
+}
+
+std::string first_line(const std::string& path) {
+  std::ifstream f(path);
+  std::string line;
+  std::getline(f, line);
+  return line;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int check = 2;
+  std::string build, report;
+  bool keep = false;
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--") {
+      ++i;
+      break;
+    } else if (a.rfind("--check=", 0) == 0) {
+      std::string v = a.substr(8);
+      if (v != "0" && v != "1" && v != "2") {
+        std::fprintf(stderr, "hakmem run: --check must be 0, 1 or 2, not '%s'\n", v.c_str());
+        return 2;
+      }
+      check = v[0] - '0';
+    } else if (a == "--build" && i + 1 < argc) {
+      build = argv[++i];
+    } else if (a.rfind("--build=", 0) == 0) {
+      build = a.substr(8);
+    } else if (a == "--report" && i + 1 < argc) {
+      report = argv[++i];
+    } else if (a.rfind("--report=", 0) == 0) {
+      report = a.substr(9);
+    } else if (a == "--keep") {
+      keep = true;
+    } else if (a == "-h" || a == "--help") {
+      usage();
+      return 0;
+    } else {
+      break;  // the program starts here (no "--")
+    }
+  }
+  if (i >= argc) {
+    usage();
+    return 2;
+  }
+
+  std::string lib = find_library(build);
+  if (char* abs = realpath(lib.c_str(), nullptr)) {  // the program may change directory
+    lib = abs;
+    std::free(abs);
+  }
+  if (!exists(lib)) {
+    std::fprintf(stderr, "hakmem run: no library at %s (build the debug preset: cmake --preset debug && "
+                         "cmake --build --preset debug --target hakmem_preload)\n", lib.c_str());
+    return 2;
+  }
+  if (!is_debug_library(lib))
+    std::fprintf(stderr, "hakmem run: warning: %s is not a debug build; HAKMEM_CHECK has no hooks to run\n",
+                 lib.c_str());
+
+  if (report.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/hakmem-report-XXXXXX";
+    std::vector<char> buf(templ.begin(), templ.end());
+    buf.push_back('\0');
+    int fd = mkstemp(buf.data());
+    if (fd < 0) {
+      std::perror("hakmem run: mkstemp");
+      return 2;
+    }
+    close(fd);
+    report = buf.data();
+  } else {
+    // A fresh report: the library appends.
+    int fd = open(report.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+      std::perror(("hakmem run: " + report).c_str());
+      return 2;
+    }
+    close(fd);
+  }
+
+  std::string preload = lib;
+  if (const char* old = std::getenv("LD_PRELOAD"); old && *old) preload += std::string(":") + old;
+  setenv("LD_PRELOAD", preload.c_str(), 1);
+  setenv("HAKMEM_CHECK", std::to_string(check).c_str(), 1);
+  setenv("HAKMEM_REPORT", report.c_str(), 1);
+
+  pid_t pid = fork();
+  if (pid < 0) {
+    std::perror("hakmem run: fork");
+    return 2;
+  }
+  if (pid == 0) {
+    execvp(argv[i], argv + i);
+    std::fprintf(stderr, "hakmem run: cannot run %s: %s\n", argv[i], std::strerror(errno));
+    _exit(127);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      std::perror("hakmem run: waitpid");
+      return 2;
+    }
+  }
+  int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+  std::string line = first_line(report);
+  if (code != 0 || !line.empty()) {
+    if (!line.empty()) {
+      std::fprintf(stderr, "hakmem run: %s %s; report: %s\nhakmem run: %s\n", argv[i],
+                   WIFSIGNALED(status) ? "was killed" : "failed", report.c_str(), line.c_str());
+    } else {
+      std::fprintf(stderr, "hakmem run: %s exited with status %d; no hakmem report (%s is empty)\n", argv[i], code,
+                   report.c_str());
+    }
+    if (line.empty() && !keep) unlink(report.c_str());
+  } else if (!keep) {
+    unlink(report.c_str());
+  }
+  return code;
+}

@@ -1,0 +1,64 @@
+// invariants/: the segment box. INV-SEGMENT-1 (magic and map entry), INV-SEGMENT-2 (slice
+// map against the free mask and the span runs), INV-SEGMENT-3 (used-slice count).
+// INV-SEGMENT-4 (a page's own record of its span) is checked with the page (page_check.cc).
+#include "check.h"
+#include "segment/segment.h"
+
+namespace hm::check {
+namespace {
+
+Where at_segment(const Segment* seg, const void* addr = nullptr) {
+  Where w;
+  w.addr = addr ? addr : seg;
+  w.segment = seg;
+  return w;
+}
+
+}  // namespace
+
+bool check_segment(Sink& s, const Segment* seg, int level) {
+  uintptr_t a = reinterpret_cast<uintptr_t>(seg);
+  if (seg->magic != (kSegmentMagic ^ a))
+    return s.fail(registry::InvId::seg_magic, at_segment(seg), "magic", kSegmentMagic ^ a, seg->magic, true);
+  if (segmap_kind(a) != kSegSmall)
+    return s.fail(registry::InvId::seg_magic, at_segment(seg), "segment-map kind", kSegSmall, segmap_kind(a));
+  if (level < 2) return true;
+
+  // Slice 0 is the header: never free, never a span.
+  if ((seg->free_mask & 1) || seg->slice_meta[0])
+    return s.fail_text(registry::InvId::seg_slicemap, at_segment(seg), "slice 0 used by the header",
+                       "slice 0 free or mapped to a page");
+  for (unsigned i = 1; i < kSlicesPerSegment; ++i) {
+    bool free = (seg->free_mask >> i) & 1;
+    const void* m = seg->slice_meta[i];
+    uint8_t* slice = reinterpret_cast<uint8_t*>(a + (uintptr_t{i} << kSliceShift));
+    if (free) {
+      if (m) return s.fail(registry::InvId::seg_slicemap, at_segment(seg, slice), "free slice maps to", 0, reinterpret_cast<uintptr_t>(m), true);
+      continue;
+    }
+    // A used slice maps to the metadata of its own index (a span's first slice) or to the
+    // same metadata as the slice before it (the rest of the span).
+    bool starts = m == seg->meta[i];
+    bool continues = m && m == seg->slice_meta[i - 1];
+    if (!starts && !continues)
+      return s.fail(registry::InvId::seg_slicemap, at_segment(seg, slice), "used slice maps to",
+                    reinterpret_cast<uintptr_t>(seg->meta[i]), reinterpret_cast<uintptr_t>(m), true);
+  }
+  unsigned used = static_cast<unsigned>(__builtin_popcountll(~seg->free_mask & ~uint64_t{1}));
+  if (seg->used_slices != used)
+    return s.fail(registry::InvId::seg_count, at_segment(seg), "used slices", used, seg->used_slices);
+  return true;
+}
+
+void check_segments(Sink& s, int level) {
+  struct Ctx {
+    Sink* s;
+    int level;
+  } ctx{&s, level};
+  segment_for_each([](Segment* seg, void* arg) {
+    auto* c = static_cast<Ctx*>(arg);
+    check_segment(*c->s, seg, c->level);
+  }, &ctx);
+}
+
+}  // namespace hm::check

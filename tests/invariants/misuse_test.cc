@@ -1,0 +1,141 @@
+// Misuse tests: each scenario runs in a forked child and must abort (SIGABRT) with the exact
+// one-line report "hakmem: <kind> of 0x<addr> (box <box>, <ID>)" of alloc/registry/errors.def.
+// These are caught in every build, not only the debug one.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <thread>
+
+#include "hakmem/hakmem.h"
+
+namespace {
+
+constexpr char kAddr[] = "0x[0-9a-f]+";
+
+std::string line(const char* kind, const char* box, const char* id) {
+  return std::string("hakmem: ") + kind + " of " + kAddr + " \\(box " + box + ", " + id + "\\)";
+}
+const std::string kDoubleFree = line("double free", "tcache", "INV-PAGE-4");
+
+class Misuse : public testing::Test {
+ protected:
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, "fast"); }
+};
+
+void double_free(size_t n) {
+  void* p = hm_malloc(n);
+  hm_free(p);
+  hm_free(p);
+}
+
+TEST_F(Misuse, DoubleFreeSmall) { EXPECT_EXIT(double_free(64), testing::KilledBySignal(SIGABRT), kDoubleFree); }
+TEST_F(Misuse, DoubleFreeMedium) { EXPECT_EXIT(double_free(8 << 10), testing::KilledBySignal(SIGABRT), kDoubleFree); }
+TEST_F(Misuse, DoubleFreeLarge) { EXPECT_EXIT(double_free(1 << 20), testing::KilledBySignal(SIGABRT), kDoubleFree); }
+
+TEST_F(Misuse, DoubleFreeAfterBinFlush) {
+  // The first free's block has left the bin for its page (kept alive by `keep`) before the
+  // second free. (Had the page emptied, its span would be gone and the free "invalid".)
+  EXPECT_EXIT(
+      {
+        void* keep = hm_malloc(64);
+        void* p = hm_malloc(64);
+        (void)keep;
+        hm_free(p);
+        hm_thread_flush();
+        hm_free(p);
+      },
+      testing::KilledBySignal(SIGABRT), kDoubleFree);
+}
+
+TEST_F(Misuse, CrossThreadDoubleFree) {
+  EXPECT_EXIT(
+      {
+        void* p = hm_malloc(96);
+        std::thread([p] { hm_free(p); }).join();  // freed (and flushed back) by another thread
+        hm_free(p);
+      },
+      testing::KilledBySignal(SIGABRT), kDoubleFree);
+}
+
+TEST_F(Misuse, InteriorFree) {
+  EXPECT_EXIT(
+      {
+        char* p = static_cast<char*>(hm_malloc(64));
+        hm_free(p + 16);
+      },
+      testing::KilledBySignal(SIGABRT), line("interior free", "page", "INV-PAGE-2"));
+}
+
+TEST_F(Misuse, InteriorFreeLarge) {
+  EXPECT_EXIT(
+      {
+        char* p = static_cast<char*>(hm_malloc(1 << 20));
+        hm_free(p + 4096);
+      },
+      testing::KilledBySignal(SIGABRT), line("interior free", "page", "INV-PAGE-2"));
+}
+
+TEST_F(Misuse, MisalignedFree) {
+  EXPECT_EXIT(
+      {
+        char* p = static_cast<char*>(hm_malloc(64));
+        hm_free(p + 1);
+      },
+      testing::KilledBySignal(SIGABRT), line("misaligned free", "front", "INV-PAGE-2"));
+}
+
+TEST_F(Misuse, ForeignStackPointer) {
+  EXPECT_EXIT(
+      {
+        alignas(16) char buf[64];
+        hm_free(buf);
+      },
+      testing::KilledBySignal(SIGABRT), line("invalid free", "front", "INV-SEGMENT-1"));
+}
+
+TEST_F(Misuse, ForeignGlibcPointer) {
+  EXPECT_EXIT(
+      {
+        void* g = std::malloc(64);  // the system allocator's block: hakmem never returned it
+        hm_free(g);
+      },
+      testing::KilledBySignal(SIGABRT), line("invalid free", "front", "INV-SEGMENT-1"));
+}
+
+TEST_F(Misuse, ReallocOfFreedSmall) {
+  EXPECT_EXIT(
+      {
+        void* p = hm_malloc(100);
+        hm_free(p);
+        (void)hm_realloc(p, 200);
+      },
+      testing::KilledBySignal(SIGABRT), line("realloc after free", "front", "INV-PAGE-4"));
+}
+
+TEST_F(Misuse, ReallocOfFreedLarge) {
+  EXPECT_EXIT(
+      {
+        void* p = hm_malloc(1 << 20);
+        hm_free(p);
+        (void)hm_realloc(p, 2 << 20);
+      },
+      testing::KilledBySignal(SIGABRT), line("realloc after free", "front", "INV-PAGE-4"));
+}
+
+TEST_F(Misuse, UsableSizeOfForeignPointer) {
+  EXPECT_EXIT(
+      {
+        alignas(16) char buf[64];
+        (void)hm_malloc_usable_size(buf);
+      },
+      testing::KilledBySignal(SIGABRT), line("malloc_usable_size of invalid pointer", "front", "INV-SEGMENT-1"));
+}
+
+// The report is one report: the human line once, and one JSON line naming the same kind.
+TEST_F(Misuse, OneReportWithJsonLine) {
+  EXPECT_EXIT(double_free(64), testing::KilledBySignal(SIGABRT),
+              kDoubleFree + "\n(.|\n)*\\{\"hakmem_report\":1,\"type\":\"misuse\",\"kind\":\"double free\"");
+}
+
+}  // namespace
