@@ -13,7 +13,7 @@
 namespace hm {
 namespace tcache_detail {
 Heap g_empty_heap{};  // all bins empty, bound 0: every call takes the slow path
-thread_local Heap* tl_heap HM_TLS = &g_empty_heap;
+__thread Heap* tl_heap HM_TLS = &g_empty_heap;
 }  // namespace tcache_detail
 
 using tcache_detail::g_empty_heap;

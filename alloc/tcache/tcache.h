@@ -48,7 +48,8 @@ struct Heap {
 };
 
 namespace tcache_detail {
-extern thread_local Heap* tl_heap HM_TLS;
+// __thread, not thread_local: constant-initialised TLS needs no init-wrapper call on access.
+extern __thread Heap* tl_heap HM_TLS;
 }
 
 HM_FAST_PATH Heap* heap_get() { return tcache_detail::tl_heap; }

@@ -1,0 +1,284 @@
+// hakmem-review: design-review questionnaires from the live state, the answer checker and the A/B planner.
+//   hakmem review questionnaire --topic FILE [options]   write docs/questionnaire/<topic>.md, its answer template
+//                                                        and docs/boxes/graph.{dot,svg,txt}
+//   hakmem review graph [--check] [options]              write (or only check) the box graph
+//   hakmem review check-answer ANSWER.md [--questionnaire Q.md] [--registry FILE]
+//   hakmem review plan ANSWER.md [--questionnaire Q.md] [--registry FILE]
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "answer.h"
+#include "graph.h"
+#include "model.h"
+#include "questionnaire.h"
+#include "registry/registry.h"
+
+namespace fs = std::filesystem;
+using namespace hm::review;
+
+namespace {
+
+const char* kUsage =
+    "usage: hakmem review <command> [options]\n"
+    "  questionnaire --topic FILE   write <out>/<topic>.md, <out>/<topic>.answer-template.md and the box graph\n"
+    "      [--registry FILE] [--ledger FILE] [--callgrind FILE] [--date YYYY-MM-DD]\n"
+    "      [--git-commit X --git-branch Y --git-dirty 0|1] [--out DIR] [--graph-out DIR] [--tree DIR] [--repo DIR]\n"
+    "      [--profiles a,b,...]\n"
+    "  graph [--check] [--registry FILE] [--tree DIR] [--graph-out DIR] [--repo DIR]\n"
+    "      write graph.{dot,svg,txt}; with --check only check the includes of alloc/ (exit 1 on undeclared edges)\n"
+    "  check-answer ANSWER.md [--questionnaire Q.md] [--registry FILE] [--repo DIR] [--profiles a,b,...]\n"
+    "      print each problem as ANSWER.md:LINE: problem; exit 1 on any\n"
+    "  plan ANSWER.md [--questionnaire Q.md] [--registry FILE] [--repo DIR] [--profiles a,b,...]\n"
+    "      check the answer, then print its A/B plan as `hakmem ab ...` commands\n"
+    "Defaults: --repo is the git top level of the current directory; --registry is the registry linked into\n"
+    "this program; --ledger is bench/ledger/ledger.jsonl; --out docs/questionnaire; --graph-out docs/boxes;\n"
+    "--profiles are read from the bench tree.\n";
+
+struct Args {
+  std::string cmd;
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> opt;
+  bool flag(const std::string& k) const { return opt.count(k) > 0; }
+  std::string get(const std::string& k, const std::string& def = "") const {
+    auto it = opt.find(k);
+    return it == opt.end() ? def : it->second;
+  }
+};
+
+bool parse_args(int argc, char** argv, Args& a) {
+  static const std::vector<std::string> flags = {"--check", "--help"};
+  if (argc < 2) return false;
+  a.cmd = argv[1];
+  for (int i = 2; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s.rfind("--", 0) != 0) {
+      a.positional.push_back(s);
+    } else if (std::find(flags.begin(), flags.end(), s) != flags.end()) {
+      a.opt[s] = "1";
+    } else if (i + 1 < argc) {
+      a.opt[s] = argv[++i];
+    } else {
+      std::fprintf(stderr, "hakmem review: option %s needs a value\n", s.c_str());
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string capture(const std::string& cmd) {
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return "";
+  std::string out;
+  char buf[1024];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  pclose(p);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+std::string repo_root(const Args& a) {
+  if (a.flag("--repo")) return fs::absolute(a.get("--repo")).lexically_normal().string();
+  std::string top = capture("git rev-parse --show-toplevel 2>/dev/null");
+  return top.empty() ? fs::current_path().string() : top;
+}
+
+bool inside(const std::string& path, const std::string& repo) {
+  fs::path rel = fs::absolute(path).lexically_normal().lexically_relative(fs::path(repo).lexically_normal());
+  return !rel.empty() && rel.native().rfind("..", 0) != 0;
+}
+
+// Repo-relative form of a path when it lies inside the repo, else its file name (documents never show
+// absolute paths).
+std::string display(const std::string& path, const std::string& repo) {
+  fs::path abs = fs::absolute(path).lexically_normal();
+  if (inside(path, repo)) return abs.lexically_relative(fs::path(repo).lexically_normal()).generic_string();
+  return abs.filename().string();
+}
+
+Registry load_registry(const Args& a, const std::string& repo) {
+  if (a.flag("--registry")) {
+    std::string f = a.get("--registry");
+    return parse_registry(read_file(f), "file `" + display(f, repo) + "`");
+  }
+  return parse_registry(hm::registry::json(), "`hakmem registry --json`");
+}
+
+// --profiles a,b,c overrides the list read from the bench tree (tests use it to stay independent of bench/).
+std::vector<std::string> profiles(const Args& a, const std::string& repo) {
+  if (!a.flag("--profiles")) return known_profiles(repo);
+  std::vector<std::string> out;
+  std::string s = a.get("--profiles"), cur;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else {
+      cur += s[i];
+    }
+  }
+  return out;
+}
+
+std::string today_utc() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char b[16];
+  std::strftime(b, sizeof b, "%Y-%m-%d", &tm);
+  return b;
+}
+
+std::vector<std::string> write_graph(const Registry& reg, const GraphCheck& chk, const std::string& dir,
+                                     const std::string& repo) {
+  std::vector<std::string> written;
+  std::string dot = (fs::path(dir) / "graph.dot").string(), txt = (fs::path(dir) / "graph.txt").string(),
+              svg = (fs::path(dir) / "graph.svg").string();
+  write_file(dot, graph_dot(reg, chk));
+  write_file(txt, graph_text(reg, chk));
+  written = {display(dot, repo), display(txt, repo)};
+  if (std::system("command -v dot >/dev/null 2>&1") != 0) {
+    std::fprintf(stderr,
+                 "hakmem review: graphviz `dot` is not installed (Debian package graphviz), so %s was not "
+                 "written; graph.dot and graph.txt were\n",
+                 display(svg, repo).c_str());
+  } else if (std::system(("dot -Tsvg '" + dot + "' -o '" + svg + "'").c_str()) != 0) {
+    std::fprintf(stderr, "hakmem review: `dot -Tsvg` failed; %s not written\n", display(svg, repo).c_str());
+  } else {
+    written.push_back(display(svg, repo));
+  }
+  return written;
+}
+
+void print_undeclared(const GraphCheck& chk) {
+  for (const auto& e : chk.undeclared)
+    std::fprintf(stderr, "%s:%d: include edge %s -> %s is not declared in the registry (deps of %s)\n",
+                 e.file.c_str(), e.line, e.from.c_str(), e.to.c_str(), e.from.c_str());
+}
+
+int cmd_questionnaire(const Args& a) {
+  std::string repo = repo_root(a);
+  if (!a.flag("--topic")) {
+    std::fputs("hakmem review questionnaire: --topic FILE is required\n", stderr);
+    return 2;
+  }
+  Inputs in;
+  in.reg = load_registry(a, repo);
+  in.topic = parse_topic(read_file(a.get("--topic")), display(a.get("--topic"), repo));
+  for (const auto& b : in.topic.boxes)
+    if (!in.reg.box(b))
+      std::fprintf(stderr, "hakmem review: topic box '%s' is not in the registry (ignored)\n", b.c_str());
+  std::string ledger = a.get("--ledger", repo + "/bench/ledger/ledger.jsonl");
+  in.ledger = load_ledger(ledger, display(ledger, repo));
+  if (a.flag("--git-commit") || a.flag("--git-branch") || a.flag("--git-dirty")) {
+    in.git.commit = a.get("--git-commit", "(none)");
+    in.git.branch = a.get("--git-branch", "(none)");
+    in.git.dirty = a.get("--git-dirty", "0") == "1";
+  } else {
+    in.git = read_git_state(repo);
+  }
+  in.date = a.get("--date", today_utc());
+  in.tree = a.get("--tree", repo);
+  in.graph = check_graph(in.tree, in.reg);
+  if (a.flag("--callgrind")) {
+    std::string f = a.get("--callgrind");
+    in.hotspots = parse_callgrind(read_file(f), in.reg, display(f, repo));
+  }
+  in.profiles = profiles(a, repo);
+  std::string out = a.get("--out", repo + "/docs/questionnaire");
+  std::string gout = a.get("--graph-out", repo + "/docs/boxes");
+  // Documents name the output folders repo-relative; outside the repo (tests) they name the defaults.
+  if (inside(out, repo)) in.out_dir = display(out, repo);
+  if (inside(gout, repo)) in.graph_dir = display(gout, repo);
+  std::string q = (fs::path(out) / (in.topic.name + ".md")).string();
+  std::string t = (fs::path(out) / (in.topic.name + ".answer-template.md")).string();
+  write_file(q, render_questionnaire(in));
+  write_file(t, render_answer_template(in));
+  auto g = write_graph(in.reg, in.graph, gout, repo);
+  print_undeclared(in.graph);
+  std::printf("wrote %s\nwrote %s\n", display(q, repo).c_str(), display(t, repo).c_str());
+  for (const auto& f : g) std::printf("wrote %s\n", f.c_str());
+  return 0;
+}
+
+int cmd_graph(const Args& a) {
+  std::string repo = repo_root(a);
+  Registry reg = load_registry(a, repo);
+  std::string tree = a.get("--tree", repo);
+  GraphCheck chk = check_graph(tree, reg);
+  if (a.flag("--check")) {
+    if (!chk.scanned) {
+      std::fprintf(stderr, "hakmem review graph: no alloc/ under %s\n", display(tree, repo).c_str());
+      return 2;
+    }
+    print_undeclared(chk);
+    std::printf("include check: %zu undeclared edge(s), %zu of %zu declared edges used\n", chk.undeclared.size(),
+                chk.seen.size(), chk.seen.size() + chk.unseen.size());
+    return chk.undeclared.empty() ? 0 : 1;
+  }
+  for (const auto& f : write_graph(reg, chk, a.get("--graph-out", repo + "/docs/boxes"), repo))
+    std::printf("wrote %s\n", f.c_str());
+  print_undeclared(chk);
+  return 0;
+}
+
+int check(const Args& a, const std::string& answer_path, const std::string& repo) {
+  Registry reg = load_registry(a, repo);
+  Requirements req;
+  if (a.flag("--questionnaire")) req = requirements_from_questionnaire(read_file(a.get("--questionnaire")));
+  auto problems = check_answer(read_file(answer_path), reg, req, profiles(a, repo));
+  for (const auto& p : problems) std::fprintf(stderr, "%s:%d: %s\n", answer_path.c_str(), p.line, p.text.c_str());
+  return problems.empty() ? 0 : 1;
+}
+
+int cmd_check(const Args& a) {
+  if (a.positional.size() != 1) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  int rc = check(a, a.positional[0], repo_root(a));
+  if (rc == 0) std::printf("%s: ok\n", a.positional[0].c_str());
+  return rc;
+}
+
+int cmd_plan(const Args& a) {
+  if (a.positional.size() != 1) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  const std::string& f = a.positional[0];
+  if (check(a, f, repo_root(a)) != 0) {
+    std::fprintf(stderr, "hakmem review plan: %s does not pass check-answer; fix it first\n", f.c_str());
+    return 1;
+  }
+  std::fputs(plan_commands(ab_steps(read_file(f)), fs::path(f).filename().string()).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  if (!parse_args(argc, argv, a) || a.cmd == "-h" || a.cmd == "--help" || a.flag("--help")) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  try {
+    if (a.cmd == "questionnaire") return cmd_questionnaire(a);
+    if (a.cmd == "graph") return cmd_graph(a);
+    if (a.cmd == "check-answer") return cmd_check(a);
+    if (a.cmd == "plan") return cmd_plan(a);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hakmem review: %s\n", e.what());
+    return 2;
+  }
+  std::fprintf(stderr, "hakmem review: unknown command '%s'\n%s", a.cmd.c_str(), kUsage);
+  return 2;
+}

@@ -1,0 +1,386 @@
+// Loading the live state: registry JSON, ledger JSON lines, topic files, git state, callgrind hotspots.
+#include "model.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+
+namespace hm::review {
+
+using nlohmann::json;
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::filesystem::path p(path);
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw std::runtime_error("cannot write " + path);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+const Box* Registry::box(const std::string& name) const {
+  for (const auto& b : boxes)
+    if (b.name == name) return &b;
+  return nullptr;
+}
+
+const Gate* Registry::gate(const std::string& name) const {
+  for (const auto& g : gates)
+    if (g.name == name) return &g;
+  return nullptr;
+}
+
+int Registry::max_layer() const {
+  int m = 0;
+  for (const auto& b : boxes) m = std::max(m, b.layer);
+  return m;
+}
+
+namespace {
+
+std::vector<std::string> strings(const json& j, const char* key) {
+  std::vector<std::string> out;
+  if (j.contains(key) && j[key].is_array())
+    for (const auto& v : j[key]) out.push_back(v.get<std::string>());
+  return out;
+}
+
+std::string str(const json& j, const char* key, const std::string& def = "") {
+  if (!j.contains(key) || j[key].is_null()) return def;
+  if (j[key].is_string()) return j[key].get<std::string>();
+  return j[key].dump();
+}
+
+std::optional<double> num(const json& j, const char* key) {
+  if (j.contains(key) && j[key].is_number()) return j[key].get<double>();
+  return std::nullopt;
+}
+
+std::string env_text(const json& side) {
+  if (!side.is_object() || !side.contains("env") || !side["env"].is_object() || side["env"].empty())
+    return "(defaults)";
+  std::string s;
+  for (const auto& [k, v] : side["env"].items()) {  // nlohmann sorts object keys: deterministic
+    if (!s.empty()) s += ' ';
+    s += k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+  }
+  return s;
+}
+
+int run_count(const json& side) {
+  if (side.is_object() && side.contains("runs") && side["runs"].is_array()) return int(side["runs"].size());
+  return 0;
+}
+
+LedgerEntry parse_entry(const json& j, int line) {
+  LedgerEntry e;
+  e.line = line;
+  e.kind = str(j, "kind");
+  e.date = str(j, "date");
+  e.commit = str(j, "commit");
+  e.dirty = j.value("dirty", false);
+  e.preset = str(j, "preset");
+  e.profile = str(j, "profile");
+  e.command = str(j, "command");
+  if (e.kind == "sbs") {
+    e.runs = j.value("runs", 0);
+    if (j.contains("results") && j["results"].is_array())
+      for (const auto& r : j["results"]) {
+        SbsResult s;
+        s.allocator = str(r, "allocator");
+        s.mode = str(r, "mode");
+        s.ops_per_s = num(r, "ops_per_s").value_or(0);
+        s.ns_per_op = num(r, "ns_per_op").value_or(0);
+        s.peak_rss_kb = num(r, "peak_rss_kb");
+        s.instr_per_op = num(r, "instr_per_op");
+        e.results.push_back(s);
+      }
+  } else if (e.kind == "ab") {
+    e.box = str(j, "box");
+    e.gate = str(j, "gate");
+    e.verdict = str(j, "verdict");
+    json a = j.value("a", json::object()), b = j.value("b", json::object());
+    e.a_env = env_text(a);
+    e.b_env = env_text(b);
+    e.a_runs = run_count(a);
+    e.b_runs = run_count(b);
+    e.ratio_median = num(j, "ratio_median");
+    if (j.contains("spread") && j["spread"].is_array() && j["spread"].size() == 2 && j["spread"][0].is_number() &&
+        j["spread"][1].is_number()) {
+      e.spread_min = j["spread"][0].get<double>();
+      e.spread_max = j["spread"][1].get<double>();
+    }
+    if (j.contains("thresholds") && j["thresholds"].is_object()) {
+      e.go_pct = num(j["thresholds"], "go_pct");
+      e.nogo_pct = num(j["thresholds"], "nogo_pct");
+    }
+    if (j.contains("guards") && j["guards"].is_array())
+      for (const auto& g : j["guards"]) e.guards.push_back({str(g, "profile"), num(g, "ratio_median"), g.value("ok", true)});
+  }
+  return e;
+}
+
+}  // namespace
+
+Registry parse_registry(const std::string& text, const std::string& source) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const std::exception& ex) {
+    throw std::runtime_error("registry JSON: " + std::string(ex.what()));
+  }
+  if (!j.is_object() || !j.contains("boxes") || !j["boxes"].is_array())
+    throw std::runtime_error("registry JSON: no \"boxes\" array");
+  Registry r;
+  r.source = source;
+  for (const auto& b : j["boxes"]) {
+    Box x;
+    x.name = str(b, "name");
+    x.layer = b.value("layer", 0);
+    x.job = str(b, "job");
+    x.boundary = strings(b, "boundary");
+    x.deps = strings(b, "deps");
+    x.gates = strings(b, "gates");
+    x.invariants = strings(b, "invariants");
+    if (x.name.empty()) throw std::runtime_error("registry JSON: a box without a name");
+    r.boxes.push_back(std::move(x));
+  }
+  for (const auto& g : j.value("gates", json::array())) {
+    Gate x;
+    x.name = str(g, "name");
+    x.box = str(g, "box");
+    x.type = str(g, "type", "int");
+    x.def = str(g, "default");
+    x.description = str(g, "description");
+    x.min = g.value("min", 0L);
+    x.max = g.value("max", 0L);
+    r.gates.push_back(std::move(x));
+  }
+  for (const auto& i : j.value("invariants", json::array()))
+    r.invariants.push_back({str(i, "id"), str(i, "box"), str(i, "cost"), str(i, "text")});
+  for (const auto& e : j.value("errors", json::array()))
+    r.errors.push_back({str(e, "kind"), str(e, "box"), str(e, "invariant")});
+  return r;
+}
+
+Ledger parse_ledger(const std::string& text, const std::string& display) {
+  Ledger l;
+  l.display = display;
+  l.present = true;
+  std::istringstream in(text);
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    try {
+      json j = json::parse(line);
+      if (!j.is_object()) throw std::runtime_error("not an object");
+      LedgerEntry e = parse_entry(j, n);
+      if (e.kind != "ab" && e.kind != "sbs") {
+        l.problems.push_back("line " + std::to_string(n) + ": unknown kind '" + e.kind + "'");
+        continue;
+      }
+      l.entries.push_back(std::move(e));
+    } catch (const nlohmann::json::parse_error&) {
+      l.problems.push_back("line " + std::to_string(n) + ": not valid JSON (skipped)");
+    } catch (const std::exception&) {
+      l.problems.push_back("line " + std::to_string(n) + ": not a ledger entry of the documented shape (skipped)");
+    }
+  }
+  return l;
+}
+
+Ledger load_ledger(const std::string& path, const std::string& display) {
+  if (!std::filesystem::exists(path)) {
+    Ledger l;
+    l.display = display;
+    return l;
+  }
+  return parse_ledger(read_file(path), display);
+}
+
+const LedgerEntry* Ledger::latest_sbs(const std::string& profile) const {
+  for (auto it = entries.rbegin(); it != entries.rend(); ++it)
+    if (it->kind == "sbs" && (profile.empty() || it->profile == profile) && !it->results.empty()) return &*it;
+  return nullptr;
+}
+
+std::vector<const LedgerEntry*> Ledger::recent_ab(size_t n) const {
+  std::vector<const LedgerEntry*> out;
+  for (auto it = entries.rbegin(); it != entries.rend() && out.size() < n; ++it)
+    if (it->kind == "ab") out.push_back(&*it);
+  return out;
+}
+
+const LedgerEntry* Ledger::latest_ab() const {
+  auto v = recent_ab(1);
+  return v.empty() ? nullptr : v[0];
+}
+
+AbSettings ab_settings(const Ledger& ledger) {
+  AbSettings s;
+  const LedgerEntry* e = ledger.latest_ab();
+  if (!e) {
+    s.source = "the A/B runner's documented defaults (the ledger has no `ab` entry yet)";
+    return s;
+  }
+  if (e->go_pct) s.go_pct = *e->go_pct;
+  if (e->nogo_pct) s.nogo_pct = *e->nogo_pct;
+  s.guard_pct = s.nogo_pct;
+  if (e->a_runs > 0) s.runs = e->a_runs;
+  s.source = "the latest `ab` entry, `" + ledger.display + "` line " + std::to_string(e->line) + " (" + e->date + ")";
+  return s;
+}
+
+Topic parse_topic(const std::string& text, const std::string& display) {
+  json j;
+  try {
+    j = json::parse(text);
+  } catch (const std::exception& ex) {
+    throw std::runtime_error("topic " + display + ": " + ex.what());
+  }
+  Topic t;
+  t.display = display;
+  t.name = str(j, "name");
+  if (t.name.empty()) {
+    t.name = std::filesystem::path(display).stem().string();
+  }
+  if (!std::regex_match(t.name, std::regex("[a-z0-9][a-z0-9._-]*")))
+    throw std::runtime_error("topic " + display + ": name '" + t.name + "' must be lower-case letters, digits, . _ -");
+  t.title = str(j, "title", t.name);
+  t.profile = str(j, "profile", "mixed");
+  t.reference = str(j, "reference", "mimalloc");
+  t.purpose = strings(j, "purpose");
+  t.boxes = strings(j, "boxes");
+  if (j.contains("builtins"))
+    t.builtins = strings(j, "builtins");
+  else
+    t.builtins = {"Q1", "Q2", "Q3", "Q4", "Q5"};
+  for (const auto& c : j.value("candidates", json::array())) t.candidates.push_back({str(c, "id"), str(c, "title"), str(c, "text")});
+  for (const auto& q : j.value("questions", json::array())) t.questions.push_back({str(q, "title"), str(q, "text"), strings(q, "format")});
+  for (const auto& r : j.value("reading", json::array())) t.reading.push_back({str(r, "path"), str(r, "why")});
+  if (std::find(t.builtins.begin(), t.builtins.end(), "Q1") != t.builtins.end() && t.candidates.empty())
+    throw std::runtime_error("topic " + display + ": question Q1 needs \"candidates\"");
+  for (const auto& b : t.builtins)
+    if (b != "Q1" && b != "Q2" && b != "Q3" && b != "Q4" && b != "Q5")
+      throw std::runtime_error("topic " + display + ": unknown built-in question '" + b + "' (Q1..Q5)");
+  return t;
+}
+
+namespace {
+
+bool run_git(const std::string& repo, const std::string& args, std::string& out) {
+  std::string cmd = "git -C '" + repo + "' " + args + " 2>/dev/null";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return false;
+  char buf[4096];
+  out.clear();
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int rc = pclose(p);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return rc == 0;
+}
+
+}  // namespace
+
+GitState read_git_state(const std::string& repo) {
+  GitState g;
+  std::string out;
+  if (run_git(repo, "rev-parse HEAD", out) && !out.empty()) g.commit = out;
+  if (run_git(repo, "symbolic-ref --short HEAD", out) && !out.empty())
+    g.branch = out;
+  else if (g.commit != "(none)")
+    g.branch = "(detached)";
+  if (run_git(repo, "status --porcelain --untracked-files=no", out)) g.dirty = !out.empty();
+  return g;
+}
+
+Hotspots parse_callgrind(const std::string& text, const Registry& reg, const std::string& display) {
+  Hotspots h;
+  h.display = display;
+  static const std::regex line_re(R"(^\s*([0-9][0-9,]*)\s+(\(\s*[0-9.]+%\)\s+)?(.*)$)");
+  static const std::regex box_re(R"((^|/)alloc/([A-Za-z0-9_]+)/)");
+  std::map<std::string, double> per;
+  double sum = 0, totals = 0;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::smatch m;
+    if (!std::regex_match(line, m, line_re)) continue;
+    std::string digits = m[1].str();
+    digits.erase(std::remove(digits.begin(), digits.end(), ','), digits.end());
+    double ir = std::stod(digits);
+    std::string rest = m[3].str();
+    if (rest.rfind("PROGRAM TOTALS", 0) == 0) {
+      totals = ir;
+      continue;
+    }
+    std::string file = rest.substr(0, rest.find(':'));
+    sum += ir;
+    std::smatch b;
+    if (std::regex_search(file, b, box_re) && reg.box(b[2].str()))
+      per[b[2].str()] += ir;
+    else
+      h.outside += ir;
+  }
+  h.total = totals > 0 ? totals : sum;
+  for (const auto& [k, v] : per) h.per_box.emplace_back(k, v);
+  std::stable_sort(h.per_box.begin(), h.per_box.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  return h;
+}
+
+std::vector<std::string> known_profiles(const std::string& repo) {
+  // The bench tree may publish its profile names in bench/profiles.txt (one per line, '#' comments).
+  std::string path = repo + "/bench/profiles.txt";
+  if (!repo.empty() && std::filesystem::exists(path)) {
+    std::vector<std::string> out;
+    std::istringstream in(read_file(path));
+    std::string l;
+    while (std::getline(in, l)) {
+      auto hash = l.find('#');
+      if (hash != std::string::npos) l.resize(hash);
+      l.erase(0, l.find_first_not_of(" \t"));
+      while (!l.empty() && (l.back() == ' ' || l.back() == '\t' || l.back() == '\r')) l.pop_back();
+      if (!l.empty()) out.push_back(l);
+    }
+    if (!out.empty()) return out;
+  }
+  // Otherwise the runners' canonical list, all_profiles() in bench/runner/benchio.cc ("ring" is its alias
+  // for ring:50).
+  std::string src = repo + "/bench/runner/benchio.cc";
+  if (!repo.empty() && std::filesystem::exists(src)) {
+    std::string text = read_file(src);
+    auto at = text.find("all_profiles() {");
+    auto open = at == std::string::npos ? at : text.find('{', text.find('=', at));
+    auto close = open == std::string::npos ? open : text.find('}', open);
+    if (close != std::string::npos) {
+      std::vector<std::string> out;
+      std::string body = text.substr(open, close - open);
+      static const std::regex name_re(R"re("([a-z0-9:]+)")re");
+      for (std::sregex_iterator it(body.begin(), body.end(), name_re), e; it != e; ++it) out.push_back((*it)[1].str());
+      if (std::any_of(out.begin(), out.end(), [](const std::string& p) { return p.rfind("ring:", 0) == 0; }))
+        out.push_back("ring");
+      if (!out.empty()) return out;
+    }
+  }
+  // Last resort: the profiles the bench issue defines for `hakmem sbs` and `hakmem ab`.
+  return {"mixed", "small",   "medium",  "mixed32k", "app",    "realloc", "aligned",
+          "ring:0", "ring:50", "ring:90", "larson",   "churn", "ring"};
+}
+
+}  // namespace hm::review

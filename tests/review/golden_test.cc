@@ -1,0 +1,93 @@
+// Golden tests: from the fixture registry, ledger, callgrind output, source tree, git state and date, the
+// questionnaire, answer template, box graph and A/B plan are byte-identical to tests/review/golden/.
+#include <filesystem>
+
+#include "common.h"
+
+using namespace review_test;
+using hm::review::read_file;
+
+namespace {
+
+std::string fixed_args(const std::string& tmp, const std::string& ledger) {
+  return "questionnaire --topic " + fixture("topic.json") + " --registry " + fixture("registry.json") + " --ledger " +
+         ledger + " --callgrind " + fixture("callgrind.txt") + " --tree " + fixture("tree") + " --repo " +
+         src("") + " --git-commit 0123456789abcdef0123456789abcdef01234567 --git-branch main --git-dirty 1" +
+         " --date 2026-11-26 --profiles " + kProfiles + " --out " + tmp + "/q --graph-out " + tmp + "/boxes";
+}
+
+}  // namespace
+
+TEST(ReviewGolden, QuestionnaireTemplateAndGraph) {
+  std::string tmp = temp_dir("golden");
+  CliRun r = review(fixed_args(tmp, fixture("ledger.jsonl")), tmp);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("wrote fixture-topic.md"), std::string::npos) << r.out;
+  expect_golden("fixture-topic.md", read_file(tmp + "/q/fixture-topic.md"));
+  expect_golden("fixture-topic.answer-template.md", read_file(tmp + "/q/fixture-topic.answer-template.md"));
+  expect_golden("graph.dot", read_file(tmp + "/boxes/graph.dot"));
+  expect_golden("graph.txt", read_file(tmp + "/boxes/graph.txt"));
+  std::filesystem::remove_all(tmp);
+}
+
+TEST(ReviewGolden, EmptyLedgerQuotesNoNumbers) {
+  std::string tmp = temp_dir("empty");
+  CliRun r = review(fixed_args(tmp, tmp + "/no-ledger.jsonl"), tmp);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::string q = read_file(tmp + "/q/fixture-topic.md");
+  EXPECT_NE(q.find("has no side-by-side (`sbs`) entry for profile `mixed` yet, so no figures are quoted"),
+            std::string::npos);
+  EXPECT_NE(q.find("has no A/B (`ab`) entry yet"), std::string::npos);
+  EXPECT_NE(q.find("documented defaults"), std::string::npos);
+  EXPECT_EQ(q.find("ops/s |"), std::string::npos);
+  expect_golden("fixture-topic.empty-ledger.md", q);
+  std::filesystem::remove_all(tmp);
+}
+
+TEST(ReviewGolden, SameInputsSameBytes) {
+  std::string a = temp_dir("det-a"), b = temp_dir("det-b");
+  ASSERT_EQ(review(fixed_args(a, fixture("ledger.jsonl")), a).rc, 0);
+  ASSERT_EQ(review(fixed_args(b, fixture("ledger.jsonl")), b).rc, 0);
+  EXPECT_EQ(read_file(a + "/q/fixture-topic.md"), read_file(b + "/q/fixture-topic.md"));
+  EXPECT_EQ(read_file(a + "/boxes/graph.dot"), read_file(b + "/boxes/graph.dot"));
+  std::filesystem::remove_all(a);
+  std::filesystem::remove_all(b);
+}
+
+TEST(ReviewGolden, PlanOfTheGoodAnswer) {
+  std::string tmp = temp_dir("plan");
+  CliRun r = review("plan " + fixture("answers/good.md") + " --registry " + fixture("registry.json") +
+                     " --questionnaire " + golden_path("fixture-topic.md") + " --profiles " + kProfiles,
+                 tmp);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  expect_golden("plan.txt", r.out);
+  std::filesystem::remove_all(tmp);
+}
+
+TEST(ReviewGolden, PlanRefusesAnAnswerThatFailsTheCheck) {
+  std::string tmp = temp_dir("plan-bad");
+  CliRun r = review("plan " + fixture("answers/bad-gates.md") + " --registry " + fixture("registry.json") +
+                     " --profiles " + kProfiles,
+                 tmp);
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("does not pass check-answer"), std::string::npos) << r.err;
+}
+
+TEST(ReviewCli, CheckAnswerExitCodesAndLineFormat) {
+  std::string tmp = temp_dir("check");
+  std::string common = " --registry " + fixture("registry.json") + " --questionnaire " +
+                       golden_path("fixture-topic.md") + " --profiles " + kProfiles;
+  CliRun good = review("check-answer " + fixture("answers/good.md") + common, tmp);
+  EXPECT_EQ(good.rc, 0) << good.err;
+  EXPECT_EQ(good.err, "");
+  CliRun bad = review("check-answer " + fixture("answers/bad-gates.md") + common, tmp);
+  EXPECT_EQ(bad.rc, 1);
+  std::string err = bad.err, prefix = fixture("");
+  for (size_t at; (at = err.find(prefix)) != std::string::npos;) err.erase(at, prefix.size());
+  expect_golden("bad-gates.check.txt", err);
+  CliRun tmpl = review("check-answer " + golden_path("fixture-topic.answer-template.md") + common, tmp);
+  EXPECT_EQ(tmpl.rc, 1) << "an unfilled template must not pass";
+  EXPECT_NE(tmpl.err.find("unfilled placeholder"), std::string::npos);
+  std::filesystem::remove_all(tmp);
+}

@@ -1,0 +1,128 @@
+// The box graph: the include check over the real alloc/ tree, the checker itself on fixture trees (one with
+// a seeded undeclared edge), header signatures, ledger and callgrind parsing.
+#include "common.h"
+#include "graph.h"
+#include "registry/registry.h"
+
+using namespace review_test;
+using namespace hm::review;
+
+namespace {
+
+Registry fixture_registry() { return parse_registry(read_file(fixture("registry.json")), "fixture"); }
+
+}  // namespace
+
+// Fails when alloc/ has an include edge between boxes that alloc/registry/boxes.def does not declare.
+TEST(IncludeGraph, RealTreeHasOnlyDeclaredEdges) {
+  Registry reg = parse_registry(hm::registry::json(), "linked-in");
+  GraphCheck c = check_graph(REVIEW_SOURCE_DIR, reg);
+  ASSERT_TRUE(c.scanned) << "no alloc/ under " << REVIEW_SOURCE_DIR;
+  std::string list;
+  for (const auto& e : c.undeclared)
+    list += "  " + e.file + ":" + std::to_string(e.line) + ": " + e.from + " -> " + e.to + "\n";
+  EXPECT_TRUE(c.undeclared.empty()) << "include edges the registry does not declare (add them to the deps in "
+                                       "alloc/registry/boxes.def, or remove the include):\n"
+                                    << list;
+  EXPECT_TRUE(c.unknown_deps.empty());
+}
+
+TEST(IncludeGraph, CleanFixtureTree) {
+  GraphCheck c = check_graph(fixture("tree"), fixture_registry());
+  EXPECT_TRUE(c.scanned);
+  EXPECT_TRUE(c.undeclared.empty());
+  EXPECT_TRUE(c.missing_folders.empty());
+  EXPECT_TRUE(c.unknown_folders.empty());
+  EXPECT_NE(std::find(c.seen.begin(), c.seen.end(), std::make_pair(std::string("front"), std::string("tcache"))),
+            c.seen.end());
+  EXPECT_NE(std::find(c.unseen.begin(), c.unseen.end(), std::make_pair(std::string("front"), std::string("page"))),
+            c.unseen.end());
+}
+
+TEST(IncludeGraph, SeededUndeclaredEdgeIsFound) {
+  GraphCheck c = check_graph(fixture("tree-undeclared"), fixture_registry());
+  ASSERT_EQ(c.undeclared.size(), 1u);
+  EXPECT_EQ(c.undeclared[0].from, "page");
+  EXPECT_EQ(c.undeclared[0].to, "tcache");
+  EXPECT_EQ(c.undeclared[0].file, "alloc/page/page.cc");
+  EXPECT_EQ(c.undeclared[0].line, 5);
+  EXPECT_NE(graph_text(fixture_registry(), c).find("page -> tcache  (alloc/page/page.cc:5)"), std::string::npos);
+  EXPECT_NE(graph_dot(fixture_registry(), c).find("\"page\" -> \"tcache\" [color=red"), std::string::npos);
+}
+
+TEST(IncludeGraph, CliCheckFailsOnSeededEdge) {
+  std::string tmp = temp_dir("graph-check");
+  CliRun bad = review("graph --check --registry " + fixture("registry.json") + " --tree " + fixture("tree-undeclared") +
+                       " --repo " + src(""),
+                   tmp);
+  EXPECT_EQ(bad.rc, 1);
+  EXPECT_NE(bad.err.find("alloc/page/page.cc:5: include edge page -> tcache is not declared"), std::string::npos)
+      << bad.err;
+  CliRun good = review("graph --check --registry " + fixture("registry.json") + " --tree " + fixture("tree") +
+                        " --repo " + src(""),
+                    tmp);
+  EXPECT_EQ(good.rc, 0) << good.err;
+}
+
+TEST(IncludeGraph, LayerRuleIsReported) {
+  GraphCheck c = check_graph(fixture("tree"), fixture_registry());
+  // remote (layer 3) depends on page (layer 3) in the fixture registry.
+  EXPECT_NE(std::find(c.layer_problems.begin(), c.layer_problems.end(), "remote (layer 3) -> page (layer 3)"),
+            c.layer_problems.end());
+}
+
+TEST(Signatures, FromBoxHeaders) {
+  Signature s = find_signature(fixture("tree"), "page", "page_put");
+  EXPECT_EQ(s.ret, "void");
+  EXPECT_EQ(s.args, "Page* page, void* block");
+  EXPECT_EQ(s.header, "alloc/page/page.h");
+  s = find_signature(fixture("tree"), "tcache", "tcache_pop");
+  EXPECT_EQ(s.ret, "void*");
+  EXPECT_EQ(s.args, "Heap* heap, std::uint32_t cls");
+  s = find_signature(fixture("tree"), "sizeclass", "class_count");
+  EXPECT_EQ(s.ret, "std::uint32_t");
+  EXPECT_EQ(s.args, "void");
+  s = find_signature(fixture("tree"), "segment", "page_of");
+  EXPECT_EQ(s.ret, "Page*");
+  EXPECT_EQ(find_signature(fixture("tree"), "front", "no_such_function").ret, "");
+}
+
+TEST(Ledger, EntriesSettingsAndBadLines) {
+  Ledger l = load_ledger(fixture("ledger.jsonl"), "bench/ledger/ledger.jsonl");
+  EXPECT_TRUE(l.present);
+  EXPECT_EQ(l.entries.size(), 7u);
+  ASSERT_EQ(l.problems.size(), 1u);
+  EXPECT_EQ(l.problems[0].rfind("line 4:", 0), 0u);
+  ASSERT_NE(l.latest_sbs("mixed"), nullptr);
+  EXPECT_EQ(l.latest_sbs("mixed")->line, 7);
+  EXPECT_EQ(l.latest_sbs("small")->line, 6);
+  EXPECT_EQ(l.latest_sbs("larson"), nullptr);
+  AbSettings s = ab_settings(l);
+  EXPECT_EQ(s.runs, 12);
+  EXPECT_DOUBLE_EQ(s.go_pct, 0.5);
+  EXPECT_DOUBLE_EQ(s.nogo_pct, -0.5);
+  Ledger none = load_ledger(fixture("no-such-ledger.jsonl"), "bench/ledger/ledger.jsonl");
+  EXPECT_FALSE(none.present);
+  AbSettings d = ab_settings(none);
+  EXPECT_EQ(d.runs, 10);
+  EXPECT_DOUBLE_EQ(d.go_pct, 1.0);
+  EXPECT_DOUBLE_EQ(d.nogo_pct, -1.0);
+}
+
+TEST(Hotspots, CallgrindMappedToBoxes) {
+  Hotspots h = parse_callgrind(read_file(fixture("callgrind.txt")), fixture_registry(), "callgrind.txt");
+  EXPECT_DOUBLE_EQ(h.total, 1e9);
+  ASSERT_EQ(h.per_box.size(), 4u);
+  EXPECT_EQ(h.per_box[0], std::make_pair(std::string("front"), 290e6));
+  EXPECT_EQ(h.per_box[1], std::make_pair(std::string("tcache"), 230e6));
+  EXPECT_DOUBLE_EQ(h.outside, 350e6);
+}
+
+TEST(Topic, RejectsUnknownBuiltinAndMissingCandidates) {
+  EXPECT_THROW(parse_topic(R"({"name":"x","builtins":["Q9"]})", "x.json"), std::runtime_error);
+  EXPECT_THROW(parse_topic(R"({"name":"x","builtins":["Q1"]})", "x.json"), std::runtime_error);
+  EXPECT_THROW(parse_topic(R"({"name":"Bad Name","builtins":[]})", "x.json"), std::runtime_error);
+  Topic t = parse_topic(R"({"builtins":["Q2"]})", "review/topics/my-topic.json");
+  EXPECT_EQ(t.name, "my-topic");
+  EXPECT_EQ(t.profile, "mixed");
+}
