@@ -52,7 +52,7 @@ bool check_page_walk(Sink& s, const Page* pg, const Heap* owner) {
   unsigned in_bin = 0;
   const Bin& bin = owner->bins[pg->cls];
   unsigned steps = 0;
-  for (const Block* b = bin.head; b && steps <= bin.count; b = b->next, ++steps)
+  for (const Block* b = bin.head; b && steps <= bin.count; b = tcache_next(owner, b), ++steps)
     if (page_of(reinterpret_cast<uintptr_t>(b)) == pg) ++in_bin;
   if (pending + in_bin > pg->used)
     return s.fail(registry::InvId::page_used, w, "used at least (remote + bin)", pending + in_bin, pg->used);

@@ -30,7 +30,7 @@ bool check_bin_bound(Sink& s, const Heap* h, unsigned cls) {
 bool check_bin_list(Sink& s, const Heap* h, unsigned cls) {
   const Bin& bin = h->bins[cls];
   uint32_t n = 0;
-  for (const Block* b = bin.head; b; b = b->next) {
+  for (const Block* b = bin.head; b; b = tcache_next(h, b)) {
     if (++n > bin.count)
       return s.fail(registry::InvId::tcache_list, at_bin(cls, b), "list length", bin.count, n);
     uintptr_t u = reinterpret_cast<uintptr_t>(b);

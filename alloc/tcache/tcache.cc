@@ -34,6 +34,13 @@ uint64_t g_parked_slices = 0;  // slices of empty parked pages
 // segment: thread churn then costs no page faults and no purges.
 constexpr uint64_t kParkSlices = 64;
 
+Block* pop_hardened(Heap* h, unsigned cls);
+
+uintptr_t harden_key() {
+  uintptr_t k = free_cookie(0x5bd1e995u) * 0x9e3779b97f4a7c15ull;
+  return k ? k : 1;
+}
+
 // ---- page queues ----
 
 void queue_push_front(PageQueue& q, Page* pg, uint8_t which) {
@@ -92,7 +99,8 @@ Heap* heap_start() {
   new (h) Heap{};
   h->real = true;
   uint32_t bound = config().tcache ? static_cast<uint32_t>(config().tcache_max) : 0;
-  for (auto& bin : h->bins) bin.bound = bound;
+  h->link_key = config().harden ? harden_key() : 0;
+  for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bound;
   pthread_mutex_lock(&g_heaps_lock);
   h->next_heap = g_heaps;
   if (g_heaps) g_heaps->prev_heap = h;
@@ -131,7 +139,7 @@ void return_block(Heap* h, Page* pg, Block* b) {
 void return_chain(Heap* h, Block* b, unsigned n) {
   h->counters.blocks_flushed += n;
   while (n--) {
-    Block* next = b->next;
+    Block* next = tcache_next(h, b);
     return_block(h, page_of(reinterpret_cast<uintptr_t>(b)), b);
     b = next;
   }
@@ -190,6 +198,9 @@ Block* tcache_refill(Heap** hp, unsigned cls) {
     if (!h) return nullptr;
     *hp = h;
   }
+  if (h->link_key) {
+    if (Block* b = pop_hardened(h, cls)) return b;
+  }
   h->counters.refills++;
   HM_CHECK_HOOK(refill, h, cls);
   PageQueue& avail = h->avail[cls];
@@ -210,13 +221,21 @@ Block* tcache_refill(Heap** hp, unsigned cls) {
     queue_remove(avail, pg);
     queue_push_front(avail, pg, kQueueAvail);
   }
-  Bin& bin = h->bins[cls];
+  Bin& bin = slow_bin(h, cls);
   Block *first, *last;
   unsigned k = page_take(pg, bin.bound / 2 + 1, &first, &last);
   if (k > 1) {  // the first block goes to the caller, the rest into the bin
     last->next = bin.head;
     bin.head = first->next;
     bin.count += k - 1;
+    if (h->link_key) {  // page links are plain; bin links are encoded
+      for (Block* b = bin.head; b != last;) {
+        Block* next = b->next;
+        tcache_set_next(h, b, next);
+        b = next;
+      }
+      tcache_set_next(h, last, last->next);
+    }
   }
   return first;
 }
@@ -231,7 +250,7 @@ void tcache_free_slow(Page* pg, Block* b) {
     }
   }
   HM_CHECK_HOOK(free_slow, b, pg->cls);
-  Bin& bin = h->bins[pg->cls];
+  Bin& bin = slow_bin(h, pg->cls);
   if (bin.bound == 0) {
     return_chain(h, b, 1);
     return;
@@ -241,22 +260,54 @@ void tcache_free_slow(Page* pg, Block* b) {
     h->counters.flushes++;
     unsigned keep = bin.bound / 2;
     Block* cut = bin.head;
-    for (unsigned i = 1; i < keep; ++i) cut = cut->next;
-    Block* old = keep ? cut->next : bin.head;
+    for (unsigned i = 1; i < keep; ++i) cut = tcache_next(h, cut);
+    Block* old = keep ? tcache_next(h, cut) : bin.head;
     unsigned n = bin.count - keep;
-    if (keep) cut->next = nullptr;
+    if (keep) tcache_set_next(h, cut, nullptr);
     else bin.head = nullptr;
     bin.count = keep;
     return_chain(h, old, n);
   }
-  tcache_push(h, pg->cls, b);
+  tcache_set_next(h, b, bin.head);
+  bin.head = b;
+  bin.count++;
 }
+
+namespace {
+
+// Hardened pop: checks the popped block's cookie and the decoded link, reporting a
+// write after free (corrupted free-list link) instead of handing out a wild pointer.
+Block* pop_hardened(Heap* h, unsigned cls) {
+  Bin& bin = h->hbins[cls];
+  Block* b = bin.head;
+  if (!b) return nullptr;
+  uintptr_t u = reinterpret_cast<uintptr_t>(b);
+  Block* next = tcache_next(h, b);
+  bool ok = b->cookie == free_cookie(u);
+  if (ok && next) {
+    Page* pg = page_of(reinterpret_cast<uintptr_t>(next));
+    ok = pg && pg->cls == cls && page_block_index(pg, reinterpret_cast<uintptr_t>(next)) >= 0;
+  }
+  if (HM_UNLIKELY(!ok)) {
+    report::Site site;
+    site.addr = b;
+    site.size_class = static_cast<int>(cls);
+    site.expected = "intact free cookie and a link to a free block of the same class";
+    site.found = "overwritten (write after free?)";
+    report::report_misuse(registry::ErrorId::corrupt_link, site);
+  }
+  bin.head = next;
+  bin.count--;
+  return b;
+}
+
+}  // namespace
 
 void tcache_flush_all() {
   Heap* h = tl_heap;
   if (!h->real) return;
   for (unsigned c = 0; c < kClassCount; ++c) {
-    Bin& bin = h->bins[c];
+    Bin& bin = slow_bin(h, c);
     Block* list = bin.head;
     unsigned n = bin.count;
     bin.head = nullptr;

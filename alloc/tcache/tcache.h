@@ -38,7 +38,11 @@ struct HeapCounters {
 };
 
 struct Heap {
-  Bin bins[kClassCount];
+  Bin bins[kClassCount];  // the fast lane's bins (kept empty with bound 0 when hardened)
+  // HAKMEM_HARDEN=1: the bins live in hbins instead, reached only from the slow path, their
+  // links stored as next ^ key ^ block and checked on every pop. 0 when not hardened.
+  uintptr_t link_key;
+  Bin hbins[kClassCount];
   PageQueue avail[kClassCount];  // pages that may have free blocks; head is current
   PageQueue full[kClassCount];   // pages found with no free block
   HeapCounters counters;
@@ -53,6 +57,19 @@ extern __thread Heap* tl_heap HM_TLS;
 }
 
 HM_FAST_PATH Heap* heap_get() { return tcache_detail::tl_heap; }
+
+// The next block of a bin list (decodes hardened links). For slow paths and checkers.
+HM_FAST_PATH Block* tcache_next(const Heap* h, const Block* b) {
+  return reinterpret_cast<Block*>(reinterpret_cast<uintptr_t>(b->next) ^
+                                  (h->link_key ? h->link_key ^ reinterpret_cast<uintptr_t>(b) : 0));
+}
+HM_FAST_PATH void tcache_set_next(const Heap* h, Block* b, Block* next) {
+  b->next = reinterpret_cast<Block*>(reinterpret_cast<uintptr_t>(next) ^
+                                     (h->link_key ? h->link_key ^ reinterpret_cast<uintptr_t>(b) : 0));
+}
+
+// The bin the slow paths work on: the fast lane's, or the hardened one.
+HM_FAST_PATH Bin& slow_bin(Heap* h, unsigned cls) { return h->link_key ? h->hbins[cls] : h->bins[cls]; }
 
 // Pops a block of class cls, or nullptr when the bin is empty.
 HM_FAST_PATH Block* tcache_pop(Heap* h, unsigned cls) {
