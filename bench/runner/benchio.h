@@ -1,0 +1,55 @@
+// The runners' side of the hakmem-bench interface: profile names, case
+// names/filters, parsing of the Google Benchmark JSON a child prints and of a
+// callgrind output file, and quoting of a command line for the ledger.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace hmb {
+
+// Canonical profiles: mixed small medium mixed32k app realloc aligned
+// ring:0 ring:50 ring:90 larson churn.
+const std::vector<std::string>& all_profiles();
+// Expands --profile arguments: comma lists, "all", and "ring" (= ring:50).
+// Throws std::invalid_argument naming an unknown profile. Order kept, duplicates dropped.
+std::vector<std::string> expand_profiles(const std::vector<std::string>& args);
+
+// Benchmark case of a profile for a variant (hakmem | mimalloc | system):
+// mixed -> "mixed/hakmem", ring:50 -> "ring/hakmem/remote:50".
+std::string bench_case(const std::string& profile, const std::string& variant);
+// The --benchmark_filter regex selecting exactly that case.
+std::string bench_filter(const std::string& profile, const std::string& variant);
+// The case of a Google Benchmark run name: "mixed/hakmem/iterations:1/manual_time" -> "mixed/hakmem".
+std::string case_of_run_name(const std::string& run_name);
+
+struct BenchSample {
+  double ops = 0, ops_per_s = 0, ns_per_op = 0, peak_rss_kb = 0, final_rss_kb = 0;
+  double cpu_ops_per_s = 0, cpu_ns_per_op = 0;
+};
+
+// Which clock the runners compare: wall time of the timed region (default) or
+// the process's CPU time in it (steadier on a loaded machine).
+enum class Metric { Wall, Cpu };
+Metric metric_from_string(const std::string& s);  // "wall" | "cpu"; throws otherwise
+const char* to_string(Metric m);
+double ops_per_s(const BenchSample& s, Metric m);
+double ns_per_op(const BenchSample& s, Metric m);
+
+// Reads the case `name` from hakmem-bench's --benchmark_format=json output.
+// Throws std::runtime_error when it is absent, failed (its error message) or
+// lacks a counter.
+BenchSample parse_bench_json(const std::string& text, const std::string& name);
+
+// Case names in the output of --benchmark_list_tests.
+std::vector<std::string> parse_case_list(const std::string& text);
+
+// Total instructions (Ir) from a callgrind output file: its "totals:" line,
+// else its "summary:" line. Throws std::runtime_error when neither is present.
+double parse_callgrind_ir(const std::string& text);
+
+// A command line as one string, each argument single-quoted when it holds
+// characters a POSIX shell would interpret.
+std::string shell_join(const std::vector<std::string>& argv);
+
+}  // namespace hmb

@@ -1,0 +1,29 @@
+// Facts about this build, passed from CMake as compile definitions
+// (bench/CMakeLists.txt): the source tree (for git and the default ledger and
+// results paths), the build preset and the library directory holding the
+// drop-in libhakmem.so.
+#pragma once
+
+#include <string>
+
+#ifndef HMB_SOURCE_DIR
+#define HMB_SOURCE_DIR "."
+#endif
+#ifndef HMB_PRESET
+#define HMB_PRESET "unknown"
+#endif
+#ifndef HMB_HAKMEM_SO
+#define HMB_HAKMEM_SO "libhakmem.so"
+#endif
+
+namespace hmb {
+
+inline std::string source_dir() { return HMB_SOURCE_DIR; }
+inline std::string build_preset() { return HMB_PRESET; }
+inline std::string default_ledger() { return source_dir() + "/bench/ledger/ledger.jsonl"; }
+inline std::string default_results_dir() { return source_dir() + "/bench/results"; }
+inline std::string default_hakmem_so() { return HMB_HAKMEM_SO; }
+inline constexpr const char* kTcmallocSo = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4";
+inline constexpr const char* kJemallocSo = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+
+}  // namespace hmb

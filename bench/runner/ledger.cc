@@ -1,0 +1,321 @@
+#include "runner/ledger.h"
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <stdexcept>
+
+#include "runner/report.h"
+
+namespace hmb {
+
+using nlohmann::json;
+
+void finish_ab(AbEntry& e) {
+  e.a.median = median(e.a.runs);
+  e.b.median = median(e.b.runs);
+  e.ratios = pair_ratios(e.a.runs, e.b.runs);
+  e.ratio_median = median(e.ratios);
+  e.spread = spread(e.ratios);
+  std::vector<bool> oks;
+  for (const auto& g : e.guards) oks.push_back(g.ok);
+  e.verdict = with_guards(verdict_for(e.ratio_median, e.thresholds), oks);
+}
+
+namespace {
+
+json common_json(const Provenance& p, const char* kind) {
+  return json{{"schema", kLedgerSchema}, {"kind", kind},         {"date", p.date},
+              {"commit", p.commit},      {"dirty", p.dirty},     {"preset", p.preset},
+              {"binary_sha256", p.binary_sha256},
+              {"machine", {{"cpu", p.cpu}, {"cores", p.cores}}},
+              {"command", p.command},    {"env", p.env},         {"profile", p.profile},
+              {"metric", p.metric}};
+}
+
+Provenance common_from(const json& j) {
+  Provenance p;
+  p.date = j.at("date");
+  p.commit = j.at("commit");
+  p.dirty = j.at("dirty");
+  p.preset = j.at("preset");
+  p.binary_sha256 = j.at("binary_sha256");
+  p.cpu = j.at("machine").at("cpu");
+  p.cores = j.at("machine").at("cores");
+  p.command = j.at("command");
+  if (j.contains("env")) p.env = j.at("env").get<EnvMap>();
+  p.profile = j.at("profile");
+  p.metric = j.value("metric", "wall");
+  return p;
+}
+
+json side_json(const AbSide& s) { return {{"env", s.env}, {"runs", s.runs}, {"median", s.median}}; }
+
+AbSide side_from(const json& j) {
+  return {j.at("env").get<EnvMap>(), j.at("runs").get<std::vector<double>>(), j.at("median")};
+}
+
+// Small schema checker: collects "field: problem" strings.
+struct Checker {
+  std::vector<std::string> problems;
+  const json* field(const json& obj, const std::string& name, const std::string& where) {
+    if (!obj.is_object() || !obj.contains(name)) {
+      problems.push_back(where + name + ": missing");
+      return nullptr;
+    }
+    return &obj.at(name);
+  }
+  void expect(bool ok, const std::string& what) {
+    if (!ok) problems.push_back(what);
+  }
+  void number(const json& o, const std::string& n, const std::string& w = "") {
+    if (auto* f = field(o, n, w)) expect(f->is_number(), w + n + ": not a number");
+  }
+  void string(const json& o, const std::string& n, const std::string& w = "") {
+    if (auto* f = field(o, n, w)) expect(f->is_string(), w + n + ": not a string");
+  }
+  void numbers(const json& o, const std::string& n, const std::string& w = "") {
+    auto* f = field(o, n, w);
+    if (!f) return;
+    bool ok = f->is_array() && !f->empty();
+    if (ok)
+      for (const auto& x : *f) ok = ok && x.is_number();
+    expect(ok, w + n + ": not a non-empty array of numbers");
+  }
+  void string_map(const json& o, const std::string& n, const std::string& w = "") {
+    auto* f = field(o, n, w);
+    if (!f) return;
+    bool ok = f->is_object();
+    if (ok)
+      for (const auto& [k, v] : f->items()) ok = ok && v.is_string();
+    expect(ok, w + n + ": not an object of strings");
+  }
+};
+
+}  // namespace
+
+json to_json(const AbEntry& e) {
+  json j = common_json(e.prov, "ab");
+  j["box"] = e.box;
+  j["gate"] = e.gate;
+  j["a"] = side_json(e.a);
+  j["b"] = side_json(e.b);
+  j["ratios"] = e.ratios;
+  j["ratio_median"] = e.ratio_median;
+  j["spread"] = {e.spread.min, e.spread.max};
+  j["thresholds"] = {{"go_pct", e.thresholds.go_pct}, {"nogo_pct", e.thresholds.nogo_pct}};
+  j["verdict"] = to_string(e.verdict);
+  if (!e.guards.empty()) {
+    j["guards"] = json::array();
+    for (const auto& g : e.guards)
+      j["guards"].push_back({{"profile", g.profile}, {"ratio_median", g.ratio_median}, {"ok", g.ok}});
+  }
+  return j;
+}
+
+json to_json(const SbsEntry& e) {
+  json j = common_json(e.prov, "sbs");
+  j["runs"] = e.runs;
+  j["results"] = json::array();
+  for (const auto& r : e.results)
+    j["results"].push_back({{"allocator", r.allocator}, {"mode", r.mode}, {"ops_per_s", r.ops_per_s},
+                            {"ns_per_op", r.ns_per_op}, {"peak_rss_kb", r.peak_rss_kb},
+                            {"final_rss_kb", r.final_rss_kb},
+                            {"instr_per_op", r.instr_per_op ? json(*r.instr_per_op) : json(nullptr)}});
+  return j;
+}
+
+std::vector<std::string> validate_entry(const json& j) {
+  Checker c;
+  if (!j.is_object()) return {"entry is not a JSON object"};
+  if (auto* f = c.field(j, "schema", "")) c.expect(*f == kLedgerSchema, "schema: not 1");
+  std::string kind;
+  if (auto* f = c.field(j, "kind", "")) {
+    kind = f->is_string() ? f->get<std::string>() : "";
+    c.expect(kind == "ab" || kind == "sbs", "kind: not \"ab\" or \"sbs\"");
+  }
+  if (auto* f = c.field(j, "date", ""))
+    c.expect(f->is_string() && std::regex_match(f->get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")),
+             "date: not UTC ISO 8601 (YYYY-MM-DDThh:mm:ssZ)");
+  c.string(j, "commit");
+  if (auto* f = c.field(j, "dirty", "")) c.expect(f->is_boolean(), "dirty: not a boolean");
+  c.string(j, "preset");
+  if (auto* f = c.field(j, "binary_sha256", ""))
+    c.expect(f->is_string() && std::regex_match(f->get<std::string>(), std::regex("[0-9a-f]{64}")),
+             "binary_sha256: not 64 lowercase hex digits");
+  if (auto* m = c.field(j, "machine", "")) {
+    c.string(*m, "cpu", "machine.");
+    if (auto* f = c.field(*m, "cores", "machine.")) c.expect(f->is_number_integer(), "machine.cores: not an integer");
+  }
+  c.string(j, "command");
+  c.string(j, "profile");
+  if (j.contains("env")) c.string_map(j, "env");
+  if (j.contains("metric")) c.expect(j["metric"] == "wall" || j["metric"] == "cpu", "metric: not \"wall\" or \"cpu\"");
+  if (kind == "ab") {
+    c.string(j, "box");
+    c.string(j, "gate");
+    size_t n = 0;
+    for (const char* side : {"a", "b"}) {
+      auto* s = c.field(j, side, "");
+      if (!s) continue;
+      std::string w = std::string(side) + ".";
+      c.string_map(*s, "env", w);
+      c.numbers(*s, "runs", w);
+      c.number(*s, "median", w);
+      if (s->contains("runs") && s->at("runs").is_array()) n = n ? n : s->at("runs").size();
+    }
+    c.numbers(j, "ratios");
+    if (j.contains("ratios") && j["ratios"].is_array()) c.expect(j["ratios"].size() == n, "ratios: not one per pair");
+    c.number(j, "ratio_median");
+    if (auto* f = c.field(j, "spread", ""))
+      c.expect(f->is_array() && f->size() == 2 && (*f)[0].is_number() && (*f)[1].is_number(),
+               "spread: not [min, max]");
+    if (auto* t = c.field(j, "thresholds", "")) {
+      c.number(*t, "go_pct", "thresholds.");
+      c.number(*t, "nogo_pct", "thresholds.");
+    }
+    if (auto* f = c.field(j, "verdict", ""))
+      c.expect(f->is_string() && (*f == "GO" || *f == "NO-GO" || *f == "NEUTRAL"), "verdict: not GO/NO-GO/NEUTRAL");
+    if (j.contains("guards")) {
+      c.expect(j["guards"].is_array(), "guards: not an array");
+      for (const auto& g : j["guards"]) {
+        c.string(g, "profile", "guards[].");
+        c.number(g, "ratio_median", "guards[].");
+        if (auto* f = c.field(g, "ok", "guards[].")) c.expect(f->is_boolean(), "guards[].ok: not a boolean");
+      }
+    }
+  } else if (kind == "sbs") {
+    if (auto* f = c.field(j, "runs", "")) c.expect(f->is_number_integer(), "runs: not an integer");
+    if (auto* f = c.field(j, "results", "")) {
+      c.expect(f->is_array(), "results: not an array");
+      if (f->is_array())
+        for (const auto& r : *f) {
+          c.string(r, "allocator", "results[].");
+          if (auto* m = c.field(r, "mode", "results[]."))
+            c.expect(*m == "inprocess" || *m == "preload", "results[].mode: not inprocess/preload");
+          for (const char* k : {"ops_per_s", "ns_per_op", "peak_rss_kb", "final_rss_kb"}) c.number(r, k, "results[].");
+          if (auto* f2 = c.field(r, "instr_per_op", "results[]."))
+            c.expect(f2->is_number() || f2->is_null(), "results[].instr_per_op: not a number or null");
+        }
+    }
+  }
+  return c.problems;
+}
+
+AbEntry ab_from_json(const json& j) {
+  if (auto p = validate_entry(j); !p.empty()) throw std::runtime_error("invalid ab entry: " + p.front());
+  if (j["kind"] != "ab") throw std::runtime_error("not an ab entry");
+  AbEntry e;
+  e.prov = common_from(j);
+  e.box = j["box"];
+  e.gate = j["gate"];
+  e.a = side_from(j["a"]);
+  e.b = side_from(j["b"]);
+  e.ratios = j["ratios"].get<std::vector<double>>();
+  e.ratio_median = j["ratio_median"];
+  e.spread = {j["spread"][0], j["spread"][1]};
+  e.thresholds = {j["thresholds"]["go_pct"], j["thresholds"]["nogo_pct"]};
+  e.verdict = verdict_from_string(j["verdict"]);
+  if (j.contains("guards"))
+    for (const auto& g : j["guards"]) e.guards.push_back({g["profile"], g["ratio_median"], g["ok"]});
+  return e;
+}
+
+SbsEntry sbs_from_json(const json& j) {
+  if (auto p = validate_entry(j); !p.empty()) throw std::runtime_error("invalid sbs entry: " + p.front());
+  if (j["kind"] != "sbs") throw std::runtime_error("not an sbs entry");
+  SbsEntry e;
+  e.prov = common_from(j);
+  e.runs = j["runs"];
+  for (const auto& r : j["results"]) {
+    SbsRow row{r["allocator"], r["mode"], r["ops_per_s"], r["ns_per_op"], r["peak_rss_kb"], r["final_rss_kb"], {}};
+    if (!r["instr_per_op"].is_null()) row.instr_per_op = r["instr_per_op"].get<double>();
+    e.results.push_back(row);
+  }
+  return e;
+}
+
+std::vector<json> read_ledger(const std::string& path) {
+  std::vector<json> out;
+  std::ifstream in(path);
+  if (!in) return out;
+  std::string line;
+  for (int no = 1; std::getline(in, line); ++no) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    json j = json::parse(line, nullptr, false);
+    if (j.is_discarded()) throw std::runtime_error(path + ":" + std::to_string(no) + ": not JSON");
+    if (auto p = validate_entry(j); !p.empty())
+      throw std::runtime_error(path + ":" + std::to_string(no) + ": " + p.front());
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+void append_ledger(const std::string& path, const json& entry) {
+  if (auto p = validate_entry(entry); !p.empty()) throw std::runtime_error("refusing to append: " + p.front());
+  auto dir = std::filesystem::path(path).parent_path();
+  if (!dir.empty()) std::filesystem::create_directories(dir);
+  std::ofstream out(path, std::ios::app);
+  if (!out) throw std::runtime_error("cannot open " + path);
+  out << entry.dump() << "\n";
+  if (!out.flush()) throw std::runtime_error("cannot write " + path);
+}
+
+namespace {
+
+std::string short_commit(const json& j) {
+  std::string c = j["commit"].get<std::string>().substr(0, 10);
+  return j["dirty"].get<bool>() ? c + "+dirty" : c;
+}
+
+std::string env_list(const json& env) {
+  std::string out;
+  for (const auto& [k, v] : env.items()) out += (out.empty() ? "" : " ") + k + "=" + v.get<std::string>();
+  return out.empty() ? "(defaults)" : out;
+}
+
+std::string ab_table(const std::vector<json>& ab) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& j : ab) {
+    std::string guards;
+    if (j.contains("guards"))
+      for (const auto& g : j["guards"])
+        guards += (guards.empty() ? "" : ", ") + g["profile"].get<std::string>() + " " +
+                  fmt_pct(g["ratio_median"]) + (g["ok"].get<bool>() ? " ok" : " FAIL");
+    rows.push_back({j["date"], short_commit(j), j["preset"], j["box"], j["gate"], j["profile"], j.value("metric", "wall"), env_list(j["a"]["env"]),
+                    env_list(j["b"]["env"]), std::to_string(j["a"]["runs"].size()), fmt_rate(j["a"]["median"]),
+                    fmt_rate(j["b"]["median"]), fmt_pct(j["ratio_median"]),
+                    fmt_pct(j["spread"][0]) + " .. " + fmt_pct(j["spread"][1]), "**" + j["verdict"].get<std::string>() + "**",
+                    guards.empty() ? "-" : guards});
+  }
+  return render_table({"date", "commit", "preset", "box", "gate", "profile", "clock", "A", "B", "runs", "A ops/s", "B ops/s",
+                       "B/A", "spread", "verdict", "guards"},
+                      rows, TableStyle::Markdown, 9);
+}
+
+}  // namespace
+
+std::string render_ledger_md(const std::vector<json>& entries) {
+  std::vector<json> ab, sbs;
+  for (const auto& j : entries) {
+    if (auto p = validate_entry(j); !p.empty()) throw std::runtime_error("invalid ledger entry: " + p.front());
+    (j["kind"] == "ab" ? ab : sbs).push_back(j);
+  }
+  std::string md = "# Benchmark ledger\n\n";
+  md += "Generated from `ledger.jsonl` by `hakmem ab` and `hakmem sbs`; do not edit by hand.\n";
+  md += std::to_string(entries.size()) + " entries: " + std::to_string(ab.size()) + " A/B, " +
+        std::to_string(sbs.size()) + " side-by-side. Ratios are B/A (A/B) or ops/s relative to the row named.\n\n";
+  md += "## A/B verdicts\n\n";
+  md += ab.empty() ? "No A/B entries yet.\n" : ab_table(ab);
+  md += "\n## Side-by-side\n";
+  if (sbs.empty()) md += "\nNo side-by-side entries yet.\n";
+  for (const auto& j : sbs) {
+    SbsEntry e = sbs_from_json(j);
+    md += "\n### " + e.prov.profile + " (" + e.prov.date + ", " + short_commit(j) + ", " + e.prov.preset + ", " +
+          std::to_string(e.runs) + " runs, " + e.prov.metric + " clock, " + e.prov.cpu + " x" + std::to_string(e.prov.cores) + ")\n\n";
+    md += format_sbs_table(e.results, TableStyle::Markdown);
+  }
+  return md;
+}
+
+}  // namespace hmb

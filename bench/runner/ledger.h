@@ -1,0 +1,93 @@
+// The benchmark ledger (docs/ledger.md): entry records, their JSON form (one
+// object per line of bench/ledger/ledger.jsonl), validation, reading and
+// appending, and the LEDGER.md summary rendered from the whole ledger.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runner/env.h"
+#include "runner/stats.h"
+
+namespace hmb {
+
+inline constexpr int kLedgerSchema = 1;
+
+// Fields common to every entry.
+struct Provenance {
+  std::string date;  // UTC ISO 8601, e.g. 2026-11-25T21:00:00Z
+  std::string commit;
+  bool dirty = false;
+  std::string preset;
+  std::string binary_sha256;
+  std::string cpu;
+  int cores = 0;
+  std::string command;
+  EnvMap env;  // the environment common to every child (PATH, HMB_* settings)
+  std::string profile;
+  std::string metric = "wall";  // clock of the ops/s figures: "wall" or "cpu"
+};
+
+struct AbSide {
+  EnvMap env;  // the variant's gates
+  std::vector<double> runs;  // ops/s per run
+  double median = 0.0;
+};
+
+struct GuardResult {
+  std::string profile;
+  double ratio_median = 0.0;
+  bool ok = true;
+};
+
+struct AbEntry {
+  Provenance prov;
+  std::string box, gate;
+  AbSide a, b;
+  std::vector<double> ratios;
+  double ratio_median = 0.0;
+  Spread spread;
+  Thresholds thresholds;
+  Verdict verdict = Verdict::Neutral;
+  std::vector<GuardResult> guards;
+};
+
+struct SbsRow {
+  std::string allocator;
+  std::string mode;  // "inprocess" | "preload"
+  double ops_per_s = 0.0, ns_per_op = 0.0;
+  double peak_rss_kb = 0.0, final_rss_kb = 0.0;
+  std::optional<double> instr_per_op;
+};
+
+struct SbsEntry {
+  Provenance prov;
+  int runs = 0;
+  std::vector<SbsRow> results;
+};
+
+// Fills ratios, ratio_median, spread and verdict (guards included) from a, b,
+// thresholds and guards; a.median / b.median from their runs.
+void finish_ab(AbEntry& e);
+
+nlohmann::json to_json(const AbEntry& e);
+nlohmann::json to_json(const SbsEntry& e);
+// Throw std::runtime_error naming the first missing or mistyped field.
+AbEntry ab_from_json(const nlohmann::json& j);
+SbsEntry sbs_from_json(const nlohmann::json& j);
+
+// Problems of one ledger entry against the schema (empty when valid).
+std::vector<std::string> validate_entry(const nlohmann::json& j);
+
+// Reads every entry; throws std::runtime_error naming the line of a malformed one.
+// A missing file is an empty ledger.
+std::vector<nlohmann::json> read_ledger(const std::string& path);
+// Appends one entry as a single line (creating the file and its directory).
+void append_ledger(const std::string& path, const nlohmann::json& entry);
+
+// The LEDGER.md summary of the whole ledger (deterministic: same ledger, same text).
+std::string render_ledger_md(const std::vector<nlohmann::json>& entries);
+
+}  // namespace hmb

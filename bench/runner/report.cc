@@ -1,0 +1,154 @@
+#include "runner/report.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace hmb {
+
+std::string fmt_fixed(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string fmt_rate(double v) {
+  if (v >= 1e9) return fmt_fixed(v / 1e9, 2) + "G";
+  if (v >= 1e6) return fmt_fixed(v / 1e6, 2) + "M";
+  if (v >= 1e3) return fmt_fixed(v / 1e3, 2) + "k";
+  return fmt_fixed(v, 0);
+}
+
+std::string fmt_pct(double ratio) {
+  double pct = (ratio - 1.0) * 100.0;
+  return (pct >= 0 ? "+" : "") + fmt_fixed(pct, 2) + "%";
+}
+
+std::string render_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                         TableStyle style, size_t left_cols) {
+  std::vector<size_t> w(header.size());
+  for (size_t c = 0; c < header.size(); ++c) {
+    w[c] = header[c].size();
+    for (const auto& r : rows)
+      if (c < r.size()) w[c] = std::max(w[c], r[c].size());
+  }
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string out = style == TableStyle::Markdown ? "|" : "";
+    for (size_t c = 0; c < header.size(); ++c) {
+      std::string cell = c < cells.size() ? cells[c] : "";
+      std::string pad(w[c] - cell.size(), ' ');
+      std::string body = c < left_cols ? cell + pad : pad + cell;
+      out += style == TableStyle::Markdown ? " " + body + " |" : (c ? "  " : "") + body;
+    }
+    return out + "\n";
+  };
+  std::string out = line(header);
+  if (style == TableStyle::Markdown) {
+    out += "|";
+    for (size_t c = 0; c < header.size(); ++c)
+      out += (c < left_cols ? ":" + std::string(w[c] + 1, '-') : std::string(w[c] + 1, '-') + ":") + "|";
+    out += "\n";
+  } else {
+    size_t total = 0;
+    for (size_t c = 0; c < w.size(); ++c) total += w[c] + (c ? 2 : 0);
+    out += std::string(total, '-') + "\n";
+  }
+  for (const auto& r : rows) out += line(r);
+  return out;
+}
+
+std::optional<size_t> hakmem_reference(const std::vector<SbsRow>& rows) {
+  std::optional<size_t> preload;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].allocator != "hakmem") continue;
+    if (rows[i].mode == "inprocess") return i;
+    if (!preload) preload = i;
+  }
+  return preload;
+}
+
+std::optional<size_t> best_peer(const std::vector<SbsRow>& rows) {
+  std::optional<size_t> best;
+  for (size_t i = 0; i < rows.size(); ++i)
+    if (rows[i].allocator != "hakmem" && (!best || rows[i].ops_per_s > rows[*best].ops_per_s)) best = i;
+  return best;
+}
+
+std::vector<SbsRatios> sbs_ratios(const std::vector<SbsRow>& rows) {
+  auto ref = hakmem_reference(rows);
+  auto best = best_peer(rows);
+  std::vector<SbsRatios> out(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (ref && rows[*ref].ops_per_s > 0) out[i].vs_hakmem = rows[i].ops_per_s / rows[*ref].ops_per_s;
+    if (best && rows[*best].ops_per_s > 0) out[i].vs_best_peer = rows[i].ops_per_s / rows[*best].ops_per_s;
+  }
+  return out;
+}
+
+std::string format_sbs_table(const std::vector<SbsRow>& rows, TableStyle style) {
+  auto ratios = sbs_ratios(rows);
+  std::vector<std::vector<std::string>> cells;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    cells.push_back({r.allocator, r.mode, fmt_rate(r.ops_per_s), fmt_fixed(r.ns_per_op, 2),
+                     fmt_fixed(r.peak_rss_kb / 1024.0, 1), fmt_fixed(r.final_rss_kb / 1024.0, 1),
+                     r.instr_per_op ? fmt_fixed(*r.instr_per_op, 1) : "-",
+                     ratios[i].vs_hakmem ? fmt_fixed(*ratios[i].vs_hakmem, 3) : "-",
+                     ratios[i].vs_best_peer ? fmt_fixed(*ratios[i].vs_best_peer, 3) : "-"});
+  }
+  std::string out = render_table({"allocator", "mode", "ops/s", "ns/op", "peak MiB", "final MiB", "instr/op",
+                                  "x hakmem", "x best peer"},
+                                 cells, style);
+  auto ref = hakmem_reference(rows);
+  auto best = best_peer(rows);
+  if (ref && best && rows[*best].ops_per_s > 0) {
+    double q = rows[*ref].ops_per_s / rows[*best].ops_per_s;
+    out += (style == TableStyle::Markdown ? "\n" : "") + std::string("hakmem (") + rows[*ref].mode +
+           ") / best peer (" + rows[*best].allocator + "): " + fmt_fixed(q, 3) + " (" + fmt_pct(q) + ")\n";
+  }
+  return out;
+}
+
+namespace {
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string render_svg(const std::string& title, const std::vector<SbsRow>& rows) {
+  const int label_w = 190, bar_w = 420, row_h = 26, top = 40, width = label_w + bar_w + 120;
+  const int height = top + static_cast<int>(rows.size()) * row_h + 20;
+  double max = 0;
+  for (const auto& r : rows) max = std::max(max, r.ops_per_s);
+  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(width) + "\" height=\"" +
+                  std::to_string(height) + "\" font-family=\"sans-serif\" font-size=\"13\">\n";
+  s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  s += "<text x=\"10\" y=\"24\" font-size=\"15\" font-weight=\"bold\">" + xml_escape(title) + "</text>\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto& r = rows[i];
+    int y = top + static_cast<int>(i) * row_h;
+    int w = max > 0 ? static_cast<int>(bar_w * r.ops_per_s / max) : 0;
+    const char* color = r.allocator == "hakmem" ? "#d9480f" : "#4263eb";
+    s += "<text x=\"" + std::to_string(label_w - 8) + "\" y=\"" + std::to_string(y + 17) +
+         "\" text-anchor=\"end\">" + xml_escape(r.allocator + " (" + r.mode + ")") + "</text>\n";
+    s += "<rect x=\"" + std::to_string(label_w) + "\" y=\"" + std::to_string(y + 4) + "\" width=\"" +
+         std::to_string(w) + "\" height=\"" + std::to_string(row_h - 8) + "\" fill=\"" + color + "\"/>\n";
+    s += "<text x=\"" + std::to_string(label_w + w + 6) + "\" y=\"" + std::to_string(y + 17) + "\">" +
+         fmt_rate(r.ops_per_s) + " ops/s</text>\n";
+  }
+  s += "</svg>\n";
+  return s;
+}
+
+}  // namespace hmb

@@ -1,0 +1,43 @@
+// Process side of the runners: spawning children (posix_spawn, output to
+// temporary files), querying git and the machine, locating siblings.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runner/env.h"
+
+namespace hmb {
+
+struct ProcResult {
+  int status = -1;  // exit code, or 128 + signal
+  std::string out, err;
+};
+// Runs argv[0] (absolute path, or looked up in env's PATH) with exactly `env`
+// (inheriting the runner's environment when `env` is null), waits, returns its output.
+// Throws std::runtime_error when it cannot be started.
+ProcResult run_process(const std::vector<std::string>& argv, const EnvMap* env);
+
+// The directory of the running executable.
+std::string self_dir();
+bool file_exists(const std::string& path);
+std::string read_file(const std::string& path);  // "" when unreadable
+void write_file(const std::string& path, const std::string& text);  // throws on failure; creates the directory
+
+struct GitState {
+  std::string commit = "none";  // "none" outside git or before the first commit
+  bool dirty = false;
+};
+GitState git_state(const std::string& source_dir);
+
+struct Machine {
+  std::string cpu;
+  int cores = 0;
+};
+Machine machine_info();
+
+std::string utc_now_iso();    // 2026-11-25T21:00:00Z
+std::string utc_now_stamp();  // 20261125T210000Z (for file names)
+
+}  // namespace hmb

@@ -1,0 +1,87 @@
+#include "runner/benchio.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+namespace hmb {
+namespace {
+
+TEST(Profiles, ExpandListsAllAndRing) {
+  EXPECT_EQ(expand_profiles({"mixed"}), (std::vector<std::string>{"mixed"}));
+  EXPECT_EQ(expand_profiles({"mixed,small", "mixed", "ring"}),
+            (std::vector<std::string>{"mixed", "small", "ring:50"}));
+  EXPECT_EQ(expand_profiles({"all"}), all_profiles());
+  EXPECT_EQ(all_profiles().size(), 12u);
+  EXPECT_THROW(expand_profiles({"mixd"}), std::invalid_argument);
+  EXPECT_THROW(expand_profiles({"ring:33"}), std::invalid_argument);
+  EXPECT_THROW(expand_profiles({}), std::invalid_argument);
+}
+
+TEST(Cases, NamesAndFilters) {
+  EXPECT_EQ(bench_case("mixed", "hakmem"), "mixed/hakmem");
+  EXPECT_EQ(bench_case("ring:90", "system"), "ring/system/remote:90");
+  EXPECT_EQ(bench_filter("mixed", "mimalloc"), "^mixed/mimalloc(/|$)");
+  EXPECT_EQ(case_of_run_name("mixed/hakmem/iterations:1/manual_time"), "mixed/hakmem");
+  EXPECT_EQ(case_of_run_name("ring/system/remote:50/iterations:1/manual_time"), "ring/system/remote:50");
+  EXPECT_EQ(case_of_run_name("app/system"), "app/system");
+  EXPECT_EQ(parse_case_list("mixed/hakmem/iterations:1/manual_time\nsmall/system/iterations:1/manual_time\n"),
+            (std::vector<std::string>{"mixed/hakmem", "small/system"}));
+}
+
+const char* kJson = R"({
+  "context": {"date": "x"},
+  "benchmarks": [
+    {"name": "mixed/hakmem/iterations:1/manual_time", "run_name": "mixed/hakmem/iterations:1/manual_time",
+     "iterations": 1, "real_time": 100.0, "ops": 2000000, "ops_per_s": 20000000.0, "ns_per_op": 50.0,
+     "cpu_ops_per_s": 25000000.0, "cpu_ns_per_op": 40.0, "peak_rss_kb": 8000, "final_rss_kb": 7000},
+    {"name": "small/hakmem/iterations:1/manual_time", "error_occurred": true, "error_message": "malloc returned null"},
+    {"name": "app/hakmem/iterations:1/manual_time", "ops": 1, "ops_per_s": 1.0}
+  ]})";
+
+TEST(BenchJson, ReadsCounters) {
+  BenchSample s = parse_bench_json(kJson, "mixed/hakmem");
+  EXPECT_DOUBLE_EQ(s.ops, 2e6);
+  EXPECT_DOUBLE_EQ(s.ops_per_s, 2e7);
+  EXPECT_DOUBLE_EQ(s.ns_per_op, 50.0);
+  EXPECT_DOUBLE_EQ(s.peak_rss_kb, 8000);
+  EXPECT_DOUBLE_EQ(s.final_rss_kb, 7000);
+  EXPECT_DOUBLE_EQ(ops_per_s(s, Metric::Wall), 2e7);
+  EXPECT_DOUBLE_EQ(ops_per_s(s, Metric::Cpu), 2.5e7);
+  EXPECT_DOUBLE_EQ(ns_per_op(s, Metric::Cpu), 40.0);
+}
+
+TEST(BenchJson, Failures) {
+  try {
+    parse_bench_json(kJson, "small/hakmem");
+    ADD_FAILURE();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("malloc returned null"), std::string::npos);
+  }
+  EXPECT_THROW(parse_bench_json(kJson, "app/hakmem"), std::runtime_error);    // counters missing
+  EXPECT_THROW(parse_bench_json(kJson, "medium/hakmem"), std::runtime_error); // case absent
+  EXPECT_THROW(parse_bench_json("garbage", "mixed/hakmem"), std::runtime_error);
+}
+
+TEST(Metric, Names) {
+  EXPECT_EQ(metric_from_string("cpu"), Metric::Cpu);
+  EXPECT_STREQ(to_string(metric_from_string("wall")), "wall");
+  EXPECT_THROW(metric_from_string("both"), std::invalid_argument);
+}
+
+TEST(Callgrind, TotalsThenSummary) {
+  // With --instr-atstart=no callgrind writes "summary: 0" and the real count in "totals:".
+  EXPECT_DOUBLE_EQ(parse_callgrind_ir("version: 1\nevents: Ir\nsummary: 0\nfn=main\n1 5\ntotals: 10127770\n"),
+                   10127770);
+  EXPECT_DOUBLE_EQ(parse_callgrind_ir("events: Ir\nsummary: 777\n"), 777);
+  EXPECT_THROW(parse_callgrind_ir("events: Ir\n"), std::runtime_error);
+}
+
+TEST(ShellJoin, QuotesOnlyWhenNeeded) {
+  EXPECT_EQ(shell_join({"hakmem-ab", "--a", "HAKMEM_TCACHE=0", "--runs", "10"}),
+            "hakmem-ab --a HAKMEM_TCACHE=0 --runs 10");
+  EXPECT_EQ(shell_join({"x", "a b", "it's", ""}), "x 'a b' 'it'\\''s' ''");
+}
+
+}  // namespace
+}  // namespace hmb

@@ -1,0 +1,268 @@
+#include "runner/ledger.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <unistd.h>
+
+namespace hmb {
+namespace {
+
+using nlohmann::json;
+
+Provenance prov(const std::string& profile) {
+  Provenance p;
+  p.date = "2026-11-25T21:00:00Z";
+  p.commit = "0123456789abcdef0123456789abcdef01234567";
+  p.dirty = true;
+  p.preset = "release";
+  p.binary_sha256 = std::string(64, 'a');
+  p.cpu = "AMD EPYC";
+  p.cores = 2;
+  p.command = "hakmem-ab --profile " + profile + " --a HAKMEM_TCACHE=0 --b HAKMEM_TCACHE=1";
+  p.env = {{"PATH", "/usr/bin"}, {"HMB_ITERS", "1000"}};
+  p.profile = profile;
+  return p;
+}
+
+AbEntry sample_ab() {
+  AbEntry e;
+  e.prov = prov("mixed");
+  e.box = "tcache";
+  e.gate = "HAKMEM_TCACHE";
+  e.a = {{{"HAKMEM_TCACHE", "0"}}, {100.0, 110.0, 90.0}, 0};
+  e.b = {{{"HAKMEM_TCACHE", "1"}}, {103.0, 111.1, 91.8}, 0};
+  e.guards = {{"small", 0.995, true}};
+  finish_ab(e);
+  return e;
+}
+
+SbsEntry sample_sbs() {
+  SbsEntry e;
+  e.prov = prov("ring:50");
+  e.prov.metric = "cpu";
+  e.runs = 3;
+  e.results = {{"hakmem", "inprocess", 4e7, 25.0, 8000, 7000, std::nullopt},
+               {"jemalloc", "preload", 5e7, 20.0, 9000, 8500, 61.5}};
+  return e;
+}
+
+TEST(FinishAb, FillsFiguresAndVerdict) {
+  AbEntry e = sample_ab();
+  EXPECT_DOUBLE_EQ(e.a.median, 100.0);
+  EXPECT_DOUBLE_EQ(e.b.median, 103.0);
+  ASSERT_EQ(e.ratios.size(), 3u);
+  EXPECT_DOUBLE_EQ(e.ratio_median, 1.02);
+  EXPECT_DOUBLE_EQ(e.spread.min, 1.01);
+  EXPECT_DOUBLE_EQ(e.spread.max, 1.03);
+  EXPECT_EQ(e.verdict, Verdict::Go);
+  e.guards.push_back({"app", 0.98, false});
+  finish_ab(e);
+  EXPECT_EQ(e.verdict, Verdict::NoGo);
+}
+
+TEST(LedgerJson, AbRoundTrip) {
+  AbEntry e = sample_ab();
+  json j = json::parse(to_json(e).dump());
+  EXPECT_TRUE(validate_entry(j).empty());
+  EXPECT_EQ(j["kind"], "ab");
+  EXPECT_EQ(j["schema"], 1);
+  AbEntry r = ab_from_json(j);
+  EXPECT_EQ(r.prov.date, e.prov.date);
+  EXPECT_EQ(r.prov.commit, e.prov.commit);
+  EXPECT_EQ(r.prov.dirty, e.prov.dirty);
+  EXPECT_EQ(r.prov.env, e.prov.env);
+  EXPECT_EQ(r.prov.cores, 2);
+  EXPECT_EQ(r.a.env, e.a.env);
+  EXPECT_EQ(r.b.runs, e.b.runs);
+  EXPECT_EQ(r.ratios, e.ratios);
+  EXPECT_EQ(r.ratio_median, e.ratio_median);
+  EXPECT_EQ(r.spread.max, e.spread.max);
+  EXPECT_EQ(r.verdict, e.verdict);
+  ASSERT_EQ(r.guards.size(), 1u);
+  EXPECT_EQ(r.guards[0].profile, "small");
+  EXPECT_EQ(to_json(r), to_json(e));
+}
+
+TEST(LedgerJson, SbsRoundTripKeepsNullInstructions) {
+  SbsEntry e = sample_sbs();
+  json j = json::parse(to_json(e).dump());
+  EXPECT_TRUE(validate_entry(j).empty());
+  EXPECT_TRUE(j["results"][0]["instr_per_op"].is_null());
+  SbsEntry r = sbs_from_json(j);
+  EXPECT_FALSE(r.results[0].instr_per_op.has_value());
+  EXPECT_DOUBLE_EQ(*r.results[1].instr_per_op, 61.5);
+  EXPECT_EQ(r.prov.metric, "cpu");
+  EXPECT_EQ(to_json(r), to_json(e));
+}
+
+TEST(LedgerJson, ValidationNamesProblems) {
+  json j = to_json(sample_ab());
+  j.erase("commit");
+  j["verdict"] = "PROBABLY";
+  j["date"] = "yesterday";
+  j["ratios"].push_back(1.0);
+  auto p = validate_entry(j);
+  auto has = [&](const std::string& s) {
+    for (const auto& x : p)
+      if (x.find(s) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(has("commit: missing"));
+  EXPECT_TRUE(has("verdict"));
+  EXPECT_TRUE(has("date"));
+  EXPECT_TRUE(has("ratios: not one per pair"));
+  EXPECT_THROW(ab_from_json(j), std::runtime_error);
+  json s = to_json(sample_sbs());
+  s["results"][0]["mode"] = "sideways";
+  EXPECT_FALSE(validate_entry(s).empty());
+  EXPECT_THROW(sbs_from_json(to_json(sample_ab())), std::runtime_error);
+}
+
+// Field names documented in docs/ledger.md: the first column of the common
+// table, and in the kind paragraphs every `name` span and every "name": key.
+struct DocFields {
+  std::set<std::string> common, ab, sbs;
+};
+
+DocFields doc_fields() {
+  std::ifstream in(HMB_LEDGER_DOC);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string doc = ss.str();
+  DocFields f;
+  std::regex row(R"(^\| `([a-z_0-9]+)`(?:, `([a-z_0-9]+)`)? \|)");
+  std::istringstream lines(doc);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::smatch m;
+    if (std::regex_search(line, m, row)) {
+      f.common.insert(m[1]);
+      if (m[2].matched) f.common.insert(m[2]);
+    }
+  }
+  auto names = [](const std::string& text) {
+    std::set<std::string> out;
+    std::regex span("`([^`]*)`"), ident("^[a-z_0-9]+$"), key(R"re("([a-z_0-9]+)":)re");
+    for (std::sregex_iterator it(text.begin(), text.end(), span), end; it != end; ++it) {
+      std::string s = (*it)[1];
+      if (std::regex_match(s, ident)) out.insert(s);
+      for (std::sregex_iterator k(s.begin(), s.end(), key); k != end; ++k) out.insert((*k)[1]);
+    }
+    return out;
+  };
+  auto ab_at = doc.find("`kind: \"ab\"` adds");
+  auto sbs_at = doc.find("`kind: \"sbs\"` adds");
+  if (ab_at != std::string::npos && sbs_at != std::string::npos) {
+    size_t ab_from = doc.find("adds:", ab_at) + 5, sbs_from = doc.find("adds:", sbs_at) + 5;
+    f.ab = names(doc.substr(ab_from, sbs_at - ab_from));
+    f.sbs = names(doc.substr(sbs_from));
+  }
+  return f;
+}
+
+void collect_keys(const json& j, std::set<std::string>& out) {
+  if (j.is_object())
+    for (const auto& [k, v] : j.items()) out.insert(k), collect_keys(v, out);
+  if (j.is_array())
+    for (const auto& v : j) collect_keys(v, out);
+}
+
+TEST(LedgerJson, MatchesTheDocumentedSchema) {
+  DocFields f = doc_fields();
+  ASSERT_GE(f.common.size(), 10u) << "could not read the common fields of " << HMB_LEDGER_DOC;
+  ASSERT_FALSE(f.ab.empty());
+  ASSERT_FALSE(f.sbs.empty());
+  json ab = to_json(sample_ab()), sbs = to_json(sample_sbs());
+  for (const auto& name : f.common) {
+    EXPECT_TRUE(ab.contains(name)) << "ab entry lacks common field " << name;
+    EXPECT_TRUE(sbs.contains(name)) << "sbs entry lacks common field " << name;
+  }
+  std::set<std::string> ab_keys, sbs_keys;
+  collect_keys(ab, ab_keys);
+  collect_keys(sbs, sbs_keys);
+  for (const auto& name : f.ab) EXPECT_TRUE(ab_keys.count(name)) << "ab entry lacks " << name;
+  for (const auto& name : f.sbs) EXPECT_TRUE(sbs_keys.count(name)) << "sbs entry lacks " << name;
+  EXPECT_TRUE(f.ab.count("ratio_median"));
+  EXPECT_TRUE(f.sbs.count("instr_per_op"));
+}
+
+TEST(LedgerFile, AppendThenReadBack) {
+  auto dir = std::filesystem::temp_directory_path() / ("hmb-ledger-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::string path = (dir / "sub" / "ledger.jsonl").string();
+  EXPECT_TRUE(read_ledger(path).empty());  // missing file: empty ledger
+  append_ledger(path, to_json(sample_ab()));
+  append_ledger(path, to_json(sample_sbs()));
+  auto entries = read_ledger(path);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0]["kind"], "ab");
+  EXPECT_EQ(entries[1]["kind"], "sbs");
+  std::ifstream in(path);
+  std::string line;
+  int lines = 0;
+  while (std::getline(in, line)) {
+    ++lines;
+    EXPECT_TRUE(json::accept(line)) << line;
+  }
+  EXPECT_EQ(lines, 2);  // one entry per line
+  json bad = to_json(sample_ab());
+  bad.erase("verdict");
+  EXPECT_THROW(append_ledger(path, bad), std::runtime_error);
+  std::ofstream(path, std::ios::app) << "{not json\n";
+  try {
+    read_ledger(path);
+    ADD_FAILURE() << "malformed line accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(":3:"), std::string::npos) << e.what();
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(LedgerFile, FixtureIsValid) {
+  auto entries = read_ledger(std::string(HMB_FIXTURES) + "/ledger.jsonl");
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(ab_from_json(entries[0]).verdict, Verdict::Go);
+  EXPECT_EQ(sbs_from_json(entries[1]).results.size(), 3u);
+}
+
+TEST(LedgerMd, RendersBothKinds) {
+  auto entries = read_ledger(std::string(HMB_FIXTURES) + "/ledger.jsonl");
+  std::string md = render_ledger_md(entries);
+  EXPECT_EQ(md, render_ledger_md(entries));  // deterministic
+  EXPECT_EQ(md.rfind("# Benchmark ledger", 0), 0u);
+  EXPECT_NE(md.find("do not edit by hand"), std::string::npos);
+  EXPECT_NE(md.find("2 entries: 1 A/B, 1 side-by-side"), std::string::npos);
+  // The A/B row: gate, both sides, medians, ratio, spread, verdict, guard.
+  EXPECT_NE(md.find("| HAKMEM_TCACHE "), std::string::npos);
+  EXPECT_NE(md.find("HAKMEM_TCACHE=0"), std::string::npos);
+  EXPECT_NE(md.find("11.00M"), std::string::npos);
+  EXPECT_NE(md.find("22.00M"), std::string::npos);
+  EXPECT_NE(md.find("+100.00%"), std::string::npos);
+  EXPECT_NE(md.find("+100.00% .. +110.00%"), std::string::npos);
+  EXPECT_NE(md.find("**GO**"), std::string::npos);
+  EXPECT_NE(md.find("small +50.00% ok"), std::string::npos);
+  EXPECT_NE(md.find("0123456789"), std::string::npos);
+  // The side-by-side section with its ratios: mimalloc 50M vs hakmem 40M.
+  EXPECT_NE(md.find("### mixed (2026-11-25T22:00:00Z, none+dirty, release, 3 runs"), std::string::npos);
+  EXPECT_NE(md.find("| mimalloc "), std::string::npos);
+  EXPECT_NE(md.find("1.250"), std::string::npos);
+  EXPECT_NE(md.find("61.5"), std::string::npos);
+  EXPECT_NE(md.find("hakmem (inprocess) / best peer (mimalloc): 0.800 (-20.00%)"), std::string::npos);
+}
+
+TEST(LedgerMd, EmptyLedgerAndInvalidEntry) {
+  std::string md = render_ledger_md({});
+  EXPECT_NE(md.find("No A/B entries yet."), std::string::npos);
+  EXPECT_NE(md.find("No side-by-side entries yet."), std::string::npos);
+  json bad = to_json(sample_sbs());
+  bad.erase("results");
+  EXPECT_THROW(render_ledger_md({bad}), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace hmb

@@ -1,0 +1,93 @@
+#include "runner/report.h"
+
+#include <gtest/gtest.h>
+
+#include "runner/sha256.h"
+
+namespace hmb {
+namespace {
+
+std::vector<SbsRow> rows() {
+  return {{"hakmem", "preload", 30e6, 33.3, 9000, 8000, std::nullopt},
+          {"hakmem", "inprocess", 40e6, 25.0, 8000, 7000, 80.0},
+          {"mimalloc", "inprocess", 50e6, 20.0, 9000, 8500, 61.5},
+          {"glibc", "inprocess", 20e6, 50.0, 9500, 9400, std::nullopt}};
+}
+
+TEST(Format, Numbers) {
+  EXPECT_EQ(fmt_rate(45123456), "45.12M");
+  EXPECT_EQ(fmt_rate(1.5e9), "1.50G");
+  EXPECT_EQ(fmt_rate(2500), "2.50k");
+  EXPECT_EQ(fmt_rate(12), "12");
+  EXPECT_EQ(fmt_pct(1.0234), "+2.34%");
+  EXPECT_EQ(fmt_pct(0.95), "-5.00%");
+  EXPECT_EQ(fmt_pct(1.0), "+0.00%");
+}
+
+TEST(SbsRatios, AgainstInProcessHakmemAndBestPeer) {
+  auto r = rows();
+  EXPECT_EQ(hakmem_reference(r), 1u);  // in-process preferred over preload
+  EXPECT_EQ(best_peer(r), 2u);         // mimalloc; hakmem rows are not peers
+  auto q = sbs_ratios(r);
+  EXPECT_DOUBLE_EQ(*q[1].vs_hakmem, 1.0);
+  EXPECT_DOUBLE_EQ(*q[2].vs_hakmem, 1.25);
+  EXPECT_DOUBLE_EQ(*q[3].vs_hakmem, 0.5);
+  EXPECT_DOUBLE_EQ(*q[1].vs_best_peer, 0.8);
+  EXPECT_DOUBLE_EQ(*q[2].vs_best_peer, 1.0);
+}
+
+TEST(SbsRatios, FallbacksWithoutHakmemOrPeers) {
+  auto r = rows();
+  r.erase(r.begin() + 1);
+  EXPECT_EQ(hakmem_reference(r), 0u);  // only the preloaded hakmem left
+  std::vector<SbsRow> peers = {r[1], r[2]};
+  EXPECT_FALSE(hakmem_reference(peers).has_value());
+  EXPECT_FALSE(sbs_ratios(peers)[0].vs_hakmem.has_value());
+  std::vector<SbsRow> only = {rows()[1]};
+  EXPECT_FALSE(best_peer(only).has_value());
+  EXPECT_FALSE(sbs_ratios(only)[0].vs_best_peer.has_value());
+}
+
+TEST(SbsTable, TextAndMarkdown) {
+  std::string t = format_sbs_table(rows(), TableStyle::Text);
+  EXPECT_NE(t.find("allocator"), std::string::npos);
+  EXPECT_NE(t.find("x best peer"), std::string::npos);
+  EXPECT_NE(t.find("50.00M"), std::string::npos);
+  EXPECT_NE(t.find("61.5"), std::string::npos);
+  EXPECT_NE(t.find("hakmem (inprocess) / best peer (mimalloc): 0.800 (-20.00%)"), std::string::npos);
+  std::string m = format_sbs_table(rows(), TableStyle::Markdown);
+  EXPECT_EQ(m.rfind("| allocator", 0), 0u);
+  EXPECT_NE(m.find("|:-"), std::string::npos);
+  // Every table line has the same number of cells.
+  size_t lines = 0;
+  for (size_t pos = 0; (pos = m.find("\n|", pos)) != std::string::npos; ++pos) ++lines;
+  EXPECT_EQ(lines, rows().size() + 1);
+}
+
+TEST(Table, AlignsColumns) {
+  std::string t = render_table({"a", "num"}, {{"long-name", "1"}, {"x", "12345"}}, TableStyle::Text, 1);
+  EXPECT_EQ(t, "a            num\n----------------\nlong-name      1\nx          12345\n");
+}
+
+TEST(Svg, OneBarPerRowAndEscaped) {
+  std::string s = render_svg("a <b> & c", rows());
+  EXPECT_EQ(s.rfind("<svg ", 0), 0u);
+  EXPECT_NE(s.find("a &lt;b&gt; &amp; c"), std::string::npos);
+  size_t bars = 0;
+  for (size_t pos = 0; (pos = s.find("<rect x=", pos)) != std::string::npos; ++pos) ++bars;
+  EXPECT_EQ(bars, rows().size());
+  EXPECT_NE(s.find("width=\"420\""), std::string::npos);  // the fastest row gets the full bar
+  EXPECT_NE(s.find("</svg>"), std::string::npos);
+}
+
+TEST(Sha256, KnownVectors) {
+  EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(sha256_hex(std::string(1000000, 'a')),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+}  // namespace
+}  // namespace hmb

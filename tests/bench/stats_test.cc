@@ -1,0 +1,97 @@
+#include "runner/stats.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+namespace hmb {
+namespace {
+
+TEST(Median, OddEvenAndUnsorted) {
+  EXPECT_DOUBLE_EQ(median({3.0}), 3.0);
+  EXPECT_DOUBLE_EQ(median({5.0, 1.0, 3.0}), 3.0);
+  EXPECT_DOUBLE_EQ(median({4.0, 1.0, 3.0, 2.0}), 2.5);
+  EXPECT_DOUBLE_EQ(median({10.0, 10.0, 1000.0}), 10.0);  // an outlier does not move it
+}
+
+TEST(Median, EmptyThrows) { EXPECT_THROW(median({}), std::invalid_argument); }
+
+TEST(PairRatios, BOverAPerPair) {
+  auto r = pair_ratios({100.0, 200.0, 50.0}, {110.0, 180.0, 50.0});
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_DOUBLE_EQ(r[0], 1.1);
+  EXPECT_DOUBLE_EQ(r[1], 0.9);
+  EXPECT_DOUBLE_EQ(r[2], 1.0);
+}
+
+TEST(PairRatios, RejectsMismatchEmptyAndZero) {
+  EXPECT_THROW(pair_ratios({1.0, 2.0}, {1.0}), std::invalid_argument);
+  EXPECT_THROW(pair_ratios({}, {}), std::invalid_argument);
+  EXPECT_THROW(pair_ratios({0.0}, {1.0}), std::invalid_argument);
+  EXPECT_THROW(pair_ratios({-1.0}, {1.0}), std::invalid_argument);
+}
+
+TEST(MedianOfRatios, DiffersFromRatioOfMedians) {
+  // One disturbed pair moves the ratio of medians, not the median of ratios.
+  std::vector<double> a = {100, 100, 300}, b = {101, 150, 303};
+  EXPECT_DOUBLE_EQ(median(pair_ratios(a, b)), 1.01);
+  EXPECT_NE(median(b) / median(a), median(pair_ratios(a, b)));
+}
+
+TEST(Spread, MinMax) {
+  auto s = spread({1.02, 0.97, 1.05, 1.0});
+  EXPECT_DOUBLE_EQ(s.min, 0.97);
+  EXPECT_DOUBLE_EQ(s.max, 1.05);
+  EXPECT_THROW(spread({}), std::invalid_argument);
+}
+
+TEST(Verdict, DefaultThresholdsAndBoundaries) {
+  Thresholds t;
+  EXPECT_EQ(verdict_for(1.05, t), Verdict::Go);
+  EXPECT_EQ(verdict_for(1.01, t), Verdict::Go);  // exactly +1.0% is GO
+  EXPECT_EQ(verdict_for(1.0099, t), Verdict::Neutral);
+  EXPECT_EQ(verdict_for(1.0, t), Verdict::Neutral);
+  EXPECT_EQ(verdict_for(0.9901, t), Verdict::Neutral);
+  EXPECT_EQ(verdict_for(0.99, t), Verdict::NoGo);  // exactly -1.0% is NO-GO
+  EXPECT_EQ(verdict_for(0.5, t), Verdict::NoGo);
+}
+
+TEST(Verdict, CustomThresholds) {
+  Thresholds t{2.5, -0.5};
+  EXPECT_EQ(verdict_for(1.02, t), Verdict::Neutral);
+  EXPECT_EQ(verdict_for(1.025, t), Verdict::Go);
+  EXPECT_EQ(verdict_for(0.996, t), Verdict::Neutral);
+  EXPECT_EQ(verdict_for(0.995, t), Verdict::NoGo);
+  EXPECT_NO_THROW(check_thresholds(t));
+  EXPECT_THROW(check_thresholds({-1.0, 1.0}), std::invalid_argument);
+  EXPECT_THROW(check_thresholds({1.0, 1.0}), std::invalid_argument);
+}
+
+TEST(Verdict, Names) {
+  for (Verdict v : {Verdict::Go, Verdict::NoGo, Verdict::Neutral}) EXPECT_EQ(verdict_from_string(to_string(v)), v);
+  EXPECT_STREQ(to_string(Verdict::NoGo), "NO-GO");
+  EXPECT_THROW(verdict_from_string("MAYBE"), std::invalid_argument);
+}
+
+TEST(Guard, RegressionLimit) {
+  EXPECT_TRUE(guard_ok(1.0, -1.0));
+  EXPECT_TRUE(guard_ok(0.995, -1.0));
+  EXPECT_TRUE(guard_ok(0.99, -1.0));  // exactly -1.0% still passes
+  EXPECT_FALSE(guard_ok(0.989, -1.0));
+  EXPECT_FALSE(guard_ok(0.995, -0.2));
+}
+
+TEST(Guard, FailureTurnsVerdictIntoNoGo) {
+  EXPECT_EQ(with_guards(Verdict::Go, {true, true}), Verdict::Go);
+  EXPECT_EQ(with_guards(Verdict::Go, {true, false}), Verdict::NoGo);
+  EXPECT_EQ(with_guards(Verdict::Neutral, {false}), Verdict::NoGo);
+  EXPECT_EQ(with_guards(Verdict::Neutral, {}), Verdict::Neutral);
+}
+
+TEST(RatioPct, Sign) {
+  EXPECT_NEAR(ratio_pct(1.012), 1.2, 1e-9);
+  EXPECT_NEAR(ratio_pct(0.95), -5.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace hmb
