@@ -100,6 +100,7 @@ Heap* heap_start() {
   h->real = true;
   uint32_t bound = config().tcache ? static_cast<uint32_t>(config().tcache_max) : 0;
   h->link_key = config().harden ? harden_key() : 0;
+  h->keep_slices = static_cast<uint32_t>(config().page_keep);
   for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bound;
   pthread_mutex_lock(&g_heaps_lock);
   h->next_heap = g_heaps;
@@ -127,8 +128,10 @@ void return_block(Heap* h, Page* pg, Block* b) {
     queue_remove(h->full[pg->cls], pg);
     queue_push_back(h->avail[pg->cls], pg, kQueueAvail);
   }
-  // An empty page goes back to the segment unless it is the class's current page.
-  if (pg->used == 0 && h->avail[pg->cls].head != pg) {
+  // An empty page goes back to the segment unless it is the class's current page or the
+  // class's queue is within HAKMEM_PAGE_KEEP slices (so steady churn does not thrash spans).
+  if (pg->used == 0 && h->avail[pg->cls].head != pg &&
+      h->avail[pg->cls].count * pg->slices > h->keep_slices) {
     queue_remove(h->avail[pg->cls], pg);
     page_delete(pg);
     h->counters.pages_freed++;
@@ -313,13 +316,17 @@ void tcache_flush_all() {
     bin.head = nullptr;
     bin.count = 0;
     if (n) return_chain(h, list, n);
-    // Empty pages other than the current one were freed on the way; free the current too.
+    // Give every empty page back, the kept ones and the current one included.
     PageQueue& q = h->avail[c];
-    if (q.head && (remote_collect(q.head), q.head->used == 0)) {
-      Page* pg = q.head;
-      queue_remove(q, pg);
-      page_delete(pg);
-      h->counters.pages_freed++;
+    for (Page* pg = q.head; pg;) {
+      Page* next = pg->next;
+      remote_collect(pg);
+      if (pg->used == 0) {
+        queue_remove(q, pg);
+        page_delete(pg);
+        h->counters.pages_freed++;
+      }
+      pg = next;
     }
   }
 }

@@ -43,6 +43,7 @@ struct Heap {
   // links stored as next ^ key ^ block and checked on every pop. 0 when not hardened.
   uintptr_t link_key;
   Bin hbins[kClassCount];
+  uint32_t keep_slices;  // HAKMEM_PAGE_KEEP
   PageQueue avail[kClassCount];  // pages that may have free blocks; head is current
   PageQueue full[kClassCount];   // pages found with no free block
   HeapCounters counters;
