@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "large/large.h"
 #include "page/page.h"
+#include "page/poison.h"
 #include "registry/registry.h"
 #include "report/report.h"
 #include "segment/segment.h"
@@ -46,6 +47,7 @@ HM_FAST_PATH void* no_memory() {
 }
 
 HM_FAST_PATH void* finish_block(Block* b) {
+  unpoison_small_block(b);
   HM_CHECK_HOOK(malloc, b, 0);
   b->cookie = 0;  // no longer free: a later free of it is legitimate
   return b;
@@ -67,6 +69,14 @@ HM_SLOW_PATH void* malloc_slow(size_t n) {
   if (n > static_cast<size_t>(PTRDIFF_MAX)) return no_memory();
   void* p = large_alloc(n, kMinAlign);
   return p ? p : no_memory();
+}
+
+// hm_free of a small-segment address that is no live block: says which misuse it is.
+[[noreturn]] HM_COLD void free_misuse(void* p, Page* pg) {
+  uintptr_t u = reinterpret_cast<uintptr_t>(p);
+  if (page_block_index(pg, u) < 0)
+    misuse((u & (kMinAlign - 1)) ? registry::ErrorId::misaligned_free : registry::ErrorId::interior_free, p, pg);
+  misuse(registry::ErrorId::double_free, p, pg);
 }
 
 // free() of an address that is not a live small-segment slice: large, foreign, or bad.
@@ -174,13 +184,12 @@ void hm_free(void* p) {
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
   Page* pg = page_of(u);
   if (HM_UNLIKELY(!pg)) return free_slow(p);
-  if (HM_UNLIKELY(page_block_index(pg, u) < 0)) {
-    misuse((u & (kMinAlign - 1)) ? registry::ErrorId::misaligned_free : registry::ErrorId::interior_free, p, pg);
-  }
   auto* b = static_cast<Block*>(p);
   uintptr_t cookie = free_cookie(u);
-  if (HM_UNLIKELY(b->cookie == cookie)) misuse(registry::ErrorId::double_free, p, pg);
+  // One branch for every misuse of a small-segment address: not a carved block start, or free already.
+  if (HM_UNLIKELY((page_block_index(pg, u) < 0) | (b->cookie == cookie))) return free_misuse(p, pg);
   b->cookie = cookie;
+  poison_free_block(b, pg->block_size);
   HM_CHECK_HOOK(free, b, reinterpret_cast<uintptr_t>(pg));
   if (HM_UNLIKELY(!tcache_push(heap_get(), pg->cls, b))) tcache_free_slow(pg, b);
 }

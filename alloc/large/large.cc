@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "config/config.h"
+#include "large/poison.h"
 #include "os/os.h"
 #include "report/report.h"
 #include "segment/segment.h"
@@ -34,6 +35,7 @@ void release(LargeHeader* h) {
   if (h->offset >= kSegmentSize) segmap_set(block, kSegNone);
   size_t bytes = h->map_size;
   h->magic = 0;
+  large_unpoison(h, bytes);
   os_unmap(h, bytes);
   g_counters.unmaps.fetch_add(1, std::memory_order_relaxed);
 }
@@ -89,6 +91,7 @@ void* large_alloc_impl(size_t size, size_t align, bool zero) {
   size_t map_size = round_up(offset + size, page);
   LargeHeader* h = offset < kSegmentSize ? cache_take(map_size, offset) : nullptr;
   if (h) {
+    large_unpoison(reinterpret_cast<uint8_t*>(h) + h->offset, h->map_size - h->offset);
     g_counters.cache_hits.fetch_add(1, std::memory_order_relaxed);
     if (zero) std::memset(reinterpret_cast<uint8_t*>(h) + offset, 0, h->map_size - offset);
   } else {
@@ -155,6 +158,7 @@ void large_free(LargeHeader* h) {
     if (g_cache_bytes + h->map_size <= limit && g_cache_entries < kMaxCacheEntries) {
       h->next = g_cache;
       g_cache = h;
+      large_poison(block_of(h), h->map_size - h->offset);
       g_cache_bytes += h->map_size;
       g_cache_entries++;
       pthread_mutex_unlock(&g_lock);

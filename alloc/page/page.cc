@@ -1,5 +1,6 @@
 // page box: page set-up, batch take and teardown.
 #include "page/page.h"
+#include "page/poison.h"
 
 #include <sys/auxv.h>
 
@@ -43,6 +44,7 @@ void page_delete(Page* pg) {
   HM_CHECK_HOOK(page_delete, pg, 0);
   pg->owner.store(nullptr, std::memory_order_relaxed);
   pg->capacity = 0;
+  unpoison_span(pg->start, size_t{pg->slices} << kSliceShift);
   segment_page_free(pg);
 }
 
