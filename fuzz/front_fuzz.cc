@@ -1,0 +1,195 @@
+// Fuzz harness of the front box (the public hm_* API): malloc, calloc, realloc, aligned_alloc,
+// posix_memalign, memalign, free (plain, sized, aligned), usable size, frees from another
+// thread and thread flushes, driven by the input. Live blocks carry a fill pattern and a canary
+// after the requested bytes; after every operation each live block is checked for alignment,
+// usable size, fill, canary and overlap, and the glibc return/errno contract is checked.
+#include <errno.h>
+
+#include <algorithm>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "fuzz_common.h"
+#include "hakmem/hakmem.h"
+
+namespace {
+
+using namespace hm_fuzz;
+
+struct Blk {
+  void* p;
+  size_t size, align, usable;
+  uint8_t seed;
+};
+
+size_t pick_size(Input& in) {
+  uint8_t scale = in.u8();
+  uint32_t r = in.u32();
+  switch (scale % 8) {
+    case 0: return r % 17;
+    case 1: case 2: case 3: return 1 + r % 1024;
+    case 4: case 5: return 1 + r % (128 << 10);
+    case 6: return (128 << 10) + r % (2 << 20);
+    default: return r % 3 == 0 ? SIZE_MAX - (r % 8192) : (r % 3 == 1 ? PTRDIFF_MAX : 1 + r % 256);
+  }
+}
+
+void check_block(const Blk& b) {
+  HM_FUZZ_CHECK(reinterpret_cast<uintptr_t>(b.p) % b.align == 0);
+  HM_FUZZ_CHECK(hm_malloc_usable_size(b.p) == b.usable);
+  HM_FUZZ_CHECK(b.usable >= b.size);
+  HM_FUZZ_CHECK(check(b.p, b.size, b.seed));
+  HM_FUZZ_CHECK(canary_ok(b.p, b.size, b.usable));
+}
+
+void check_all(const std::vector<Blk>& live) {
+  std::vector<std::pair<uintptr_t, uintptr_t>> r;
+  for (const Blk& b : live) {
+    check_block(b);
+    r.emplace_back(reinterpret_cast<uintptr_t>(b.p), reinterpret_cast<uintptr_t>(b.p) + b.usable);
+  }
+  std::sort(r.begin(), r.end());
+  for (size_t i = 1; i < r.size(); ++i) HM_FUZZ_CHECK(r[i - 1].second <= r[i].first);
+  check_invariants();
+}
+
+// Records a fresh block (or checks the failure contract when p is NULL).
+void adopt(std::vector<Blk>& live, void* p, size_t size, size_t align, uint8_t seed) {
+  if (!p) {
+    HM_FUZZ_CHECK(size > PTRDIFF_MAX - (2 << 20));  // only impossible requests fail
+    HM_FUZZ_CHECK(errno == ENOMEM);
+    return;
+  }
+  Blk b{p, size, align < 16 ? 16 : align, hm_malloc_usable_size(p), seed};
+  fill(p, size, seed);
+  put_canary(p, size, b.usable);
+  check_block(b);
+  live.push_back(b);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Input in(data, size);
+  std::vector<Blk> live;
+  while (in.more() && live.size() < 256) {
+    uint8_t op = in.u8();
+    uint8_t seed = in.u8();
+    errno = 0;
+    switch (op % 12) {
+      case 0: case 1: {
+        size_t n = pick_size(in);
+        adopt(live, hm_malloc(n), n, 16, seed);
+        break;
+      }
+      case 2: {
+        size_t k = in.u8() % 64, each = pick_size(in) % 70000;
+        size_t total;
+        void* p = hm_calloc(k, each);
+        if (__builtin_mul_overflow(k, each, &total)) {
+          HM_FUZZ_CHECK(p == nullptr && errno == ENOMEM);
+          break;
+        }
+        if (p) {
+          auto* c = static_cast<const uint8_t*>(p);
+          for (size_t i = 0; i < total; ++i) HM_FUZZ_CHECK(c[i] == 0);
+        }
+        adopt(live, p, total, 16, seed);
+        break;
+      }
+      case 3: case 4: {  // realloc
+        if (live.empty()) break;
+        size_t i = in.u16() % live.size();
+        size_t n = pick_size(in);
+        Blk b = live[i];
+        void* q = hm_realloc(b.p, n);
+        if (n == 0) {
+          HM_FUZZ_CHECK(q == nullptr);
+          live.erase(live.begin() + static_cast<long>(i));
+        } else if (!q) {
+          HM_FUZZ_CHECK(errno == ENOMEM);
+          check_block(b);  // the old block is untouched
+        } else {
+          HM_FUZZ_CHECK(check(q, std::min(n, b.size), b.seed, b.size));
+          live.erase(live.begin() + static_cast<long>(i));
+          adopt(live, q, n, 16, seed);
+        }
+        break;
+      }
+      case 5: {  // aligned families
+        size_t align = size_t{1} << (in.u8() % 24);
+        size_t n = pick_size(in);
+        uint8_t how = in.u8() % 5;
+        void* p = nullptr;
+        if (how == 3) {  // valloc: page aligned
+          p = hm_valloc(n);
+          align = 4096;
+        } else if (how == 4) {  // pvalloc: page aligned, size rounded up to pages
+          p = hm_pvalloc(n);
+          align = 4096;
+          if (p) HM_FUZZ_CHECK(hm_malloc_usable_size(p) >= ((n + 4095) & ~size_t{4095}));
+        } else if (how == 0) {
+          p = hm_aligned_alloc(align, n);
+        } else if (how == 1) {
+          int rc = hm_posix_memalign(&p, align, n);
+          if (align < sizeof(void*)) {
+            HM_FUZZ_CHECK(rc == EINVAL && p == nullptr);
+            break;
+          }
+          HM_FUZZ_CHECK(rc == 0 ? p != nullptr : (rc == ENOMEM && p == nullptr));
+          if (rc) errno = ENOMEM;
+        } else {
+          p = hm_memalign(align, n);
+        }
+        adopt(live, p, n, align, seed);
+        break;
+      }
+      case 6: case 7: {  // free
+        if (live.empty()) break;
+        size_t i = in.u16() % live.size();
+        check_block(live[i]);
+        uint8_t how = in.u8() % 3;
+        if (how == 0) hm_free(live[i].p);
+        else if (how == 1) hm_free_sized(live[i].p, live[i].size);
+        else hm_free_aligned(live[i].p, live[i].align);
+        live.erase(live.begin() + static_cast<long>(i));
+        break;
+      }
+      case 8: {  // cross-thread free of a run of blocks
+        if (live.empty()) break;
+        size_t i = in.u16() % live.size(), k = std::min<size_t>(1 + in.u8() % 16, live.size() - i);
+        std::vector<void*> moved;
+        for (size_t j = i; j < i + k; ++j) check_block(live[j]), moved.push_back(live[j].p);
+        live.erase(live.begin() + static_cast<long>(i), live.begin() + static_cast<long>(i + k));
+        std::thread([&] {
+          for (void* p : moved) hm_free(p);
+        }).join();
+        break;
+      }
+      case 9:
+        hm_thread_flush();
+        break;
+      case 10: {  // bad alignments: EINVAL without touching errno or *p
+        void* p = reinterpret_cast<void*>(1);
+        size_t align = 8 * (3 + 2 * (in.u8() % 50));
+        errno = 4242;
+        HM_FUZZ_CHECK(hm_posix_memalign(&p, align, 16) == EINVAL);
+        HM_FUZZ_CHECK(errno == 4242 && p == reinterpret_cast<void*>(1));
+        errno = 0;
+        HM_FUZZ_CHECK(hm_aligned_alloc(SIZE_MAX / 2 + 2 + in.u8(), 16) == nullptr && errno == EINVAL);
+        break;
+      }
+      default: {  // overflowing array requests
+        size_t a = in.u64() | (size_t{1} << 40), b = (in.u32() | 1u) << 24;
+        HM_FUZZ_CHECK(hm_calloc(a, b) == nullptr && errno == ENOMEM);
+        errno = 0;
+        HM_FUZZ_CHECK(hm_reallocarray(nullptr, a, b) == nullptr && errno == ENOMEM);
+        break;
+      }
+    }
+    check_all(live);
+  }
+  for (const Blk& b : live) hm_free(b.p);
+  return 0;
+}

@@ -1,0 +1,99 @@
+// Shared helpers of the libFuzzer harnesses (fuzz/<box>_fuzz.cc).
+//
+// Each harness reads its input as an operation stream: one opcode byte, then the operands
+// the opcode needs, until the input runs out (missing bytes read as zero). Every check that
+// fails prints what broke and aborts, which libFuzzer records as a crash.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "hakmem/check.h"
+
+namespace hm_fuzz {
+
+class Input {
+ public:
+  Input(const uint8_t* data, size_t size) : p_(data), end_(data + size) {}
+  bool more() const { return p_ < end_; }
+  uint8_t u8() { return p_ < end_ ? *p_++ : 0; }
+  uint16_t u16() { return static_cast<uint16_t>(u8() | (u8() << 8)); }
+  uint32_t u32() { return static_cast<uint32_t>(u16() | (uint32_t{u16()} << 16)); }
+  uint64_t u64() { return u32() | (uint64_t{u32()} << 32); }
+  // n bytes of the input (fewer at its end) as a string.
+  size_t bytes(char* out, size_t n) {
+    size_t k = 0;
+    while (k < n && p_ < end_) out[k++] = static_cast<char>(*p_++);
+    return k;
+  }
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+[[noreturn]] inline void fail(const char* file, int line, const char* what) {
+  std::fprintf(stderr, "%s:%d: fuzz check failed: %s\n", file, line, what);
+  std::abort();
+}
+#define HM_FUZZ_CHECK(cond) \
+  do {                      \
+    if (!(cond)) ::hm_fuzz::fail(__FILE__, __LINE__, #cond); \
+  } while (0)
+
+// Runs the allocator's invariant checkers (invariants/, hakmem/check.h) at level 2 after every
+// operation: those of the box under test, or all of them (box == nullptr).
+inline void check_invariants(const char* box = nullptr) {
+  hm_check_result r{};
+  int n = box ? hm_check_box(box, 2, &r) : hm_check_all(2, &r);
+  if (n != 0) {
+    std::fprintf(stderr, "invariant %s broken in box %s: %s at %p (expected %s, found %s)\n", r.id ? r.id : "?",
+                 r.box ? r.box : "?", r.text ? r.text : "", r.addr, r.expected, r.found);
+    std::abort();
+  }
+}
+
+inline uint8_t pattern(uint8_t seed, size_t i) { return static_cast<uint8_t>(seed + i * 31 + (i >> 8)); }
+
+// Fills blocks completely up to 2 KiB; larger ones in their first and last 1 KiB.
+inline constexpr size_t kFull = 2048, kEdge = 1024;
+inline void fill(void* p, size_t n, uint8_t seed) {
+  auto* b = static_cast<uint8_t*>(p);
+  if (n <= kFull) {
+    for (size_t i = 0; i < n; ++i) b[i] = pattern(seed, i);
+    return;
+  }
+  for (size_t i = 0; i < kEdge; ++i) b[i] = pattern(seed, i), b[n - 1 - i] = pattern(seed, n - 1 - i);
+}
+// Checks the first len bytes of a block fill() filled with n bytes.
+inline bool check(const void* p, size_t len, uint8_t seed, size_t n) {
+  auto* b = static_cast<const uint8_t*>(p);
+  if (n <= kFull) {
+    for (size_t i = 0; i < len; ++i)
+      if (b[i] != pattern(seed, i)) return false;
+    return true;
+  }
+  for (size_t i = 0; i < len && i < kEdge; ++i)
+    if (b[i] != pattern(seed, i)) return false;
+  for (size_t i = n - kEdge; i < len; ++i)
+    if (b[i] != pattern(seed, i)) return false;
+  return true;
+}
+inline bool check(const void* p, size_t n, uint8_t seed) { return check(p, n, seed, n); }
+
+// A canary word after the requested bytes of a block, when the usable size leaves room.
+inline constexpr uint64_t kCanary = 0xc0ffee0ddba11ad5ull;
+inline void put_canary(void* p, size_t size, size_t usable) {
+  if (usable >= size + 8) std::memcpy(static_cast<char*>(p) + size, &kCanary, 8);
+}
+inline bool canary_ok(const void* p, size_t size, size_t usable) {
+  if (usable < size + 8) return true;
+  uint64_t v;
+  std::memcpy(&v, static_cast<const char*>(p) + size, 8);
+  return v == kCanary;
+}
+
+}  // namespace hm_fuzz

@@ -1,0 +1,242 @@
+// hakmem fuzz: the pre-merge fuzz run. Runs every libFuzzer harness of the fuzz build for its
+// share of a time budget, one after the other (each with -fork=N when --jobs N > 1), prints a
+// progress line per harness and a table (executions, exec/s, coverage, new corpus entries,
+// crashes), minimises every crash into fuzz/crashes/<harness>/ and exits non-zero if any
+// harness crashed.
+//
+//   hakmem fuzz [--budget 10m] [--jobs N] [--build DIR] [--src DIR] [--only h1,h2]
+//
+// DIR is the fuzz build (default build/fuzz, harnesses in DIR/bin/); the work corpora and
+// raw artifacts live in DIR/fuzz-work/<harness>/; the committed seed corpora
+// (fuzz/corpus/<harness>/) are read, never written.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Options {
+  long budget_s = 600;
+  int jobs = 1;
+  fs::path build = "build/fuzz";
+  fs::path src = HAKMEM_SOURCE_DIR;
+  std::vector<std::string> only;
+};
+
+struct Result {
+  std::string name;
+  long seconds = 0;
+  unsigned long long execs = 0, exec_per_s = 0, cov = 0, ft = 0;
+  long new_entries = 0;
+  int crashes = 0;
+  bool ran = false;
+  std::string note;
+};
+
+[[noreturn]] void usage(const char* why) {
+  if (why) std::fprintf(stderr, "hakmem fuzz: %s\n", why);
+  std::fprintf(stderr,
+               "usage: hakmem fuzz [--budget 10m] [--jobs N] [--build DIR] [--src DIR] [--only h1,h2]\n"
+               "  --budget  total time: <n>s, <n>m or <n>h (default 10m), shared by all harnesses\n"
+               "  --jobs    libFuzzer -fork workers per harness (default 1)\n"
+               "  --build   the fuzz build directory (default build/fuzz; cmake --preset fuzz)\n"
+               "  --src     the source tree (default: the one this tool was built from)\n"
+               "  --only    comma-separated harness names\n");
+  std::exit(2);
+}
+
+long parse_duration(const std::string& s) {
+  if (s.empty()) usage("empty --budget");
+  char unit = s.back();
+  long mult = unit == 'h' ? 3600 : unit == 'm' ? 60 : 1;
+  std::string digits = std::isdigit(static_cast<unsigned char>(unit)) ? s : s.substr(0, s.size() - 1);
+  char* end = nullptr;
+  long v = std::strtol(digits.c_str(), &end, 10);
+  if (!end || *end || v <= 0 || (!std::isdigit(static_cast<unsigned char>(unit)) && unit != 's' && unit != 'm' && unit != 'h'))
+    usage("bad --budget (use e.g. 90s, 10m, 1h)");
+  return v * mult;
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc) usage(("missing value for " + a).c_str());
+      return argv[++i];
+    };
+    if (a == "--budget") o.budget_s = parse_duration(val());
+    else if (a == "--jobs") o.jobs = std::max(1, std::atoi(val().c_str()));
+    else if (a == "--build") o.build = val();
+    else if (a == "--src") o.src = val();
+    else if (a == "--only") {
+      std::stringstream ss(val());
+      for (std::string h; std::getline(ss, h, ',');) o.only.push_back(h);
+    } else if (a == "-h" || a == "--help") usage(nullptr);
+    else usage(("unknown argument " + a).c_str());
+  }
+  return o;
+}
+
+// The harnesses: every fuzz/<name>_fuzz.cc of the source tree.
+std::vector<std::string> harnesses(const Options& o) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(o.src / "fuzz")) {
+    std::string f = e.path().filename().string();
+    if (f.size() > 8 && f.compare(f.size() - 8, 8, "_fuzz.cc") == 0) out.push_back(f.substr(0, f.size() - 3));
+  }
+  std::sort(out.begin(), out.end());
+  if (!o.only.empty()) {
+    for (const auto& h : o.only)
+      if (std::find(out.begin(), out.end(), h) == out.end()) usage(("no harness " + h).c_str());
+    out = o.only;
+  }
+  return out;
+}
+
+// Runs argv with stdout and stderr appended to `log`; returns the exit status.
+int run(const std::vector<std::string>& args, const fs::path& log) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) dup2(fd, 1), dup2(fd, 2), close(fd);
+    std::vector<char*> av;
+    for (const auto& a : args) av.push_back(const_cast<char*>(a.c_str()));
+    av.push_back(nullptr);
+    execv(av[0], av.data());
+    std::perror("execv");
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+size_t count_files(const fs::path& d) {
+  size_t n = 0;
+  if (fs::is_directory(d))
+    for (const auto& e : fs::directory_iterator(d)) n += e.is_regular_file();
+  return n;
+}
+
+// The value after `key` in a libFuzzer status line ("cov: 123"), or -1.
+long long after(const std::string& line, const char* key) {
+  size_t p = line.find(key);
+  if (p == std::string::npos) return -1;
+  return std::strtoll(line.c_str() + p + std::strlen(key), nullptr, 10);
+}
+
+void parse_log(const fs::path& log, Result& r) {
+  std::ifstream in(log);
+  for (std::string line; std::getline(in, line);) {
+    if (line.size() > 1 && line[0] == '#' && std::isdigit(static_cast<unsigned char>(line[1]))) {
+      r.execs = std::max<unsigned long long>(r.execs, std::strtoull(line.c_str() + 1, nullptr, 10));
+      if (long long v = after(line, "cov: "); v >= 0) r.cov = static_cast<unsigned long long>(v);
+      if (long long v = after(line, "ft: "); v >= 0) r.ft = static_cast<unsigned long long>(v);
+      if (long long v = after(line, "exec/s: "); v >= 0) r.exec_per_s = static_cast<unsigned long long>(v);
+    }
+    if (long long v = after(line, "stat::number_of_executed_units: "); v >= 0)
+      r.execs = std::max<unsigned long long>(r.execs, static_cast<unsigned long long>(v));
+    if (long long v = after(line, "stat::average_exec_per_sec: "); v >= 0) r.exec_per_s = static_cast<unsigned long long>(v);
+  }
+  if (r.seconds > 0 && r.execs && !r.exec_per_s) r.exec_per_s = r.execs / static_cast<unsigned long long>(r.seconds);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  std::vector<std::string> hs = harnesses(o);
+  if (hs.empty()) usage("no harnesses found under --src/fuzz");
+  fs::path bin = o.build / "bin";
+  for (const auto& h : hs)
+    if (!fs::exists(bin / h)) {
+      std::fprintf(stderr, "hakmem fuzz: %s not built; run: cmake --preset fuzz && cmake --build --preset fuzz\n",
+                   (bin / h).c_str());
+      return 2;
+    }
+  long share = std::max<long>(5, o.budget_s / static_cast<long>(hs.size()));
+  std::printf("hakmem fuzz: %zu harnesses, %lds each (budget %lds), %d job(s), build %s\n", hs.size(), share,
+              o.budget_s, o.jobs, o.build.c_str());
+  std::fflush(stdout);
+
+  std::vector<Result> results;
+  int total_crashes = 0;
+  for (size_t i = 0; i < hs.size(); ++i) {
+    const std::string& h = hs[i];
+    Result r;
+    r.name = h;
+    fs::path work = fs::absolute(o.build / "fuzz-work" / h);
+    fs::path corpus = work / "corpus", art = work / "artifacts", log = work / "fuzz.log";
+    fs::create_directories(corpus);
+    fs::remove_all(art);
+    fs::create_directories(art);
+    fs::remove(log);
+    fs::path seeds = o.src / "fuzz/corpus" / h;
+    size_t before = count_files(corpus);
+    std::vector<std::string> args = {fs::absolute(bin / h).string(), "-max_total_time=" + std::to_string(share),
+                                     "-print_final_stats=1", "-timeout=30", "-rss_limit_mb=4096",
+                                     "-artifact_prefix=" + art.string() + "/"};
+    if (fs::exists(o.src / "fuzz" / (h + ".dict"))) args.push_back("-dict=" + (o.src / "fuzz" / (h + ".dict")).string());
+    if (o.jobs > 1) args.push_back("-fork=" + std::to_string(o.jobs));
+    args.push_back(corpus.string());
+    if (fs::is_directory(seeds)) args.push_back(fs::absolute(seeds).string());
+    std::printf("[%zu/%zu] %-16s fuzzing for %lds ...\n", i + 1, hs.size(), h.c_str(), share);
+    std::fflush(stdout);
+    auto t0 = std::chrono::steady_clock::now();
+    int status = run(args, log);
+    r.seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0).count();
+    r.ran = true;
+    parse_log(log, r);
+    r.new_entries = static_cast<long>(count_files(corpus)) - static_cast<long>(before);
+    // Every artifact is a finding: minimise it into the committed crashes folder.
+    for (const auto& e : fs::directory_iterator(art)) {
+      std::string f = e.path().filename().string();
+      if (f.rfind("crash-", 0) && f.rfind("leak-", 0) && f.rfind("timeout-", 0) && f.rfind("oom-", 0)) continue;
+      r.crashes++;
+      fs::path dest_dir = o.src / "fuzz/crashes" / h;
+      fs::create_directories(dest_dir);
+      fs::path dest = dest_dir / f;
+      run({fs::absolute(bin / h).string(), "-minimize_crash=1", "-max_total_time=60", "-runs=200000",
+           "-exact_artifact_path=" + dest.string(), e.path().string()},
+          work / "minimize.log");
+      if (!fs::exists(dest)) fs::copy_file(e.path(), dest, fs::copy_options::overwrite_existing);
+      r.note += " " + dest.string();
+    }
+    if (!r.crashes && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+      r.crashes = 1;  // died without an artifact
+      r.note += " exit status " + std::to_string(status) + ", see " + log.string();
+    }
+    total_crashes += r.crashes;
+    std::printf("[%zu/%zu] %-16s %lds  execs %llu  cov %llu  ft %llu  new %ld  crashes %d%s\n", i + 1, hs.size(),
+                h.c_str(), r.seconds, r.execs, r.cov, r.ft, r.new_entries, r.crashes, r.note.c_str());
+    std::fflush(stdout);
+    results.push_back(r);
+  }
+
+  std::printf("\n%-16s %8s %12s %9s %7s %7s %6s %8s\n", "harness", "time(s)", "executions", "exec/s", "cov", "ft",
+              "new", "crashes");
+  for (const Result& r : results)
+    std::printf("%-16s %8ld %12llu %9llu %7llu %7llu %6ld %8d\n", r.name.c_str(), r.seconds, r.execs, r.exec_per_s,
+                r.cov, r.ft, r.new_entries, r.crashes);
+  if (total_crashes) {
+    std::printf("\nhakmem fuzz: %d crash(es), minimised under %s/fuzz/crashes/ (replayed by the test suite)\n",
+                total_crashes, o.src.c_str());
+    return 1;
+  }
+  std::printf("\nhakmem fuzz: no crashes\n");
+  return 0;
+}

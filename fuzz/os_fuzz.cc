@@ -1,0 +1,53 @@
+// Fuzz harness of the os box: os_map_aligned / os_unmap / os_purge of input-chosen sizes,
+// alignments and ranges; fresh and purged pages read zero, written pages keep their byte, and
+// os_page_size is the kernel's page size.
+#include <unistd.h>
+
+#include <vector>
+
+#include "fuzz_common.h"
+#include "os/os.h"
+
+using namespace hm;
+
+namespace {
+struct Region {
+  uint8_t* p;
+  size_t pages;
+  std::vector<uint8_t> byte;  // per page: the byte at its start (0 after a purge)
+};
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  hm_fuzz::Input in(data, size);
+  const size_t ps = os_page_size();
+  HM_FUZZ_CHECK(ps == static_cast<size_t>(sysconf(_SC_PAGESIZE)));
+  std::vector<Region> live;
+  while (in.more() && live.size() < 32) {
+    uint8_t op = in.u8();
+    if (op % 4 == 0 || live.empty()) {
+      size_t pages = 1 + in.u16() % 512, align = size_t{1} << (12 + in.u8() % 12);
+      auto* p = static_cast<uint8_t*>(align == ps ? os_map(pages * ps) : os_map_aligned(pages * ps, align));
+      HM_FUZZ_CHECK(p && reinterpret_cast<uintptr_t>(p) % align == 0);
+      live.push_back({p, pages, std::vector<uint8_t>(pages, 0)});
+      continue;
+    }
+    Region& r = live[in.u16() % live.size()];
+    size_t first = in.u16() % r.pages, n = 1 + in.u16() % (r.pages - first);
+    if (op % 4 == 1) {
+      for (size_t i = first; i < first + n; ++i) r.p[i * ps] = r.byte[i] = static_cast<uint8_t>(op | 1);
+    } else if (op % 4 == 2) {
+      os_purge(r.p + first * ps, n * ps);
+      for (size_t i = first; i < first + n; ++i) r.byte[i] = 0;
+    } else {
+      os_unmap(r.p, r.pages * ps);
+      r = live.back();
+      live.pop_back();
+    }
+    for (const Region& x : live)
+      for (size_t i = 0; i < x.pages; ++i) HM_FUZZ_CHECK(x.p[i * ps] == x.byte[i] && x.p[i * ps + ps - 1] == 0);
+    hm_fuzz::check_invariants("os");
+  }
+  for (const Region& r : live) os_unmap(r.p, r.pages * ps);
+  return 0;
+}

@@ -1,0 +1,67 @@
+// Fuzz harness of the page box: page_new (page_init), page_take, page_put and page_block_index
+// on a page of an input-chosen class, against a model of its free list (an ordered list of
+// slots) and its carved count. Handed-out blocks carry a fill pattern.
+#include <deque>
+#include <map>
+
+#include "fuzz_common.h"
+#include "page/page.h"
+
+using namespace hm;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  hm_fuzz::Input in(data, size);
+  unsigned cls = in.u8() % kClassCount;
+  Page* pg = page_new(cls, nullptr);
+  HM_FUZZ_CHECK(pg != nullptr);
+  auto slot = [&](uint32_t i) { return reinterpret_cast<Block*>(pg->start + size_t{i} * pg->block_size); };
+  std::deque<uint32_t> free_list;
+  std::map<uint32_t, uint8_t> held;
+  uint32_t carved = 0;
+  while (in.more()) {
+    uint8_t op = in.u8();
+    if (op % 3 == 0) {
+      unsigned n = in.u16() % 600;
+      Block *first = nullptr, *last = nullptr;
+      unsigned got = page_take(pg, n, &first, &last);
+      Block* b = first;
+      for (unsigned k = 0; k < got; ++k) {
+        uint32_t want = !free_list.empty() ? free_list.front() : carved++;
+        if (!free_list.empty()) free_list.pop_front();
+        HM_FUZZ_CHECK(b == slot(want));
+        HM_FUZZ_CHECK(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));
+        Block* next = b->next;
+        uint8_t seed = static_cast<uint8_t>(op + k);
+        hm_fuzz::fill(b, pg->block_size, seed);
+        held[want] = seed;
+        if (k + 1 == got) HM_FUZZ_CHECK(b == last);
+        b = next;
+      }
+      HM_FUZZ_CHECK(got == n || (free_list.empty() && carved == pg->capacity));
+    } else if (op % 3 == 1 && !held.empty()) {
+      auto it = held.begin();
+      std::advance(it, in.u16() % held.size());
+      Block* b = slot(it->first);
+      HM_FUZZ_CHECK(hm_fuzz::check(b, pg->block_size, it->second));
+      b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b));
+      page_put(pg, b);
+      free_list.push_front(it->first);
+      held.erase(it);
+    } else {
+      uint32_t i = in.u32() % pg->capacity, off = in.u32() % pg->block_size;
+      long idx = page_block_index(pg, reinterpret_cast<uintptr_t>(slot(i)) + off);
+      HM_FUZZ_CHECK(idx == (off == 0 && i < carved ? static_cast<long>(i) : -1L));
+    }
+    HM_FUZZ_CHECK(pg->used == carved - free_list.size());
+    size_t k = 0;
+    for (Block* b = pg->free; b; b = b->next, ++k) HM_FUZZ_CHECK(k < free_list.size() && b == slot(free_list[k]));
+    HM_FUZZ_CHECK(k == free_list.size());
+    hm_fuzz::check_invariants("page");
+  }
+  for (auto [i, seed] : held) {
+    slot(i)->cookie = free_cookie(reinterpret_cast<uintptr_t>(slot(i)));
+    page_put(pg, slot(i));
+  }
+  page_delete(pg);
+  return 0;
+}

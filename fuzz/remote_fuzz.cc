@@ -1,0 +1,74 @@
+// Fuzz harness of the remote box: remote_push of input-chosen chains of a page's blocks from
+// several threads at once, and remote_collect by the owner (also while pushers run), against a
+// model of pending blocks: every pushed block is collected exactly once, the queue holds only
+// blocks of its page, and used == capacity - local free.
+#include <atomic>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "fuzz_common.h"
+#include "remote/remote.h"
+
+using namespace hm;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  hm_fuzz::Input in(data, size);
+  Page* pg = page_new(in.u8() % 80, nullptr);
+  HM_FUZZ_CHECK(pg != nullptr);
+  Block *first, *last;
+  unsigned cap = page_take(pg, pg->capacity, &first, &last);
+  std::vector<Block*> held;
+  for (Block* b = first; held.size() < cap; b = b->next) held.push_back(b);
+  size_t pending = 0, local = 0;
+  while (in.more()) {
+    uint8_t op = in.u8();
+    if (op % 3 == 2) {
+      size_t got = remote_collect(pg);
+      HM_FUZZ_CHECK(got == pending);
+      local += got, pending = 0;
+    } else if (!held.empty()) {
+      unsigned threads = 1 + in.u8() % 4, chain = 1 + in.u8() % 8;
+      size_t n = std::min<size_t>(held.size(), 1 + in.u16() % 256);
+      std::vector<Block*> batch(held.end() - static_cast<long>(n), held.end());
+      held.resize(held.size() - n);
+      std::atomic<unsigned> done{0};
+      std::vector<std::thread> ts;
+      for (unsigned t = 0; t < threads; ++t) {
+        ts.emplace_back([&, t] {
+          std::vector<Block*> mine;
+          for (size_t i = t; i < batch.size(); i += threads) mine.push_back(batch[i]);
+          for (size_t i = 0; i < mine.size(); i += chain) {
+            size_t e = std::min(mine.size(), i + chain);
+            for (size_t j = i; j < e; ++j) {
+              mine[j]->cookie = free_cookie(reinterpret_cast<uintptr_t>(mine[j]));
+              if (j + 1 < e) mine[j]->next = mine[j + 1];
+            }
+            remote_push(pg, mine[i], mine[e - 1], static_cast<unsigned>(e - i));
+          }
+          done.fetch_add(1);
+        });
+      }
+      size_t got = 0;
+      if (op % 3 == 1)  // collect while the pushers run
+        while (done.load() < threads) got += remote_collect(pg);
+      for (auto& t : ts) t.join();
+      pending += n;
+      HM_FUZZ_CHECK(got <= pending);
+      pending -= got, local += got;
+    }
+    HM_FUZZ_CHECK(remote_pending(pg) == pending);
+    std::set<Block*> seen;
+    for (Block* b = pg->remote.load(); b; b = b->next) {
+      HM_FUZZ_CHECK(page_block_index(pg, reinterpret_cast<uintptr_t>(b)) >= 0);
+      HM_FUZZ_CHECK(seen.insert(b).second);
+    }
+    HM_FUZZ_CHECK(pg->used == cap - local);
+    hm_fuzz::check_invariants("remote");
+  }
+  remote_collect(pg);
+  for (Block* b : held) b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b)), page_put(pg, b);
+  HM_FUZZ_CHECK(pg->used == 0);
+  page_delete(pg);
+  return 0;
+}

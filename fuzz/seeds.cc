@@ -1,0 +1,60 @@
+// Writes the seed corpora: `hakmem-fuzz-seeds <fuzz dir>` creates corpus/<harness>/seed-N for
+// every harness -- a few operation streams from a fixed pseudo-random sequence, plus short
+// hand-made streams that reach each opcode. Deterministic: rerunning rewrites the same files.
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Rng {
+  uint64_t s;
+  uint8_t next() {
+    s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+    return static_cast<uint8_t>(s >> 24);
+  }
+};
+
+void write(const fs::path& dir, int n, const std::vector<uint8_t>& bytes) {
+  fs::create_directories(dir);
+  std::ofstream out(dir / ("seed-" + std::to_string(n)), std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: hakmem-fuzz-seeds <fuzz dir>\n");
+    return 2;
+  }
+  const char* harnesses[] = {"report_fuzz", "config_fuzz", "os_fuzz",   "sizeclass_fuzz", "segment_fuzz", "page_fuzz",
+                             "remote_fuzz", "large_fuzz",  "tcache_fuzz", "front_fuzz",   "stats_fuzz"};
+  for (const char* h : harnesses) {
+    fs::path dir = fs::path(argv[1]) / "corpus" / h;
+    Rng rng{0x9e3779b97f4a7c15ull ^ std::hash<std::string>{}(h)};
+    int n = 0;
+    for (size_t len : {8u, 48u, 200u}) {
+      std::vector<uint8_t> v(len);
+      for (auto& b : v) b = rng.next();
+      write(dir, n++, v);
+    }
+    // One stream per opcode value 0..15 with small operands: every branch is reachable at once.
+    std::vector<uint8_t> all;
+    for (uint8_t op = 0; op < 16; ++op) {
+      all.push_back(op);
+      for (int k = 0; k < 7; ++k) all.push_back(static_cast<uint8_t>(op * 7 + k + 1));
+    }
+    write(dir, n++, all);
+  }
+  // Reports: the forked fail-fast path (opcode 7) for a misuse and a violation.
+  write(fs::path(argv[1]) / "corpus/report_fuzz", 10, {7, 0, 1, 0x40, 0, 0, 0, 0x7f, 0, 0, 3, 4, 0, 'a', 'b', 'c', 'd', 2, 0, 'x', 'y'});
+  write(fs::path(argv[1]) / "corpus/report_fuzz", 11, {7, 1, 5, 0x10, 0x20, 0, 0, 0, 0, 0, 0, 0});
+  std::printf("seed corpora written under %s/corpus\n", argv[1]);
+  return 0;
+}

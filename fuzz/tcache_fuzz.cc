@@ -1,0 +1,112 @@
+// Fuzz harness of the tcache box on the fuzzing thread's heap: tcache_pop / tcache_push (with
+// the slow free past the bound), tcache_refill of an empty bin, tcache_flush_all, heap_get,
+// and heap_thread_exit of helper threads whose blocks outlive them. Model: each bin as a LIFO
+// stack within its bound; held blocks carry a fill pattern.
+#include <algorithm>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "fuzz_common.h"
+#include "hakmem/hakmem.h"
+#include "page/poison.h"
+#include "tcache/tcache.h"
+
+using namespace hm;
+
+namespace {
+constexpr unsigned kClasses[] = {0, 3, 63, 64, 80, 91};
+struct Held {
+  Block* b;
+  unsigned cls;
+  uint8_t seed;
+};
+void hand_out(Block* b, unsigned cls, uint8_t seed) {
+  unpoison_small_block(b);  // as the front does
+  b->cookie = 0;
+  hm_fuzz::fill(b, class_to_size(cls), seed);
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  hm_fuzz::Input in(data, size);
+  hm_free(hm_malloc(16));  // this thread's heap is started
+  tcache_flush_all();
+  std::map<unsigned, std::vector<Block*>> bins;  // back = top
+  std::vector<Held> held;
+  while (in.more() && held.size() < 512) {
+    uint8_t op = in.u8();
+    unsigned cls = kClasses[in.u8() % std::size(kClasses)];
+    uint8_t seed = in.u8();
+    Heap* h = heap_get();
+    auto& st = bins[cls];
+    switch (op % 6) {
+      case 0: {  // pop
+        Block* b = tcache_pop(h, cls);
+        HM_FUZZ_CHECK(st.empty() ? b == nullptr : b == st.back());
+        if (b) st.pop_back(), hand_out(b, cls, seed), held.push_back({b, cls, seed});
+        break;
+      }
+      case 1: case 2: {  // push (slow free past the bound)
+        if (held.empty()) break;
+        size_t i = in.u16() % held.size();
+        Held x = held[i];
+        held.erase(held.begin() + static_cast<long>(i));
+        HM_FUZZ_CHECK(hm_fuzz::check(x.b, class_to_size(x.cls), x.seed));
+        x.b->cookie = free_cookie(reinterpret_cast<uintptr_t>(x.b));
+        auto& xs = bins[x.cls];
+        bool room = xs.size() < h->bins[x.cls].bound;
+        HM_FUZZ_CHECK(tcache_push(h, x.cls, x.b) == room);
+        if (!room) {
+          tcache_free_slow(page_of(reinterpret_cast<uintptr_t>(x.b)), x.b);
+          xs.erase(xs.begin(), xs.end() - h->bins[x.cls].bound / 2);
+        }
+        xs.push_back(x.b);
+        break;
+      }
+      case 3: {  // refill of an empty bin
+        if (!st.empty()) break;
+        Block* b = tcache_refill(&h, cls);
+        HM_FUZZ_CHECK(b != nullptr && h == heap_get());
+        HM_FUZZ_CHECK(h->bins[cls].count <= h->bins[cls].bound / 2);
+        hand_out(b, cls, seed);
+        held.push_back({b, cls, seed});
+        while (Block* x = tcache_pop(h, cls)) hand_out(x, cls, ++seed), held.push_back({x, cls, seed});
+        break;
+      }
+      case 4:
+        tcache_flush_all();
+        bins.clear();
+        break;
+      default: {  // a helper thread allocates, exits, and hands its blocks over
+        unsigned n = 1 + in.u8() % 32;
+        bool direct = op & 16;
+        std::vector<Block*> got(n);
+        std::thread([&] {
+          for (auto& b : got) b = static_cast<Block*>(hm_malloc(class_to_size(cls)));
+          if (direct) heap_thread_exit(heap_get());
+        }).join();
+        for (Block* b : got) {
+          HM_FUZZ_CHECK(b != nullptr);
+          hand_out(b, cls, seed);
+          held.push_back({b, cls, seed});
+        }
+        break;
+      }
+    }
+    h = heap_get();
+    for (auto& [c, s] : bins) {
+      HM_FUZZ_CHECK(h->bins[c].count == s.size() && s.size() <= h->bins[c].bound);
+      size_t k = 0;
+      for (Block* b = h->bins[c].head; b; b = b->next, ++k) HM_FUZZ_CHECK(k < s.size() && b == s[s.size() - 1 - k]);
+    }
+    for (const Held& x : held) {
+      Page* pg = page_of(reinterpret_cast<uintptr_t>(x.b));
+      HM_FUZZ_CHECK(pg && pg->cls == x.cls && hm_fuzz::check(x.b, class_to_size(x.cls), x.seed));
+    }
+    hm_fuzz::check_invariants();
+  }
+  for (const Held& x : held) hm_free(x.b);
+  tcache_flush_all();
+  return 0;
+}

@@ -1,0 +1,194 @@
+// Property test of the large box: large_alloc, large_free, large_usable, large_header_of
+// (large_lookup), against a model of live blocks and of the cache of freed mappings.
+//
+// Model of the cache: a LIFO list of (mapping size, block offset); a free is cached when the
+// mapping fits the byte bound and the list has room, an allocation reuses the first entry with
+// the same offset whose size fits without wasting more than half. After every command the
+// real cache equals the model (walked with large_cache_for_each), cache hits are counted where
+// the model predicts them, live blocks keep their fill, and lookups classify every address.
+#include <algorithm>
+#include <vector>
+
+#include "config/config.h"
+#include "large/large.h"
+#include "property_common.h"
+
+namespace {
+
+using namespace hm;
+
+constexpr size_t kPage = 4096;
+constexpr size_t kMaxEntries = 32;
+
+struct Entry {
+  size_t map_size, offset;
+  bool operator==(const Entry& o) const { return map_size == o.map_size && offset == o.offset; }
+};
+struct Live {
+  size_t size, align, map_size, offset;
+  uint8_t seed;
+};
+struct Model {
+  std::vector<Live> live;
+  std::vector<Entry> cache;  // front = most recently freed
+};
+struct Sut {
+  std::vector<void*> ptrs;
+  ~Sut() {
+    for (void* p : ptrs) {
+      LargeHeader* h = nullptr;
+      if (large_lookup(reinterpret_cast<uintptr_t>(p), &h) == LargeLookup::kOk) large_free(h);
+    }
+    large_cache_trim();
+  }
+};
+using Cmd = rc::state::Command<Model, Sut>;
+
+size_t limit() { return static_cast<size_t>(config().large_cache_mb) << 20; }
+size_t cached_bytes(const Model& m) {
+  size_t b = 0;
+  for (const Entry& e : m.cache) b += e.map_size;
+  return b;
+}
+
+// What large_alloc(size, align) maps: block offset and mapping size.
+Entry geometry(size_t size, size_t align) {
+  if (align < 16) align = 16;
+  size_t offset = std::max<size_t>(64, align);
+  if (offset >= kSegmentSize) offset = kSegmentSize;
+  return {(offset + size + kPage - 1) & ~(kPage - 1), offset};
+}
+
+// Index of the cache entry an allocation of geometry g reuses, or -1.
+long cache_pick(const Model& m, Entry g) {
+  if (g.offset >= kSegmentSize) return -1;
+  for (size_t i = 0; i < m.cache.size(); ++i) {
+    const Entry& e = m.cache[i];
+    if (e.offset == g.offset && e.map_size >= g.map_size && e.map_size / 2 <= g.map_size) return static_cast<long>(i);
+  }
+  return -1;
+}
+
+std::vector<Entry> real_cache(size_t* bytes, size_t* entries) {
+  std::vector<Entry> out;
+  *bytes = large_cache_for_each(
+      [](LargeHeader* h, void* arg) { static_cast<std::vector<Entry>*>(arg)->push_back({h->map_size, h->offset}); },
+      &out, entries);
+  return out;
+}
+
+void check_all(const Model& m, const Sut& s) {
+  size_t bytes = 0, entries = 0;
+  std::vector<Entry> cache = real_cache(&bytes, &entries);
+  RC_ASSERT(cache == m.cache);
+  RC_ASSERT(entries == m.cache.size());
+  RC_ASSERT(bytes == cached_bytes(m));
+  RC_ASSERT(bytes <= limit());
+  RC_ASSERT(entries <= kMaxEntries);
+  RC_ASSERT(m.live.size() == s.ptrs.size());
+  for (size_t i = 0; i < s.ptrs.size(); ++i) {
+    const Live& l = m.live[i];
+    auto u = reinterpret_cast<uintptr_t>(s.ptrs[i]);
+    LargeHeader* h = nullptr;
+    RC_ASSERT(large_lookup(u, &h) == LargeLookup::kOk);
+    RC_ASSERT(u % l.align == 0);
+    RC_ASSERT(h->map_size == l.map_size);
+    RC_ASSERT(large_usable(h) == l.map_size - l.offset);
+    RC_ASSERT(large_usable(h) >= l.size);
+    RC_ASSERT(h->requested == l.size);
+    RC_ASSERT(hm_prop::check_fill(s.ptrs[i], l.size, l.seed));
+    // Interior addresses are classified, not mistaken for the block.
+    LargeHeader* dummy = nullptr;
+    RC_ASSERT(large_lookup(u + 16, &dummy) == LargeLookup::kInterior);
+    RC_ASSERT(large_lookup(u + l.size - 1, &dummy) != LargeLookup::kOk);
+  }
+  hm_prop::check_invariants("large");
+}
+
+rc::Gen<size_t> gen_large_size() {
+  return rc::gen::weightedOneOf<size_t>({{16, rc::gen::inRange<size_t>((size_t{128} << 10) + 1, size_t{1} << 20)},
+                                         {4, rc::gen::inRange<size_t>(size_t{1} << 20, size_t{4} << 20)},
+                                         {1, rc::gen::inRange<size_t>(size_t{8} << 20, size_t{14} << 20)}});
+}
+
+struct Alloc : Cmd {
+  size_t size = *gen_large_size();
+  size_t align = size_t{1} << *rc::gen::weightedOneOf<int>({{6, rc::gen::just(4)}, {3, rc::gen::inRange(5, 17)},
+                                                            {1, rc::gen::inRange(17, 24)}});
+  bool zero = *rc::gen::weightedOneOf<bool>({{4, rc::gen::just(false)}, {1, rc::gen::just(true)}});
+  uint8_t seed = *rc::gen::arbitrary<uint8_t>();
+  size_t eff_align() const { return zero ? 16 : align; }
+  void apply(Model& m) const override {
+    Entry g = geometry(size, eff_align());
+    long i = cache_pick(m, g);
+    if (i >= 0) {
+      g.map_size = m.cache[static_cast<size_t>(i)].map_size;
+      m.cache.erase(m.cache.begin() + i);
+    }
+    m.live.push_back({size, std::max<size_t>(16, eff_align()), g.map_size, g.offset, seed});
+  }
+  void run(const Model& m, Sut& s) const override {
+    bool hit = cache_pick(m, geometry(size, eff_align())) >= 0;
+    uint64_t hits = large_counters().cache_hits.load();
+    void* p = zero ? large_calloc(size) : large_alloc(size, align);
+    RC_ASSERT(bool(p != nullptr));
+    RC_ASSERT(large_counters().cache_hits.load() - hits == (hit ? 1u : 0u));
+    if (zero) {
+      RC_ASSERT(hm_prop::all_zero(p, std::min<size_t>(size, 65536)));
+      RC_ASSERT(hm_prop::all_zero(static_cast<char*>(p) + size - 4096, 4096));
+    }
+    hm_prop::fill_sampled(p, size, seed);
+    s.ptrs.push_back(p);
+    check_all(nextState(m), s);
+  }
+  void show(std::ostream& os) const override {
+    os << (zero ? "large_calloc(" : "large_alloc(") << size << ", " << eff_align() << ")";
+  }
+};
+
+struct Free : Cmd {
+  size_t pick = *rc::gen::arbitrary<size_t>();
+  void checkPreconditions(const Model& m) const override { RC_PRE(!m.live.empty()); }
+  bool cached(const Model& m, const Live& l) const {
+    return l.offset < kSegmentSize && l.map_size <= limit() && cached_bytes(m) + l.map_size <= limit() &&
+           m.cache.size() < kMaxEntries;
+  }
+  void apply(Model& m) const override {
+    size_t i = pick % m.live.size();
+    Live l = m.live[i];
+    if (cached(m, l)) m.cache.insert(m.cache.begin(), {l.map_size, l.offset});
+    m.live.erase(m.live.begin() + static_cast<long>(i));
+  }
+  void run(const Model& m, Sut& s) const override {
+    size_t i = pick % s.ptrs.size();
+    auto u = reinterpret_cast<uintptr_t>(s.ptrs[i]);
+    LargeHeader* h = nullptr;
+    RC_ASSERT(large_lookup(u, &h) == LargeLookup::kOk);
+    RC_ASSERT(hm_prop::check_fill(s.ptrs[i], m.live[i].size, m.live[i].seed));
+    large_free(h);
+    s.ptrs.erase(s.ptrs.begin() + static_cast<long>(i));
+    // A freed block is recognised as freed while cached, and unknown once unmapped.
+    LargeHeader* dummy = nullptr;
+    RC_ASSERT(large_lookup(u, &dummy) == (cached(m, m.live[i]) ? LargeLookup::kFreed : LargeLookup::kNotOurs));
+    check_all(nextState(m), s);
+  }
+  void show(std::ostream& os) const override { os << "large_free(#" << pick << ")"; }
+};
+
+struct Trim : Cmd {
+  void apply(Model& m) const override { m.cache.clear(); }
+  void run(const Model& m, Sut& s) const override {
+    large_cache_trim();
+    check_all(nextState(m), s);
+  }
+  void show(std::ostream& os) const override { os << "large_cache_trim()"; }
+};
+
+RC_GTEST_PROP(LargeProperty, BlocksAndCacheMatchModel, ()) {
+  large_cache_trim();
+  Model m;
+  Sut s;
+  rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Alloc, Alloc, Free, Free, Trim>());
+}
+
+}  // namespace

@@ -1,0 +1,143 @@
+// Property test of the os box: os_map_aligned, os_unmap, os_purge, os_page_size, against a
+// model of mapped regions (start alignment, size, a fill seed per page, purged pages).
+//
+// After every command each mapped region is aligned as asked, its untouched pages read zero,
+// its written pages keep their fill, purged pages read zero again, and unmapped ranges are
+// gone (msync, right after the unmap, reports ENOMEM).
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include <vector>
+
+#include "os/os.h"
+#include "property_common.h"
+
+namespace {
+
+using namespace hm;
+
+struct Region {
+  size_t pages, align;
+  std::vector<int> seed;  // per page: -1 never written (or purged), else the fill seed
+};
+struct Model {
+  std::vector<Region> regions;
+};
+struct Sut {
+  std::vector<uint8_t*> starts;
+  std::vector<size_t> bytes;
+};
+using Cmd = rc::state::Command<Model, Sut>;
+
+bool page_is(const uint8_t* p, int seed) {
+  size_t ps = os_page_size();
+  // Sampled: every 64th byte and the last one.
+  for (size_t i = 0; i < ps; i += 64)
+    if (p[i] != (seed < 0 ? 0 : hm_prop::pattern(static_cast<uint8_t>(seed), i))) return false;
+  return p[ps - 1] == (seed < 0 ? 0 : hm_prop::pattern(static_cast<uint8_t>(seed), ps - 1));
+}
+void write_page(uint8_t* p, uint8_t seed) {
+  size_t ps = os_page_size();
+  for (size_t i = 0; i < ps; i += 64) p[i] = hm_prop::pattern(seed, i);
+  p[ps - 1] = hm_prop::pattern(seed, ps - 1);
+}
+
+void check_all(const Model& m, Sut& s) {
+  RC_ASSERT(os_page_size() == static_cast<size_t>(sysconf(_SC_PAGESIZE)));
+  RC_ASSERT(m.regions.size() == s.starts.size());
+  for (size_t i = 0; i < s.starts.size(); ++i) {
+    const Region& r = m.regions[i];
+    RC_ASSERT(reinterpret_cast<uintptr_t>(s.starts[i]) % r.align == 0);
+    for (size_t pg = 0; pg < r.pages; ++pg) RC_ASSERT(page_is(s.starts[i] + pg * os_page_size(), r.seed[pg]));
+  }
+  hm_prop::check_invariants("os");
+}
+
+struct Map : Cmd {
+  size_t pages = *rc::gen::inRange<size_t>(1, 300);
+  size_t align = size_t{1} << *rc::gen::inRange(12, 24);
+  void apply(Model& m) const override { m.regions.push_back({pages, align, std::vector<int>(pages, -1)}); }
+  void run(const Model& m, Sut& s) const override {
+    uint64_t maps = os_counters().maps.load();
+    // Page alignment is what os_map gives; larger ones need os_map_aligned.
+    auto* p = static_cast<uint8_t*>(align == 4096 ? os_map(pages * os_page_size())
+                                                  : os_map_aligned(pages * os_page_size(), align));
+    RC_ASSERT(bool(p != nullptr));
+    RC_ASSERT(os_counters().maps.load() > maps);
+    s.starts.push_back(p);
+    s.bytes.push_back(pages * os_page_size());
+    check_all(nextState(m), s);
+  }
+  void show(std::ostream& os) const override { os << "os_map_aligned(" << pages << " pages, " << align << ")"; }
+};
+
+struct Write : Cmd {
+  size_t pick = *rc::gen::arbitrary<size_t>();
+  size_t first = *rc::gen::arbitrary<size_t>();
+  size_t count = *rc::gen::inRange<size_t>(1, 40);
+  uint8_t seed = *rc::gen::arbitrary<uint8_t>();
+  void checkPreconditions(const Model& m) const override { RC_PRE(!m.regions.empty()); }
+  void apply(Model& m) const override {
+    Region& r = m.regions[pick % m.regions.size()];
+    for (size_t k = 0, pg = first % r.pages; k < count && pg < r.pages; ++k, ++pg) r.seed[pg] = seed;
+  }
+  void run(const Model& m, Sut& s) const override {
+    size_t i = pick % m.regions.size();
+    const Region& r = m.regions[i];
+    for (size_t k = 0, pg = first % r.pages; k < count && pg < r.pages; ++k, ++pg)
+      write_page(s.starts[i] + pg * os_page_size(), seed);
+    check_all(nextState(m), s);
+  }
+  void show(std::ostream& os) const override { os << "write(#" << pick << ", " << count << " pages)"; }
+};
+
+struct Purge : Cmd {
+  size_t pick = *rc::gen::arbitrary<size_t>();
+  size_t first = *rc::gen::arbitrary<size_t>();
+  size_t count = *rc::gen::inRange<size_t>(1, 64);
+  void checkPreconditions(const Model& m) const override { RC_PRE(!m.regions.empty()); }
+  void apply(Model& m) const override {
+    Region& r = m.regions[pick % m.regions.size()];
+    for (size_t k = 0, pg = first % r.pages; k < count && pg < r.pages; ++k, ++pg) r.seed[pg] = -1;
+  }
+  void run(const Model& m, Sut& s) const override {
+    size_t i = pick % m.regions.size();
+    const Region& r = m.regions[i];
+    size_t pg = first % r.pages, n = std::min(count, r.pages - pg);
+    os_purge(s.starts[i] + pg * os_page_size(), n * os_page_size());
+    check_all(nextState(m), s);
+  }
+  void show(std::ostream& os) const override { os << "os_purge(#" << pick << ", " << count << " pages)"; }
+};
+
+struct Unmap : Cmd {
+  size_t pick = *rc::gen::arbitrary<size_t>();
+  void checkPreconditions(const Model& m) const override { RC_PRE(!m.regions.empty()); }
+  void apply(Model& m) const override { m.regions.erase(m.regions.begin() + static_cast<long>(pick % m.regions.size())); }
+  void run(const Model& m, Sut& s) const override {
+    size_t i = pick % m.regions.size();
+    size_t bytes = m.regions[i].pages * os_page_size();
+    os_unmap(s.starts[i], bytes);
+    // Checked at once: any allocation (ASan's allocator maps memory) could reuse the range.
+    errno = 0;
+    int rc = msync(s.starts[i], bytes, MS_ASYNC);
+    int err = errno;
+    RC_ASSERT(rc == -1);
+    RC_ASSERT(err == ENOMEM);
+    s.starts.erase(s.starts.begin() + static_cast<long>(i));
+    s.bytes.erase(s.bytes.begin() + static_cast<long>(i));
+    check_all(nextState(m), s);
+  }
+  void show(std::ostream& os) const override { os << "os_unmap(#" << pick << ")"; }
+};
+
+RC_GTEST_PROP(OsProperty, MappingsMatchRegionModel, ()) {
+  Model m;
+  Sut s;
+  rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Map, Write, Write, Purge, Unmap>());
+  for (size_t i = 0; i < s.starts.size(); ++i) os_unmap(s.starts[i], s.bytes[i]);
+}
+
+}  // namespace

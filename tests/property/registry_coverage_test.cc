@@ -1,0 +1,143 @@
+// Registry coverage: every boundary function of every box in alloc/registry/boxes.def has a
+// property test (tests/property/<box>_property_test.cc) and a fuzz harness
+// (fuzz/<box>_fuzz.cc with a seed corpus in fuzz/corpus/<box>_fuzz/) that call it.
+//
+// The table below maps each registry function to the call the tests must contain. A registry
+// function missing from the table, a table row naming no registry function, a missing file, or
+// a file that never calls the function fails -- so a new boundary function in boxes.def fails
+// this test until its property test and harness exercise it.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "registry/registry.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Row {
+  const char* box;
+  const char* function;  // as in boxes.def
+  const char* symbol;    // the call the property test and the harness must contain
+};
+
+constexpr Row kCoverage[] = {
+    {"report", "report_misuse", "report_misuse("},
+    {"report", "report_violation", "report_violation("},
+    {"report", "report_fatal", "report_fatal("},
+    {"report", "set_json_path", "set_json_path("},
+    {"report", "log_once", "log_once("},
+    {"config", "config", "config()"},
+    {"config", "config_init", "config_init("},
+    {"config", "gate_value", "gate_value("},
+    {"os", "os_map", "os_map("},
+    {"os", "os_map_aligned", "os_map_aligned("},
+    {"os", "os_unmap", "os_unmap("},
+    {"os", "os_purge", "os_purge("},
+    {"os", "os_page_size", "os_page_size("},
+    {"sizeclass", "size_to_class", "size_to_class("},
+    {"sizeclass", "class_to_size", "class_to_size("},
+    {"sizeclass", "class_slices", "class_slices("},
+    {"sizeclass", "aligned_class", "aligned_class("},
+    {"segment", "segment_page_alloc", "segment_page_alloc("},
+    {"segment", "segment_page_free", "segment_page_free("},
+    {"segment", "span_meta_of", "span_meta_of("},
+    {"segment", "segmap_kind", "segmap_kind("},
+    {"page", "page_new", "page_new("},
+    {"page", "page_delete", "page_delete("},
+    {"page", "page_take", "page_take("},
+    {"page", "page_put", "page_put("},
+    {"page", "page_block_index", "page_block_index("},
+    {"large", "large_alloc", "large_alloc("},
+    {"large", "large_calloc", "large_calloc("},
+    {"large", "large_free", "large_free("},
+    {"large", "large_usable", "large_usable("},
+    {"large", "large_lookup", "large_lookup("},
+    {"remote", "remote_push", "remote_push("},
+    {"remote", "remote_collect", "remote_collect("},
+    {"tcache", "tcache_pop", "tcache_pop("},
+    {"tcache", "tcache_push", "tcache_push("},
+    {"tcache", "tcache_refill", "tcache_refill("},
+    {"tcache", "tcache_free_slow", "tcache_free_slow("},
+    {"tcache", "tcache_flush_all", "tcache_flush_all("},
+    {"tcache", "heap_get", "heap_get("},
+    {"tcache", "heap_thread_exit", "heap_thread_exit("},
+    {"stats", "stats_snapshot", "stats_snapshot("},
+    {"stats", "stats_print", "stats_print("},
+    {"stats", "stats_init", "stats_init("},
+    {"front", "hm_malloc", "hm_malloc("},
+    {"front", "hm_free", "hm_free("},
+    {"front", "hm_calloc", "hm_calloc("},
+    {"front", "hm_realloc", "hm_realloc("},
+    {"front", "hm_reallocarray", "hm_reallocarray("},
+    {"front", "hm_aligned_alloc", "hm_aligned_alloc("},
+    {"front", "hm_posix_memalign", "hm_posix_memalign("},
+    {"front", "hm_memalign", "hm_memalign("},
+    {"front", "hm_valloc", "hm_valloc("},
+    {"front", "hm_pvalloc", "hm_pvalloc("},
+    {"front", "hm_malloc_usable_size", "hm_malloc_usable_size("},
+};
+
+std::set<std::pair<std::string, std::string>> registry_functions() {
+  std::set<std::pair<std::string, std::string>> out;
+  for (const auto& box : hm::registry::kBoxes) {
+    std::istringstream words{std::string(box.boundary)};
+    std::string fn;
+    while (words >> fn) out.emplace(std::string(box.name), fn);
+  }
+  return out;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const fs::path kRoot = HAKMEM_SOURCE_DIR;
+
+TEST(RegistryCoverage, EveryBoundaryFunctionHasATableRow) {
+  std::set<std::pair<std::string, std::string>> table;
+  for (const Row& r : kCoverage) table.emplace(r.box, r.function);
+  for (const auto& f : registry_functions())
+    EXPECT_TRUE(table.count(f)) << "boundary function " << f.first << "::" << f.second
+                                << " has no property test / harness row in registry_coverage_test.cc";
+  for (const auto& r : table)
+    EXPECT_TRUE(registry_functions().count(r)) << "table row " << r.first << "::" << r.second
+                                               << " names no boundary function of the registry";
+}
+
+TEST(RegistryCoverage, EveryBoundaryFunctionHasAPropertyTest) {
+  for (const Row& r : kCoverage) {
+    fs::path p = kRoot / "tests/property" / (std::string(r.box) + "_property_test.cc");
+    ASSERT_TRUE(fs::exists(p)) << "no property test " << p << " for box " << r.box;
+    EXPECT_NE(slurp(p).find(r.symbol), std::string::npos)
+        << p << " never calls " << r.symbol << " (boundary function " << r.function << ")";
+    EXPECT_NE(slurp(p).find("rc::state::check"), std::string::npos) << p << " has no stateful model test";
+  }
+}
+
+TEST(RegistryCoverage, EveryBoundaryFunctionHasAFuzzHarness) {
+  const std::string cmake = slurp(kRoot / "fuzz/CMakeLists.txt");
+  for (const Row& r : kCoverage) {
+    std::string harness = std::string(r.box) + "_fuzz";
+    fs::path p = kRoot / "fuzz" / (harness + ".cc");
+    ASSERT_TRUE(fs::exists(p)) << "no fuzz harness " << p << " for box " << r.box;
+    std::string text = slurp(p);
+    EXPECT_NE(text.find("LLVMFuzzerTestOneInput"), std::string::npos) << p;
+    EXPECT_NE(text.find(r.symbol), std::string::npos)
+        << p << " never calls " << r.symbol << " (boundary function " << r.function << ")";
+    fs::path corpus = kRoot / "fuzz/corpus" / harness;
+    EXPECT_TRUE(fs::is_directory(corpus) && !fs::is_empty(corpus)) << "no seed corpus " << corpus;
+    EXPECT_NE(cmake.find(r.box), std::string::npos) << "fuzz/CMakeLists.txt does not build " << harness;
+  }
+}
+
+}  // namespace

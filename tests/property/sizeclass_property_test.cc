@@ -1,0 +1,120 @@
+// Property test of the sizeclass box: size_to_class, class_to_size, class_count, aligned_class.
+//
+// Model: the exact 16-byte steps up to 1 KiB, and above it the smallest class that holds the
+// request with at most 25% waste. The stateful test remembers every (size -> class) answer it
+// saw and checks each new answer against all of them (monotonic, consistent).
+#include <map>
+
+#include "property_common.h"
+#include "sizeclass/sizeclass.h"
+
+namespace {
+
+using hm::aligned_class;
+using hm::class_count;
+using hm::class_to_size;
+using hm::kMaxSmall;
+using hm::size_to_class;
+
+// The reference mapping, computed by scanning the class table.
+unsigned model_class(size_t n) {
+  if (n <= 1024) return static_cast<unsigned>((n + 15) / 16 - 1);
+  for (unsigned c = 0; c < class_count(); ++c)
+    if (class_to_size(c) >= n) return c;
+  return class_count();
+}
+
+rc::Gen<size_t> gen_small_size() {
+  return rc::gen::weightedOneOf<size_t>({{3, rc::gen::inRange<size_t>(1, 1025)},
+                                         {3, rc::gen::inRange<size_t>(1025, kMaxSmall + 1)},
+                                         {1, rc::gen::map(rc::gen::inRange(4, 18), [](int lg) {
+                                            return size_t{1} << lg;
+                                          })},
+                                         {1, rc::gen::map(rc::gen::inRange(4, 17), [](int lg) {
+                                            return (size_t{1} << lg) + 1;
+                                          })}});
+}
+
+struct Model {
+  std::map<size_t, unsigned> seen;
+};
+struct Sut {};
+using Cmd = rc::state::Command<Model, Sut>;
+
+struct Query : Cmd {
+  size_t n = *gen_small_size();
+  void apply(Model& m) const override { m.seen[n] = size_to_class(n); }
+  void run(const Model& m, Sut&) const override {
+    unsigned c = size_to_class(n);
+    RC_ASSERT(c < class_count());
+    RC_ASSERT(c == model_class(n));
+    size_t s = class_to_size(c);
+    RC_ASSERT(s >= n);
+    RC_ASSERT(s % 16 == 0);
+    if (n <= 1024) {
+      RC_ASSERT(s - n < 16);  // exact 16-byte steps
+    } else {
+      RC_ASSERT((s - n) * 4 <= n);  // at most 25% waste
+    }
+    if (c > 0) RC_ASSERT(class_to_size(c - 1) < n);  // the smallest class that fits
+    // Monotonic and consistent with every answer seen so far.
+    auto it = m.seen.lower_bound(n);
+    if (it != m.seen.end()) RC_ASSERT(bool(it->first == n ? it->second == c : it->second >= c));
+    if (it != m.seen.begin()) RC_ASSERT(std::prev(it)->second <= c);
+    hm_prop::check_invariants("sizeclass");
+  }
+  void show(std::ostream& os) const override { os << "size_to_class(" << n << ")"; }
+};
+
+struct RoundTrip : Cmd {
+  unsigned c = *rc::gen::inRange(0u, class_count());
+  void run(const Model&, Sut&) const override {
+    size_t s = class_to_size(c);
+    RC_ASSERT(size_to_class(s) == c);
+    if (c > 0) RC_ASSERT(size_to_class(class_to_size(c - 1) + 1) == c);  // classes have no gaps
+    // class_slices: one 64 KiB slice up to 8 KiB blocks, else the fewest slices holding 8 blocks.
+    unsigned sl = hm::class_slices(c);
+    RC_ASSERT(sl >= 1u && sl < hm::kSlicesPerSegment);
+    if (s <= 8192) RC_ASSERT(sl == 1u);
+    else RC_ASSERT((size_t{sl} << hm::kSliceShift) >= 8 * s && (size_t{sl - 1} << hm::kSliceShift) < 8 * s);
+    if (c + 1 < class_count()) {
+      RC_ASSERT(class_to_size(c + 1) > s);
+      RC_ASSERT(size_to_class(s + 1) == c + 1);
+    }
+  }
+  void show(std::ostream& os) const override { os << "round_trip(" << c << ")"; }
+};
+
+struct Aligned : Cmd {
+  size_t n = *rc::gen::inRange<size_t>(1, size_t{80} << 10);
+  size_t align = size_t{1} << *rc::gen::inRange(5, 18);
+  void run(const Model&, Sut&) const override {
+    unsigned c = aligned_class(n, align);
+    size_t want = std::max(n, align);
+    if (want > (size_t{64} << 10)) {
+      RC_ASSERT(c == class_count());
+      return;
+    }
+    RC_ASSERT(c < class_count());
+    size_t s = class_to_size(c);
+    RC_ASSERT(s >= want);
+    RC_ASSERT((s & (s - 1)) == 0);  // a power of two, so every block of the class is aligned
+    RC_ASSERT(s % align == 0);
+    RC_ASSERT(s < 2 * want);  // the smallest power of two that fits
+  }
+  void show(std::ostream& os) const override { os << "aligned_class(" << n << ", " << align << ")"; }
+};
+
+RC_GTEST_PROP(SizeclassProperty, MappingMatchesModel, ()) {
+  Model m;
+  Sut s;
+  rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Query, Query, RoundTrip, Aligned>());
+}
+
+TEST(SizeclassProperty, ClassCountCoversEveryPowerOfTwo) {
+  EXPECT_EQ(class_count(), hm::kClassCount);
+  EXPECT_EQ(class_to_size(class_count() - 1), kMaxSmall);
+  for (size_t p = 16; p <= kMaxSmall; p <<= 1) EXPECT_EQ(class_to_size(size_to_class(p)), p) << p;
+}
+
+}  // namespace

@@ -1,0 +1,284 @@
+// Property test of the tcache box: heap_get, tcache_pop, tcache_push, tcache_refill,
+// tcache_flush (tcache_flush_all) and heap_thread_exit, on the test thread's own heap.
+//
+// Model: per size class the bin as a stack of block ids (LIFO) bounded by the bin's bound,
+// and the blocks the program holds (id -> class, fill seed). The SUT maps ids to addresses.
+//   pop        the top id moves to the held set (nothing when the bin is empty)
+//   push       a held id goes on top; past the bound the slow free keeps the newest half
+//   refill     (of an empty bin, as the front asks it) one new held id; the blocks it put in
+//              the bin are drained to an unmodelled pool and checked there
+//   flush      every bin empty
+//   thread     another thread allocates blocks, exits (heap_thread_exit runs, directly or as
+//              the thread-exit hook) and hands them over: new held ids
+//   remote     another thread frees held blocks
+// After every command each real bin equals its model stack, count == length <= bound, and
+// every held block keeps its fill and lies in a page of its class.
+#include <algorithm>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "hakmem/hakmem.h"
+#include "property_common.h"
+#include "page/poison.h"
+#include "tcache/tcache.h"
+
+namespace {
+
+using namespace hm;
+
+constexpr unsigned kClasses[] = {0, 1, 7, 63, 64, 75, 88};
+
+struct HeldDesc {
+  unsigned cls;
+  uint8_t seed;
+};
+struct Model {
+  std::map<unsigned, std::vector<int>> bins;  // back = top of the stack
+  std::map<int, HeldDesc> held;
+  int next_id = 0;
+  uint32_t bound = 0;
+};
+struct Sut {
+  std::map<int, Block*> blocks;  // every id the model knows (held or in a bin)
+  std::vector<Block*> pool;      // refilled blocks outside the model, held by the test
+  ~Sut() {
+    // Blocks still in a bin are free; every other known block is held: free it.
+    std::vector<Block*> in_bins;
+    Heap* h = heap_get();
+    for (unsigned c : kClasses)
+      for (Block* b = h->bins[c].head; b; b = b->next) in_bins.push_back(b);
+    for (auto& [id, b] : blocks)
+      if (std::find(in_bins.begin(), in_bins.end(), b) == in_bins.end()) hm_free(b);
+    for (Block* b : pool) hm_free(b);
+    tcache_flush_all();
+  }
+};
+using Cmd = rc::state::Command<Model, Sut>;
+
+void hand_out(Block* b, unsigned cls, uint8_t seed) {
+  unpoison_small_block(b);  // as the front does (asan build: the block may have been freed before)
+  b->cookie = 0;  // as the front does when it hands a block out
+  hm_prop::fill(b, class_to_size(cls), seed);
+}
+
+void check_all(const Model& m, const Sut& s) {
+  Heap* h = heap_get();
+  RC_ASSERT(h->real);
+  for (unsigned c : kClasses) {
+    const Bin& bin = h->bins[c];
+    RC_ASSERT(bin.bound == m.bound);
+    RC_ASSERT(bin.count <= bin.bound);
+    auto it = m.bins.find(c);
+    std::vector<int> want = it == m.bins.end() ? std::vector<int>{} : it->second;
+    RC_ASSERT(bin.count == want.size());
+    size_t k = 0;
+    for (Block* b = bin.head; b; b = b->next, ++k) {
+      RC_ASSERT(k < want.size());
+      RC_ASSERT(bool(b == s.blocks.at(want[want.size() - 1 - k])));  // LIFO: head = last pushed
+      RC_ASSERT(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));
+      Page* pg = page_of(reinterpret_cast<uintptr_t>(b));
+      RC_ASSERT(bool(pg != nullptr));
+      RC_ASSERT(pg->cls == c);
+    }
+    RC_ASSERT(k == want.size());
+  }
+  for (auto& [id, d] : m.held) {
+    Block* b = s.blocks.at(id);
+    Page* pg = page_of(reinterpret_cast<uintptr_t>(b));
+    RC_ASSERT(bool(pg != nullptr));
+    RC_ASSERT(pg->cls == d.cls);
+    RC_ASSERT(page_block_index(pg, reinterpret_cast<uintptr_t>(b)) >= 0);
+    RC_ASSERT(hm_prop::check_fill(b, class_to_size(d.cls), d.seed));
+  }
+  hm_prop::check_invariants();
+}
+
+unsigned gen_class() { return kClasses[*rc::gen::inRange<size_t>(0, std::size(kClasses))]; }
+
+struct Refill : Cmd {
+  unsigned cls = gen_class();
+  uint8_t seed = *rc::gen::arbitrary<uint8_t>();
+  void checkPreconditions(const Model& m) const override {
+    auto it = m.bins.find(cls);
+    RC_PRE(it == m.bins.end() || it->second.empty());
+  }
+  void apply(Model& m) const override { m.held[m.next_id++] = {cls, seed}; }
+  void run(const Model& m, Sut& s) const override {
+    Heap* h = heap_get();
+    Block* b = tcache_refill(&h, cls);
+    RC_ASSERT(bool(b != nullptr));
+    RC_ASSERT(bool(h == heap_get()));
+    const Bin& bin = h->bins[cls];
+    RC_ASSERT(bin.count <= bin.bound / 2);
+    RC_ASSERT(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));  // it was a free block
+    RC_ASSERT(page_of(reinterpret_cast<uintptr_t>(b))->cls == cls);
+    for (Block* x = bin.head; x; x = x->next) RC_ASSERT(bool(x != b));
+    hand_out(b, cls, seed);
+    s.blocks[m.next_id] = b;
+    // Drain what the refill put in the bin into the unmodelled pool.
+    unsigned k = 0;
+    while (Block* x = tcache_pop(h, cls)) {
+      RC_ASSERT(x->cookie == free_cookie(reinterpret_cast<uintptr_t>(x)));
+      RC_ASSERT(page_of(reinterpret_cast<uintptr_t>(x))->cls == cls);
+      x->cookie = 0;
+      s.pool.push_back(x);
+      ++k;
+    }
+    RC_ASSERT(k <= m.bound / 2);
+    check_all(nextState(m), s);
+  }
+  void show(std::ostream& os) const override { os << "tcache_refill(" << cls << ")"; }
+};
+
+struct Pop : Cmd {
+  unsigned cls = gen_class();
+  uint8_t seed = *rc::gen::arbitrary<uint8_t>();
+  void apply(Model& m) const override {
+    auto& st = m.bins[cls];
+    if (st.empty()) return;
+    m.held[st.back()] = {cls, seed};
+    st.pop_back();
+  }
+  void run(const Model& m, Sut& s) const override {
+    Block* b = tcache_pop(heap_get(), cls);
+    auto it = m.bins.find(cls);
+    if (it == m.bins.end() || it->second.empty()) {
+      RC_ASSERT(bool(b == nullptr));
+    } else {
+      RC_ASSERT(bool(b == s.blocks.at(it->second.back())));
+      hand_out(b, cls, seed);
+    }
+    check_all(nextState(m), s);
+  }
+  void show(std::ostream& os) const override { os << "tcache_pop(" << cls << ")"; }
+};
+
+struct Push : Cmd {
+  size_t pick = *rc::gen::arbitrary<size_t>();
+  void checkPreconditions(const Model& m) const override { RC_PRE(!m.held.empty()); }
+  int id(const Model& m) const {
+    auto it = m.held.begin();
+    std::advance(it, static_cast<long>(pick % m.held.size()));
+    return it->first;
+  }
+  void apply(Model& m) const override {
+    int i = id(m);
+    unsigned cls = m.held.at(i).cls;
+    m.held.erase(i);
+    auto& st = m.bins[cls];
+    if (st.size() >= m.bound) {  // slow free: keep the newest bound/2, flush the rest
+      st.erase(st.begin(), st.end() - m.bound / 2);
+    }
+    st.push_back(i);
+  }
+  void run(const Model& m, Sut& s) const override {
+    int i = id(m);
+    Block* b = s.blocks.at(i);
+    const HeldDesc& d = m.held.at(i);
+    RC_ASSERT(hm_prop::check_fill(b, class_to_size(d.cls), d.seed));
+    b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b));  // as the front does on free
+    Heap* h = heap_get();
+    bool room = h->bins[d.cls].count < h->bins[d.cls].bound;
+    bool pushed = tcache_push(h, d.cls, b);
+    RC_ASSERT(pushed == room);
+    if (!pushed) tcache_free_slow(page_of(reinterpret_cast<uintptr_t>(b)), b);
+    // Flushed blocks went back to their pages: no longer known to the model.
+    Model next = nextState(m);
+    for (auto it = s.blocks.begin(); it != s.blocks.end();) {
+      bool known = next.held.count(it->first) != 0;
+      for (auto& [c, st] : next.bins) known = known || std::find(st.begin(), st.end(), it->first) != st.end();
+      it = known ? std::next(it) : s.blocks.erase(it);
+    }
+    check_all(next, s);
+  }
+  void show(std::ostream& os) const override { os << "tcache_push(#" << pick << ")"; }
+};
+
+struct Flush : Cmd {
+  void apply(Model& m) const override { m.bins.clear(); }
+  void run(const Model& m, Sut& s) const override {
+    tcache_flush_all();
+    for (auto& [c, st] : m.bins)
+      for (int id : st) s.blocks.erase(id);
+    check_all(nextState(m), s);
+  }
+  void show(std::ostream& os) const override { os << "tcache_flush_all()"; }
+};
+
+// Another thread allocates blocks and exits; the blocks outlive it.
+struct ThreadExit : Cmd {
+  unsigned cls = gen_class();
+  unsigned n = *rc::gen::inRange(1u, 40u);
+  bool direct = *rc::gen::arbitrary<bool>();
+  uint8_t seed = *rc::gen::arbitrary<uint8_t>();
+  void apply(Model& m) const override {
+    for (unsigned k = 0; k < n; ++k) m.held[m.next_id++] = {cls, static_cast<uint8_t>(seed + k)};
+  }
+  void run(const Model& m, Sut& s) const override {
+    std::vector<Block*> got(n);
+    size_t size = class_to_size(cls);
+    std::thread([&] {
+      std::vector<void*> scratch;
+      for (unsigned k = 0; k < n; ++k) {
+        got[k] = static_cast<Block*>(hm_malloc(size));
+        scratch.push_back(hm_malloc(size));  // freed below: leaves free blocks in the bins
+      }
+      for (void* p : scratch) hm_free(p);
+      // Exit the heap explicitly (the thread then continues on a fresh one) or at thread exit.
+      if (direct) heap_thread_exit(heap_get());
+    }).join();
+    for (unsigned k = 0; k < n; ++k) {
+      RC_ASSERT(bool(got[k] != nullptr));
+      hand_out(got[k], cls, static_cast<uint8_t>(seed + k));
+      s.blocks[m.next_id + static_cast<int>(k)] = got[k];
+    }
+    check_all(nextState(m), s);
+  }
+  void show(std::ostream& os) const override {
+    os << "thread_exit(" << cls << " x" << n << (direct ? ", heap_thread_exit" : ", at exit") << ")";
+  }
+};
+
+// Another thread frees some held blocks (remote frees into this thread's pages).
+struct RemoteFree : Cmd {
+  size_t pick = *rc::gen::arbitrary<size_t>();
+  size_t count = *rc::gen::inRange<size_t>(1, 20);
+  void checkPreconditions(const Model& m) const override { RC_PRE(!m.held.empty()); }
+  std::vector<int> ids(const Model& m) const {
+    std::vector<int> v;
+    for (auto& [id, d] : m.held) v.push_back(id);
+    std::vector<int> out;
+    for (size_t k = 0; k < std::min(count, v.size()); ++k) out.push_back(v[(pick + k) % v.size()]);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+  }
+  void apply(Model& m) const override {
+    for (int id : ids(m)) m.held.erase(id);
+  }
+  void run(const Model& m, Sut& s) const override {
+    std::vector<Block*> v;
+    for (int id : ids(m)) v.push_back(s.blocks.at(id)), s.blocks.erase(id);
+    std::thread([&] {
+      for (Block* b : v) hm_free(b);
+    }).join();
+    check_all(nextState(m), s);
+  }
+  void show(std::ostream& os) const override { os << "remote_free(#" << pick << " x" << count << ")"; }
+};
+
+RC_GTEST_PROP(TcacheProperty, BinsMatchLifoModel, ()) {
+  hm_free(hm_malloc(16));  // start this thread's heap
+  tcache_flush_all();
+  Model m;
+  m.bound = heap_get()->bins[0].bound;
+  RC_ASSERT(m.bound > 0u);
+  Sut s;
+  check_all(m, s);
+  rc::state::check(m, s,
+                   rc::state::gen::execOneOfWithArgs<Refill, Refill, Pop, Pop, Push, Push, Push, Flush, ThreadExit,
+                                                     RemoteFree>());
+}
+
+}  // namespace
