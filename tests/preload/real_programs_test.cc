@@ -69,6 +69,10 @@ class RealProgramsTest : public ::testing::Test {
   }
   static std::vector<std::string> WithPreload(std::vector<std::string> env) {
     hakmem_test::SetEnv(env, "LD_PRELOAD", HAKMEM_PRELOAD_LIB);
+#ifdef HAKMEM_PRELOAD_CHECK_LEVEL
+    // Debug build: every program runs with the check hooks live.
+    hakmem_test::SetEnv(env, "HAKMEM_CHECK", HAKMEM_PRELOAD_CHECK_LEVEL);
+#endif
     return env;
   }
 
@@ -147,7 +151,13 @@ TEST_F(RealProgramsTest, Python3AllocationHeavyScript) {
   hakmem_test::SetEnv(env, "PYTHONDONTWRITEBYTECODE", "1");
   std::vector<std::string> argv = {py, "-c", kPythonScript};
   RunResult plain = hakmem_test::Run(argv, env, tmp_, kDeadlineSeconds);
-  RunResult pre = hakmem_test::Run(argv, WithPreload(env), tmp_, kDeadlineSeconds);
+  auto preload_env = WithPreload(env);
+#ifdef HAKMEM_PRELOAD_CHECK_LEVEL
+  // Millions of allocations: level 2 walks a page per crossing and takes minutes here, so this
+  // one program runs its O(1) checks; Python3WithCheckLevel2 covers level 2 for python3.
+  hakmem_test::SetEnv(preload_env, "HAKMEM_CHECK", "1");
+#endif
+  RunResult pre = hakmem_test::Run(argv, preload_env, tmp_, kDeadlineSeconds);
   ExpectSameRun("python3 script", plain, pre);
   EXPECT_EQ(std::count(plain.out.begin(), plain.out.end(), '\n'), 1) << plain.out;
 }
