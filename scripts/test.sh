@@ -17,7 +17,7 @@ lane() {  # lane <preset> <build targets, comma separated> [ctest args...]
   ctest --preset "$preset" -j"$jobs" "$@"
 }
 lane release all
-lane asan all -LE "preload|bench"
+lane asan all -LE "preload|bench|install"
 lane tsan hakmem_threads_tests -L threads
 # Real programs under the debug build's libhakmem.so at HAKMEM_CHECK=2 (the check hooks live).
 lane debug hakmem_preload,preload_real_programs_test -L preload
