@@ -101,6 +101,7 @@ Heap* heap_start() {
   uint32_t bound = config().tcache ? static_cast<uint32_t>(config().tcache_max) : 0;
   h->link_key = config().harden ? harden_key() : 0;
   h->keep_slices = static_cast<uint32_t>(config().page_keep);
+  h->ramp = config().refill_ramp != 0;
   for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bound;
   pthread_mutex_lock(&g_heaps_lock);
   h->next_heap = g_heaps;
@@ -226,7 +227,9 @@ Block* tcache_refill(Heap** hp, unsigned cls) {
   }
   Bin& bin = slow_bin(h, cls);
   Block *first, *last;
-  unsigned k = page_take(pg, bin.bound / 2 + 1, &first, &last);
+  unsigned want = bin.bound / 2 + 1;
+  if (h->ramp && (4u << h->ramp_step[cls]) < want) want = 4u << h->ramp_step[cls]++;
+  unsigned k = page_take(pg, want, &first, &last);
   if (k > 1) {  // the first block goes to the caller, the rest into the bin
     last->next = bin.head;
     bin.head = first->next;

@@ -44,6 +44,8 @@ struct Heap {
   uintptr_t link_key;
   Bin hbins[kClassCount];
   uint32_t keep_slices;  // HAKMEM_PAGE_KEEP
+  bool ramp;             // HAKMEM_REFILL_RAMP
+  uint8_t ramp_step[kClassCount];  // refills so far of each class, while ramping
   PageQueue avail[kClassCount];  // pages that may have free blocks; head is current
   PageQueue full[kClassCount];   // pages found with no free block
   HeapCounters counters;
