@@ -186,8 +186,11 @@ void hm_free(void* p) {
   if (HM_UNLIKELY(!pg)) return free_slow(p);
   auto* b = static_cast<Block*>(p);
   uintptr_t cookie = free_cookie(u);
-  // One branch for every misuse of a small-segment address: not a carved block start, or free already.
-  if (HM_UNLIKELY((page_block_index(pg, u) < 0) | (b->cookie == cookie))) return free_misuse(p, pg);
+  // One branch for every misuse of a small-segment address: not a carved block start, or free
+  // already. The cookie is read before p is known to be aligned, hence the byte copy (one load).
+  uintptr_t seen;
+  __builtin_memcpy(&seen, static_cast<char*>(p) + sizeof(Block*), sizeof seen);
+  if (HM_UNLIKELY((page_block_index(pg, u) < 0) | (seen == cookie))) return free_misuse(p, pg);
   b->cookie = cookie;
   poison_free_block(b, pg->block_size);
   HM_CHECK_HOOK(free, b, reinterpret_cast<uintptr_t>(pg));
