@@ -59,6 +59,16 @@ struct Line {
     buf[len] = '\0';
     return *this;
   }
+  // Text from a checker or the environment: control characters become spaces so that every
+  // report line stays one line.
+  Line& text(const char* t) {
+    while (t && *t && len + 1 < cap) {
+      char c = *t++;
+      buf[len++] = static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+    }
+    buf[len] = '\0';
+    return *this;
+  }
   Line& s(std::string_view t) {
     for (char c : t) {
       if (len + 1 >= cap) break;
@@ -220,8 +230,8 @@ void add_site(Line& h, Line& j, const Site& site) {
   if (site.segment) h.s(" segment ").hex(reinterpret_cast<uintptr_t>(site.segment));
   h.s("\n");
   if (site.expected || site.found) {
-    h.s("  expected: ").s(site.expected ? site.expected : "?").s("\n");
-    h.s("  found:    ").s(site.found ? site.found : "?").s("\n");
+    h.s("  expected: ").text(site.expected ? site.expected : "?").s("\n");
+    h.s("  found:    ").text(site.found ? site.found : "?").s("\n");
   }
   h.s("  thread: ").dec(static_cast<long>(syscall(SYS_gettid))).s("\n");
 }
@@ -309,7 +319,7 @@ void report_violation(registry::InvId id, const Site& site) {
   Line h{g_human, sizeof g_human}, j{g_json, sizeof g_json};
   h.s("hakmem: invariant ").s(inv.id).s(" broken in box ").s(inv.box).s(": ").s(inv.text);
   h.s(" at ").hex(reinterpret_cast<uintptr_t>(site.addr));
-  if (site.expected) h.s(" (expected ").s(site.expected).s(", found ").s(site.found ? site.found : "?").s(")");
+  if (site.expected) h.s(" (expected ").text(site.expected).s(", found ").text(site.found ? site.found : "?").s(")");
   h.s("\n");
   j.s("{\"hakmem_report\":1,\"type\":\"invariant\",\"box\":").q(inv.box).s(",\"invariant\":").q(inv.id);
   j.s(",\"text\":").q(inv.text);
@@ -325,7 +335,7 @@ void report_violation(registry::InvId id, const Site& site) {
 void report_fatal(const char* what, const char* detail) {
   enter();
   Line h{g_human, sizeof g_human};
-  h.s("hakmem: ").s(what).s(detail ? ": " : "").s(detail).s("\n");
+  h.s("hakmem: ").text(what).s(detail ? ": " : "").text(detail).s("\n");
   write_all(2, h.buf, h.len);
   die();
 }
