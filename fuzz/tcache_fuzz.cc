@@ -56,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         x.b->cookie = free_cookie(reinterpret_cast<uintptr_t>(x.b));
         auto& xs = bins[x.cls];
         bool room = xs.size() < h->bins[x.cls].bound;
-        HM_FUZZ_CHECK(tcache_push(h, x.cls, x.b) == room);
+        HM_FUZZ_CHECK(tcache_push(h, page_of(reinterpret_cast<uintptr_t>(x.b)), x.b) == room);
         if (!room) {
           tcache_free_slow(page_of(reinterpret_cast<uintptr_t>(x.b)), x.b);
           xs.erase(xs.begin(), xs.end() - h->bins[x.cls].bound / 2);
@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!st.empty()) break;
         Block* b = tcache_refill(&h, cls);
         HM_FUZZ_CHECK(b != nullptr && h == heap_get());
-        HM_FUZZ_CHECK(h->bins[cls].count <= h->bins[cls].bound / 2);
+        HM_FUZZ_CHECK(h->bins[cls].count() <= h->bins[cls].bound / 2);
         hand_out(b, cls, seed);
         held.push_back({b, cls, seed});
         while (Block* x = tcache_pop(h, cls)) hand_out(x, cls, ++seed), held.push_back({x, cls, seed});
@@ -96,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     h = heap_get();
     for (auto& [c, s] : bins) {
-      HM_FUZZ_CHECK(h->bins[c].count == s.size() && s.size() <= h->bins[c].bound);
+      HM_FUZZ_CHECK(h->bins[c].count() == s.size() && s.size() <= h->bins[c].bound);
       size_t k = 0;
       for (Block* b = h->bins[c].head; b; b = b->next, ++k) HM_FUZZ_CHECK(k < s.size() && b == s[s.size() - 1 - k]);
     }

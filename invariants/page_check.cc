@@ -22,10 +22,15 @@ bool check_page_o1(Sink& s, const Page* pg) {
   if (pg->block_size != bs) return s.fail(registry::InvId::page_geometry, w, "block size", bs, pg->block_size);
   size_t cap = (static_cast<size_t>(slices) << kSliceShift) / bs;
   if (pg->capacity != cap) return s.fail(registry::InvId::page_geometry, w, "capacity", cap, pg->capacity);
-  uint64_t magic = ((uint64_t{1} << kDivShift) + bs - 1) / bs;
-  if (pg->div_magic != magic) return s.fail(registry::InvId::page_geometry, w, "divisor magic", magic, pg->div_magic);
+  if (pg->blk_mul != blk_mul_for(bs))
+    return s.fail(registry::InvId::page_geometry, w, "block-test multiplier", blk_mul_for(bs), pg->blk_mul);
+  if (pg->cookie_key != page_detail::g_secret)
+    return s.fail(registry::InvId::page_geometry, w, "copy of the cookie secret", page_detail::g_secret, pg->cookie_key, true);
   uint32_t carved = pg->carved.load(std::memory_order_relaxed);
   if (carved > pg->capacity) return s.fail(registry::InvId::page_geometry, w, "carved at most", pg->capacity, carved);
+  uint64_t limit = carved * blk_step(bs);
+  uint64_t seen = pg->carve_limit.load(std::memory_order_relaxed);
+  if (seen != limit) return s.fail(registry::InvId::page_geometry, w, "carve limit", limit, seen);
   return true;
 }
 
@@ -52,7 +57,7 @@ bool check_page_walk(Sink& s, const Page* pg, const Heap* owner) {
   unsigned in_bin = 0;
   const Bin& bin = owner->bins[pg->cls];
   unsigned steps = 0;
-  for (const Block* b = bin.head; b && steps <= bin.count; b = tcache_next(owner, b), ++steps)
+  for (const Block* b = bin.head; b && steps <= bin.count(); b = tcache_next(owner, b), ++steps)
     if (page_of(reinterpret_cast<uintptr_t>(b)) == pg) ++in_bin;
   if (pending + in_bin > pg->used)
     return s.fail(registry::InvId::page_used, w, "used at least (remote + bin)", pending + in_bin, pg->used);

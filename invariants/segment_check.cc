@@ -1,5 +1,5 @@
 // invariants/: the segment box. INV-SEGMENT-1 (magic and map entry), INV-SEGMENT-2 (slice
-// map against the free mask and the span runs), INV-SEGMENT-3 (used-slice count).
+// map against the free mask and the span runs, the no-span record still zero), INV-SEGMENT-3 (used-slice count).
 // INV-SEGMENT-4 (a page's own record of its span) is checked with the page (page_check.cc).
 #include "check.h"
 #include "segment/segment.h"
@@ -24,8 +24,14 @@ bool check_segment(Sink& s, const Segment* seg, int level) {
     return s.fail(registry::InvId::seg_magic, at_segment(seg), "segment-map kind", kSegSmall, segmap_kind(a));
   if (level < 2) return true;
 
+  // The no-span record stands for "no page here" in the free fast lane: it must stay zero.
+  const auto* none = static_cast<const unsigned char*>(no_span());
+  for (size_t i = 0; i < kSpanMetaSize; ++i)
+    if (none[i])
+      return s.fail(registry::InvId::seg_slicemap, at_segment(seg, none + i), "no-span record byte", 0, none[i]);
+
   // Slice 0 is the header: never free, never a span.
-  if ((seg->free_mask & 1) || seg->slice_meta[0])
+  if ((seg->free_mask & 1) || seg->slice_meta[0] != no_span())
     return s.fail_text(registry::InvId::seg_slicemap, at_segment(seg), "slice 0 used by the header",
                        "slice 0 free or mapped to a page");
   for (unsigned i = 1; i < kSlicesPerSegment; ++i) {
@@ -33,13 +39,15 @@ bool check_segment(Sink& s, const Segment* seg, int level) {
     const void* m = seg->slice_meta[i];
     uint8_t* slice = reinterpret_cast<uint8_t*>(a + (uintptr_t{i} << kSliceShift));
     if (free) {
-      if (m) return s.fail(registry::InvId::seg_slicemap, at_segment(seg, slice), "free slice maps to", 0, reinterpret_cast<uintptr_t>(m), true);
+      if (m != no_span())
+        return s.fail(registry::InvId::seg_slicemap, at_segment(seg, slice), "free slice maps to",
+                      reinterpret_cast<uintptr_t>(no_span()), reinterpret_cast<uintptr_t>(m), true);
       continue;
     }
     // A used slice maps to the metadata of its own index (a span's first slice) or to the
     // same metadata as the slice before it (the rest of the span).
     bool starts = m == seg->meta[i];
-    bool continues = m && m == seg->slice_meta[i - 1];
+    bool continues = m != no_span() && m == seg->slice_meta[i - 1];
     if (!starts && !continues)
       return s.fail(registry::InvId::seg_slicemap, at_segment(seg, slice), "used slice maps to",
                     reinterpret_cast<uintptr_t>(seg->meta[i]), reinterpret_cast<uintptr_t>(m), true);

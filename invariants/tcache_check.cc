@@ -23,7 +23,7 @@ constexpr uint32_t kMaxBound = 4096;
 bool check_bin_bound(Sink& s, const Heap* h, unsigned cls) {
   const Bin& bin = h->bins[cls];
   if (bin.bound > kMaxBound) return s.fail(registry::InvId::tcache_bound, at_bin(cls, &bin), "bound at most", kMaxBound, bin.bound);
-  if (bin.count > bin.bound) return s.fail(registry::InvId::tcache_bound, at_bin(cls, &bin), "count at most", bin.bound, bin.count);
+  if (bin.room > bin.bound) return s.fail(registry::InvId::tcache_bound, at_bin(cls, &bin), "room at most", bin.bound, bin.room);
   return true;
 }
 
@@ -31,8 +31,8 @@ bool check_bin_list(Sink& s, const Heap* h, unsigned cls) {
   const Bin& bin = h->bins[cls];
   uint32_t n = 0;
   for (const Block* b = bin.head; b; b = tcache_next(h, b)) {
-    if (++n > bin.count)
-      return s.fail(registry::InvId::tcache_list, at_bin(cls, b), "list length", bin.count, n);
+    if (++n > bin.count())
+      return s.fail(registry::InvId::tcache_list, at_bin(cls, b), "list length", bin.count(), n);
     uintptr_t u = reinterpret_cast<uintptr_t>(b);
     const Page* pg = page_of(u);
     if (!pg) return s.fail(registry::InvId::tcache_list, at_bin(cls, b), "page of block", 1, 0);
@@ -42,7 +42,7 @@ bool check_bin_list(Sink& s, const Heap* h, unsigned cls) {
     if (b->cookie != free_cookie(u))
       return s.fail(registry::InvId::page_cookie, at_page(pg, b), "cookie", free_cookie(u), b->cookie, true);
   }
-  if (n != bin.count) return s.fail(registry::InvId::tcache_list, at_bin(cls, &bin), "list length", bin.count, n);
+  if (n != bin.count()) return s.fail(registry::InvId::tcache_list, at_bin(cls, &bin), "list length", bin.count(), n);
   return true;
 }
 

@@ -71,8 +71,11 @@ HM_SLOW_PATH void* malloc_slow(size_t n) {
   return p ? p : no_memory();
 }
 
+HM_SLOW_PATH void free_slow(void* p);
+
 // hm_free of a small-segment address that is no live block: says which misuse it is.
-[[noreturn]] HM_COLD void free_misuse(void* p, Page* pg) {
+HM_COLD void free_misuse(void* p, Page* pg) {
+  if (pg == no_span()) return free_slow(p);  // a slice of no span: an invalid free
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
   if (page_block_index(pg, u) < 0)
     misuse((u & (kMinAlign - 1)) ? registry::ErrorId::misaligned_free : registry::ErrorId::interior_free, p, pg);
@@ -182,19 +185,20 @@ void* hm_malloc(size_t n) {
 
 void hm_free(void* p) {
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
-  Page* pg = page_of(u);
-  if (HM_UNLIKELY(!pg)) return free_slow(p);
+  if (HM_UNLIKELY(segmap_kind(u) != kSegSmall)) return free_slow(p);
+  // A slice of no span gives the zero record: its block test fails below.
+  auto* pg = static_cast<Page*>(slice_entry(u));
   auto* b = static_cast<Block*>(p);
-  uintptr_t cookie = free_cookie(u);
+  uintptr_t cookie = free_cookie(pg, u);
   // One branch for every misuse of a small-segment address: not a carved block start, or free
   // already. The cookie is read before p is known to be aligned, hence the byte copy (one load).
   uintptr_t seen;
   __builtin_memcpy(&seen, static_cast<char*>(p) + sizeof(Block*), sizeof seen);
-  if (HM_UNLIKELY((page_block_index(pg, u) < 0) | (seen == cookie))) return free_misuse(p, pg);
+  if (HM_UNLIKELY(!page_is_block(pg, u) | (seen == cookie))) return free_misuse(p, pg);
   b->cookie = cookie;
   poison_free_block(b, pg->block_size);
   HM_CHECK_HOOK(free, b, reinterpret_cast<uintptr_t>(pg));
-  if (HM_UNLIKELY(!tcache_push(heap_get(), pg->cls, b))) tcache_free_slow(pg, b);
+  if (HM_UNLIKELY(!tcache_push(heap_get(), pg, b))) tcache_free_slow(pg, b);
 }
 
 void hm_free_sized(void* p, size_t) { hm_free(p); }

@@ -4,7 +4,7 @@
 // Call tree of the hot path (front.cc):
 //   hm_malloc ─ n in 1..1024 ─ tcache_pop ─ hit ──────────────────────────▶ block
 //        └─ otherwise ─▶ malloc_slow ─ process start-up, size class, tcache_refill, large_alloc
-//   hm_free ─ page_of ─ page_block_index ─ cookie ─ tcache_push ─ room ─▶ done
+//   hm_free ─ page_of ─ page_is_block ─ cookie ─ tcache_push ─ room ─▶ done
 //        ├─ not a small-segment block ─▶ free_slow ─ large_free / misuse report / forward
 //        └─ bin full ─▶ tcache_free_slow (flush half to pages, local or remote)
 #pragma once

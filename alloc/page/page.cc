@@ -30,12 +30,14 @@ Page* page_new(unsigned cls, Heap* owner) {
   pg->capacity = static_cast<uint32_t>(span.bytes / pg->block_size);
   pg->cls = static_cast<uint16_t>(cls);
   pg->slices = static_cast<uint8_t>(slices);
-  pg->div_magic = ((uint64_t{1} << kDivShift) + pg->block_size - 1) / pg->block_size;
+  pg->blk_mul = blk_mul_for(pg->block_size);
+  pg->cookie_key = page_detail::g_secret;
   pg->start = span.start;
   pg->used = 0;
   pg->owner.store(owner, std::memory_order_relaxed);
   pg->free = nullptr;
   pg->carved.store(0, std::memory_order_relaxed);
+  pg->carve_limit.store(0, std::memory_order_relaxed);
   HM_CHECK_HOOK(page_new, pg, cls);
   return pg;
 }
@@ -73,6 +75,7 @@ unsigned page_take(Page* pg, unsigned n, Block** first, Block** last) {
       tail = b;
     }
     pg->carved.store(carved + m, std::memory_order_relaxed);
+    pg->carve_limit.store((carved + m) * blk_step(pg->block_size), std::memory_order_relaxed);
     k += m;
   }
   if (!k) return 0;

@@ -33,13 +33,16 @@ struct Page {
   uint16_t cls;
   uint8_t queue;        // which heap queue holds the page (tcache box)
   uint8_t slices;
-  uint64_t div_magic;   // ceil(2^40 / block_size): offset -> block index without a divide
+  uint32_t bin_off;     // byte offset of the class's bin in a thread heap (set by the tcache box)
+  uint64_t blk_mul;     // floor(2^64 / block_size) + 1: the block test (page_is_block)
   uint8_t* start;       // first block
   std::atomic<Block*> remote;  // frees by other threads (remote box)
   std::atomic<Heap*> owner;    // owning heap; nullptr while abandoned
   Page* next;                  // heap queue links (tcache box)
   Page* prev;
   std::atomic<uint32_t> carved;  // blocks [0, carved) have been carved (owner writes, any thread reads)
+  std::atomic<uint64_t> carve_limit;  // carved * blk_step(this), kept with `carved`
+  uintptr_t cookie_key;  // the process secret, copied here so the free lane reads one line
 };
 static_assert(sizeof(Page) <= kSpanMetaSize);
 
@@ -49,21 +52,35 @@ extern uintptr_t g_secret;
 
 // The free cookie of a block at address p.
 HM_FAST_PATH uintptr_t free_cookie(uintptr_t p) { return p ^ page_detail::g_secret; }
+// The same, read from the page's copy of the secret (the free fast lane).
+HM_FAST_PATH uintptr_t free_cookie(const Page* pg, uintptr_t p) { return p ^ pg->cookie_key; }
 // Chooses the per-process secret (once, at start-up).
 void page_secret_init();
-
-inline constexpr unsigned kDivShift = 40;
 
 // Page of a small-segment address, or nullptr.
 HM_FAST_PATH Page* page_of(uintptr_t p) { return static_cast<Page*>(span_meta_of(p)); }
 
-// Block index of p if p is exactly the start of a carved block of pg, else -1
-// (interior, misaligned, outside the span, or never handed out).
+// The block test: one multiply and one compare tell whether an offset into the span is the
+// start of a carved block. With m = floor(2^64 / size) + 1 and e = m * size mod 2^64
+// (1 <= e <= size), an offset q * size + r (r < size, offset < 2^32) gives
+// offset * m mod 2^64 = q * e when r == 0, and at least m > 2^32 otherwise; so
+// offset * m < carved * e exactly when r == 0 and q < carved.
+HM_FAST_PATH constexpr uint64_t blk_mul_for(uint64_t size) {
+  return static_cast<uint64_t>((static_cast<unsigned __int128>(1) << 64) / size) + 1;
+}
+HM_FAST_PATH constexpr uint64_t blk_step(uint64_t size) { return blk_mul_for(size) * size; }
+
+// Whether p is exactly the start of a carved block of pg (not interior, misaligned,
+// outside the span, or never handed out).
+HM_FAST_PATH bool page_is_block(const Page* pg, uintptr_t p) {
+  uint64_t x = (p - reinterpret_cast<uintptr_t>(pg->start)) * pg->blk_mul;
+  return x < pg->carve_limit.load(std::memory_order_relaxed);
+}
+
+// Block index of p if page_is_block(pg, p), else -1. For slow paths and checkers.
 HM_FAST_PATH long page_block_index(const Page* pg, uintptr_t p) {
-  uintptr_t off = p - reinterpret_cast<uintptr_t>(pg->start);
-  uint64_t idx = (off * pg->div_magic) >> kDivShift;
-  if (HM_UNLIKELY(idx * pg->block_size != off || idx >= pg->carved.load(std::memory_order_relaxed))) return -1;
-  return static_cast<long>(idx);
+  if (HM_UNLIKELY(!page_is_block(pg, p))) return -1;
+  return static_cast<long>((p - reinterpret_cast<uintptr_t>(pg->start)) / pg->block_size);
 }
 
 // A fresh page of class cls owned by `owner`, nothing carved yet; nullptr if out of memory.

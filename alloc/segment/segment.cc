@@ -13,6 +13,7 @@
 namespace hm {
 namespace segment_detail {
 uint8_t g_segmap[kMapEntries];
+alignas(64) unsigned char g_no_span[kSpanMetaSize];
 }
 
 namespace {
@@ -54,6 +55,7 @@ Segment* segment_new() {
   s->used_slices = 0;
   s->free_mask = kAllSlicesFree;
   s->dirty_mask = 0;
+  for (void*& m : s->slice_meta) m = no_span();
   s->index_in_list = static_cast<uint32_t>(g_all_count);
   g_all[g_all_count++] = s;
   segmap_set(reinterpret_cast<uintptr_t>(s), kSegSmall);
@@ -168,7 +170,7 @@ void segment_page_free(void* meta) {
   unsigned first = static_cast<unsigned>((static_cast<unsigned char*>(meta) - &s->meta[0][0]) / kSpanMetaSize);
   pthread_mutex_lock(&g_lock);
   unsigned n = 0;
-  while (first + n < kSlicesPerSegment && s->slice_meta[first + n] == meta) s->slice_meta[first + n++] = nullptr;
+  while (first + n < kSlicesPerSegment && s->slice_meta[first + n] == meta) s->slice_meta[first + n++] = no_span();
   bool was_full = s->free_mask == 0;
   s->free_mask |= run_bits(first, n);
   if (config().purge) {

@@ -29,7 +29,7 @@ struct Segment {
   uint64_t dirty_mask;  // free slices whose memory has not been purged yet
   Segment* next;
   Segment* prev;
-  void* slice_meta[kSlicesPerSegment];  // span metadata covering slice i, or nullptr
+  void* slice_meta[kSlicesPerSegment];  // span metadata covering slice i, or no_span()
   alignas(64) unsigned char meta[kSlicesPerSegment][kSpanMetaSize];
 };
 static_assert(sizeof(Segment) <= kSliceSize, "segment header must fit slice 0");
@@ -37,7 +37,13 @@ static_assert(sizeof(Segment) <= kSliceSize, "segment header must fit slice 0");
 namespace segment_detail {
 inline constexpr size_t kMapEntries = size_t{1} << (kAddressBits - kSegmentShift);
 extern uint8_t g_segmap[kMapEntries];
+extern unsigned char g_no_span[kSpanMetaSize];
 }  // namespace segment_detail
+
+// What slice_meta holds for a slice that is no part of a span (the header, free slices): an
+// all-zero record that is never written, so the free fast lane may read it as the metadata
+// of an empty span instead of testing for a null pointer.
+HM_FAST_PATH void* no_span() { return segment_detail::g_no_span; }
 
 HM_FAST_PATH uint8_t segmap_kind(uintptr_t p) {
   uintptr_t unit = p >> kSegmentShift;
@@ -48,11 +54,17 @@ void segmap_set(uintptr_t unit_start, uint8_t kind);
 
 HM_FAST_PATH Segment* segment_of(uintptr_t p) { return reinterpret_cast<Segment*>(p & ~kSegmentMask); }
 
+// The slice entry of an address the segment map calls kSegSmall: span metadata or no_span().
+HM_FAST_PATH void* slice_entry(uintptr_t p) {
+  return segment_of(p)->slice_meta[(p >> kSliceShift) & (kSlicesPerSegment - 1)];
+}
+
 // Span metadata for an address inside a small segment; nullptr if the address is not in one
-// or its slice is free.
+// or its slice is no part of a span.
 HM_FAST_PATH void* span_meta_of(uintptr_t p) {
   if (HM_UNLIKELY(segmap_kind(p) != kSegSmall)) return nullptr;
-  return segment_of(p)->slice_meta[(p >> kSliceShift) & (kSlicesPerSegment - 1)];
+  void* m = slice_entry(p);
+  return m == no_span() ? nullptr : m;
 }
 
 struct Span {

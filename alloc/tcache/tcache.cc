@@ -102,7 +102,7 @@ Heap* heap_start() {
   h->link_key = config().harden ? harden_key() : 0;
   h->keep_slices = static_cast<uint32_t>(config().page_keep);
   h->ramp = config().refill_ramp != 0;
-  for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bound;
+  for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bin.room = bound;
   pthread_mutex_lock(&g_heaps_lock);
   h->next_heap = g_heaps;
   if (g_heaps) g_heaps->prev_heap = h;
@@ -183,6 +183,7 @@ Page* page_acquire(Heap* h, unsigned cls) {
   if (!pg) {
     pg = page_new(cls, h);
     if (!pg) return nullptr;
+    pg->bin_off = static_cast<uint32_t>(offsetof(Heap, bins) + cls * sizeof(Bin));
     h->counters.pages_new++;
   }
   if (!page_has_free(pg)) {
@@ -233,7 +234,7 @@ Block* tcache_refill(Heap** hp, unsigned cls) {
   if (k > 1) {  // the first block goes to the caller, the rest into the bin
     last->next = bin.head;
     bin.head = first->next;
-    bin.count += k - 1;
+    bin.room -= k - 1;
     if (h->link_key) {  // page links are plain; bin links are encoded
       for (Block* b = bin.head; b != last;) {
         Block* next = b->next;
@@ -261,22 +262,22 @@ void tcache_free_slow(Page* pg, Block* b) {
     return_chain(h, b, 1);
     return;
   }
-  if (bin.count >= bin.bound) {
+  if (bin.room == 0) {
     // Keep the most recent half, return the older half to the pages.
     h->counters.flushes++;
     unsigned keep = bin.bound / 2;
     Block* cut = bin.head;
     for (unsigned i = 1; i < keep; ++i) cut = tcache_next(h, cut);
     Block* old = keep ? tcache_next(h, cut) : bin.head;
-    unsigned n = bin.count - keep;
+    unsigned n = bin.count() - keep;
     if (keep) tcache_set_next(h, cut, nullptr);
     else bin.head = nullptr;
-    bin.count = keep;
+    bin.set_count(keep);
     return_chain(h, old, n);
   }
   tcache_set_next(h, b, bin.head);
   bin.head = b;
-  bin.count++;
+  bin.room--;
 }
 
 namespace {
@@ -303,7 +304,7 @@ Block* pop_hardened(Heap* h, unsigned cls) {
     report::report_misuse(registry::ErrorId::corrupt_link, site);
   }
   bin.head = next;
-  bin.count--;
+  bin.room++;
   return b;
 }
 
@@ -315,9 +316,9 @@ void tcache_flush_all() {
   for (unsigned c = 0; c < kClassCount; ++c) {
     Bin& bin = slow_bin(h, c);
     Block* list = bin.head;
-    unsigned n = bin.count;
+    unsigned n = bin.count();
     bin.head = nullptr;
-    bin.count = 0;
+    bin.room = bin.bound;
     if (n) return_chain(h, list, n);
     // Give every empty page back, the kept ones and the current one included.
     PageQueue& q = h->avail[c];

@@ -18,10 +18,14 @@
 
 namespace hm {
 
+// A bin keeps the room left (bound - blocks held) rather than the count, so a push tests and
+// decrements one field. 0 <= room <= bound.
 struct Bin {
   Block* head;
-  uint32_t count;
+  uint32_t room;
   uint32_t bound;  // 0 on the empty heap and with HAKMEM_TCACHE=0
+  uint32_t count() const { return bound - room; }
+  void set_count(uint32_t n) { room = bound - n; }
 };
 
 struct PageQueue {
@@ -80,17 +84,18 @@ HM_FAST_PATH Block* tcache_pop(Heap* h, unsigned cls) {
   Block* b = bin.head;
   if (HM_UNLIKELY(!b)) return nullptr;
   bin.head = b->next;
-  bin.count--;
+  bin.room++;
   return b;
 }
 
-// Pushes a freed block (its cookie already set by the caller) unless the bin is full.
-HM_FAST_PATH bool tcache_push(Heap* h, unsigned cls, Block* b) {
-  Bin& bin = h->bins[cls];
-  if (HM_UNLIKELY(bin.count >= bin.bound)) return false;
+// Pushes a freed block of page pg (its cookie already set by the caller) unless the bin is full.
+HM_FAST_PATH bool tcache_push(Heap* h, const Page* pg, Block* b) {
+  Bin& bin = *reinterpret_cast<Bin*>(reinterpret_cast<char*>(h) + pg->bin_off);
+  uint32_t room;  // full when the decrement borrows; the shared empty heap is never written
+  if (HM_UNLIKELY(__builtin_sub_overflow(bin.room, 1u, &room))) return false;
+  bin.room = room;
   b->next = bin.head;
   bin.head = b;
-  bin.count++;
   return true;
 }
 

@@ -88,5 +88,30 @@ TEST_F(PageTest, TakeAndPutKeepUsedCounts) {
   page_delete(pg);
 }
 
+// The one-multiply block test against plain division: every offset of every class's span
+// (stepping 16 bytes, the finest alignment a pointer passed to free can have besides odd
+// ones, which are checked near each block start), at several carve limits.
+TEST(PageBlockTest, AgreesWithDivisionForEveryClassOffsetAndCarveLimit) {
+  for (unsigned cls = 0; cls < kClassCount; ++cls) {
+    uint64_t bs = class_to_size(cls);
+    uint64_t span = uint64_t{class_slices(cls)} << kSliceShift;
+    uint64_t cap = span / bs;
+    uint64_t m = blk_mul_for(bs), e = blk_step(bs);
+    ASSERT_GE(e, 1u) << "class " << cls;
+    ASSERT_LE(e, bs) << "class " << cls;
+    for (uint64_t carved : {uint64_t{0}, uint64_t{1}, cap / 2, cap - 1, cap}) {
+      uint64_t limit = carved * e;
+      auto expect = [&](uint64_t off) { return off % bs == 0 && off / bs < carved; };
+      for (uint64_t off = 0; off < span; off += 16)
+        ASSERT_EQ(off * m < limit, expect(off)) << "class " << cls << " carved " << carved << " off " << off;
+      for (uint64_t q = 0; q < cap; q += 1 + cap / 97)
+        for (uint64_t d = 1; d < 16; ++d) {
+          uint64_t off = q * bs + d;
+          ASSERT_FALSE(off * m < limit) << "class " << cls << " off " << off;
+        }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace hm

@@ -33,12 +33,12 @@ TEST(Tcache, BinsStayWithinTheirBoundAndFlushHalf) {
   uint64_t flushes = h->counters.flushes;
   for (void* p : v) {
     hm_free(p);
-    ASSERT_LE(h->bins[cls].count, bound);
+    ASSERT_LE(h->bins[cls].count(), bound);
   }
   EXPECT_GT(h->counters.flushes, flushes);
   unsigned n = 0;
   for (Block* b = h->bins[cls].head; b; b = b->next) ++n;
-  EXPECT_EQ(n, h->bins[cls].count);
+  EXPECT_EQ(n, h->bins[cls].count());
 }
 
 TEST(Tcache, FlushAllEmptiesEveryBin) {
@@ -48,7 +48,7 @@ TEST(Tcache, FlushAllEmptiesEveryBin) {
   hm_thread_flush();
   Heap* h = heap_get();
   for (unsigned c = 0; c < kClassCount; ++c) {
-    EXPECT_EQ(h->bins[c].count, 0u) << c;
+    EXPECT_EQ(h->bins[c].count(), 0u) << c;
     EXPECT_EQ(h->bins[c].head, nullptr) << c;
   }
 }

@@ -70,7 +70,7 @@ struct World {
     ASSERT_NE(pg->free, nullptr) << "the page has no free-list block";
     ASSERT_EQ(pg->owner.load(), h);
     hm_free(in_bin);
-    ASSERT_GE(h->bins[cls].count, 1u);
+    ASSERT_GE(h->bins[cls].count(), 1u);
     other = hm_malloc(kOther);
     large_live = hm_malloc(kLargeLive);
     void* c = hm_malloc(kLargeCached);
@@ -97,7 +97,7 @@ struct World {
   // ---- triggers: boundary crossings whose hooks check the corrupted state ----
   void free_one() { hm_free(live.back()); }
   void refill() {
-    while (h->bins[cls].count) (void)hm_malloc(kSmall);
+    while (h->bins[cls].count()) (void)hm_malloc(kSmall);
     (void)hm_malloc(kSmall);
   }
   void new_page() { (void)page_new(size_to_class(8192), h); }
@@ -146,7 +146,7 @@ const std::vector<Mutation>& mutations() {
          g_saved = f;
          w.seg()->slice_meta[f] = w.seg()->meta[f];
        },
-       [](World& w) { w.seg()->slice_meta[g_saved] = nullptr; }, [](World& w) { w.delete_extra(); }},
+       [](World& w) { w.seg()->slice_meta[g_saved] = no_span(); }, [](World& w) { w.delete_extra(); }},
       {"INV-SEGMENT-3", 2, [](World& w) { w.seg()->used_slices += 1; }, [](World& w) { w.seg()->used_slices -= 1; },
        [](World& w) { w.delete_extra(); }},
       {"INV-SEGMENT-4", 1, [](World& w) { w.pg->slices += 1; }, [](World& w) { w.pg->slices -= 1; },
@@ -181,12 +181,12 @@ const std::vector<Mutation>& mutations() {
       {"INV-TCACHE-1", 1,
        [](World& w) {
          Bin& b = w.h->bins[w.cls];
-         g_saved = b.bound;
-         b.bound = b.count - 1;
+         g_saved = b.room;
+         b.room = b.bound + 1;  // more room than the bound: a count below zero
        },
-       [](World& w) { w.h->bins[w.cls].bound = static_cast<uint32_t>(g_saved); }, [](World& w) { w.free_one(); }},
-      {"INV-TCACHE-2", 2, [](World& w) { w.h->bins[w.cls].count += 1; },
-       [](World& w) { w.h->bins[w.cls].count -= 1; }, [](World& w) { w.free_one(); }},
+       [](World& w) { w.h->bins[w.cls].room = static_cast<uint32_t>(g_saved); }, [](World& w) { w.free_one(); }},
+      {"INV-TCACHE-2", 2, [](World& w) { w.h->bins[w.cls].room -= 1; },
+       [](World& w) { w.h->bins[w.cls].room += 1; }, [](World& w) { w.free_one(); }},
       {"INV-TCACHE-3", 2, [](World& w) { w.h->avail[w.cls].count += 1; },
        [](World& w) { w.h->avail[w.cls].count -= 1; }, [](World& w) { w.free_one(); }},
       {"INV-LARGE-1", 2,

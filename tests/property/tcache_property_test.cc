@@ -68,10 +68,10 @@ void check_all(const Model& m, const Sut& s) {
   for (unsigned c : kClasses) {
     const Bin& bin = h->bins[c];
     RC_ASSERT(bin.bound == m.bound);
-    RC_ASSERT(bin.count <= bin.bound);
+    RC_ASSERT(bin.count() <= bin.bound);
     auto it = m.bins.find(c);
     std::vector<int> want = it == m.bins.end() ? std::vector<int>{} : it->second;
-    RC_ASSERT(bin.count == want.size());
+    RC_ASSERT(bin.count() == want.size());
     size_t k = 0;
     for (Block* b = bin.head; b; b = b->next, ++k) {
       RC_ASSERT(k < want.size());
@@ -110,7 +110,7 @@ struct Refill : Cmd {
     RC_ASSERT(bool(b != nullptr));
     RC_ASSERT(bool(h == heap_get()));
     const Bin& bin = h->bins[cls];
-    RC_ASSERT(bin.count <= bin.bound / 2);
+    RC_ASSERT(bin.count() <= bin.bound / 2);
     RC_ASSERT(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));  // it was a free block
     RC_ASSERT(page_of(reinterpret_cast<uintptr_t>(b))->cls == cls);
     for (Block* x = bin.head; x; x = x->next) RC_ASSERT(bool(x != b));
@@ -179,8 +179,8 @@ struct Push : Cmd {
     RC_ASSERT(hm_prop::check_fill(b, class_to_size(d.cls), d.seed));
     b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b));  // as the front does on free
     Heap* h = heap_get();
-    bool room = h->bins[d.cls].count < h->bins[d.cls].bound;
-    bool pushed = tcache_push(h, d.cls, b);
+    bool room = h->bins[d.cls].count() < h->bins[d.cls].bound;
+    bool pushed = tcache_push(h, page_of(reinterpret_cast<uintptr_t>(b)), b);
     RC_ASSERT(pushed == room);
     if (!pushed) tcache_free_slow(page_of(reinterpret_cast<uintptr_t>(b)), b);
     // Flushed blocks went back to their pages: no longer known to the model.
