@@ -25,24 +25,29 @@ struct Block {
   uintptr_t cookie;
 };
 
+// Two cache lines. The first holds what every free of the page's blocks reads, from any
+// thread, and is written only when blocks are carved or the owner changes; the second holds
+// what the owner writes on every refill and flush, and the remote queue.
 struct Page {
-  Block* free;          // local free list (owner only)
-  uint32_t used;        // blocks not on `free` (owner only)
-  uint32_t capacity;    // blocks in the span
-  uint32_t block_size;  // class_to_size(cls)
-  uint16_t cls;
-  uint8_t queue;        // which heap queue holds the page (tcache box)
-  uint8_t slices;
-  uint32_t bin_off;     // byte offset of the class's bin in a thread heap (set by the tcache box)
-  uint64_t blk_mul;     // floor(2^64 / block_size) + 1: the block test (page_is_block)
+  // -- line 0: read by the free lane of every thread --
   uint8_t* start;       // first block
-  std::atomic<Block*> remote;  // frees by other threads (remote box)
-  std::atomic<Heap*> owner;    // owning heap; nullptr while abandoned
-  Page* next;                  // heap queue links (tcache box)
-  Page* prev;
-  std::atomic<uint32_t> carved;  // blocks [0, carved) have been carved (owner writes, any thread reads)
+  uint64_t blk_mul;     // floor(2^64 / block_size) + 1: the block test (page_is_block)
   std::atomic<uint64_t> carve_limit;  // carved * blk_step(this), kept with `carved`
   uintptr_t cookie_key;  // the process secret, copied here so the free lane reads one line
+  uint32_t bin_off;     // byte offset of the class's bin in a thread heap (set by the tcache box)
+  uint32_t block_size;  // class_to_size(cls)
+  uint32_t capacity;    // blocks in the span
+  uint16_t cls;
+  uint8_t slices;
+  std::atomic<Heap*> owner;    // owning heap; nullptr while abandoned
+  std::atomic<uint32_t> carved;  // blocks [0, carved) have been carved (owner writes, any thread reads)
+  // -- line 1: the owner's working fields and the remote queue --
+  alignas(64) Block* free;     // local free list (owner only)
+  uint32_t used;        // blocks not on `free` (owner only)
+  uint8_t queue;        // which heap queue holds the page (tcache box)
+  Page* next;                  // heap queue links (tcache box)
+  Page* prev;
+  std::atomic<Block*> remote;  // frees by other threads (remote box)
 };
 static_assert(sizeof(Page) <= kSpanMetaSize);
 

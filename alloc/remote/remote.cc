@@ -5,20 +5,12 @@
 #include "report/report.h"
 
 namespace hm {
-namespace {
-RemoteCounters g_counters;
-}
-
-RemoteCounters& remote_counters() { return g_counters; }
-
-void remote_push(Page* pg, Block* first, Block* last, unsigned n) {
+void remote_push(Page* pg, Block* first, Block* last, [[maybe_unused]] unsigned n) {
   HM_CHECK_HOOK(remote_push, pg, reinterpret_cast<uintptr_t>(first));
   Block* head = pg->remote.load(std::memory_order_relaxed);
   do {
     last->next = head;
   } while (!pg->remote.compare_exchange_weak(head, first, std::memory_order_release, std::memory_order_relaxed));
-  g_counters.pushes.fetch_add(1, std::memory_order_relaxed);
-  g_counters.blocks_pushed.fetch_add(n, std::memory_order_relaxed);
 }
 
 unsigned remote_collect(Page* pg) {
@@ -35,8 +27,6 @@ unsigned remote_collect(Page* pg) {
   tail->next = pg->free;
   pg->free = list;
   pg->used -= n;
-  g_counters.collects.fetch_add(1, std::memory_order_relaxed);
-  g_counters.blocks_collected.fetch_add(n, std::memory_order_relaxed);
   return n;
 }
 

@@ -1,5 +1,7 @@
 // remote box boundary: frees of a page's blocks by threads that do not own the page.
 // Producers push chains with one CAS; the owner takes the whole queue with one exchange.
+// The box keeps no counters of its own (shared counters would be written by every thread on
+// every push): its callers count pushes and collects in their per-thread counters.
 #pragma once
 
 #include "page/page.h"
@@ -14,10 +16,5 @@ unsigned remote_collect(Page* pg);
 
 // Blocks waiting in pg's remote queue (a racy snapshot; exact when no thread is pushing).
 unsigned remote_pending(const Page* pg);
-
-struct RemoteCounters {
-  std::atomic<uint64_t> pushes{0}, blocks_pushed{0}, collects{0}, blocks_collected{0};
-};
-RemoteCounters& remote_counters();
 
 }  // namespace hm

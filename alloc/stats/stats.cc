@@ -30,11 +30,10 @@ StatsSnapshot stats_snapshot() {
   s.pages_freed = h.pages_freed;
   s.pages_abandoned = h.pages_abandoned;
   s.abandoned_now = abandoned_page_count();
-  auto& r = remote_counters();
-  s.remote_pushes = r.pushes.load();
-  s.remote_blocks = r.blocks_pushed.load();
-  s.remote_collects = r.collects.load();
-  s.remote_collected = r.blocks_collected.load();
+  s.remote_pushes = h.remote_pushes;
+  s.remote_blocks = h.remote_flushed;
+  s.remote_collects = h.remote_collects;
+  s.remote_collected = h.remote_collected;
   SegmentCounters sc = segment_counters();
   s.segments_mapped = sc.segments_mapped;
   s.segments_unmapped = sc.segments_unmapped;

@@ -84,6 +84,9 @@ void add_counters(HeapCounters& to, const HeapCounters& c) {
   to.pages_adopted += c.pages_adopted;
   to.pages_freed += c.pages_freed;
   to.pages_abandoned += c.pages_abandoned;
+  to.remote_pushes += c.remote_pushes;
+  to.remote_collects += c.remote_collects;
+  to.remote_collected += c.remote_collected;
 }
 
 Heap* heap_start() {
@@ -102,6 +105,7 @@ Heap* heap_start() {
   h->link_key = config().harden ? harden_key() : 0;
   h->keep_slices = static_cast<uint32_t>(config().page_keep);
   h->ramp = config().refill_ramp != 0;
+  h->remote_batch = config().remote_batch != 0;
   for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bin.room = bound;
   pthread_mutex_lock(&g_heaps_lock);
   h->next_heap = g_heaps;
@@ -117,13 +121,24 @@ void exit_key_destructor(void* p) {
   if (p) heap_thread_exit(static_cast<Heap*>(p));
 }
 
-// Gives back a block to its page: locally when this heap owns the page, else by the remote box.
-void return_block(Heap* h, Page* pg, Block* b) {
-  if (pg->owner.load(std::memory_order_relaxed) != h) {
-    remote_push(pg, b, b, 1);
-    h->counters.remote_flushed++;
-    return;
+// The remote box, counted in the heap's counters.
+void push_remote(Heap* h, Page* pg, Block* first, Block* last, unsigned n) {
+  remote_push(pg, first, last, n);
+  h->counters.remote_pushes++;
+  h->counters.remote_flushed += n;
+}
+
+unsigned collect(Heap* h, Page* pg) {
+  unsigned n = remote_collect(pg);
+  if (n) {
+    h->counters.remote_collects++;
+    h->counters.remote_collected += n;
   }
+  return n;
+}
+
+// Gives back a block of a page this heap owns.
+void return_local(Heap* h, Page* pg, Block* b) {
   page_put(pg, b);
   if (pg->queue == kQueueFull) {
     queue_remove(h->full[pg->cls], pg);
@@ -139,14 +154,58 @@ void return_block(Heap* h, Page* pg, Block* b) {
   }
 }
 
-// Returns the chain first.. (n blocks) to their pages.
+// Blocks bound for other heaps' pages, gathered per page so that each page's remote queue
+// takes one push per flush (HAKMEM_REMOTE_BATCH) instead of one per block.
+struct RemoteBatch {
+  static constexpr unsigned kPages = 8;
+  struct Group {
+    Page* pg;
+    Block* first;
+    Block* last;
+    unsigned n;
+  } g[kPages];
+  unsigned used = 0, evict = 0;
+
+  void add(Heap* h, Page* pg, Block* b) {
+    for (unsigned i = 0; i < used; ++i)
+      if (g[i].pg == pg) {
+        b->next = g[i].first;
+        g[i].first = b;
+        g[i].n++;
+        return;
+      }
+    unsigned i;
+    if (used < kPages) {
+      i = used++;
+    } else {  // every group taken: push one out, round robin
+      i = evict++ % kPages;
+      push(h, i);
+    }
+    g[i] = {pg, b, b, 1};
+  }
+  void push(Heap* h, unsigned i) {
+    if (g[i].n) push_remote(h, g[i].pg, g[i].first, g[i].last, g[i].n);
+    g[i].n = 0;
+  }
+  void push_all(Heap* h) {
+    for (unsigned i = 0; i < used; ++i) push(h, i);
+  }
+};
+
+// Returns the chain first.. (n blocks) to their pages: locally for the pages this heap
+// owns, else by the remote box.
 void return_chain(Heap* h, Block* b, unsigned n) {
   h->counters.blocks_flushed += n;
+  RemoteBatch batch;
   while (n--) {
     Block* next = tcache_next(h, b);
-    return_block(h, page_of(reinterpret_cast<uintptr_t>(b)), b);
+    Page* pg = page_of(reinterpret_cast<uintptr_t>(b));
+    if (pg->owner.load(std::memory_order_relaxed) == h) return_local(h, pg, b);
+    else if (h->remote_batch) batch.add(h, pg, b);
+    else push_remote(h, pg, b, b, 1);
     b = next;
   }
+  batch.push_all(h);
 }
 
 Page* adopt_abandoned(Heap* h, unsigned cls) {
@@ -162,7 +221,7 @@ Page* adopt_abandoned(Heap* h, unsigned cls) {
   if (!pg) return nullptr;
   pg->next = pg->prev = nullptr;
   pg->owner.store(h, std::memory_order_release);
-  remote_collect(pg);
+  collect(h, pg);
   h->counters.pages_adopted++;
   return pg;
 }
@@ -172,7 +231,7 @@ Page* page_acquire(Heap* h, unsigned cls) {
   PageQueue& full = h->full[cls];
   for (Page* pg = full.head; pg;) {
     Page* next = pg->next;
-    if (remote_collect(pg)) {
+    if (collect(h, pg)) {
       queue_remove(full, pg);
       queue_push_front(h->avail[cls], pg, kQueueAvail);
       return pg;
@@ -215,7 +274,7 @@ Block* tcache_refill(Heap** hp, unsigned cls) {
       pg = page_acquire(h, cls);
       if (!pg) return nullptr;
     }
-    if (!page_has_free(pg)) remote_collect(pg);
+    if (!page_has_free(pg)) collect(h, pg);
     if (page_has_free(pg)) break;
     Page* next = pg->next;
     queue_remove(avail, pg);
@@ -324,7 +383,7 @@ void tcache_flush_all() {
     PageQueue& q = h->avail[c];
     for (Page* pg = q.head; pg;) {
       Page* next = pg->next;
-      remote_collect(pg);
+      collect(h, pg);
       if (pg->used == 0) {
         queue_remove(q, pg);
         page_delete(pg);
@@ -344,7 +403,7 @@ void heap_thread_exit(Heap* h) {
     for (PageQueue* q : {&h->avail[c], &h->full[c]}) {
       while (Page* pg = q->head) {
         queue_remove(*q, pg);
-        remote_collect(pg);
+        collect(h, pg);
         // Blocks still live elsewhere (or an empty page worth parking): leave the page to
         // whichever thread needs one of its class next.
         pthread_mutex_lock(&g_abandon_lock);

@@ -39,6 +39,7 @@ enum : uint8_t { kQueueNone = 0, kQueueAvail = 1, kQueueFull = 2, kQueueParked =
 struct HeapCounters {
   uint64_t refills, flushes, blocks_flushed, remote_flushed, pages_new, pages_adopted, pages_freed,
       pages_abandoned;
+  uint64_t remote_pushes, remote_collects, remote_collected;  // the remote box's traffic
 };
 
 struct Heap {
@@ -49,6 +50,7 @@ struct Heap {
   Bin hbins[kClassCount];
   uint32_t keep_slices;  // HAKMEM_PAGE_KEEP
   bool ramp;             // HAKMEM_REFILL_RAMP
+  bool remote_batch;     // HAKMEM_REMOTE_BATCH
   uint8_t ramp_step[kClassCount];  // refills so far of each class, while ramping
   PageQueue avail[kClassCount];  // pages that may have free blocks; head is current
   PageQueue full[kClassCount];   // pages found with no free block

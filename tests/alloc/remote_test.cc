@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "hakmem/hakmem.h"
+#include "tcache/tcache.h"
 
 namespace hm {
 namespace {
@@ -42,12 +43,12 @@ TEST(Remote, ConcurrentPushesAreAllCollectedOnce) {
 TEST(Remote, CrossThreadFreesComeBackToTheOwner) {
   std::vector<void*> v;
   for (int i = 0; i < 5000; ++i) v.push_back(hm_malloc(96));
-  uint64_t pushes = remote_counters().pushes.load();
+  uint64_t pushes = heap_counters_total().remote_pushes;
   std::thread([&] {
     for (void* p : v) hm_free(p);
     hm_thread_flush();
   }).join();
-  EXPECT_GT(remote_counters().pushes.load(), pushes);
+  EXPECT_GT(heap_counters_total().remote_pushes, pushes);
   // The owner reuses the returned blocks: allocating again maps no new segment.
   std::vector<void*> w;
   for (int i = 0; i < 5000; ++i) w.push_back(hm_malloc(96));
