@@ -29,6 +29,7 @@ StatsSnapshot stats_snapshot() {
   s.pages_adopted = h.pages_adopted;
   s.pages_freed = h.pages_freed;
   s.pages_abandoned = h.pages_abandoned;
+  s.pages_pooled = h.pages_pooled;
   s.abandoned_now = abandoned_page_count();
   s.remote_pushes = h.remote_pushes;
   s.remote_blocks = h.remote_flushed;
@@ -66,14 +67,14 @@ void stats_print(int fd) {
       buf, sizeof buf,
       "hakmem stats\n"
       "  tcache:  heaps=%llu refills=%llu flushes=%llu flushed=%llu remote_flushed=%llu\n"
-      "  page:    new=%llu adopted=%llu freed=%llu abandoned=%llu abandoned_now=%llu\n"
+      "  page:    new=%llu adopted=%llu freed=%llu abandoned=%llu abandoned_now=%llu pooled=%llu\n"
       "  remote:  pushes=%llu blocks=%llu collects=%llu collected=%llu\n"
       "  segment: mapped=%llu unmapped=%llu live=%llu spans_alloc=%llu spans_free=%llu\n"
       "  large:   allocs=%llu frees=%llu cache_hits=%llu cache_misses=%llu unmaps=%llu live_bytes=%llu "
       "cached_bytes=%llu\n"
       "  os:      maps=%llu unmaps=%llu purges=%llu mapped_bytes=%llu unmapped_bytes=%llu purged_bytes=%llu\n",
       u(s.heaps_live), u(s.refills), u(s.flushes), u(s.blocks_flushed), u(s.remote_flushed), u(s.pages_new),
-      u(s.pages_adopted), u(s.pages_freed), u(s.pages_abandoned), u(s.abandoned_now), u(s.remote_pushes),
+      u(s.pages_adopted), u(s.pages_freed), u(s.pages_abandoned), u(s.abandoned_now), u(s.pages_pooled), u(s.remote_pushes),
       u(s.remote_blocks), u(s.remote_collects), u(s.remote_collected), u(s.segments_mapped),
       u(s.segments_unmapped), u(s.segments_live), u(s.spans_alloc), u(s.spans_free), u(s.large_allocs),
       u(s.large_frees), u(s.large_cache_hits), u(s.large_cache_misses), u(s.large_unmaps),

@@ -9,7 +9,7 @@ namespace hm {
 struct StatsSnapshot {
   // tcache
   uint64_t heaps_live, refills, flushes, blocks_flushed, remote_flushed, pages_new, pages_adopted, pages_freed,
-      pages_abandoned, abandoned_now;
+      pages_abandoned, abandoned_now, pages_pooled;
   // remote
   uint64_t remote_pushes, remote_blocks, remote_collects, remote_collected;
   // segment

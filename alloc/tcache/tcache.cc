@@ -23,6 +23,7 @@ namespace {
 
 pthread_key_t g_exit_key;
 pthread_mutex_t g_heaps_lock = PTHREAD_MUTEX_INITIALIZER;
+pthread_mutex_t g_start_lock = PTHREAD_MUTEX_INITIALIZER;  // heap_start's scratch queues
 Heap* g_heaps = nullptr;       // live heaps
 Heap* g_heap_pool = nullptr;   // heaps of exited threads, for reuse
 HeapCounters g_exited{};       // counters of exited heaps
@@ -30,6 +31,7 @@ pthread_mutex_t g_abandon_lock = PTHREAD_MUTEX_INITIALIZER;
 Page* g_abandoned[kClassCount];  // pages of exited threads, empty ("parked") or with live blocks
 uint64_t g_abandoned_count = 0;
 uint64_t g_parked_slices = 0;  // slices of empty parked pages
+std::atomic<uint64_t> g_pool_slices{0};  // slices of empty pages kept by heaps in g_heap_pool
 // Empty pages of exited threads kept for the next thread instead of going back to the
 // segment: thread churn then costs no page faults and no purges.
 constexpr uint64_t kParkSlices = 64;
@@ -87,6 +89,7 @@ void add_counters(HeapCounters& to, const HeapCounters& c) {
   to.remote_pushes += c.remote_pushes;
   to.remote_collects += c.remote_collects;
   to.remote_collected += c.remote_collected;
+  to.pages_pooled += c.pages_pooled;
 }
 
 Heap* heap_start() {
@@ -94,12 +97,24 @@ Heap* heap_start() {
   Heap* h = g_heap_pool;
   if (h) g_heap_pool = h->next_heap;
   pthread_mutex_unlock(&g_heaps_lock);
-  if (!h) {
+  // A pooled heap comes with the empty pages its last thread left in its avail queues.
+  static PageQueue kept[kClassCount];  // under g_start_lock: too big for a thread's stack
+  pthread_mutex_lock(&g_start_lock);
+  if (h) {
+    for (unsigned c = 0; c < kClassCount; ++c) kept[c] = h->avail[c];
+    g_pool_slices.fetch_sub(h->pooled_slices, std::memory_order_relaxed);
+  } else {
     void* mem = os_map((sizeof(Heap) + os_page_size() - 1) & ~(os_page_size() - 1));
-    if (!mem) return nullptr;
+    if (!mem) {
+      pthread_mutex_unlock(&g_start_lock);
+      return nullptr;
+    }
     h = static_cast<Heap*>(mem);
+    for (auto& q : kept) q = PageQueue{};
   }
   new (h) Heap{};
+  for (unsigned c = 0; c < kClassCount; ++c) h->avail[c] = kept[c];
+  pthread_mutex_unlock(&g_start_lock);
   h->real = true;
   uint32_t bound = config().tcache ? static_cast<uint32_t>(config().tcache_max) : 0;
   h->link_key = config().harden ? harden_key() : 0;
@@ -369,16 +384,37 @@ Block* pop_hardened(Heap* h, unsigned cls) {
 
 }  // namespace
 
+namespace {
+
+// Empties the bins of class c back to the pages.
+void flush_bin(Heap* h, unsigned c) {
+  Bin& bin = slow_bin(h, c);
+  Block* list = bin.head;
+  unsigned n = bin.count();
+  bin.head = nullptr;
+  bin.room = bin.bound;
+  if (n) return_chain(h, list, n);
+}
+
+// Whether an empty page may stay with the exiting heap h (HAKMEM_HEAP_POOL_MB).
+bool pool_keeps(Heap* h, const Page* pg) {
+  uint64_t limit = (static_cast<uint64_t>(config().heap_pool_mb) << 20) >> kSliceShift;
+  if (g_pool_slices.fetch_add(pg->slices, std::memory_order_relaxed) + pg->slices > limit) {
+    g_pool_slices.fetch_sub(pg->slices, std::memory_order_relaxed);
+    return false;
+  }
+  h->pooled_slices += pg->slices;
+  h->counters.pages_pooled++;
+  return true;
+}
+
+}  // namespace
+
 void tcache_flush_all() {
   Heap* h = tl_heap;
   if (!h->real) return;
   for (unsigned c = 0; c < kClassCount; ++c) {
-    Bin& bin = slow_bin(h, c);
-    Block* list = bin.head;
-    unsigned n = bin.count();
-    bin.head = nullptr;
-    bin.room = bin.bound;
-    if (n) return_chain(h, list, n);
+    flush_bin(h, c);
     // Give every empty page back, the kept ones and the current one included.
     PageQueue& q = h->avail[c];
     for (Page* pg = q.head; pg;) {
@@ -398,12 +434,17 @@ void heap_thread_exit(Heap* h) {
   if (!h->real) return;
   Heap* saved = tl_heap;
   tl_heap = h;
-  tcache_flush_all();
+  for (unsigned c = 0; c < kClassCount; ++c) flush_bin(h, c);
   for (unsigned c = 0; c < kClassCount; ++c) {
+    PageQueue keep{};
     for (PageQueue* q : {&h->avail[c], &h->full[c]}) {
       while (Page* pg = q->head) {
         queue_remove(*q, pg);
         collect(h, pg);
+        if (pg->used == 0 && pool_keeps(h, pg)) {  // stays with the heap, owner unchanged
+          queue_push_back(keep, pg, kQueueAvail);
+          continue;
+        }
         // Blocks still live elsewhere (or an empty page worth parking): leave the page to
         // whichever thread needs one of its class next.
         pthread_mutex_lock(&g_abandon_lock);
@@ -427,6 +468,7 @@ void heap_thread_exit(Heap* h) {
         pthread_mutex_unlock(&g_abandon_lock);
       }
     }
+    h->avail[c] = keep;
   }
   pthread_mutex_lock(&g_heaps_lock);
   if (h->prev_heap) h->prev_heap->next_heap = h->next_heap;

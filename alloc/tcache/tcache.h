@@ -40,6 +40,7 @@ struct HeapCounters {
   uint64_t refills, flushes, blocks_flushed, remote_flushed, pages_new, pages_adopted, pages_freed,
       pages_abandoned;
   uint64_t remote_pushes, remote_collects, remote_collected;  // the remote box's traffic
+  uint64_t pages_pooled;  // empty pages kept with the heap when its thread exited
 };
 
 struct Heap {
@@ -55,6 +56,7 @@ struct Heap {
   PageQueue avail[kClassCount];  // pages that may have free blocks; head is current
   PageQueue full[kClassCount];   // pages found with no free block
   HeapCounters counters;
+  uint32_t pooled_slices;  // slices of empty pages kept while the heap waits in the pool
   bool real;  // false only for the shared empty heap
   Heap* next_heap;
   Heap* prev_heap;
@@ -108,7 +110,9 @@ Block* tcache_refill(Heap** hp, unsigned cls);
 void tcache_free_slow(Page* pg, Block* b);
 // Empties every bin of the calling thread back to the pages and frees empty pages.
 void tcache_flush_all();
-// Called once per thread at exit (pthread key destructor): flush, then free or abandon pages.
+// Called once per thread at exit (pthread key destructor): flush the bins; empty pages stay
+// with the heap for the next thread within HAKMEM_HEAP_POOL_MB, the rest are freed, parked
+// or (with live blocks) abandoned.
 void heap_thread_exit(Heap* h);
 
 // Process start-up of the box (pthread key, fork handlers); called once by the front.

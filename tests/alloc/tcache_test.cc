@@ -1,11 +1,14 @@
 #include "tcache/tcache.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <thread>
 #include <vector>
 
 #include "config/config.h"
+#include "hakmem/check.h"
 #include "hakmem/hakmem.h"
 
 namespace hm {
@@ -67,6 +70,46 @@ TEST(Tcache, ExitedThreadLeavesNoHeapAndItsLiveBlocksStayUsable) {
   for (int i = 0; i < 100; ++i) EXPECT_EQ(kept[i][0], static_cast<char>(i));
   for (char* p : kept) hm_free(p);  // frees into this thread's bins, then to the abandoned pages
   hm_thread_flush();
+}
+
+// Two identical short-lived threads, one after the other, in a fresh child whose
+// HAKMEM_HEAP_POOL_MB is set: what the second one needed beyond its heap.
+struct SecondThread {
+  uint64_t fresh, adopted, pooled;
+};
+SecondThread second_thread_pages() {
+  auto work = [] {
+    std::vector<void*> v;
+    for (size_t n = 16; n <= 1024; n += 16) v.push_back(hm_malloc(n));
+    for (void* p : v) hm_free(p);
+  };
+  std::thread(work).join();
+  HeapCounters a = heap_counters_total();
+  std::thread(work).join();
+  HeapCounters b = heap_counters_total();
+  return {b.pages_new - a.pages_new, b.pages_adopted - a.pages_adopted, b.pages_pooled};
+}
+
+TEST(Tcache, HeapPoolHandsAnExitedThreadsEmptyPagesToTheNextThread) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // re-exec: the child reads the gate afresh
+  for (const char* mb : {"32", "0"}) {
+    setenv("HAKMEM_HEAP_POOL_MB", mb, 1);
+    bool pooled = mb[0] != '0';
+    EXPECT_EXIT(
+        {
+          SecondThread t = second_thread_pages();
+          hm_check_result r;
+          if (hm_check_all(2, &r) != 0) _exit(2);
+          // Pooled: the second thread's heap comes with the first one's 64 pages, no page
+          // is made or adopted. Not pooled: the pages went to the global parking lot (or
+          // back to the segment), and the second thread adopts or makes its own.
+          if (pooled) _exit(t.pooled >= 64 && t.fresh == 0 && t.adopted == 0 ? 0 : 3);
+          _exit(t.pooled == 0 && t.fresh + t.adopted >= 64 ? 0 : 4);
+        },
+        testing::ExitedWithCode(0), "")
+        << "HAKMEM_HEAP_POOL_MB=" << mb;
+  }
+  unsetenv("HAKMEM_HEAP_POOL_MB");
 }
 
 }  // namespace
