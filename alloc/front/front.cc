@@ -130,9 +130,10 @@ size_t usable_or_die(void* p, registry::ErrorId freed_kind) {
 
 bool is_pow2(size_t x) { return x && !(x & (x - 1)); }
 
-void* memalign_impl(size_t align, size_t n) {
+constexpr size_t kMaxAlignedClass = size_t{64} << 10;  // largest power-of-two class aligned_class uses
+
+HM_SLOW_PATH void* memalign_slow(size_t align, size_t n) {
   front_init();
-  if (align <= kMinAlign) return hm_malloc(n);
   if (align > SIZE_MAX / 2 + 1) {
     errno = EINVAL;
     return nullptr;
@@ -143,6 +144,19 @@ void* memalign_impl(size_t align, size_t n) {
   if (cls < kClassCount) return small_alloc_slow(cls);
   void* p = large_alloc(n ? n : 1, align);
   return p ? p : no_memory();
+}
+
+// Aligned fast lane: a power-of-two alignment and size up to 64 KiB pop the bin of the
+// power-of-two class >= both (its blocks are aligned to their size). Everything else,
+// and an empty bin, goes to memalign_slow.
+HM_FAST_PATH void* memalign_impl(size_t align, size_t n) {
+  if (align <= kMinAlign) return hm_malloc(n);
+  size_t want = n > align ? n : align;
+  if (HM_LIKELY(is_pow2(align) && want <= kMaxAlignedClass)) {
+    unsigned cls = size_to_class(size_t{1} << (floor_log2(want - 1) + 1));
+    if (Block* b = tcache_pop(heap_get(), cls)) return finish_block(b);
+  }
+  return memalign_slow(align, n);
 }
 
 __attribute__((constructor)) void init_at_load() { front_init(); }
