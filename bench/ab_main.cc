@@ -42,21 +42,35 @@ struct Options {
   std::string hakmem_so = default_hakmem_so();
 };
 
+constexpr unsigned long kCallgrindIters = 200000;  // --metric instr without --iters
+
 struct Pairs {
   std::vector<double> a, b;
 };
+
+// One run's figure: ops/s, or for --metric instr ops per 10^9 instructions under callgrind.
+double figure(const Options& o, Metric m, const ChildContext& ctx, const Variant& v, const std::string& profile,
+              const EnvMap& gates) {
+  if (m != Metric::Instr) return ops_per_s(run_case(ctx, profile, v, gates), m);
+  return 1e9 / run_callgrind(ctx, profile, v, gates, o.iters ? o.iters : kCallgrindIters);
+}
+
+std::string show(Metric m, double f) {
+  if (m != Metric::Instr) return fmt_rate(f);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2f instr/op", 1e9 / f);
+  return buf;
+}
 
 Pairs run_pairs(const Options& o, Metric m, const ChildContext& ctx, const Variant& v, const std::string& profile,
                 const EnvMap& ga, const EnvMap& gb) {
   Pairs p;
   for (int i = 1; i <= o.runs; ++i) {
     std::fprintf(stderr, "[ab %s %d/%d] A ... ", profile.c_str(), i, o.runs);
-    BenchSample sa = run_case(ctx, profile, v, ga);
-    double fa = ops_per_s(sa, m);
-    std::fprintf(stderr, "%s  B ... ", fmt_rate(fa).c_str());
-    BenchSample sb = run_case(ctx, profile, v, gb);
-    double fb = ops_per_s(sb, m);
-    std::fprintf(stderr, "%s  B/A %s\n", fmt_rate(fb).c_str(), fa > 0 ? fmt_pct(fb / fa).c_str() : "?");
+    double fa = figure(o, m, ctx, v, profile, ga);
+    std::fprintf(stderr, "%s  B ... ", show(m, fa).c_str());
+    double fb = figure(o, m, ctx, v, profile, gb);
+    std::fprintf(stderr, "%s  B/A %s\n", show(m, fb).c_str(), fa > 0 ? fmt_pct(fb / fa).c_str() : "?");
     p.a.push_back(fa);
     p.b.push_back(fb);
   }
@@ -92,8 +106,10 @@ int main(int argc, char** argv) {
   app.add_option("--box", o.box, "box under test (default: the gates' boxes from gates.def)");
   app.add_option("--variant", o.variant, "hakmem: in-process hm_* case; preload: system case under libhakmem.so")
       ->check(CLI::IsMember({"hakmem", "preload"}));
-  app.add_option("--metric", o.metric, "clock of the ops/s figures: wall (default) or cpu (process CPU time)")
-      ->check(CLI::IsMember({"wall", "cpu"}));
+  app.add_option("--metric", o.metric,
+                 "wall (default) or cpu (process CPU time) ops/s, or instr: instructions per op under callgrind "
+                 "(deterministic; compared as ops per 10^9 instructions, 200000 iterations unless --iters)")
+      ->check(CLI::IsMember({"wall", "cpu", "instr"}));
   app.add_option("--iters", o.iters, "iterations per run (HMB_ITERS; default: the profile's own)");
   app.add_option("--threads", o.threads, "threads of the multi-threaded profiles (HMB_THREADS)");
   app.add_option("--ledger", o.ledger, "ledger file (LEDGER.md is regenerated beside it)");
@@ -144,10 +160,11 @@ int main(int argc, char** argv) {
     e.prov = make_provenance(ctx, std::vector<std::string>(argv, argv + argc), child_env(ctx, v, {}), profile);
     e.prov.metric = to_string(metric);
 
-    std::printf("profile %s, %d pairs, %s (%s), %s clock\n", profile.c_str(), o.runs, v.allocator.c_str(),
+    std::printf("profile %s, %d pairs, %s (%s), metric %s\n", profile.c_str(), o.runs, v.allocator.c_str(),
                 v.mode.c_str(), to_string(metric));
-    std::printf("  A %-28s median %s ops/s\n", env_text(ga).c_str(), fmt_rate(e.a.median).c_str());
-    std::printf("  B %-28s median %s ops/s\n", env_text(gb).c_str(), fmt_rate(e.b.median).c_str());
+    const char* unit = metric == Metric::Instr ? "" : " ops/s";
+    std::printf("  A %-28s median %s%s\n", env_text(ga).c_str(), show(metric, e.a.median).c_str(), unit);
+    std::printf("  B %-28s median %s%s\n", env_text(gb).c_str(), show(metric, e.b.median).c_str(), unit);
     std::printf("  B/A median %s  spread %s .. %s\n", fmt_pct(e.ratio_median).c_str(), fmt_pct(e.spread.min).c_str(),
                 fmt_pct(e.spread.max).c_str());
     for (const auto& g : e.guards)

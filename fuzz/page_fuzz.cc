@@ -1,6 +1,7 @@
 // Fuzz harness of the page box: page_new (page_init), page_take, page_put and page_block_index
 // on a page of an input-chosen class, against a model of its free list (an ordered list of
 // slots) and its carved count. Handed-out blocks carry a fill pattern.
+#include <algorithm>
 #include <deque>
 #include <map>
 
@@ -22,9 +23,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint8_t op = in.u8();
     if (op % 3 == 0) {
       unsigned n = in.u16() % 600;
+      uint8_t f = in.u8();
+      unsigned fresh = f < 200 ? ~0u : f - 200u;  // mostly no carving limit, else 0..55
       Block *first = nullptr, *last = nullptr;
-      unsigned got = page_take(pg, n, &first, &last);
+      unsigned got = page_take(pg, n, &first, &last, fresh);
       Block* b = first;
+      unsigned free_before = static_cast<unsigned>(free_list.size());
+      uint32_t carved_before = carved;
       for (unsigned k = 0; k < got; ++k) {
         uint32_t want = !free_list.empty() ? free_list.front() : carved++;
         if (!free_list.empty()) free_list.pop_front();
@@ -37,7 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (k + 1 == got) HM_FUZZ_CHECK(b == last);
         b = next;
       }
-      HM_FUZZ_CHECK(got == n || (free_list.empty() && carved == pg->capacity));
+      HM_FUZZ_CHECK(carved - carved_before <= fresh);
+      unsigned can = free_before + std::min<unsigned>(pg->capacity - carved_before, fresh);
+      HM_FUZZ_CHECK(got == std::min(n, can));
     } else if (op % 3 == 1 && !held.empty()) {
       auto it = held.begin();
       std::advance(it, in.u16() % held.size());

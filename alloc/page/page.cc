@@ -50,7 +50,7 @@ void page_delete(Page* pg) {
   segment_page_free(pg);
 }
 
-unsigned page_take(Page* pg, unsigned n, Block** first, Block** last) {
+unsigned page_take(Page* pg, unsigned n, Block** first, Block** last, unsigned max_fresh) {
   unsigned k = 0;
   Block* head = pg->free;
   Block* tail = nullptr;
@@ -64,8 +64,9 @@ unsigned page_take(Page* pg, unsigned n, Block** first, Block** last) {
     pg->free = tail->next;
   }
   uint32_t carved = pg->carved.load(std::memory_order_relaxed);
-  if (k < n && carved < pg->capacity) {
+  if (k < n && carved < pg->capacity && max_fresh) {
     uint32_t m = n - k < pg->capacity - carved ? n - k : pg->capacity - carved;
+    if (m > max_fresh) m = max_fresh;
     uint8_t* p = pg->start + static_cast<size_t>(carved) * pg->block_size;
     for (uint32_t i = 0; i < m; ++i, p += pg->block_size) {
       auto* b = reinterpret_cast<Block*>(p);

@@ -98,10 +98,10 @@ HM_FAST_PATH bool page_has_free(const Page* pg) {
   return pg->free || pg->carved.load(std::memory_order_relaxed) < pg->capacity;
 }
 
-// Moves up to n blocks into a chain, from the free list first, then freshly carved ones
-// (which get their free cookie); returns the count taken.
+// Moves up to n blocks into a chain, from the free list first, then at most max_fresh freshly
+// carved ones (which get their free cookie; carving touches memory); returns the count taken.
 // *first/*last receive the chain (last->next is left dangling for the caller to set).
-unsigned page_take(Page* pg, unsigned n, Block** first, Block** last);
+unsigned page_take(Page* pg, unsigned n, Block** first, Block** last, unsigned max_fresh = ~0u);
 // Puts one block back on the page's free list (owner only).
 HM_FAST_PATH void page_put(Page* pg, Block* b) {
   b->next = pg->free;

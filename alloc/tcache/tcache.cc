@@ -121,6 +121,7 @@ Heap* heap_start() {
   h->keep_slices = static_cast<uint32_t>(config().page_keep);
   h->ramp = config().refill_ramp != 0;
   h->remote_batch = config().remote_batch != 0;
+  h->carve_bytes = static_cast<uint32_t>(config().carve_kb) << 10;
   for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bin.room = bound;
   pthread_mutex_lock(&g_heaps_lock);
   h->next_heap = g_heaps;
@@ -304,7 +305,9 @@ Block* tcache_refill(Heap** hp, unsigned cls) {
   Block *first, *last;
   unsigned want = bin.bound / 2 + 1;
   if (h->ramp && (4u << h->ramp_step[cls]) < want) want = 4u << h->ramp_step[cls]++;
-  unsigned k = page_take(pg, want, &first, &last);
+  // HAKMEM_CARVE_KB: fresh blocks touch memory, so a refill carves at most that much.
+  unsigned fresh = h->carve_bytes ? (h->carve_bytes / pg->block_size ? h->carve_bytes / pg->block_size : 1) : ~0u;
+  unsigned k = page_take(pg, want, &first, &last, fresh);
   if (k > 1) {  // the first block goes to the caller, the rest into the bin
     last->next = bin.head;
     bin.head = first->next;

@@ -52,6 +52,7 @@ struct Heap {
   uint32_t keep_slices;  // HAKMEM_PAGE_KEEP
   bool ramp;             // HAKMEM_REFILL_RAMP
   bool remote_batch;     // HAKMEM_REMOTE_BATCH
+  uint32_t carve_bytes;  // HAKMEM_CARVE_KB in bytes (0: no limit)
   uint8_t ramp_step[kClassCount];  // refills so far of each class, while ramping
   PageQueue avail[kClassCount];  // pages that may have free blocks; head is current
   PageQueue full[kClassCount];   // pages found with no free block

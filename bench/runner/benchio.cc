@@ -61,10 +61,11 @@ std::string case_of_run_name(const std::string& run_name) {
 Metric metric_from_string(const std::string& s) {
   if (s == "wall") return Metric::Wall;
   if (s == "cpu") return Metric::Cpu;
-  throw std::invalid_argument("unknown metric '" + s + "' (wall, cpu)");
+  if (s == "instr") return Metric::Instr;
+  throw std::invalid_argument("unknown metric '" + s + "' (wall, cpu, instr)");
 }
 
-const char* to_string(Metric m) { return m == Metric::Cpu ? "cpu" : "wall"; }
+const char* to_string(Metric m) { return m == Metric::Cpu ? "cpu" : m == Metric::Instr ? "instr" : "wall"; }
 double ops_per_s(const BenchSample& s, Metric m) { return m == Metric::Cpu ? s.cpu_ops_per_s : s.ops_per_s; }
 double ns_per_op(const BenchSample& s, Metric m) { return m == Metric::Cpu ? s.cpu_ns_per_op : s.ns_per_op; }
 

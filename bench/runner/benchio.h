@@ -28,10 +28,12 @@ struct BenchSample {
   double cpu_ops_per_s = 0, cpu_ns_per_op = 0;
 };
 
-// Which clock the runners compare: wall time of the timed region (default) or
-// the process's CPU time in it (steadier on a loaded machine).
-enum class Metric { Wall, Cpu };
-Metric metric_from_string(const std::string& s);  // "wall" | "cpu"; throws otherwise
+// Which figure the runners compare: wall time of the timed region (default), the process's
+// CPU time in it (steadier on a loaded machine), or instructions counted by callgrind
+// (deterministic; hakmem ab only), compared as ops per 10^9 instructions so that higher is
+// better for every metric.
+enum class Metric { Wall, Cpu, Instr };
+Metric metric_from_string(const std::string& s);  // "wall" | "cpu" | "instr"; throws otherwise
 const char* to_string(Metric m);
 double ops_per_s(const BenchSample& s, Metric m);
 double ns_per_op(const BenchSample& s, Metric m);

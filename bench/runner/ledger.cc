@@ -150,7 +150,9 @@ std::vector<std::string> validate_entry(const json& j) {
   c.string(j, "command");
   c.string(j, "profile");
   if (j.contains("env")) c.string_map(j, "env");
-  if (j.contains("metric")) c.expect(j["metric"] == "wall" || j["metric"] == "cpu", "metric: not \"wall\" or \"cpu\"");
+  if (j.contains("metric"))
+    c.expect(j["metric"] == "wall" || j["metric"] == "cpu" || j["metric"] == "instr",
+             "metric: not \"wall\", \"cpu\" or \"instr\"");
   if (kind == "ab") {
     c.string(j, "box");
     c.string(j, "gate");
@@ -282,13 +284,16 @@ std::string ab_table(const std::vector<json>& ab) {
       for (const auto& g : j["guards"])
         guards += (guards.empty() ? "" : ", ") + g["profile"].get<std::string>() + " " +
                   fmt_pct(g["ratio_median"]) + (g["ok"].get<bool>() ? " ok" : " FAIL");
+    // ops/s, or for the instr metric (ops per 10^9 instructions) instructions per op
+    bool instr = j.value("metric", "wall") == "instr";
+    auto figure = [&](double f) { return instr ? fmt_fixed(1e9 / f, 2) + " instr/op" : fmt_rate(f); };
     rows.push_back({j["date"], short_commit(j), j["preset"], j["box"], j["gate"], j["profile"], j.value("metric", "wall"), env_list(j["a"]["env"]),
-                    env_list(j["b"]["env"]), std::to_string(j["a"]["runs"].size()), fmt_rate(j["a"]["median"]),
-                    fmt_rate(j["b"]["median"]), fmt_pct(j["ratio_median"]),
+                    env_list(j["b"]["env"]), std::to_string(j["a"]["runs"].size()), figure(j["a"]["median"]),
+                    figure(j["b"]["median"]), fmt_pct(j["ratio_median"]),
                     fmt_pct(j["spread"][0]) + " .. " + fmt_pct(j["spread"][1]), "**" + j["verdict"].get<std::string>() + "**",
                     guards.empty() ? "-" : guards});
   }
-  return render_table({"date", "commit", "preset", "box", "gate", "profile", "clock", "A", "B", "runs", "A ops/s", "B ops/s",
+  return render_table({"date", "commit", "preset", "box", "gate", "profile", "metric", "A", "B", "runs", "A median", "B median",
                        "B/A", "spread", "verdict", "guards"},
                       rows, TableStyle::Markdown, 9);
 }
@@ -312,7 +317,7 @@ std::string render_ledger_md(const std::vector<json>& entries) {
   for (const auto& j : sbs) {
     SbsEntry e = sbs_from_json(j);
     md += "\n### " + e.prov.profile + " (" + e.prov.date + ", " + short_commit(j) + ", " + e.prov.preset + ", " +
-          std::to_string(e.runs) + " runs, " + e.prov.metric + " clock, " + e.prov.cpu + " x" + std::to_string(e.prov.cores) + ")\n\n";
+          std::to_string(e.runs) + " runs, " + e.prov.metric + " metric, " + e.prov.cpu + " x" + std::to_string(e.prov.cores) + ")\n\n";
     md += format_sbs_table(e.results, TableStyle::Markdown);
   }
   return md;

@@ -66,6 +66,8 @@ TEST(BenchJson, Failures) {
 TEST(Metric, Names) {
   EXPECT_EQ(metric_from_string("cpu"), Metric::Cpu);
   EXPECT_STREQ(to_string(metric_from_string("wall")), "wall");
+  EXPECT_EQ(metric_from_string("instr"), Metric::Instr);
+  EXPECT_STREQ(to_string(Metric::Instr), "instr");
   EXPECT_THROW(metric_from_string("both"), std::invalid_argument);
 }
 

@@ -61,14 +61,17 @@ void check_all(const Model& m, const Sut& s) {
 
 struct Take : Cmd {
   unsigned n = *rc::gen::weightedOneOf<unsigned>({{4, rc::gen::inRange(0u, 8u)}, {1, rc::gen::inRange(8u, 5000u)}});
+  unsigned fresh = *rc::gen::weightedOneOf<unsigned>({{3, rc::gen::just(~0u)}, {1, rc::gen::inRange(0u, 6u)}});
   uint8_t seed = *rc::gen::arbitrary<uint8_t>();
   void apply(Model& m) const override {
+    unsigned carved_now = 0;
     for (unsigned k = 0; k < n; ++k) {
       uint32_t i;
       if (!m.free.empty()) {
         i = m.free.front();
         m.free.pop_front();
-      } else if (m.carved < m.capacity) {
+      } else if (m.carved < m.capacity && carved_now < fresh) {
+        ++carved_now;
         i = m.carved++;
       } else {
         break;
@@ -78,8 +81,9 @@ struct Take : Cmd {
   }
   void run(const Model& m, Sut& s) const override {
     Block *first = nullptr, *last = nullptr;
-    unsigned got = page_take(s.pg, n, &first, &last);
-    unsigned want = static_cast<unsigned>(std::min<size_t>(n, m.free.size() + (m.capacity - m.carved)));
+    unsigned got = page_take(s.pg, n, &first, &last, fresh);
+    size_t can_carve = std::min<size_t>(m.capacity - m.carved, fresh);
+    unsigned want = static_cast<unsigned>(std::min<size_t>(n, m.free.size() + can_carve));
     RC_ASSERT(got == want);
     Block* b = first;
     for (unsigned k = 0; k < got; ++k) {
@@ -94,7 +98,7 @@ struct Take : Cmd {
     }
     check_all(nextState(m), s);
   }
-  void show(std::ostream& os) const override { os << "page_take(" << n << ")"; }
+  void show(std::ostream& os) const override { os << "page_take(" << n << ", max_fresh " << fresh << ")"; }
 };
 
 struct Put : Cmd {
