@@ -265,8 +265,13 @@ void section_reading(std::ostringstream& o, const Inputs& in) {
        "- Paths in the answer are repo-relative (`alloc/front/front.h`), never absolute.\n\n";
   o << "### 3.3 Do not propose (NO-GO in the ledger)\n\n";
   bool any = false;
+  // The newest verdict on a comparison (same A, B and profile) stands: a NO-GO that a later
+  // run of the same comparison overturned is history, not a ban.
+  std::set<std::string> judged;
   for (auto it = in.ledger.entries.rbegin(); it != in.ledger.entries.rend(); ++it) {
-    if (it->kind != "ab" || it->verdict != "NO-GO") continue;
+    if (it->kind != "ab") continue;
+    if (!judged.insert(it->a_env + "|" + it->b_env + "|" + it->profile).second) continue;
+    if (it->verdict != "NO-GO") continue;
     any = true;
     o << "- `" << it->b_env << "` (box " << it->box << ", gate `" << it->gate << "`) on profile " << it->profile
       << ": median B/A " << ratio_pct(it->ratio_median) << ", " << it->date << ", line " << it->line

@@ -44,6 +44,35 @@ TEST(ReviewGolden, EmptyLedgerQuotesNoNumbers) {
   std::filesystem::remove_all(tmp);
 }
 
+TEST(ReviewGolden, ALaterVerdictOnTheSameComparisonLiftsANoGo) {
+  std::string tmp = temp_dir("overturned");
+  // The fixture's NO-GO (HAKMEM_PURGE=1 -> 0 on mixed), run again later with another verdict.
+  std::string ledger = read_file(fixture("ledger.jsonl"));
+  std::string nogo;
+  for (size_t at = 0, end; at < ledger.size(); at = end + 1) {
+    end = ledger.find('\n', at);
+    std::string line = ledger.substr(at, end - at);
+    if (line.find("\"verdict\":\"NO-GO\"") != std::string::npos) nogo = line;
+    if (end == std::string::npos) break;
+  }
+  ASSERT_FALSE(nogo.empty());
+  std::string later = nogo, verdict = "\"verdict\":\"NO-GO\"", date = "2026-11-23T09:00:00Z";
+  later.replace(later.find(verdict), verdict.size(), "\"verdict\":\"NEUTRAL\"");
+  later.replace(later.find(date), date.size(), "2026-11-24T09:00:00Z");
+  hm::review::write_file(tmp + "/ledger.jsonl", ledger + (ledger.back() == '\n' ? "" : "\n") + later + "\n");
+  CliRun r = review(fixed_args(tmp, tmp + "/ledger.jsonl"), tmp);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  std::string q = read_file(tmp + "/q/fixture-topic.md");
+  EXPECT_EQ(q.find("`HAKMEM_PURGE=0` (box segment"), std::string::npos) << "an overturned NO-GO is still banned";
+  EXPECT_NE(q.find("No NO-GO verdict is recorded"), std::string::npos);
+  // The original ledger still bans it.
+  std::string tmp2 = temp_dir("overturned-orig");
+  ASSERT_EQ(review(fixed_args(tmp2, fixture("ledger.jsonl")), tmp2).rc, 0);
+  EXPECT_NE(read_file(tmp2 + "/q/fixture-topic.md").find("`HAKMEM_PURGE=0` (box segment"), std::string::npos);
+  std::filesystem::remove_all(tmp);
+  std::filesystem::remove_all(tmp2);
+}
+
 TEST(ReviewGolden, SameInputsSameBytes) {
   std::string a = temp_dir("det-a"), b = temp_dir("det-b");
   ASSERT_EQ(review(fixed_args(a, fixture("ledger.jsonl")), a).rc, 0);
