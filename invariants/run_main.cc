@@ -20,7 +20,11 @@
 #include <string>
 #include <vector>
 
+#include "common/self_dir.h"
+
 namespace {
+
+using hm_tools::self_dir;
 
 void usage() {
   std::fprintf(stderr,
@@ -32,16 +36,6 @@ void usage() {
 }
 
 bool exists(const std::string& p) { return access(p.c_str(), R_OK) == 0; }
-
-std::string self_dir() {
-  char buf[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return ".";
-  buf[n] = '\0';
-  std::string s(buf);
-  auto slash = s.rfind('/');
-  return slash == std::string::npos ? "." : s.substr(0, slash);
-}
 
 std::string find_library(const std::string& build) {
   if (!build.empty()) return build + "/lib/libhakmem.so";

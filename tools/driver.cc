@@ -9,17 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "common/self_dir.h"
+
 namespace {
 
-std::string self_dir() {
-  char buf[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return ".";
-  buf[n] = '\0';
-  std::string s(buf);
-  auto slash = s.rfind('/');
-  return slash == std::string::npos ? "." : s.substr(0, slash);
-}
+using hm_tools::self_dir;
 
 void usage() {
   std::fprintf(stderr,

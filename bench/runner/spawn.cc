@@ -96,14 +96,6 @@ ProcResult run_process(const std::vector<std::string>& argv, const EnvMap* env) 
   return r;
 }
 
-std::string self_dir() {
-  char buf[PATH_MAX];
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n <= 0) return ".";
-  buf[n] = '\0';
-  return std::filesystem::path(buf).parent_path().string();
-}
-
 bool file_exists(const std::string& path) { return !path.empty() && access(path.c_str(), R_OK) == 0; }
 
 std::string read_file(const std::string& path) {

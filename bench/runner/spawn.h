@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/self_dir.h"
 #include "runner/env.h"
 
 namespace hmb {
@@ -20,7 +21,7 @@ struct ProcResult {
 ProcResult run_process(const std::vector<std::string>& argv, const EnvMap* env);
 
 // The directory of the running executable.
-std::string self_dir();
+using hm_tools::self_dir;  // the directory of the running executable
 bool file_exists(const std::string& path);
 std::string read_file(const std::string& path);  // "" when unreadable
 void write_file(const std::string& path, const std::string& text);  // throws on failure; creates the directory
