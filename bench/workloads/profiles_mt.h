@@ -1,4 +1,4 @@
-// Multi-threaded profiles. `threads` is HMB_THREADS (default 4); `iters` is
+// Multi-threaded profiles. `threads` is HMB_THREADS (default 2); `iters` is
 // the total iteration count over all threads. An op is one malloc or one free.
 //
 //   ring:P    `threads` threads in a ring, each with 256 private slots and an
