@@ -59,7 +59,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     HM_FUZZ_CHECK(remote_pending(pg) == pending);
     std::set<Block*> seen;
-    for (Block* b = pg->remote.load(); b; b = b->next) {
+    for (Block* b = remote_head(pg); b; b = b->next) {
       HM_FUZZ_CHECK(page_block_index(pg, reinterpret_cast<uintptr_t>(b)) >= 0);
       HM_FUZZ_CHECK(seen.insert(b).second);
     }

@@ -47,7 +47,7 @@ struct Page {
   uint8_t queue;        // which heap queue holds the page (tcache box)
   Page* next;                  // heap queue links (tcache box)
   Page* prev;
-  std::atomic<Block*> remote;  // frees by other threads (remote box)
+  std::atomic<uint64_t> remote;  // frees by other threads: head block | count << 48 (remote box)
 };
 static_assert(sizeof(Page) <= kSpanMetaSize);
 

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "hakmem/check.h"
 #include "hakmem/hakmem.h"
 #include "tcache/tcache.h"
 
@@ -53,6 +54,30 @@ TEST(Remote, CrossThreadFreesComeBackToTheOwner) {
   std::vector<void*> w;
   for (int i = 0; i < 5000; ++i) w.push_back(hm_malloc(96));
   for (void* p : w) hm_free(p);
+}
+
+TEST(Remote, QueueWordCarriesTheCountAndTheCheckerComparesIt) {
+  std::vector<void*> v;
+  for (int i = 0; i < 16; ++i) v.push_back(hm_malloc(96));
+  Page* pg = page_of(reinterpret_cast<uintptr_t>(v[0]));
+  ASSERT_NE(pg, nullptr);
+  unsigned before = remote_pending(pg);
+  std::thread([&] {
+    for (int i = 0; i < 5; ++i) hm_free(v[static_cast<size_t>(i)]);
+    hm_thread_flush();  // the five go back to their owner's page through the remote queue
+  }).join();
+  unsigned mine = 0;
+  for (int i = 0; i < 5; ++i) mine += page_of(reinterpret_cast<uintptr_t>(v[static_cast<size_t>(i)])) == pg;
+  ASSERT_EQ(remote_pending(pg), before + mine);
+  hm_check_result r;
+  EXPECT_EQ(hm_check_all(2, &r), 0);
+  uint64_t w = pg->remote.load();
+  pg->remote.store(w + (uint64_t{1} << kRemoteCountShift));  // a count one too high
+  ASSERT_GT(hm_check_all(2, &r), 0);
+  EXPECT_STREQ(r.id, "INV-REMOTE-1");
+  pg->remote.store(w);
+  EXPECT_EQ(hm_check_all(2, &r), 0);
+  for (size_t i = 5; i < v.size(); ++i) hm_free(v[i]);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@
 #include "page/page.h"
 #include "segment/segment.h"
 #include "sizeclass/sizeclass.h"
+#include "remote/remote.h"
 #include "tcache/tcache.h"
 
 using namespace hm;
@@ -169,12 +170,13 @@ const std::vector<Mutation>& mutations() {
        [](World& w) {
          auto* x = static_cast<Block*>(w.other);
          x->cookie = free_cookie(reinterpret_cast<uintptr_t>(x));
-         x->next = w.pg->remote.load();
-         w.pg->remote.store(x);
+         uint64_t q = w.pg->remote.load();
+         x->next = remote_word_head(q);
+         w.pg->remote.store(remote_word(x, remote_word_count(q) + 1));
        },
        [](World& w) {
          auto* x = static_cast<Block*>(w.other);
-         w.pg->remote.store(x->next);
+         w.pg->remote.store(remote_word(x->next, remote_word_count(w.pg->remote.load()) - 1));
          x->cookie = 0;
        },
        [](World& w) { w.free_one(); }},

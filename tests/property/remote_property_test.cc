@@ -56,7 +56,7 @@ std::set<uint32_t> walk(const Page* pg, const Block* b) {
 
 void check_all(const Model& m, const Sut& s) {
   RC_ASSERT(remote_pending(s.pg) == m.pending.size());
-  RC_ASSERT(walk(s.pg, s.pg->remote.load(std::memory_order_acquire)) == m.pending);
+  RC_ASSERT(walk(s.pg, remote_head(s.pg)) == m.pending);
   RC_ASSERT(walk(s.pg, s.pg->free) == m.local);
   RC_ASSERT(s.pg->used == s.pg->capacity - m.local.size());
   hm_prop::check_invariants("remote");
