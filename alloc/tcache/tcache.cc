@@ -489,16 +489,19 @@ void tcache_process_init() {
   pthread_key_create(&g_exit_key, exit_key_destructor);
   pthread_atfork(
       [] {
+        pthread_mutex_lock(&g_start_lock);
         pthread_mutex_lock(&g_heaps_lock);
         pthread_mutex_lock(&g_abandon_lock);
       },
       [] {
         pthread_mutex_unlock(&g_abandon_lock);
         pthread_mutex_unlock(&g_heaps_lock);
+        pthread_mutex_unlock(&g_start_lock);
       },
       [] {
         pthread_mutex_unlock(&g_abandon_lock);
         pthread_mutex_unlock(&g_heaps_lock);
+        pthread_mutex_unlock(&g_start_lock);
       });
 }
 
