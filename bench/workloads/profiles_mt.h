@@ -7,10 +7,11 @@
 //             or with probability P% handed to the next thread, which frees it
 //             (a remote free) when it drains its inbox every 64 iterations.
 //             An inbox holds at most 16 batches: a thread whose neighbour's
-//             inbox is full drains its own and yields until there is room, so a
-//             descheduled consumer cannot pile up an unbounded backlog (which
-//             would measure the scheduler and the page-fault path, not the
-//             allocator). P is 0, 50 or 90. Default 10M iterations.
+//             inbox is full drains its own and sleeps until there is room, and a
+//             thread done early keeps draining until all are done, so no inbox
+//             piles up a backlog (which would measure the scheduler and the
+//             page-fault path, not the allocator). P is 0, 50 or 90. Default 10M
+//             iterations.
 //   larson    server-style: a shared array of threads*1000 slots pre-filled by
 //             the main thread; 10 rounds, each starting `threads` fresh
 //             threads. Every iteration picks a slot (90% in the thread's own
@@ -24,7 +25,8 @@
 #pragma once
 
 #include <atomic>
-#include <barrier>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <thread>
@@ -37,8 +39,8 @@ namespace hmb {
 
 struct alignas(64) Inbox {
   std::mutex m;
+  std::condition_variable room;  // signalled when the owner drains
   std::vector<void*> items;
-  std::atomic<bool> draining{true};  // the owner is still in its loop, draining every 64 iterations
 };
 
 template <class A>
@@ -50,7 +52,7 @@ Result run_ring(uint64_t iters, uint64_t seed, unsigned threads, unsigned remote
   for (auto& box : inbox) box.items.reserve(kInboxCap);
   std::atomic<uint64_t> ops{0};
   std::atomic<bool> failed{false};
-  std::barrier done(threads);
+  std::atomic<unsigned> finished{0};  // threads past their loop (and their last shipment)
   uint64_t per = iters / threads;
   auto body = [&](unsigned id) {
     void* slots[kRingSlots] = {};
@@ -65,21 +67,26 @@ Result run_ring(uint64_t iters, uint64_t seed, unsigned threads, unsigned remote
         std::lock_guard<std::mutex> g(inbox[id].m);
         in.swap(inbox[id].items);
       }
+      inbox[id].room.notify_one();
       for (void* p : in) A::free(p);
       n_ops += in.size();
       in.clear();
     };
+    auto fits = [&] { return next.items.size() + out.size() <= kInboxCap; };
     auto ship = [&] {
       for (;;) {
         {
-          std::lock_guard<std::mutex> g(next.m);
-          if (next.items.size() + out.size() <= kInboxCap || !next.draining.load(std::memory_order_relaxed)) {
+          std::unique_lock<std::mutex> g(next.m);
+          if (fits()) {
             next.items.insert(next.items.end(), out.begin(), out.end());
             break;
           }
         }
         drain();  // room for the thread before us, so the ring cannot deadlock
-        std::this_thread::yield();
+        // Sleep (not spin) until the neighbour drains: a waiting thread burns no CPU time, so
+        // the cpu clock counts the allocator's work, not a descheduled neighbour.
+        std::unique_lock<std::mutex> g(next.m);
+        next.room.wait_for(g, std::chrono::milliseconds(1), fits);
       }
       out.clear();
     };
@@ -106,11 +113,16 @@ Result run_ring(uint64_t iters, uint64_t seed, unsigned threads, unsigned remote
       }
       if ((i & 63) == 63) drain();
     }
-    // Out of the loop, no more periodic drains: producers stop waiting for room here.
-    inbox[id].draining.store(false, std::memory_order_relaxed);
     if (!out.empty()) ship();
-    done.arrive_and_wait();  // every block bound for this thread has been shipped
-    drain();
+    // A thread done early keeps draining until every thread has shipped its last batch, so
+    // its inbox never piles up (the neighbour would then allocate fresh memory for blocks it
+    // cannot reuse, and the run would measure that instead of the steady state).
+    finished.fetch_add(1, std::memory_order_acq_rel);
+    while (finished.load(std::memory_order_acquire) < threads) {
+      drain();
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    drain();  // every block bound for this thread has been shipped
     for (void* p : slots)
       if (p) { A::free(p); ++n_ops; }
     ops += n_ops;
