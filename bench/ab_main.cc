@@ -51,14 +51,17 @@ struct Pairs {
 // One run's figure: ops/s, or for --metric instr ops per 10^9 instructions under callgrind.
 double figure(const Options& o, Metric m, const ChildContext& ctx, const Variant& v, const std::string& profile,
               const EnvMap& gates) {
-  if (m != Metric::Instr) return ops_per_s(run_case(ctx, profile, v, gates), m);
-  return 1e9 / run_callgrind(ctx, profile, v, gates, o.iters ? o.iters : kCallgrindIters);
+  if (m == Metric::Instr) return 1e9 / run_callgrind(ctx, profile, v, gates, o.iters ? o.iters : kCallgrindIters);
+  BenchSample s = run_case(ctx, profile, v, gates);
+  if (m == Metric::Rss) return s.peak_rss_kb > 0 ? 1e6 / s.peak_rss_kb : 0;
+  return ops_per_s(s, m);
 }
 
 std::string show(Metric m, double f) {
-  if (m != Metric::Instr) return fmt_rate(f);
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f instr/op", 1e9 / f);
+  if (m == Metric::Instr) std::snprintf(buf, sizeof buf, "%.2f instr/op", 1e9 / f);
+  else if (m == Metric::Rss) std::snprintf(buf, sizeof buf, "%.2f MiB peak", 1e6 / f / 1024);
+  else return fmt_rate(f);
   return buf;
 }
 
@@ -107,9 +110,10 @@ int main(int argc, char** argv) {
   app.add_option("--variant", o.variant, "hakmem: in-process hm_* case; preload: system case under libhakmem.so")
       ->check(CLI::IsMember({"hakmem", "preload"}));
   app.add_option("--metric", o.metric,
-                 "wall (default) or cpu (process CPU time) ops/s, or instr: instructions per op under callgrind "
-                 "(deterministic; compared as ops per 10^9 instructions, 200000 iterations unless --iters)")
-      ->check(CLI::IsMember({"wall", "cpu", "instr"}));
+                 "wall (default) or cpu (process CPU time) ops/s; instr: instructions per op under callgrind "
+                 "(deterministic; compared as ops per 10^9 instructions, 200000 iterations unless --iters); "
+                 "rss: peak resident set (compared as 10^6 / peak KiB: higher is leaner)")
+      ->check(CLI::IsMember({"wall", "cpu", "instr", "rss"}));
   app.add_option("--iters", o.iters, "iterations per run (HMB_ITERS; default: the profile's own)");
   app.add_option("--threads", o.threads, "threads of the multi-threaded profiles (HMB_THREADS)");
   app.add_option("--ledger", o.ledger, "ledger file (LEDGER.md is regenerated beside it)");
@@ -162,7 +166,7 @@ int main(int argc, char** argv) {
 
     std::printf("profile %s, %d pairs, %s (%s), metric %s\n", profile.c_str(), o.runs, v.allocator.c_str(),
                 v.mode.c_str(), to_string(metric));
-    const char* unit = metric == Metric::Instr ? "" : " ops/s";
+    const char* unit = metric == Metric::Instr || metric == Metric::Rss ? "" : " ops/s";
     std::printf("  A %-28s median %s%s\n", env_text(ga).c_str(), show(metric, e.a.median).c_str(), unit);
     std::printf("  B %-28s median %s%s\n", env_text(gb).c_str(), show(metric, e.b.median).c_str(), unit);
     std::printf("  B/A median %s  spread %s .. %s\n", fmt_pct(e.ratio_median).c_str(), fmt_pct(e.spread.min).c_str(),

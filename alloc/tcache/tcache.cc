@@ -122,6 +122,7 @@ Heap* heap_start() {
   h->ramp = config().refill_ramp != 0;
   h->remote_batch = config().remote_batch != 0;
   h->carve_bytes = static_cast<uint32_t>(config().carve_kb) << 10;
+  h->collect_first = config().collect_first != 0;
   for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bin.room = bound;
   pthread_mutex_lock(&g_heaps_lock);
   h->next_heap = g_heaps;
@@ -301,6 +302,9 @@ Block* tcache_refill(Heap** hp, unsigned cls) {
     queue_remove(avail, pg);
     queue_push_front(avail, pg, kQueueAvail);
   }
+  // HAKMEM_COLLECT_FIRST: blocks other threads gave back come before never-used ones, which
+  // touch new memory.
+  if (h->collect_first && !pg->free && pg->remote.load(std::memory_order_relaxed)) collect(h, pg);
   Bin& bin = slow_bin(h, cls);
   Block *first, *last;
   unsigned want = bin.bound / 2 + 1;

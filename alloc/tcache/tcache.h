@@ -53,6 +53,7 @@ struct Heap {
   bool ramp;             // HAKMEM_REFILL_RAMP
   bool remote_batch;     // HAKMEM_REMOTE_BATCH
   uint32_t carve_bytes;  // HAKMEM_CARVE_KB in bytes (0: no limit)
+  bool collect_first;    // HAKMEM_COLLECT_FIRST
   uint8_t ramp_step[kClassCount];  // refills so far of each class, while ramping
   PageQueue avail[kClassCount];  // pages that may have free blocks; head is current
   PageQueue full[kClassCount];   // pages found with no free block

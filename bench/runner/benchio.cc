@@ -62,10 +62,19 @@ Metric metric_from_string(const std::string& s) {
   if (s == "wall") return Metric::Wall;
   if (s == "cpu") return Metric::Cpu;
   if (s == "instr") return Metric::Instr;
-  throw std::invalid_argument("unknown metric '" + s + "' (wall, cpu, instr)");
+  if (s == "rss") return Metric::Rss;
+  throw std::invalid_argument("unknown metric '" + s + "' (wall, cpu, instr, rss)");
 }
 
-const char* to_string(Metric m) { return m == Metric::Cpu ? "cpu" : m == Metric::Instr ? "instr" : "wall"; }
+const char* to_string(Metric m) {
+  switch (m) {
+    case Metric::Cpu: return "cpu";
+    case Metric::Instr: return "instr";
+    case Metric::Rss: return "rss";
+    case Metric::Wall: break;
+  }
+  return "wall";
+}
 double ops_per_s(const BenchSample& s, Metric m) { return m == Metric::Cpu ? s.cpu_ops_per_s : s.ops_per_s; }
 double ns_per_op(const BenchSample& s, Metric m) { return m == Metric::Cpu ? s.cpu_ns_per_op : s.ns_per_op; }
 

@@ -29,11 +29,12 @@ struct BenchSample {
 };
 
 // Which figure the runners compare: wall time of the timed region (default), the process's
-// CPU time in it (steadier on a loaded machine), or instructions counted by callgrind
-// (deterministic; hakmem ab only), compared as ops per 10^9 instructions so that higher is
+// CPU time in it (steadier on a loaded machine), or (hakmem ab only) instructions counted by
+// callgrind (deterministic) or the peak resident set (for boxes whose job is memory). The last
+// two are compared as ops per 10^9 instructions and as 10^6 / peak KiB, so that higher is
 // better for every metric.
-enum class Metric { Wall, Cpu, Instr };
-Metric metric_from_string(const std::string& s);  // "wall" | "cpu" | "instr"; throws otherwise
+enum class Metric { Wall, Cpu, Instr, Rss };
+Metric metric_from_string(const std::string& s);  // "wall" | "cpu" | "instr" | "rss"; throws otherwise
 const char* to_string(Metric m);
 double ops_per_s(const BenchSample& s, Metric m);
 double ns_per_op(const BenchSample& s, Metric m);

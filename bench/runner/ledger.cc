@@ -151,8 +151,8 @@ std::vector<std::string> validate_entry(const json& j) {
   c.string(j, "profile");
   if (j.contains("env")) c.string_map(j, "env");
   if (j.contains("metric"))
-    c.expect(j["metric"] == "wall" || j["metric"] == "cpu" || j["metric"] == "instr",
-             "metric: not \"wall\", \"cpu\" or \"instr\"");
+    c.expect(j["metric"] == "wall" || j["metric"] == "cpu" || j["metric"] == "instr" || j["metric"] == "rss",
+             "metric: not \"wall\", \"cpu\", \"instr\" or \"rss\"");
   if (kind == "ab") {
     c.string(j, "box");
     c.string(j, "gate");
@@ -284,9 +284,14 @@ std::string ab_table(const std::vector<json>& ab) {
       for (const auto& g : j["guards"])
         guards += (guards.empty() ? "" : ", ") + g["profile"].get<std::string>() + " " +
                   fmt_pct(g["ratio_median"]) + (g["ok"].get<bool>() ? " ok" : " FAIL");
-    // ops/s, or for the instr metric (ops per 10^9 instructions) instructions per op
-    bool instr = j.value("metric", "wall") == "instr";
-    auto figure = [&](double f) { return instr ? fmt_fixed(1e9 / f, 2) + " instr/op" : fmt_rate(f); };
+    // ops/s; for the instr metric (ops per 10^9 instructions) instructions per op; for the rss
+    // metric (10^6 / peak KiB) the peak in MiB
+    std::string metric = j.value("metric", "wall");
+    auto figure = [&](double f) {
+      if (metric == "instr") return fmt_fixed(1e9 / f, 2) + " instr/op";
+      if (metric == "rss") return fmt_fixed(1e6 / f / 1024, 2) + " MiB peak";
+      return fmt_rate(f);
+    };
     rows.push_back({j["date"], short_commit(j), j["preset"], j["box"], j["gate"], j["profile"], j.value("metric", "wall"), env_list(j["a"]["env"]),
                     env_list(j["b"]["env"]), std::to_string(j["a"]["runs"].size()), figure(j["a"]["median"]),
                     figure(j["b"]["median"]), fmt_pct(j["ratio_median"]),

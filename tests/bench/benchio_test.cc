@@ -68,6 +68,8 @@ TEST(Metric, Names) {
   EXPECT_STREQ(to_string(metric_from_string("wall")), "wall");
   EXPECT_EQ(metric_from_string("instr"), Metric::Instr);
   EXPECT_STREQ(to_string(Metric::Instr), "instr");
+  EXPECT_EQ(metric_from_string("rss"), Metric::Rss);
+  EXPECT_STREQ(to_string(Metric::Rss), "rss");
   EXPECT_THROW(metric_from_string("both"), std::invalid_argument);
 }
 
