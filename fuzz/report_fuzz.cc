@@ -3,6 +3,7 @@
 // addresses and site fields, including arbitrary expected/found strings. The child must die by
 // SIGABRT after writing a human line naming the kind, address, box and invariant, and a JSON
 // line that is one balanced object.
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,19 @@
 using namespace hm;
 
 namespace {
+
+// libFuzzer's timer signals may interrupt the parent's reads and waits: retry them.
+ssize_t read_retry(int fd, char* buf, size_t n) {
+  ssize_t r;
+  do r = read(fd, buf, n);
+  while (r < 0 && errno == EINTR);
+  return r;
+}
+
+void wait_child(pid_t pid, int* status) {
+  while (waitpid(pid, status, 0) < 0 && errno == EINTR) {
+  }
+}
 
 std::string run_child(bool violation, unsigned which, const report::Site& site, int* status) {
   int pfd[2];
@@ -31,9 +45,9 @@ std::string run_child(bool violation, unsigned which, const report::Site& site, 
   std::string out;
   char buf[4096];
   ssize_t n;
-  while ((n = read(pfd[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  while ((n = read_retry(pfd[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
   close(pfd[0]);
-  waitpid(pid, status, 0);
+  wait_child(pid, status);
   return out;
 }
 
@@ -79,7 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     close(saved);
     close(pfd[1]);
     char buf[64];
-    ssize_t n = read(pfd[0], buf, sizeof buf);
+    ssize_t n = read_retry(pfd[0], buf, sizeof buf);
     close(pfd[0]);
     HM_FUZZ_CHECK(f);
     HM_FUZZ_CHECK(was ? n <= 0 : n == 27);
@@ -98,10 +112,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     close(pfd[1]);
     char buf[1024];
-    ssize_t n = read(pfd[0], buf, sizeof buf);
+    ssize_t n = read_retry(pfd[0], buf, sizeof buf);
     close(pfd[0]);
     int status = 0;
-    waitpid(pid, &status, 0);
+    wait_child(pid, &status);
     HM_FUZZ_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
     HM_FUZZ_CHECK(n > 8 && std::memcmp(buf, "hakmem: ", 8) == 0);
     return 0;
