@@ -18,7 +18,8 @@ enum Scope : unsigned {
   kSegments = 4,
   kHeap = 8,
   kLarge = 16,
-  kAll = 31,
+  kTransfer = 32,
+  kAll = 63,
 };
 
 unsigned scope_of(std::string_view box) {
@@ -27,6 +28,7 @@ unsigned scope_of(std::string_view box) {
   if (box == "segment") return kSegments | kHeap;  // INV-SEGMENT-4 is checked with the pages
   if (box == "page" || box == "remote" || box == "tcache") return kHeap;
   if (box == "large") return kLarge;
+  if (box == "transfer") return kTransfer;
   return 0;
 }
 
@@ -37,6 +39,7 @@ void run(Sink& s, unsigned scope, int level) {
   if (scope & kSegments) check_segments(s, level);
   if (scope & kHeap) check_heap(s, heap_get(), level, -1, -1);
   if (scope & kLarge) check_large_cache(s, level);
+  if ((scope & kTransfer) && level >= 2) check_transfer(s);
 }
 
 int finish(const Sink& s, hm_check_result* out) {

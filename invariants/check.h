@@ -21,6 +21,7 @@ struct Page;
 struct Heap;
 struct Segment;
 struct LargeHeader;
+struct Block;
 }  // namespace hm
 
 namespace hm::check {
@@ -104,6 +105,12 @@ bool check_page_walk(Sink& s, const Page* pg, const Heap* owner);
 bool check_remote_queue(Sink& s, const Page* pg, unsigned* pending);
 // O(1): the head of the queue is a block of the page.
 bool check_remote_head(Sink& s, const Page* pg);
+
+// transfer (transfer_check.cc): O(1), the head of a batch put or taken is a block of a page
+// of its class; the walk of every batch (INV-TRANSFER-1, INV-PAGE-4) and the byte total
+// (INV-TRANSFER-2), with every class locked.
+bool check_transfer_head(Sink& s, unsigned cls, const Block* head);
+void check_transfer(Sink& s);
 
 // tcache (tcache_check.cc): INV-TCACHE-1 of a bin (O1), INV-TCACHE-2 (bin walk) and
 // INV-TCACHE-3 (page queues) of a class; check_heap runs them for one class or all (-1),

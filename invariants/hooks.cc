@@ -120,6 +120,12 @@ void run(report::Event ev, const void* obj, uintptr_t arg, Sink& s, int level) {
       if (const Heap* own = owner_if_mine(pg)) check_page_walk(s, pg, own);
       return;
     }
+    case Event::transfer_put:
+    case Event::transfer_take:
+      if (level < 1 || !check_transfer_head(s, static_cast<unsigned>(arg), static_cast<const Block*>(obj)) || level < 2)
+        return;
+      check_transfer(s);
+      return;
     case Event::large_alloc:
     case Event::large_free: {
       auto* h = static_cast<const LargeHeader*>(obj);

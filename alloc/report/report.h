@@ -50,7 +50,8 @@ void log_once(bool* flag, const char* line);
 #define HM_EVENTS(X)                                                                   \
   X(malloc, front) X(free, front) X(refill, tcache) X(free_slow, tcache)               \
   X(page_new, page) X(page_delete, page) X(span_alloc, segment) X(span_free, segment) \
-  X(remote_push, remote) X(remote_collect, remote) X(large_alloc, large) X(large_free, large)
+  X(remote_push, remote) X(remote_collect, remote) X(transfer_put, transfer) X(transfer_take, transfer)          \
+  X(large_alloc, large) X(large_free, large)
 enum class Event : uint8_t {
 #define HM_EVENT_ENUM(ev, box) ev,
   HM_EVENTS(HM_EVENT_ENUM)

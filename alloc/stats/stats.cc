@@ -12,6 +12,7 @@
 #include "remote/remote.h"
 #include "segment/segment.h"
 #include "tcache/tcache.h"
+#include "transfer/transfer.h"
 
 namespace hm {
 
@@ -35,6 +36,9 @@ StatsSnapshot stats_snapshot() {
   s.remote_blocks = h.remote_flushed;
   s.remote_collects = h.remote_collects;
   s.remote_collected = h.remote_collected;
+  s.transfer_puts = h.transfer_puts;
+  s.transfer_takes = h.transfer_takes;
+  s.transfer_bytes = transfer_bytes();
   SegmentCounters sc = segment_counters();
   s.segments_mapped = sc.segments_mapped;
   s.segments_unmapped = sc.segments_unmapped;
@@ -69,13 +73,15 @@ void stats_print(int fd) {
       "  tcache:  heaps=%llu refills=%llu flushes=%llu flushed=%llu remote_flushed=%llu\n"
       "  page:    new=%llu adopted=%llu freed=%llu abandoned=%llu abandoned_now=%llu pooled=%llu\n"
       "  remote:  pushes=%llu blocks=%llu collects=%llu collected=%llu\n"
+      "  transfer: puts=%llu takes=%llu bytes=%llu\n"
       "  segment: mapped=%llu unmapped=%llu live=%llu spans_alloc=%llu spans_free=%llu\n"
       "  large:   allocs=%llu frees=%llu cache_hits=%llu cache_misses=%llu unmaps=%llu live_bytes=%llu "
       "cached_bytes=%llu\n"
       "  os:      maps=%llu unmaps=%llu purges=%llu mapped_bytes=%llu unmapped_bytes=%llu purged_bytes=%llu\n",
       u(s.heaps_live), u(s.refills), u(s.flushes), u(s.blocks_flushed), u(s.remote_flushed), u(s.pages_new),
       u(s.pages_adopted), u(s.pages_freed), u(s.pages_abandoned), u(s.abandoned_now), u(s.pages_pooled), u(s.remote_pushes),
-      u(s.remote_blocks), u(s.remote_collects), u(s.remote_collected), u(s.segments_mapped),
+      u(s.remote_blocks), u(s.remote_collects), u(s.remote_collected), u(s.transfer_puts), u(s.transfer_takes),
+      u(s.transfer_bytes), u(s.segments_mapped),
       u(s.segments_unmapped), u(s.segments_live), u(s.spans_alloc), u(s.spans_free), u(s.large_allocs),
       u(s.large_frees), u(s.large_cache_hits), u(s.large_cache_misses), u(s.large_unmaps),
       u(s.large_live_bytes), u(s.large_cached_bytes), u(s.os_maps), u(s.os_unmaps), u(s.os_purges),

@@ -12,6 +12,8 @@ struct StatsSnapshot {
       pages_abandoned, abandoned_now, pages_pooled;
   // remote
   uint64_t remote_pushes, remote_blocks, remote_collects, remote_collected;
+  // transfer
+  uint64_t transfer_puts, transfer_takes, transfer_bytes;
   // segment
   uint64_t segments_mapped, segments_unmapped, segments_live, spans_alloc, spans_free;
   // large

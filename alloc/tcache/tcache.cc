@@ -9,6 +9,7 @@
 #include "os/os.h"
 #include "remote/remote.h"
 #include "report/report.h"
+#include "transfer/transfer.h"
 
 namespace hm {
 namespace tcache_detail {
@@ -90,6 +91,8 @@ void add_counters(HeapCounters& to, const HeapCounters& c) {
   to.remote_collects += c.remote_collects;
   to.remote_collected += c.remote_collected;
   to.pages_pooled += c.pages_pooled;
+  to.transfer_puts += c.transfer_puts;
+  to.transfer_takes += c.transfer_takes;
 }
 
 Heap* heap_start() {
@@ -270,6 +273,21 @@ Page* page_acquire(Heap* h, unsigned cls) {
   return pg;
 }
 
+// A batch another thread's bin gave up, when the transfer box holds one: the first block
+// for the caller, the rest into the (empty) bin. Plain links only: hardened bins do not
+// take part.
+Block* take_batch(Heap* h, unsigned cls) {
+  Bin& bin = h->bins[cls];
+  if (h->link_key || bin.head || bin.bound == 0) return nullptr;
+  Block* head;
+  uint32_t n = transfer_take(cls, &head);
+  if (!n) return nullptr;
+  h->counters.transfer_takes++;
+  bin.head = head->next;
+  bin.set_count(n - 1);
+  return head;
+}
+
 }  // namespace
 
 Block* tcache_refill(Heap** hp, unsigned cls) {
@@ -284,6 +302,7 @@ Block* tcache_refill(Heap** hp, unsigned cls) {
   }
   h->counters.refills++;
   HM_CHECK_HOOK(refill, h, cls);
+  if (Block* b = take_batch(h, cls)) return b;
   PageQueue& avail = h->avail[cls];
   Page* pg = avail.head;
   for (;;) {
@@ -354,7 +373,8 @@ void tcache_free_slow(Page* pg, Block* b) {
     if (keep) tcache_set_next(h, cut, nullptr);
     else bin.head = nullptr;
     bin.set_count(keep);
-    return_chain(h, old, n);
+    if (h->link_key == 0 && transfer_put(pg->cls, old, n)) h->counters.transfer_puts++;
+    else return_chain(h, old, n);
   }
   tcache_set_next(h, b, bin.head);
   bin.head = b;
@@ -422,6 +442,8 @@ void tcache_flush_all() {
   if (!h->real) return;
   for (unsigned c = 0; c < kClassCount; ++c) {
     flush_bin(h, c);
+    Block* batch;
+    while (uint32_t n = transfer_take(c, &batch)) return_chain(h, batch, n);
     // Give every empty page back, the kept ones and the current one included.
     PageQueue& q = h->avail[c];
     for (Page* pg = q.head; pg;) {
@@ -491,6 +513,7 @@ void heap_thread_exit(Heap* h) {
 
 void tcache_process_init() {
   pthread_key_create(&g_exit_key, exit_key_destructor);
+  transfer_process_init();
   pthread_atfork(
       [] {
         pthread_mutex_lock(&g_start_lock);

@@ -4,8 +4,9 @@
 //   front fast lane ── tcache_pop / tcache_push (inline, no locks, no atomics)
 //        │ bin empty / bin full / first call of the thread
 //        ▼
-//   tcache_refill / tcache_free_slow ── page box (take / put), remote box (push / collect),
-//                                       segment box (new spans), abandoned pages of dead threads
+//   tcache_refill / tcache_free_slow ── transfer box (a full bin's older half / a batch for an
+//                                       empty bin), page box (take / put), remote box (push /
+//                                       collect), segment box (new spans), abandoned pages
 //
 // A thread starts on the shared empty heap (every bin empty with bound 0), so its first
 // malloc and first free fall into the slow path, which gives it a heap of its own: the
@@ -41,6 +42,7 @@ struct HeapCounters {
       pages_abandoned;
   uint64_t remote_pushes, remote_collects, remote_collected;  // the remote box's traffic
   uint64_t pages_pooled;  // empty pages kept with the heap when its thread exited
+  uint64_t transfer_puts, transfer_takes;  // batches handed to / taken from the transfer box
 };
 
 struct Heap {

@@ -1,0 +1,42 @@
+// transfer box boundary: a central cache of block batches, one stack per size class, through
+// which a thread whose bin overflowed hands the older half to a thread whose bin ran dry.
+// A batch crosses threads with one lock, where returning it to its pages costs one page
+// visit per block and, for another thread's page, one atomic push per block.
+//
+//   tcache_free_slow (bin full) ── transfer_put ──▶ [class stack] ──▶ transfer_take ── tcache_refill (bin empty)
+//
+// A batch keeps its blocks as the bin held them: a null-terminated chain linked through
+// `next`, each block with its free cookie, still counted `used` by its page. The box holds
+// at most HAKMEM_TRANSFER_KB of blocks over all classes (0: off); a put beyond that, or into
+// a class whose stack is full, fails and the caller returns the blocks to their pages.
+// Like the remote box it keeps no counters: its callers count in their per-thread counters.
+#pragma once
+
+#include "page/page.h"
+
+namespace hm {
+
+inline constexpr unsigned kTransferSlots = 16;  // batches per class
+
+struct TransferBatch {
+  Block* head;
+  uint32_t n;
+};
+
+// Hands over the chain head.. of n blocks of class cls; false (nothing taken) when off or full.
+bool transfer_put(unsigned cls, Block* head, uint32_t n);
+// Takes the newest batch of class cls into *head; returns its block count, 0 when none.
+uint32_t transfer_take(unsigned cls, Block** head);
+// Bytes of blocks held over all classes (a racy snapshot).
+uint64_t transfer_bytes();
+
+// Process start-up (fork handlers); called once by the tcache box.
+void transfer_process_init();
+
+// For checkers: with every class locked, calls fn on each batch (newest last) and returns
+// the byte total the box keeps for them.
+uint64_t transfer_visit(void (*fn)(unsigned cls, const TransferBatch& b, void* arg), void* arg);
+// Test seam: the i-th batch of class cls (oldest first), nullptr past the last.
+TransferBatch* transfer_batch_for_test(unsigned cls, unsigned i);
+
+}  // namespace hm

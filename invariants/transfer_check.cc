@@ -1,0 +1,71 @@
+// invariants/: the transfer box, with every class locked. INV-TRANSFER-1: each batch's chain
+// ends after exactly its count of blocks, each a free block (cookie, INV-PAGE-4) of a page of
+// the batch's class. INV-TRANSFER-2: the byte total the box keeps equals the bytes of its
+// batches and stays within HAKMEM_TRANSFER_KB.
+#include "check.h"
+#include "config/config.h"
+#include "transfer/transfer.h"
+
+namespace hm::check {
+namespace {
+
+struct Walk {
+  Sink* s;
+  uint64_t bytes = 0;
+  bool ok = true;
+};
+
+Where at_batch(unsigned cls, const void* addr) {
+  Where w;
+  w.addr = addr;
+  w.size_class = static_cast<int>(cls);
+  return w;
+}
+
+bool check_batch(Sink& s, unsigned cls, const TransferBatch& b) {
+  uint32_t n = 0;
+  for (const Block* x = b.head; x; x = x->next) {
+    uintptr_t u = reinterpret_cast<uintptr_t>(x);
+    if (++n > b.n) return s.fail(registry::InvId::transfer_batch, at_batch(cls, x), "chain length", b.n, n);
+    const Page* pg = page_of(u);
+    if (!pg) return s.fail(registry::InvId::transfer_batch, at_batch(cls, x), "page of block", 1, 0);
+    if (pg->cls != cls) return s.fail(registry::InvId::transfer_batch, at_page(pg, x), "page class", cls, pg->cls);
+    if (page_block_index(pg, u) < 0)
+      return s.fail(registry::InvId::transfer_batch, at_page(pg, x), "block start offset", 0,
+                    (u - reinterpret_cast<uintptr_t>(pg->start)) % pg->block_size);
+    if (x->cookie != free_cookie(u))
+      return s.fail(registry::InvId::page_cookie, at_page(pg, x), "cookie", free_cookie(u), x->cookie, true);
+  }
+  if (n != b.n) return s.fail(registry::InvId::transfer_batch, at_batch(cls, b.head), "chain length", b.n, n);
+  return true;
+}
+
+}  // namespace
+
+bool check_transfer_head(Sink& s, unsigned cls, const Block* head) {
+  uintptr_t u = reinterpret_cast<uintptr_t>(head);
+  const Page* pg = page_of(u);
+  if (!pg) return s.fail(registry::InvId::transfer_batch, at_batch(cls, head), "page of block", 1, 0);
+  if (pg->cls != cls) return s.fail(registry::InvId::transfer_batch, at_page(pg, head), "page class", cls, pg->cls);
+  return true;
+}
+
+void check_transfer(Sink& s) {
+  Walk w{&s};
+  uint64_t kept = transfer_visit(
+      [](unsigned cls, const TransferBatch& b, void* arg) {
+        auto* w = static_cast<Walk*>(arg);
+        w->bytes += uint64_t{b.n} * class_to_size(cls);
+        if (w->ok) w->ok = check_batch(*w->s, cls, b);
+      },
+      &w);
+  if (!w.ok) return;
+  if (kept != w.bytes) {
+    s.fail2(registry::InvId::transfer_bytes, Where{}, "bytes of the batches", w.bytes, "byte total", kept);
+    return;
+  }
+  uint64_t limit = static_cast<uint64_t>(config().transfer_kb) << 10;
+  if (kept > limit) s.fail(registry::InvId::transfer_bytes, Where{}, "byte total at most", limit, kept);
+}
+
+}  // namespace hm::check
