@@ -64,8 +64,12 @@ struct RemoteBatchTest : ::testing::TestWithParam<int> {
   void SetUp() override {
     GTEST_FLAG_SET(death_test_style, "threadsafe");  // re-exec: the child reads the gate afresh
     setenv("HAKMEM_REMOTE_BATCH", GetParam() ? "1" : "0", 1);
+    setenv("HAKMEM_TRANSFER_KB", "0", 1);  // every flushed block goes to its page
   }
-  void TearDown() override { unsetenv("HAKMEM_REMOTE_BATCH"); }
+  void TearDown() override {
+    unsetenv("HAKMEM_REMOTE_BATCH");
+    unsetenv("HAKMEM_TRANSFER_KB");
+  }
 };
 
 TEST_P(RemoteBatchTest, EveryBlockComesBackAndPushesMatchTheGate) {

@@ -26,6 +26,7 @@
 #include "sizeclass/sizeclass.h"
 #include "remote/remote.h"
 #include "tcache/tcache.h"
+#include "transfer/transfer.h"
 
 using namespace hm;
 
@@ -35,6 +36,8 @@ constexpr size_t kSmall = 256;      // the class whose page, bin and queues are 
 constexpr size_t kOther = 2048;     // a block of another page (INV-REMOTE-1)
 constexpr size_t kLargeLive = 2 << 20;
 constexpr size_t kLargeCached = 1 << 20;
+constexpr size_t kBatch = 512;      // the class of the transfer box's one batch
+constexpr unsigned kBatchBlocks = 4;
 
 // Live allocator state the mutations corrupt; built fresh by every test.
 struct World {
@@ -46,6 +49,9 @@ struct World {
   void* large_live = nullptr;       // a handed-out large block
   LargeHeader* cached = nullptr;    // the one mapping in the large cache
   Page* extra = nullptr;            // a page outside every queue, deleted by the segment trigger
+  unsigned xcls = size_to_class(kBatch);
+  Block* spare = nullptr;           // a free block of xcls outside the batch (INV-TRANSFER-2)
+  Block* probe = nullptr;           // a one-block batch the transfer trigger puts
 
   void build() {
     hm_thread_flush();
@@ -82,9 +88,35 @@ struct World {
     ASSERT_EQ(entries, 1u);
     extra = page_new(size_to_class(4096), h);
     ASSERT_NE(extra, nullptr);
+    // The transfer box holds one batch of kBatchBlocks free blocks, as a flush leaves it.
+    Block* head = nullptr;
+    for (unsigned i = 0; i < kBatchBlocks; ++i) head = as_free(hm_malloc(kBatch), head);
+    spare = as_free(hm_malloc(kBatch), nullptr);
+    probe = as_free(hm_malloc(kBatch), nullptr);
+    ASSERT_TRUE(transfer_put(xcls, head, kBatchBlocks));
+  }
+
+  // A handed-out block made a free one, as a bin holds it: linked to next, cookie set.
+  static Block* as_free(void* p, Block* next) {
+    auto* b = static_cast<Block*>(p);
+    b->next = next;
+    b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b));
+    return b;
+  }
+  static void give_back(Block* b) {
+    while (b) {
+      Block* next = b->next;
+      b->cookie = 0;
+      hm_free(b);
+      b = next;
+    }
   }
 
   void tear_down() {
+    Block* batch;
+    while (transfer_take(xcls, &batch)) give_back(batch);
+    give_back(spare);
+    give_back(probe);
     if (extra) page_delete(extra);
     for (void* b : live) hm_free(b);
     hm_free(other);
@@ -104,6 +136,8 @@ struct World {
   void new_page() { (void)page_new(size_to_class(8192), h); }
   void delete_extra() { page_delete(extra); }
   void free_large() { hm_free(large_live); }
+  void put_probe() { (void)transfer_put(xcls, probe, 1); }
+  TransferBatch& batch() const { return *transfer_batch_for_test(xcls, 0); }
 };
 
 // Test-only sizeclass table: class 10 claims the size of class 9, so sizes stop increasing.
@@ -191,6 +225,22 @@ const std::vector<Mutation>& mutations() {
        [](World& w) { w.h->bins[w.cls].room += 1; }, [](World& w) { w.free_one(); }},
       {"INV-TCACHE-3", 2, [](World& w) { w.h->avail[w.cls].count += 1; },
        [](World& w) { w.h->avail[w.cls].count -= 1; }, [](World& w) { w.free_one(); }},
+      {"INV-TRANSFER-1", 2, [](World& w) { w.batch().n += 1; }, [](World& w) { w.batch().n -= 1; },
+       [](World& w) { w.put_probe(); }},
+      {"INV-TRANSFER-2", 2,
+       [](World& w) {  // a well-formed batch one block longer than the box's byte total says
+         Block* last = w.batch().head;
+         while (last->next) last = last->next;
+         last->next = w.spare;
+         w.batch().n += 1;
+       },
+       [](World& w) {
+         Block* last = w.batch().head;
+         while (last->next != w.spare) last = last->next;
+         last->next = nullptr;
+         w.batch().n -= 1;
+       },
+       [](World& w) { w.put_probe(); }},
       {"INV-LARGE-1", 2,
        [](World& w) { g_saved = w.cached->requested, w.cached->requested = w.cached->map_size; },
        [](World& w) { w.cached->requested = g_saved; }, [](World& w) { w.free_large(); }},

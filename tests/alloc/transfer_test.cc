@@ -1,0 +1,130 @@
+// The transfer box through the tcache box: a thread whose bins overflow with another
+// thread's blocks hands them over in batches (HAKMEM_TRANSFER_KB), a thread whose bin is
+// empty takes a batch, the box stays within its byte bound, every block comes back exactly
+// once, and hm_thread_flush empties the box. Gates are read at start-up, so each case runs
+// in a re-executed child with its gates in the environment and exits 0 only if it holds.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "hakmem/check.h"
+#include "hakmem/hakmem.h"
+#include "tcache/tcache.h"
+#include "transfer/transfer.h"
+
+namespace {
+
+constexpr int kBlocks = 6000;
+size_t size_of(int i) { return 16 + static_cast<size_t>(i % 7) * 48; }
+
+struct Round {
+  hm::HeapCounters d{};       // the worker's part
+  uint64_t peak_bytes = 0;    // transfer_bytes() after the worker
+  uint64_t takes_after = 0;   // batches the owner took when allocating again
+};
+
+// The owner (this thread) fills kBlocks blocks; a worker frees them all (its bins overflow)
+// and exits; the owner allocates as many again (checking no block is handed out twice),
+// frees them, flushes, and the heap passes the full invariant walk.
+Round exchange() {
+  std::vector<unsigned char*> v;
+  for (int i = 0; i < kBlocks; ++i) {
+    auto* p = static_cast<unsigned char*>(hm_malloc(size_of(i)));
+    std::memset(p, i & 0xff, size_of(i));
+    v.push_back(p);
+  }
+  Round r;
+  hm::HeapCounters before = hm::heap_counters_total();
+  std::thread worker([&] {
+    for (int i = 0; i < kBlocks; ++i) {
+      for (size_t k = 0; k < size_of(i); ++k)
+        if (v[static_cast<size_t>(i)][k] != (i & 0xff)) _exit(3);  // a block lost its contents
+      hm_free(v[static_cast<size_t>(i)]);
+    }
+  });
+  worker.join();
+  hm::HeapCounters mid = hm::heap_counters_total();
+  r.d.transfer_puts = mid.transfer_puts - before.transfer_puts;
+  r.d.remote_flushed = mid.remote_flushed - before.remote_flushed;
+  r.peak_bytes = hm::transfer_bytes();
+  std::set<void*> seen;
+  std::vector<void*> w;
+  for (int i = 0; i < kBlocks; ++i) {
+    void* p = hm_malloc(size_of(i));
+    if (!seen.insert(p).second) _exit(4);  // handed out twice
+    w.push_back(p);
+  }
+  r.takes_after = hm::heap_counters_total().transfer_takes - mid.transfer_takes;
+  for (void* p : w) hm_free(p);
+  hm_thread_flush();
+  if (hm::transfer_bytes() != 0) _exit(5);  // the flush empties the box
+  hm_check_result c;
+  if (hm_check_all(2, &c) != 0) {
+    std::fprintf(stderr, "%s %s: expected %s found %s\n", c.box, c.id, c.expected, c.found);
+    _exit(6);
+  }
+  return r;
+}
+
+struct TransferTest : ::testing::Test {
+  void SetUp() override { GTEST_FLAG_SET(death_test_style, "threadsafe"); }  // re-exec: fresh gates
+  void TearDown() override {
+    unsetenv("HAKMEM_TRANSFER_KB");
+    unsetenv("HAKMEM_HARDEN");
+  }
+};
+
+TEST_F(TransferTest, OverflowingBinsHandBatchesOverInsteadOfRemotePushes) {
+  EXPECT_EXIT(
+      {
+        Round r = exchange();
+        if (r.d.transfer_puts == 0 || r.takes_after == 0) _exit(10);
+        // Blocks that went through the box were not pushed one by one to their pages.
+        if (r.d.remote_flushed * 2 > kBlocks) _exit(11);
+        _exit(0);
+      },
+      testing::ExitedWithCode(0), "");
+}
+
+TEST_F(TransferTest, GateOffSendsEveryBlockBackThroughTheRemoteBox) {
+  setenv("HAKMEM_TRANSFER_KB", "0", 1);
+  EXPECT_EXIT(
+      {
+        Round r = exchange();
+        if (r.d.transfer_puts != 0 || r.takes_after != 0 || r.peak_bytes != 0) _exit(10);
+        if (r.d.remote_flushed < kBlocks - 1000) _exit(11);
+        _exit(0);
+      },
+      testing::ExitedWithCode(0), "");
+}
+
+TEST_F(TransferTest, TheBoxStaysWithinItsByteBound) {
+  setenv("HAKMEM_TRANSFER_KB", "8", 1);
+  EXPECT_EXIT(
+      {
+        Round r = exchange();
+        if (r.peak_bytes > 8 * 1024) _exit(10);
+        if (r.d.transfer_puts == 0) _exit(11);  // small classes' batches still fit
+        _exit(0);
+      },
+      testing::ExitedWithCode(0), "");
+}
+
+TEST_F(TransferTest, HardenedBinsDoNotTakePart) {
+  setenv("HAKMEM_HARDEN", "1", 1);
+  EXPECT_EXIT(
+      {
+        Round r = exchange();
+        if (r.d.transfer_puts != 0 || r.takes_after != 0) _exit(10);
+        _exit(0);
+      },
+      testing::ExitedWithCode(0), "");
+}
+
+}  // namespace
