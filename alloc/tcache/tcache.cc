@@ -278,7 +278,7 @@ Page* page_acquire(Heap* h, unsigned cls) {
 // take part.
 Block* take_batch(Heap* h, unsigned cls) {
   Bin& bin = h->bins[cls];
-  if (h->link_key || bin.head || bin.bound == 0) return nullptr;
+  if (h->link_key || bin.head || bin.bound == 0 || config().transfer_kb == 0) return nullptr;
   Block* head;
   uint32_t n = transfer_take(cls, &head);
   if (!n) return nullptr;
