@@ -3,7 +3,8 @@
 
 #include <pthread.h>
 
-#include <new>
+#include <cstring>
+#include <type_traits>
 
 #include "config/config.h"
 #include "os/os.h"
@@ -24,18 +25,13 @@ namespace {
 
 pthread_key_t g_exit_key;
 pthread_mutex_t g_heaps_lock = PTHREAD_MUTEX_INITIALIZER;
-pthread_mutex_t g_start_lock = PTHREAD_MUTEX_INITIALIZER;  // heap_start's scratch queues
 Heap* g_heaps = nullptr;       // live heaps
 Heap* g_heap_pool = nullptr;   // heaps of exited threads, for reuse
 HeapCounters g_exited{};       // counters of exited heaps
 pthread_mutex_t g_abandon_lock = PTHREAD_MUTEX_INITIALIZER;
-Page* g_abandoned[kClassCount];  // pages of exited threads, empty ("parked") or with live blocks
+Page* g_abandoned[kClassCount];  // pages of exited threads with blocks still live elsewhere
 uint64_t g_abandoned_count = 0;
-uint64_t g_parked_slices = 0;  // slices of empty parked pages
 std::atomic<uint64_t> g_pool_slices{0};  // slices of empty pages kept by heaps in g_heap_pool
-// Empty pages of exited threads kept for the next thread instead of going back to the
-// segment: thread churn then costs no page faults and no purges.
-constexpr uint64_t kParkSlices = 64;
 
 Block* pop_hardened(Heap* h, unsigned cls);
 
@@ -95,37 +91,32 @@ void add_counters(HeapCounters& to, const HeapCounters& c) {
   to.transfer_takes += c.transfer_takes;
 }
 
+// Zeroes every field of h but the avail queues, which hold a pooled heap's empty pages
+// (and are empty in a fresh mapping).
+void heap_reset(Heap* h) {
+  static_assert(std::is_trivially_copyable_v<Heap>);
+  auto* p = reinterpret_cast<char*>(h);
+  constexpr size_t kFrom = offsetof(Heap, avail), kTo = kFrom + sizeof(Heap::avail);
+  std::memset(p, 0, kFrom);
+  std::memset(p + kTo, 0, sizeof(Heap) - kTo);
+}
+
 Heap* heap_start() {
   pthread_mutex_lock(&g_heaps_lock);
   Heap* h = g_heap_pool;
   if (h) g_heap_pool = h->next_heap;
   pthread_mutex_unlock(&g_heaps_lock);
-  // A pooled heap comes with the empty pages its last thread left in its avail queues.
-  static PageQueue kept[kClassCount];  // under g_start_lock: too big for a thread's stack
-  pthread_mutex_lock(&g_start_lock);
   if (h) {
-    for (unsigned c = 0; c < kClassCount; ++c) kept[c] = h->avail[c];
     g_pool_slices.fetch_sub(h->pooled_slices, std::memory_order_relaxed);
   } else {
     void* mem = os_map((sizeof(Heap) + os_page_size() - 1) & ~(os_page_size() - 1));
-    if (!mem) {
-      pthread_mutex_unlock(&g_start_lock);
-      return nullptr;
-    }
+    if (!mem) return nullptr;
     h = static_cast<Heap*>(mem);
-    for (auto& q : kept) q = PageQueue{};
   }
-  new (h) Heap{};
-  for (unsigned c = 0; c < kClassCount; ++c) h->avail[c] = kept[c];
-  pthread_mutex_unlock(&g_start_lock);
+  heap_reset(h);
   h->real = true;
   uint32_t bound = config().tcache ? static_cast<uint32_t>(config().tcache_max) : 0;
   h->link_key = config().harden ? harden_key() : 0;
-  h->keep_slices = static_cast<uint32_t>(config().page_keep);
-  h->ramp = config().refill_ramp != 0;
-  h->remote_batch = config().remote_batch != 0;
-  h->carve_bytes = static_cast<uint32_t>(config().carve_kb) << 10;
-  h->collect_first = config().collect_first != 0;
   for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bin.room = bound;
   pthread_mutex_lock(&g_heaps_lock);
   h->next_heap = g_heaps;
@@ -167,7 +158,7 @@ void return_local(Heap* h, Page* pg, Block* b) {
   // An empty page goes back to the segment unless it is the class's current page or the
   // class's queue is within HAKMEM_PAGE_KEEP slices (so steady churn does not thrash spans).
   if (pg->used == 0 && h->avail[pg->cls].head != pg &&
-      h->avail[pg->cls].count * pg->slices > h->keep_slices) {
+      static_cast<long>(h->avail[pg->cls].count * pg->slices) > config().page_keep) {
     queue_remove(h->avail[pg->cls], pg);
     page_delete(pg);
     h->counters.pages_freed++;
@@ -221,7 +212,7 @@ void return_chain(Heap* h, Block* b, unsigned n) {
     Block* next = tcache_next(h, b);
     Page* pg = page_of(reinterpret_cast<uintptr_t>(b));
     if (pg->owner.load(std::memory_order_relaxed) == h) return_local(h, pg, b);
-    else if (h->remote_batch) batch.add(h, pg, b);
+    else if (config().remote_batch) batch.add(h, pg, b);
     else push_remote(h, pg, b, b, 1);
     b = next;
   }
@@ -234,8 +225,6 @@ Page* adopt_abandoned(Heap* h, unsigned cls) {
   if (pg) {
     g_abandoned[cls] = pg->next;
     g_abandoned_count--;
-    if (pg->queue == kQueueParked) g_parked_slices -= pg->slices;
-    pg->queue = kQueueNone;
   }
   pthread_mutex_unlock(&g_abandon_lock);
   if (!pg) return nullptr;
@@ -323,13 +312,15 @@ Block* tcache_refill(Heap** hp, unsigned cls) {
   }
   // HAKMEM_COLLECT_FIRST: blocks other threads gave back come before never-used ones, which
   // touch new memory.
-  if (h->collect_first && !pg->free && pg->remote.load(std::memory_order_relaxed)) collect(h, pg);
+  if (config().collect_first && !pg->free && pg->remote.load(std::memory_order_relaxed)) collect(h, pg);
   Bin& bin = slow_bin(h, cls);
   Block *first, *last;
   unsigned want = bin.bound / 2 + 1;
-  if (h->ramp && (4u << h->ramp_step[cls]) < want) want = 4u << h->ramp_step[cls]++;
-  // HAKMEM_CARVE_KB: fresh blocks touch memory, so a refill carves at most that much.
-  unsigned fresh = h->carve_bytes ? (h->carve_bytes / pg->block_size ? h->carve_bytes / pg->block_size : 1) : ~0u;
+  if (config().refill_ramp && (4u << h->ramp_step[cls]) < want) want = 4u << h->ramp_step[cls]++;
+  // HAKMEM_CARVE_KB: fresh blocks touch memory, so a refill carves at most that much (at
+  // least one block).
+  unsigned fresh = ~0u;
+  if (uint32_t carve = static_cast<uint32_t>(config().carve_kb) << 10) fresh = carve > pg->block_size ? carve / pg->block_size : 1;
   unsigned k = page_take(pg, want, &first, &last, fresh);
   if (k > 1) {  // the first block goes to the caller, the rest into the bin
     last->next = bin.head;
@@ -474,23 +465,16 @@ void heap_thread_exit(Heap* h) {
           queue_push_back(keep, pg, kQueueAvail);
           continue;
         }
-        // Blocks still live elsewhere (or an empty page worth parking): leave the page to
-        // whichever thread needs one of its class next.
-        pthread_mutex_lock(&g_abandon_lock);
-        bool park = pg->used == 0 && g_parked_slices + pg->slices <= kParkSlices;
-        if (pg->used == 0 && !park) {
-          pthread_mutex_unlock(&g_abandon_lock);
+        if (pg->used == 0) {
           page_delete(pg);
           h->counters.pages_freed++;
           continue;
         }
+        // Blocks still live elsewhere: leave the page to whichever thread needs one of its
+        // class next.
         pg->owner.store(nullptr, std::memory_order_release);
-        if (park) {
-          pg->queue = kQueueParked;
-          g_parked_slices += pg->slices;
-        } else {
-          h->counters.pages_abandoned++;
-        }
+        h->counters.pages_abandoned++;
+        pthread_mutex_lock(&g_abandon_lock);
         pg->next = g_abandoned[c];
         g_abandoned[c] = pg;
         g_abandoned_count++;
@@ -516,19 +500,16 @@ void tcache_process_init() {
   transfer_process_init();
   pthread_atfork(
       [] {
-        pthread_mutex_lock(&g_start_lock);
         pthread_mutex_lock(&g_heaps_lock);
         pthread_mutex_lock(&g_abandon_lock);
       },
       [] {
         pthread_mutex_unlock(&g_abandon_lock);
         pthread_mutex_unlock(&g_heaps_lock);
-        pthread_mutex_unlock(&g_start_lock);
       },
       [] {
         pthread_mutex_unlock(&g_abandon_lock);
         pthread_mutex_unlock(&g_heaps_lock);
-        pthread_mutex_unlock(&g_start_lock);
       });
 }
 

@@ -35,7 +35,7 @@ struct PageQueue {
   uint32_t count;
 };
 
-enum : uint8_t { kQueueNone = 0, kQueueAvail = 1, kQueueFull = 2, kQueueParked = 3 };
+enum : uint8_t { kQueueNone = 0, kQueueAvail = 1, kQueueFull = 2 };
 
 struct HeapCounters {
   uint64_t refills, flushes, blocks_flushed, remote_flushed, pages_new, pages_adopted, pages_freed,
@@ -51,11 +51,6 @@ struct Heap {
   // links stored as next ^ key ^ block and checked on every pop. 0 when not hardened.
   uintptr_t link_key;
   Bin hbins[kClassCount];
-  uint32_t keep_slices;  // HAKMEM_PAGE_KEEP
-  bool ramp;             // HAKMEM_REFILL_RAMP
-  bool remote_batch;     // HAKMEM_REMOTE_BATCH
-  uint32_t carve_bytes;  // HAKMEM_CARVE_KB in bytes (0: no limit)
-  bool collect_first;    // HAKMEM_COLLECT_FIRST
   uint8_t ramp_step[kClassCount];  // refills so far of each class, while ramping
   PageQueue avail[kClassCount];  // pages that may have free blocks; head is current
   PageQueue full[kClassCount];   // pages found with no free block
@@ -115,8 +110,8 @@ void tcache_free_slow(Page* pg, Block* b);
 // Empties every bin of the calling thread back to the pages and frees empty pages.
 void tcache_flush_all();
 // Called once per thread at exit (pthread key destructor): flush the bins; empty pages stay
-// with the heap for the next thread within HAKMEM_HEAP_POOL_MB, the rest are freed, parked
-// or (with live blocks) abandoned.
+// with the heap for the next thread within HAKMEM_HEAP_POOL_MB, the rest are freed; pages
+// with live blocks are abandoned to the next thread that needs a page of their class.
 void heap_thread_exit(Heap* h);
 
 // Process start-up of the box (pthread key, fork handlers); called once by the front.
