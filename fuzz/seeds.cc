@@ -33,8 +33,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: hakmem-fuzz-seeds <fuzz dir>\n");
     return 2;
   }
-  const char* harnesses[] = {"report_fuzz", "config_fuzz", "os_fuzz",   "sizeclass_fuzz", "segment_fuzz", "page_fuzz",
-                             "remote_fuzz", "large_fuzz",  "tcache_fuzz", "front_fuzz",   "stats_fuzz"};
+  const char* harnesses[] = {"report_fuzz", "config_fuzz", "os_fuzz",    "sizeclass_fuzz", "segment_fuzz", "page_fuzz",
+                             "remote_fuzz", "transfer_fuzz", "large_fuzz", "tcache_fuzz", "front_fuzz",   "stats_fuzz"};
   for (const char* h : harnesses) {
     fs::path dir = fs::path(argv[1]) / "corpus" / h;
     Rng rng{0x9e3779b97f4a7c15ull ^ std::hash<std::string>{}(h)};
@@ -55,6 +55,16 @@ int main(int argc, char** argv) {
   // Reports: the forked fail-fast path (opcode 7) for a misuse and a violation.
   write(fs::path(argv[1]) / "corpus/report_fuzz", 10, {7, 0, 1, 0x40, 0, 0, 0, 0x7f, 0, 0, 3, 4, 0, 'a', 'b', 'c', 'd', 2, 0, 'x', 'y'});
   write(fs::path(argv[1]) / "corpus/report_fuzz", 11, {7, 1, 5, 0x10, 0x20, 0, 0, 0, 0, 0, 0, 0});
+  // Transfer: classes 0, 1 and 70 at 1024 KiB; 17 puts of 4 blocks into class 0 (the last
+  // finds the stack full), the bound set to 0 (below what the box holds) and a put it refuses,
+  // two takes and one of an empty class, the default bound again, a threaded burst, a drain.
+  {
+    std::vector<uint8_t> v = {0, 1, 70, 8};
+    for (int i = 0; i < 17; ++i) v.insert(v.end(), {0, 0, 3});
+    v.insert(v.end(), {5, 0, 1, 2, 0, 3, 0, 3, 0, 4, 2, 5, 8});
+    v.insert(v.end(), {6, 2, 40, 50, 0x15, 0x7c, 0x4a, 0x7f, 0xb9, 0x79, 0x37, 0x9e, 7});
+    write(fs::path(argv[1]) / "corpus/transfer_fuzz", 4, v);
+  }
   std::printf("seed corpora written under %s/corpus\n", argv[1]);
   return 0;
 }

@@ -108,7 +108,7 @@ bool check_remote_head(Sink& s, const Page* pg);
 
 // transfer (transfer_check.cc): O(1), the head of a batch put or taken is a block of a page
 // of its class; the walk of every batch (INV-TRANSFER-1, INV-PAGE-4) and the byte total
-// (INV-TRANSFER-2), with every class locked.
+// (INV-TRANSFER-2), under the box's lock.
 bool check_transfer_head(Sink& s, unsigned cls, const Block* head);
 void check_transfer(Sink& s);
 

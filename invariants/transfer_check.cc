@@ -1,4 +1,4 @@
-// invariants/: the transfer box, with every class locked. INV-TRANSFER-1: each batch's chain
+// invariants/: the transfer box, under its lock. INV-TRANSFER-1: each batch's chain
 // ends after exactly its count of blocks, each a free block (cookie, INV-PAGE-4) of a page of
 // the batch's class. INV-TRANSFER-2: the byte total the box keeps equals the bytes of its
 // batches and stays within HAKMEM_TRANSFER_KB.

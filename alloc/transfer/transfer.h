@@ -23,9 +23,11 @@ struct TransferBatch {
   uint32_t n;
 };
 
-// Hands over the chain head.. of n blocks of class cls; false (nothing taken) when off or full.
+// Hands over the chain head.. of n >= 1 blocks of class cls; false (nothing taken) when off,
+// full, or n is 0.
 bool transfer_put(unsigned cls, Block* head, uint32_t n);
-// Takes the newest batch of class cls into *head; returns its block count, 0 when none.
+// Takes the newest batch of class cls into *head; returns its block count, or 0 with *head
+// set to nullptr when there is none.
 uint32_t transfer_take(unsigned cls, Block** head);
 // Bytes of blocks held over all classes (a racy snapshot).
 uint64_t transfer_bytes();
@@ -33,7 +35,7 @@ uint64_t transfer_bytes();
 // Process start-up (fork handlers); called once by the tcache box.
 void transfer_process_init();
 
-// For checkers: with every class locked, calls fn on each batch (newest last) and returns
+// For checkers: under the box's lock, calls fn on each batch (newest last) and returns
 // the byte total the box keeps for them.
 uint64_t transfer_visit(void (*fn)(unsigned cls, const TransferBatch& b, void* arg), void* arg);
 // Test seam: the i-th batch of class cls (oldest first), nullptr past the last.

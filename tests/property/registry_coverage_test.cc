@@ -61,6 +61,8 @@ constexpr Row kCoverage[] = {
     {"large", "large_lookup", "large_lookup("},
     {"remote", "remote_push", "remote_push("},
     {"remote", "remote_collect", "remote_collect("},
+    {"transfer", "transfer_put", "transfer_put("},
+    {"transfer", "transfer_take", "transfer_take("},
     {"tcache", "tcache_pop", "tcache_pop("},
     {"tcache", "tcache_push", "tcache_push("},
     {"tcache", "tcache_refill", "tcache_refill("},
