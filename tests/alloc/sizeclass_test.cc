@@ -2,16 +2,42 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 namespace hm {
 namespace {
 
-TEST(SizeClass, EveryRequestGetsTheTightestClass) {
+// The mapping the process started with, restored after a test switches it.
+struct Mapping : testing::Test {
+  bool was = size_to_class(300) != step_class(300);
+  void TearDown() override { sizeclass_init(was); }
+};
+
+TEST_F(Mapping, EveryRequestGetsTheTightestClass) {
+  sizeclass_init(false);
   for (size_t n = 1; n <= kMaxSmall; ++n) {
     unsigned c = size_to_class(n);
     ASSERT_LT(c, kClassCount) << n;
     ASSERT_GE(class_to_size(c), n) << n;
     if (c > 0) ASSERT_LT(class_to_size(c - 1), n) << n;
   }
+}
+
+TEST_F(Mapping, CoarseClassesAreEverySixteenBytesTo256ThenFourPerDoubling) {
+  sizeclass_init(true);
+  std::set<size_t> sizes;
+  for (size_t n = 1; n <= kMaxSmall; ++n) {
+    unsigned c = size_to_class(n);
+    ASSERT_GE(class_to_size(c), n) << n;
+    ASSERT_EQ(size_to_class(class_to_size(c)), c) << n;  // a class in use maps to itself
+    if (n <= kFastMax) sizes.insert(class_to_size(c));
+    if (n > kFastMax) ASSERT_EQ(c, step_class(n)) << n;  // unchanged above 1 KiB
+  }
+  std::set<size_t> want;
+  for (size_t s = 16; s <= 256; s += 16) want.insert(s);
+  for (size_t s : {320, 384, 448, 512, 640, 768, 896, 1024}) want.insert(s);
+  EXPECT_EQ(sizes, want);
+  for (size_t n = 1; n <= kFastMax; ++n) ASSERT_LE(class_to_size(size_to_class(n)) * 4, n * 5 + 60) << n;
 }
 
 TEST(SizeClass, ClassesIncreaseAndAreSixteenByteMultiples) {
@@ -27,8 +53,11 @@ TEST(SizeClass, WasteIsBounded) {
   }
 }
 
-TEST(SizeClass, EveryPowerOfTwoIsAClass) {
-  for (size_t p = 16; p <= kMaxSmall; p *= 2) EXPECT_EQ(class_to_size(size_to_class(p)), p);
+TEST_F(Mapping, EveryPowerOfTwoIsAClassInEitherMapping) {
+  for (bool coarse : {false, true}) {
+    sizeclass_init(coarse);
+    for (size_t p = 16; p <= kMaxSmall; p *= 2) EXPECT_EQ(class_to_size(size_to_class(p)), p) << coarse;
+  }
 }
 
 TEST(SizeClass, AlignedClassIsAPowerOfTwoCoveringSizeAndAlignment) {

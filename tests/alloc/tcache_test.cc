@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -100,11 +101,13 @@ TEST(Tcache, HeapPoolHandsAnExitedThreadsEmptyPagesToTheNextThread) {
           SecondThread t = second_thread_pages();
           hm_check_result r;
           if (hm_check_all(2, &r) != 0) _exit(2);
-          // Pooled: the second thread's heap comes with the first one's 64 pages, no page
-          // is made or adopted. Not pooled: the pages went to the global parking lot (or
-          // back to the segment), and the second thread adopts or makes its own.
-          if (pooled) _exit(t.pooled >= 64 && t.fresh == 0 && t.adopted == 0 ? 0 : 3);
-          _exit(t.pooled == 0 && t.fresh + t.adopted >= 64 ? 0 : 4);
+          std::set<unsigned> classes;  // one page each (fewer with HAKMEM_COARSE_CLASSES=1)
+          for (size_t n = 16; n <= 1024; n += 16) classes.insert(size_to_class(n));
+          // Pooled: the second thread's heap comes with the first one's pages, no page is
+          // made or adopted. Not pooled: the pages went back to the segment, and the second
+          // thread makes its own.
+          if (pooled) _exit(t.pooled >= classes.size() && t.fresh == 0 && t.adopted == 0 ? 0 : 3);
+          _exit(t.pooled == 0 && t.fresh + t.adopted >= classes.size() ? 0 : 4);
         },
         testing::ExitedWithCode(0), "")
         << "HAKMEM_HEAP_POOL_MB=" << mb;

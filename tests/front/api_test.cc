@@ -704,6 +704,33 @@ TEST(HakmemOnlyApi, ThreadFlushKeepsLiveBlocksIntact) {
   hm_free(p);
 }
 
+// HAKMEM_COARSE_CLASSES is read at start-up: each value runs in a re-executed child.
+TEST(HakmemOnlyApi, CoarseClassesGateChoosesTheBlockSizes) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  struct Case {
+    const char* gate;
+    size_t usable_300, usable_600, usable_200;
+  };
+  for (Case c : {Case{"0", 304, 608, 208}, Case{"1", 320, 640, 208}}) {
+    setenv("HAKMEM_COARSE_CLASSES", c.gate, 1);
+    EXPECT_EXIT(
+        {
+          void* a = hm_malloc(300);
+          void* b = hm_malloc(600);
+          void* d = hm_malloc(200);
+          bool ok = hm_malloc_usable_size(a) == c.usable_300 && hm_malloc_usable_size(b) == c.usable_600 &&
+                    hm_malloc_usable_size(d) == c.usable_200;
+          hm_free(a);
+          hm_free(b);
+          hm_free(d);
+          std::exit(ok ? 0 : 1);
+        },
+        testing::ExitedWithCode(0), "")
+        << "HAKMEM_COARSE_CLASSES=" << c.gate;
+  }
+  unsetenv("HAKMEM_COARSE_CLASSES");
+}
+
 TEST(HakmemOnlyApi, RegistryJsonIsOneObject) {
   const char* j = hm_registry_json();
   ASSERT_NE(j, nullptr);

@@ -45,6 +45,7 @@ constexpr Row kCoverage[] = {
     {"sizeclass", "class_to_size", "class_to_size("},
     {"sizeclass", "class_slices", "class_slices("},
     {"sizeclass", "aligned_class", "aligned_class("},
+    {"sizeclass", "sizeclass_init", "sizeclass_init("},
     {"segment", "segment_page_alloc", "segment_page_alloc("},
     {"segment", "segment_page_free", "segment_page_free("},
     {"segment", "span_meta_of", "span_meta_of("},

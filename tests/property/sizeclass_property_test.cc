@@ -1,8 +1,11 @@
-// Property test of the sizeclass box: size_to_class, class_to_size, class_count, aligned_class.
+// Property test of the sizeclass box: size_to_class, class_to_size, class_count, aligned_class,
+// sizeclass_init.
 //
-// Model: the exact 16-byte steps up to 1 KiB, and above it the smallest class that holds the
-// request with at most 25% waste. The stateful test remembers every (size -> class) answer it
-// saw and checks each new answer against all of them (monotonic, consistent).
+// Model: up to 1 KiB, 16-byte steps, or in coarse mode 16-byte steps to 256 bytes then four
+// classes per doubling; above 1 KiB the smallest class that holds the request with at most
+// 25% waste. The stateful test switches the mapping (sizeclass_init), remembers every
+// (size -> class) answer it saw under the current one and checks each new answer against all
+// of them (monotonic, consistent). The test restores the mapping it found.
 #include <map>
 
 #include "property_common.h"
@@ -16,9 +19,16 @@ using hm::class_to_size;
 using hm::kMaxSmall;
 using hm::size_to_class;
 
+// The step of the classes up to 1 KiB around size s (a multiple of 16).
+size_t model_step(size_t s, bool coarse) { return !coarse || s <= 256 ? 16 : s <= 512 ? 64 : 128; }
+
 // The reference mapping, computed by scanning the class table.
-unsigned model_class(size_t n) {
-  if (n <= 1024) return static_cast<unsigned>((n + 15) / 16 - 1);
+unsigned model_class(size_t n, bool coarse) {
+  if (n <= 1024) {
+    size_t s = (n + 15) / 16 * 16;
+    size_t step = model_step(s, coarse);
+    return static_cast<unsigned>((s + step - 1) / step * step / 16 - 1);
+  }
   for (unsigned c = 0; c < class_count(); ++c)
     if (class_to_size(c) >= n) return c;
   return class_count();
@@ -36,8 +46,11 @@ rc::Gen<size_t> gen_small_size() {
 }
 
 struct Model {
+  bool coarse = false;
   std::map<size_t, unsigned> seen;
 };
+// The mapping in force when the test started (a power of two's neighbour tells them apart).
+bool coarse_now() { return size_to_class(300) != hm::step_class(300); }
 struct Sut {};
 using Cmd = rc::state::Command<Model, Sut>;
 
@@ -47,16 +60,16 @@ struct Query : Cmd {
   void run(const Model& m, Sut&) const override {
     unsigned c = size_to_class(n);
     RC_ASSERT(c < class_count());
-    RC_ASSERT(c == model_class(n));
+    RC_ASSERT(c == model_class(n, m.coarse));
     size_t s = class_to_size(c);
     RC_ASSERT(s >= n);
     RC_ASSERT(s % 16 == 0);
     if (n <= 1024) {
-      RC_ASSERT(s - n < 16);  // exact 16-byte steps
+      RC_ASSERT(s - n < model_step(s, m.coarse));  // the steps of the mapping
     } else {
       RC_ASSERT((s - n) * 4 <= n);  // at most 25% waste
     }
-    if (c > 0) RC_ASSERT(class_to_size(c - 1) < n);  // the smallest class that fits
+    if (c > 0 && !m.coarse) RC_ASSERT(class_to_size(c - 1) < n);  // the smallest class that fits
     // Monotonic and consistent with every answer seen so far.
     auto it = m.seen.lower_bound(n);
     if (it != m.seen.end()) RC_ASSERT(bool(it->first == n ? it->second == c : it->second >= c));
@@ -66,12 +79,29 @@ struct Query : Cmd {
   void show(std::ostream& os) const override { os << "size_to_class(" << n << ")"; }
 };
 
+struct Mode : Cmd {
+  bool coarse = *rc::gen::arbitrary<bool>();
+  void apply(Model& m) const override {
+    m.coarse = coarse;
+    m.seen.clear();
+  }
+  void run(const Model&, Sut&) const override {
+    hm::sizeclass_init(coarse);
+    hm_prop::check_invariants("sizeclass");
+  }
+  void show(std::ostream& os) const override { os << "sizeclass_init(" << coarse << ")"; }
+};
+
 struct RoundTrip : Cmd {
   unsigned c = *rc::gen::inRange(0u, class_count());
-  void run(const Model&, Sut&) const override {
+  void run(const Model& m, Sut&) const override {
     size_t s = class_to_size(c);
-    RC_ASSERT(size_to_class(s) == c);
-    if (c > 0) RC_ASSERT(size_to_class(class_to_size(c - 1) + 1) == c);  // classes have no gaps
+    if (size_to_class(s) != c) {  // a class coarse mode leaves unused: its size goes up
+      RC_ASSERT(m.coarse && s < 1024);
+      RC_ASSERT(size_to_class(s) == model_class(s, true));
+      return;
+    }
+    if (c > 0) RC_ASSERT(size_to_class(class_to_size(c - 1) + 1) == c);  // classes in use have no gaps
     // class_slices: one 64 KiB slice up to 8 KiB blocks, else the fewest slices holding 8 blocks.
     unsigned sl = hm::class_slices(c);
     RC_ASSERT(sl >= 1u && sl < hm::kSlicesPerSegment);
@@ -79,7 +109,7 @@ struct RoundTrip : Cmd {
     else RC_ASSERT((size_t{sl} << hm::kSliceShift) >= 8 * s && (size_t{sl - 1} << hm::kSliceShift) < 8 * s);
     if (c + 1 < class_count()) {
       RC_ASSERT(class_to_size(c + 1) > s);
-      RC_ASSERT(size_to_class(s + 1) == c + 1);
+      RC_ASSERT(size_to_class(s + 1) == model_class(s + 1, m.coarse));
     }
   }
   void show(std::ostream& os) const override { os << "round_trip(" << c << ")"; }
@@ -107,8 +137,13 @@ struct Aligned : Cmd {
 
 RC_GTEST_PROP(SizeclassProperty, MappingMatchesModel, ()) {
   Model m;
+  m.coarse = coarse_now();
+  struct Restore {
+    bool was;
+    ~Restore() { hm::sizeclass_init(was); }
+  } restore{m.coarse};
   Sut s;
-  rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Query, Query, RoundTrip, Aligned>());
+  rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Query, Query, RoundTrip, Aligned, Mode>());
 }
 
 TEST(SizeclassProperty, ClassCountCoversEveryPowerOfTwo) {

@@ -1,0 +1,25 @@
+// sizeclass box: the table of classes for requests up to kFastMax.
+#include "sizeclass/sizeclass.h"
+
+namespace hm {
+namespace {
+
+constexpr sizeclass_detail::ClassTable make_table(bool coarse) {
+  sizeclass_detail::ClassTable t{};
+  for (unsigned i = 0; i < kFastClasses; ++i) {
+    size_t size = size_t{16} * (i + 1);
+    size_t step = !coarse || size <= 256 ? 16 : size <= 512 ? 64 : 128;
+    size_t up = (size + step - 1) / step * step;
+    t.of[i] = static_cast<uint8_t>(up / 16 - 1);
+  }
+  return t;
+}
+
+}  // namespace
+
+// Constant-initialised to every class: a malloc may come before sizeclass_init.
+constinit sizeclass_detail::ClassTable sizeclass_detail::g_table = make_table(false);
+
+void sizeclass_init(bool coarse) { sizeclass_detail::g_table = make_table(coarse); }
+
+}  // namespace hm
