@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -91,6 +92,18 @@ void add_counters(HeapCounters& to, const HeapCounters& c) {
   to.transfer_takes += c.transfer_takes;
 }
 
+// Most blocks a bin of class c holds: HAKMEM_TCACHE_MAX, and within HAKMEM_BIN_KB of memory
+// (at least two blocks) when that is set.
+uint32_t bin_bound(unsigned c) {
+  if (!config().tcache) return 0;
+  uint64_t bound = static_cast<uint64_t>(config().tcache_max);
+  if (uint64_t bytes = static_cast<uint64_t>(config().bin_kb) << 10) {
+    uint64_t fit = bytes / class_to_size(c);
+    bound = std::min(bound, std::max<uint64_t>(fit, 2));
+  }
+  return static_cast<uint32_t>(bound);
+}
+
 // Zeroes every field of h but the avail queues, which hold a pooled heap's empty pages
 // (and are empty in a fresh mapping).
 void heap_reset(Heap* h) {
@@ -115,9 +128,9 @@ Heap* heap_start() {
   }
   heap_reset(h);
   h->real = true;
-  uint32_t bound = config().tcache ? static_cast<uint32_t>(config().tcache_max) : 0;
   h->link_key = config().harden ? harden_key() : 0;
-  for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bin.room = bound;
+  Bin* bins = h->link_key ? h->hbins : h->bins;
+  for (unsigned c = 0; c < kClassCount; ++c) bins[c].bound = bins[c].room = bin_bound(c);
   pthread_mutex_lock(&g_heaps_lock);
   h->next_heap = g_heaps;
   if (g_heaps) g_heaps->prev_heap = h;
