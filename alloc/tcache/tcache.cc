@@ -3,7 +3,6 @@
 
 #include <pthread.h>
 
-#include <algorithm>
 #include <cstring>
 #include <type_traits>
 
@@ -92,18 +91,6 @@ void add_counters(HeapCounters& to, const HeapCounters& c) {
   to.transfer_takes += c.transfer_takes;
 }
 
-// Most blocks a bin of class c holds: HAKMEM_TCACHE_MAX, and within HAKMEM_BIN_KB of memory
-// (at least two blocks) when that is set.
-uint32_t bin_bound(unsigned c) {
-  if (!config().tcache) return 0;
-  uint64_t bound = static_cast<uint64_t>(config().tcache_max);
-  if (uint64_t bytes = static_cast<uint64_t>(config().bin_kb) << 10) {
-    uint64_t fit = bytes / class_to_size(c);
-    bound = std::min(bound, std::max<uint64_t>(fit, 2));
-  }
-  return static_cast<uint32_t>(bound);
-}
-
 // Zeroes every field of h but the avail queues, which hold a pooled heap's empty pages
 // (and are empty in a fresh mapping).
 void heap_reset(Heap* h) {
@@ -128,9 +115,9 @@ Heap* heap_start() {
   }
   heap_reset(h);
   h->real = true;
+  uint32_t bound = config().tcache ? static_cast<uint32_t>(config().tcache_max) : 0;
   h->link_key = config().harden ? harden_key() : 0;
-  Bin* bins = h->link_key ? h->hbins : h->bins;
-  for (unsigned c = 0; c < kClassCount; ++c) bins[c].bound = bins[c].room = bin_bound(c);
+  for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bin.room = bound;
   pthread_mutex_lock(&g_heaps_lock);
   h->next_heap = g_heaps;
   if (g_heaps) g_heaps->prev_heap = h;
@@ -178,58 +165,17 @@ void return_local(Heap* h, Page* pg, Block* b) {
   }
 }
 
-// Blocks bound for other heaps' pages, gathered per page so that each page's remote queue
-// takes one push per flush (HAKMEM_REMOTE_BATCH) instead of one per block.
-struct RemoteBatch {
-  static constexpr unsigned kPages = 8;
-  struct Group {
-    Page* pg;
-    Block* first;
-    Block* last;
-    unsigned n;
-  } g[kPages];
-  unsigned used = 0, evict = 0;
-
-  void add(Heap* h, Page* pg, Block* b) {
-    for (unsigned i = 0; i < used; ++i)
-      if (g[i].pg == pg) {
-        b->next = g[i].first;
-        g[i].first = b;
-        g[i].n++;
-        return;
-      }
-    unsigned i;
-    if (used < kPages) {
-      i = used++;
-    } else {  // every group taken: push one out, round robin
-      i = evict++ % kPages;
-      push(h, i);
-    }
-    g[i] = {pg, b, b, 1};
-  }
-  void push(Heap* h, unsigned i) {
-    if (g[i].n) push_remote(h, g[i].pg, g[i].first, g[i].last, g[i].n);
-    g[i].n = 0;
-  }
-  void push_all(Heap* h) {
-    for (unsigned i = 0; i < used; ++i) push(h, i);
-  }
-};
-
 // Returns the chain first.. (n blocks) to their pages: locally for the pages this heap
 // owns, else by the remote box.
 void return_chain(Heap* h, Block* b, unsigned n) {
   h->counters.blocks_flushed += n;
-  RemoteBatch batch;
   while (n--) {
     Block* next = tcache_next(h, b);
     Page* pg = page_of(reinterpret_cast<uintptr_t>(b));
     if (pg->owner.load(std::memory_order_relaxed) == h) return_local(h, pg, b);
-    else if (config().remote_batch) batch.add(h, pg, b);
     else push_remote(h, pg, b, b, 1);
     b = next;
   }
-  batch.push_all(h);
 }
 
 Page* adopt_abandoned(Heap* h, unsigned cls) {
@@ -323,9 +269,6 @@ Block* tcache_refill(Heap** hp, unsigned cls) {
     queue_remove(avail, pg);
     queue_push_front(avail, pg, kQueueAvail);
   }
-  // HAKMEM_COLLECT_FIRST: blocks other threads gave back come before never-used ones, which
-  // touch new memory.
-  if (config().collect_first && !pg->free && pg->remote.load(std::memory_order_relaxed)) collect(h, pg);
   Bin& bin = slow_bin(h, cls);
   Block *first, *last;
   unsigned want = bin.bound / 2 + 1;
