@@ -107,7 +107,8 @@ HM_FAST_PATH bool tcache_push(Heap* h, const Page* pg, Block* b) {
 Block* tcache_refill(Heap** hp, unsigned cls);
 // Slow free of block b of page pg, whose bin was full (or the heap not yet started).
 void tcache_free_slow(Page* pg, Block* b);
-// Empties every bin of the calling thread back to the pages and frees empty pages.
+// Empties every bin of the calling thread, and the transfer box, back to the pages and frees
+// the calling thread's empty pages.
 void tcache_flush_all();
 // Called once per thread at exit (pthread key destructor): flush the bins; empty pages stay
 // with the heap for the next thread within HAKMEM_HEAP_POOL_MB, the rest are freed; pages

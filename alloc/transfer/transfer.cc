@@ -12,7 +12,7 @@
 namespace hm {
 namespace {
 
-struct ClassStack {
+struct alignas(64) ClassStack {  // a class's count and slots share no line with another's
   std::atomic<uint32_t> count{0};  // read without the lock to skip an empty class
   TransferBatch slots[kTransferSlots];
 };

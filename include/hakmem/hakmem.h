@@ -32,7 +32,8 @@ HM_API size_t hm_malloc_usable_size(void* p);
 HM_API void hm_free_sized(void* p, size_t size);
 HM_API void hm_free_aligned(void* p, size_t alignment);
 
-// Returns this thread's cached blocks to their pages and its empty pages to the OS.
+// Returns this thread's cached blocks, and the batches waiting between threads, to their pages,
+// and this thread's empty pages to the OS.
 HM_API void hm_thread_flush(void);
 
 // Registry dump of boxes, gates, invariants and misuse kinds as one JSON document (static storage).
