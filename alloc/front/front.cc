@@ -191,10 +191,10 @@ using namespace hm;
 extern "C" {
 
 void* hm_malloc(size_t n) {
-  // Fast lane: one bin pop for 1..1024 bytes (class from a 64-entry table); the rest of the small
+  // Fast lane: one bin pop for 1..1024 bytes (the heap's table gives the bin); the rest of the small
   // classes, up to 128 KiB, pop their bin the same way after a log2 class computation.
   if (HM_LIKELY(n - 1 < kFastMax)) {
-    if (Block* b = tcache_pop(heap_get(), sizeclass_detail::g_table.of[(n - 1) >> 4])) return finish_block(b);
+    if (Block* b = tcache_pop_small(heap_get(), n)) return finish_block(b);
   } else if (n - 1 < kMaxSmall) {
     if (Block* b = tcache_pop(heap_get(), size_to_class(n))) return finish_block(b);
   }

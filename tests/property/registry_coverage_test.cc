@@ -65,6 +65,7 @@ constexpr Row kCoverage[] = {
     {"transfer", "transfer_put", "transfer_put("},
     {"transfer", "transfer_take", "transfer_take("},
     {"tcache", "tcache_pop", "tcache_pop("},
+    {"tcache", "tcache_pop_small", "tcache_pop_small("},
     {"tcache", "tcache_push", "tcache_push("},
     {"tcache", "tcache_refill", "tcache_refill("},
     {"tcache", "tcache_free_slow", "tcache_free_slow("},
