@@ -42,6 +42,8 @@ struct Where {
   const void* segment = nullptr;
 };
 Where at_page(const Page* pg, const void* addr);
+// An object of size class cls (a bin, a batch, a block in one).
+Where at_class(unsigned cls, const void* addr);
 
 // Collects findings: counts them and keeps the first. With a box name, findings of other
 // boxes are dropped (hm_check_box).
@@ -110,6 +112,9 @@ bool check_remote_head(Sink& s, const Page* pg);
 // of its class; the walk of every batch (INV-TRANSFER-1, INV-PAGE-4) and the byte total
 // (INV-TRANSFER-2), under the box's lock.
 bool check_transfer_head(Sink& s, unsigned cls, const Block* head);
+// A block a bin or batch of class cls holds: a block start of a page of that class carrying
+// its free cookie (INV-PAGE-4); other faults are reported as `inv`.
+bool check_free_block(Sink& s, registry::InvId inv, unsigned cls, const Block* b);
 void check_transfer(Sink& s);
 
 // tcache (tcache_check.cc): INV-TCACHE-1 of a bin (O1), INV-TCACHE-2 (bin walk) and

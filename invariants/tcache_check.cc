@@ -8,22 +8,34 @@
 namespace hm::check {
 namespace {
 
-Where at_bin(unsigned cls, const void* addr) {
+// The most a bin may hold: the HAKMEM_TCACHE_MAX range of the gate registry.
+constexpr uint32_t kMaxBound = 4096;
+
+}  // namespace
+
+Where at_class(unsigned cls, const void* addr) {
   Where w;
   w.addr = addr;
   w.size_class = static_cast<int>(cls);
   return w;
 }
 
-// The most a bin may hold: the HAKMEM_TCACHE_MAX range of the gate registry.
-constexpr uint32_t kMaxBound = 4096;
-
-}  // namespace
+bool check_free_block(Sink& s, registry::InvId inv, unsigned cls, const Block* b) {
+  uintptr_t u = reinterpret_cast<uintptr_t>(b);
+  const Page* pg = page_of(u);
+  if (!pg) return s.fail(inv, at_class(cls, b), "page of block", 1, 0);
+  if (pg->cls != cls) return s.fail(inv, at_page(pg, b), "page class", cls, pg->cls);
+  if (page_block_index(pg, u) < 0)
+    return s.fail(inv, at_page(pg, b), "block start offset", 0, (u - reinterpret_cast<uintptr_t>(pg->start)) % pg->block_size);
+  if (b->cookie != free_cookie(u))
+    return s.fail(registry::InvId::page_cookie, at_page(pg, b), "cookie", free_cookie(u), b->cookie, true);
+  return true;
+}
 
 bool check_bin_bound(Sink& s, const Heap* h, unsigned cls) {
   const Bin& bin = h->bins[cls];
-  if (bin.bound > kMaxBound) return s.fail(registry::InvId::tcache_bound, at_bin(cls, &bin), "bound at most", kMaxBound, bin.bound);
-  if (bin.room > bin.bound) return s.fail(registry::InvId::tcache_bound, at_bin(cls, &bin), "room at most", bin.bound, bin.room);
+  if (bin.bound > kMaxBound) return s.fail(registry::InvId::tcache_bound, at_class(cls, &bin), "bound at most", kMaxBound, bin.bound);
+  if (bin.room > bin.bound) return s.fail(registry::InvId::tcache_bound, at_class(cls, &bin), "room at most", bin.bound, bin.room);
   return true;
 }
 
@@ -32,17 +44,10 @@ bool check_bin_list(Sink& s, const Heap* h, unsigned cls) {
   uint32_t n = 0;
   for (const Block* b = bin.head; b; b = tcache_next(h, b)) {
     if (++n > bin.count())
-      return s.fail(registry::InvId::tcache_list, at_bin(cls, b), "list length", bin.count(), n);
-    uintptr_t u = reinterpret_cast<uintptr_t>(b);
-    const Page* pg = page_of(u);
-    if (!pg) return s.fail(registry::InvId::tcache_list, at_bin(cls, b), "page of block", 1, 0);
-    if (pg->cls != cls) return s.fail(registry::InvId::tcache_list, at_page(pg, b), "page class", cls, pg->cls);
-    if (page_block_index(pg, u) < 0)
-      return s.fail(registry::InvId::tcache_list, at_page(pg, b), "block start offset", 0, (u - reinterpret_cast<uintptr_t>(pg->start)) % pg->block_size);
-    if (b->cookie != free_cookie(u))
-      return s.fail(registry::InvId::page_cookie, at_page(pg, b), "cookie", free_cookie(u), b->cookie, true);
+      return s.fail(registry::InvId::tcache_list, at_class(cls, b), "list length", bin.count(), n);
+    if (!check_free_block(s, registry::InvId::tcache_list, cls, b)) return false;
   }
-  if (n != bin.count()) return s.fail(registry::InvId::tcache_list, at_bin(cls, &bin), "list length", bin.count(), n);
+  if (n != bin.count()) return s.fail(registry::InvId::tcache_list, at_class(cls, &bin), "list length", bin.count(), n);
   return true;
 }
 
@@ -66,7 +71,7 @@ bool check_queues(Sink& s, const Heap* h, unsigned cls) {
       if (pg->cls != cls) return s.fail(registry::InvId::tcache_queues, w, "class", cls, pg->cls);
       if (pg->queue != q.tag) return s.fail(registry::InvId::tcache_queues, w, "queue tag", q.tag, pg->queue);
     }
-    Where wq = at_bin(cls, q.q);
+    Where wq = at_class(cls, q.q);
     if (q.q->tail != prev)
       return s.fail(registry::InvId::tcache_queues, wq, "tail", reinterpret_cast<uintptr_t>(prev),
                     reinterpret_cast<uintptr_t>(q.q->tail), true);

@@ -15,28 +15,13 @@ struct Walk {
   bool ok = true;
 };
 
-Where at_batch(unsigned cls, const void* addr) {
-  Where w;
-  w.addr = addr;
-  w.size_class = static_cast<int>(cls);
-  return w;
-}
-
 bool check_batch(Sink& s, unsigned cls, const TransferBatch& b) {
   uint32_t n = 0;
   for (const Block* x = b.head; x; x = x->next) {
-    uintptr_t u = reinterpret_cast<uintptr_t>(x);
-    if (++n > b.n) return s.fail(registry::InvId::transfer_batch, at_batch(cls, x), "chain length", b.n, n);
-    const Page* pg = page_of(u);
-    if (!pg) return s.fail(registry::InvId::transfer_batch, at_batch(cls, x), "page of block", 1, 0);
-    if (pg->cls != cls) return s.fail(registry::InvId::transfer_batch, at_page(pg, x), "page class", cls, pg->cls);
-    if (page_block_index(pg, u) < 0)
-      return s.fail(registry::InvId::transfer_batch, at_page(pg, x), "block start offset", 0,
-                    (u - reinterpret_cast<uintptr_t>(pg->start)) % pg->block_size);
-    if (x->cookie != free_cookie(u))
-      return s.fail(registry::InvId::page_cookie, at_page(pg, x), "cookie", free_cookie(u), x->cookie, true);
+    if (++n > b.n) return s.fail(registry::InvId::transfer_batch, at_class(cls, x), "chain length", b.n, n);
+    if (!check_free_block(s, registry::InvId::transfer_batch, cls, x)) return false;
   }
-  if (n != b.n) return s.fail(registry::InvId::transfer_batch, at_batch(cls, b.head), "chain length", b.n, n);
+  if (n != b.n) return s.fail(registry::InvId::transfer_batch, at_class(cls, b.head), "chain length", b.n, n);
   return true;
 }
 
@@ -45,7 +30,7 @@ bool check_batch(Sink& s, unsigned cls, const TransferBatch& b) {
 bool check_transfer_head(Sink& s, unsigned cls, const Block* head) {
   uintptr_t u = reinterpret_cast<uintptr_t>(head);
   const Page* pg = page_of(u);
-  if (!pg) return s.fail(registry::InvId::transfer_batch, at_batch(cls, head), "page of block", 1, 0);
+  if (!pg) return s.fail(registry::InvId::transfer_batch, at_class(cls, head), "page of block", 1, 0);
   if (pg->cls != cls) return s.fail(registry::InvId::transfer_batch, at_page(pg, head), "page class", cls, pg->cls);
   return true;
 }

@@ -85,24 +85,22 @@ HM_FAST_PATH void tcache_set_next(const Heap* h, Block* b, Block* next) {
 // The bin the slow paths work on: the fast lane's, or the hardened one.
 HM_FAST_PATH Bin& slow_bin(Heap* h, unsigned cls) { return h->link_key ? h->hbins[cls] : h->bins[cls]; }
 
-// Pops a block of class cls, or nullptr when the bin is empty.
-HM_FAST_PATH Block* tcache_pop(Heap* h, unsigned cls) {
-  Bin& bin = h->bins[cls];
+namespace tcache_detail {
+HM_FAST_PATH Block* bin_pop(Bin& bin) {
   Block* b = bin.head;
   if (HM_UNLIKELY(!b)) return nullptr;
   bin.head = b->next;
   bin.room++;
   return b;
 }
+}  // namespace tcache_detail
+
+// Pops a block of class cls, or nullptr when the bin is empty.
+HM_FAST_PATH Block* tcache_pop(Heap* h, unsigned cls) { return tcache_detail::bin_pop(h->bins[cls]); }
 
 // Pops a block for a request of n bytes, 1 <= n <= kFastMax, or nullptr when its bin is empty.
 HM_FAST_PATH Block* tcache_pop_small(Heap* h, size_t n) {
-  Bin& bin = *reinterpret_cast<Bin*>(reinterpret_cast<char*>(h) + h->small_bin[(n - 1) >> 4]);
-  Block* b = bin.head;
-  if (HM_UNLIKELY(!b)) return nullptr;
-  bin.head = b->next;
-  bin.room++;
-  return b;
+  return tcache_detail::bin_pop(*reinterpret_cast<Bin*>(reinterpret_cast<char*>(h) + h->small_bin[(n - 1) >> 4]));
 }
 
 // Pushes a freed block of page pg (its cookie already set by the caller) unless the bin is full.
