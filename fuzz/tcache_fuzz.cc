@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     switch (op % 6) {
       case 0: {  // pop
         size_t sz = class_to_size(cls);  // a class in use up to 1 KiB pops through the fast lane's lookup too
-        Block* b = sz <= kFastMax && size_to_class(sz) == cls ? tcache_pop_small(h, sz) : tcache_pop(h, cls);
+        Block* b = sz <= kLaneMax && size_to_class(sz) == cls ? tcache_pop_small(h, sz) : tcache_pop(h, cls);
         HM_FUZZ_CHECK(st.empty() ? b == nullptr : b == st.back());
         if (b) st.pop_back(), hand_out(b, cls, seed), held.push_back({b, cls, seed});
         break;

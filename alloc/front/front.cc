@@ -191,9 +191,9 @@ using namespace hm;
 extern "C" {
 
 void* hm_malloc(size_t n) {
-  // Fast lane: one bin pop for 1..1024 bytes (the heap's table gives the bin); the rest of the small
+  // Fast lane: one bin pop for 1..2048 bytes (the heap's table gives the bin); the rest of the small
   // classes, up to 128 KiB, pop their bin the same way after a log2 class computation.
-  if (HM_LIKELY(n - 1 < kFastMax)) {
+  if (HM_LIKELY(n - 1 < kLaneMax)) {
     if (Block* b = tcache_pop_small(heap_get(), n)) return finish_block(b);
   } else if (n - 1 < kMaxSmall) {
     if (Block* b = tcache_pop(heap_get(), size_to_class(n))) return finish_block(b);

@@ -4,27 +4,30 @@
 // four classes per doubling (1280, 1536, 1792, 2048, 2560, ...) up to 128 KiB.
 // Every power of two from 16 to 128 KiB is a class, which the aligned path relies on.
 //
-// Requests up to 1024 bytes find their class through a 64-entry table indexed by (n-1)/16,
-// chosen once at start-up (sizeclass_init, HAKMEM_COARSE_CLASSES): every class (the
-// identity), or coarse classes -- every class up to 256 bytes, then four per doubling
-// (320, 384, 448, 512, 640, 768, 896, 1024) -- so fewer classes each hold a partly used
-// page. Class numbers and sizes are the same either way; coarse mode leaves classes unused.
+// Requests up to 2048 bytes (the front's fast lane) find their class through a 128-entry
+// table indexed by (n-1)/16. Up to 1024 bytes it is chosen once at start-up (sizeclass_init,
+// HAKMEM_COARSE_CLASSES): every class (the identity), or coarse classes -- every class up to
+// 256 bytes, then four per doubling (320, 384, 448, 512, 640, 768, 896, 1024) -- so fewer
+// classes each hold a partly used page; 1025..2048 map to 1280, 1536, 1792, 2048 either way.
+// Class numbers and sizes are the same in both modes; coarse mode leaves classes unused.
 #pragma once
 
 #include "base.h"
 
 namespace hm {
 
-inline constexpr size_t kFastMax = 1024;                  // the front fast lane's range
+inline constexpr size_t kFastMax = 1024;                  // the 16-byte step classes' range
 inline constexpr size_t kMaxSmall = size_t{128} << 10;    // largest size class
 inline constexpr unsigned kFastClasses = kFastMax / 16;   // 64
+inline constexpr size_t kLaneMax = 2048;                  // the front fast lane's range (table)
+inline constexpr unsigned kLaneSlots = kLaneMax / 16;     // 128
 inline constexpr unsigned kClassCount = kFastClasses + 4 * 7;  // 92
 
 HM_FAST_PATH constexpr unsigned floor_log2(size_t x) { return 63u - static_cast<unsigned>(__builtin_clzll(x)); }
 
 namespace sizeclass_detail {
 struct alignas(64) ClassTable {
-  uint8_t of[kFastClasses];  // (n-1)/16 -> class, for n <= kFastMax
+  uint8_t of[kLaneSlots];  // (n-1)/16 -> class, for n <= kLaneMax
 };
 extern ClassTable g_table;
 }
@@ -40,7 +43,7 @@ HM_FAST_PATH constexpr unsigned step_class(size_t n) {
 
 // The class of a request of n bytes, 1 <= n <= kMaxSmall.
 HM_FAST_PATH unsigned size_to_class(size_t n) {
-  if (n <= kFastMax) return sizeclass_detail::g_table.of[(n - 1) >> 4];
+  if (n <= kLaneMax) return sizeclass_detail::g_table.of[(n - 1) >> 4];
   return step_class(n);
 }
 

@@ -117,7 +117,7 @@ Heap* heap_start() {
   h->real = true;
   uint32_t bound = config().tcache ? static_cast<uint32_t>(config().tcache_max) : 0;
   h->link_key = config().harden ? harden_key() : 0;
-  for (unsigned i = 0; i < kFastClasses; ++i)
+  for (unsigned i = 0; i < kLaneSlots; ++i)
     h->small_bin[i] = static_cast<uint16_t>(offsetof(Heap, bins) + size_to_class(size_t{16} * (i + 1)) * sizeof(Bin));
   for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bin.room = bound;
   pthread_mutex_lock(&g_heaps_lock);

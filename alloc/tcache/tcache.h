@@ -47,10 +47,10 @@ struct HeapCounters {
 
 struct Heap {
   Bin bins[kClassCount];  // the fast lane's bins (kept empty with bound 0 when hardened)
-  // (n-1)/16 -> byte offset of the bin of size_to_class(n), for n <= kFastMax: the fast lane's
+  // (n-1)/16 -> byte offset of the bin of size_to_class(n), for n <= kLaneMax: the fast lane's
   // class lookup and bin address in one load. All zero on the shared empty heap (bin 0,
   // always empty there).
-  uint16_t small_bin[kFastClasses];
+  uint16_t small_bin[kLaneSlots];
   // HAKMEM_HARDEN=1: the bins live in hbins instead, reached only from the slow path, their
   // links stored as next ^ key ^ block and checked on every pop. 0 when not hardened.
   uintptr_t link_key;
@@ -98,7 +98,7 @@ HM_FAST_PATH Block* bin_pop(Bin& bin) {
 // Pops a block of class cls, or nullptr when the bin is empty.
 HM_FAST_PATH Block* tcache_pop(Heap* h, unsigned cls) { return tcache_detail::bin_pop(h->bins[cls]); }
 
-// Pops a block for a request of n bytes, 1 <= n <= kFastMax, or nullptr when its bin is empty.
+// Pops a block for a request of n bytes, 1 <= n <= kLaneMax, or nullptr when its bin is empty.
 HM_FAST_PATH Block* tcache_pop_small(Heap* h, size_t n) {
   return tcache_detail::bin_pop(*reinterpret_cast<Bin*>(reinterpret_cast<char*>(h) + h->small_bin[(n - 1) >> 4]));
 }

@@ -143,7 +143,7 @@ struct Pop : Cmd {
   void run(const Model& m, Sut& s) const override {
     // A class the size mapping gives for its own size pops through the fast lane's lookup too.
     size_t sz = class_to_size(cls);
-    bool small = sz <= kFastMax && size_to_class(sz) == cls;
+    bool small = sz <= kLaneMax && size_to_class(sz) == cls;
     Block* b = small ? tcache_pop_small(heap_get(), sz) : tcache_pop(heap_get(), cls);
     auto it = m.bins.find(cls);
     if (it == m.bins.end() || it->second.empty()) {
