@@ -50,7 +50,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::advance(it, in.u16() % held.size());
       Block* b = slot(it->first);
       HM_FUZZ_CHECK(hm_fuzz::check(b, pg->block_size, it->second));
-      b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b));
       page_put(pg, b);
       free_list.push_front(it->first);
       held.erase(it);
@@ -61,14 +60,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     HM_FUZZ_CHECK(pg->used == carved - free_list.size());
     size_t k = 0;
-    for (Block* b = pg->free; b; b = b->next, ++k) HM_FUZZ_CHECK(k < free_list.size() && b == slot(free_list[k]));
+    for (Block* b = pg->free; b; b = b->next, ++k)
+      HM_FUZZ_CHECK(k < free_list.size() && b == slot(free_list[k]) && b->cookie == page_cookie(reinterpret_cast<uintptr_t>(b)));
     HM_FUZZ_CHECK(k == free_list.size());
     hm_fuzz::check_invariants("page");
   }
-  for (auto [i, seed] : held) {
-    slot(i)->cookie = free_cookie(reinterpret_cast<uintptr_t>(slot(i)));
-    page_put(pg, slot(i));
-  }
+  for (auto [i, seed] : held) page_put(pg, slot(i));
   page_delete(pg);
   return 0;
 }

@@ -41,7 +41,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           for (size_t i = 0; i < mine.size(); i += chain) {
             size_t e = std::min(mine.size(), i + chain);
             for (size_t j = i; j < e; ++j) {
-              mine[j]->cookie = free_cookie(reinterpret_cast<uintptr_t>(mine[j]));
+              mine[j]->cookie = page_cookie(reinterpret_cast<uintptr_t>(mine[j]));
               if (j + 1 < e) mine[j]->next = mine[j + 1];
             }
             remote_push(pg, mine[i], mine[e - 1], static_cast<unsigned>(e - i));
@@ -67,7 +67,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     hm_fuzz::check_invariants("remote");
   }
   remote_collect(pg);
-  for (Block* b : held) b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b)), page_put(pg, b);
+  for (Block* b : held) page_put(pg, b);
   HM_FUZZ_CHECK(pg->used == 0);
   page_delete(pg);
   return 0;

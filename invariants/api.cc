@@ -95,7 +95,7 @@ int hm_check_block(const void* p, hm_check_result* out) {
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
   Sink s;
   if (const Page* pg = page_of(u)) {
-    if (page_block_index(pg, u) < 0 || static_cast<const Block*>(p)->cookie == free_cookie(u)) return -1;
+    if (page_block_index(pg, u) < 0 || is_free_cookie(static_cast<const Block*>(p)->cookie, u)) return -1;
     check_page_o1(s, pg);
     return finish(s, out);
   }

@@ -46,8 +46,8 @@ bool check_page_walk(Sink& s, const Page* pg, const Heap* owner) {
                     pg->block_size, u - start);
     if (++nfree > carved)
       return s.fail(registry::InvId::page_freelist, at_page(pg, b), "free-list length at most", carved, nfree);
-    if (b->cookie != free_cookie(u))
-      return s.fail(registry::InvId::page_cookie, at_page(pg, b), "cookie", free_cookie(u), b->cookie, true);
+    if (b->cookie != page_cookie(u))
+      return s.fail(registry::InvId::page_cookie, at_page(pg, b), "cookie", page_cookie(u), b->cookie, true);
   }
   unsigned pending = 0;
   if (!check_remote_queue(s, pg, &pending)) return false;

@@ -36,8 +36,8 @@ bool check_remote_queue(Sink& s, const Page* pg, unsigned* pending) {
                     reinterpret_cast<uintptr_t>(page_of(u)), true);
     if (++n > pg->capacity)
       return s.fail(registry::InvId::remote_owner, at_page(pg, b), "queue length at most", pg->capacity, n);
-    if (b->cookie != free_cookie(u))
-      return s.fail(registry::InvId::page_cookie, at_page(pg, b), "cookie", free_cookie(u), b->cookie, true);
+    if (b->cookie != page_cookie(u))
+      return s.fail(registry::InvId::page_cookie, at_page(pg, b), "cookie", page_cookie(u), b->cookie, true);
   }
   if (n != remote_word_count(w))
     return s.fail(registry::InvId::remote_owner, at_page(pg, remote_word_head(w)), "queue length (count in the queue word)",

@@ -29,6 +29,10 @@ namespace {
 
 std::atomic<int> g_init_state{0};  // 0 not started, 1 in progress, 2 ready
 std::atomic<pid_t> g_init_tid{0};
+// Whether free reads a block's cookie before writing it (a double free reported at the second
+// free): HAKMEM_REUSE_CHECK=0, or HAKMEM_CHECK / HAKMEM_HARDEN set. Otherwise free only
+// writes, and whoever takes the block next checks the cookie (page box, INV-PAGE-4).
+bool g_free_reads = true;
 
 [[noreturn]] HM_COLD void misuse(registry::ErrorId kind, const void* p, const Page* pg = nullptr) {
   report::Site site;
@@ -111,7 +115,7 @@ size_t usable_or_die(void* p, registry::ErrorId freed_kind) {
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
   if (Page* pg = page_of(u)) {
     if (page_block_index(pg, u) < 0) misuse(registry::ErrorId::interior_free, p, pg);
-    if (reinterpret_cast<Block*>(p)->cookie == free_cookie(u)) misuse(freed_kind, p, pg);
+    if (is_free_cookie(reinterpret_cast<Block*>(p)->cookie, u)) misuse(freed_kind, p, pg);
     return pg->block_size;
   }
   LargeHeader* hdr = nullptr;
@@ -171,6 +175,7 @@ void front_init() {
     config_init();
     sizeclass_init(config().coarse_classes != 0);
     page_secret_init();
+    g_free_reads = !config().reuse_check || config().check || config().harden;
     tcache_process_init();
     pthread_atfork([] { segment_lock_all(), large_lock_all(); },
                    [] { large_unlock_all(), segment_unlock_all(); },
@@ -208,11 +213,10 @@ void hm_free(void* p) {
   auto* pg = static_cast<Page*>(slice_entry(u));
   auto* b = static_cast<Block*>(p);
   uintptr_t cookie = free_cookie(pg, u);
-  // One branch for every misuse of a small-segment address: not a carved block start, or free
-  // already. The cookie is read before p is known to be aligned, hence the byte copy (one load).
-  uintptr_t seen;
-  __builtin_memcpy(&seen, static_cast<char*>(p) + sizeof(Block*), sizeof seen);
-  if (HM_UNLIKELY(!page_is_block(pg, u) | (seen == cookie))) return free_misuse(p, pg);
+  if (HM_UNLIKELY(!page_is_block(pg, u))) return free_misuse(p, pg);  // not a carved block start
+  if (HM_UNLIKELY(g_free_reads)) {  // free already (either cookie)?
+    if (HM_UNLIKELY((static_cast<Block*>(p)->cookie | 1) == cookie)) return free_misuse(p, pg);
+  }
   b->cookie = cookie;
   poison_free_block(b, pg->block_size);
   HM_CHECK_HOOK(free, b, reinterpret_cast<uintptr_t>(pg));

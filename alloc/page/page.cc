@@ -21,6 +21,18 @@ void page_secret_init() {
   page_detail::g_secret = s | 1;  // never zero, never a plausible pointer difference
 }
 
+void page_stale_block(const void* b) {
+  report::Site site;
+  site.addr = b;
+  uintptr_t u = reinterpret_cast<uintptr_t>(b);
+  if (const Page* pg = page_of(u)) {
+    site.size_class = pg->cls;
+    site.page = pg;
+    site.segment = segment_of(u);
+  }
+  report::report_misuse(registry::ErrorId::stale_free, site);
+}
+
 Page* page_new(unsigned cls, Heap* owner) {
   unsigned slices = class_slices(cls);
   Span span = segment_page_alloc(slices);
@@ -55,11 +67,15 @@ unsigned page_take(Page* pg, unsigned n, Block** first, Block** last, unsigned m
   Block* head = pg->free;
   Block* tail = nullptr;
   if (head && n) {
-    tail = head;
-    k = 1;
-    while (k < n && tail->next) {
-      tail = tail->next;
-      ++k;
+    // Each block's cookie is checked before its link is read, and the link must lead to a
+    // block of this page: a block freed again (or written) while on the list stops here.
+    for (Block* b = head;;) {
+      uintptr_t u = reinterpret_cast<uintptr_t>(b);
+      if (HM_UNLIKELY(!page_is_block(pg, u) || b->cookie != page_cookie(u))) page_stale_block(b);
+      b->cookie = free_cookie(u);
+      tail = b;
+      if (++k == n || !b->next) break;
+      b = b->next;
     }
     pg->free = tail->next;
   }

@@ -3,9 +3,13 @@
 // Blocks are carved lazily: the first `carved` blocks of the span have been handed out at
 // least once, the rest have never been touched (so a fresh page costs no memory).
 // A carved block is free when it is on the page's free list, in the remote queue, or in a
-// thread-cache bin; every free block carries its free cookie (address ^ secret) in its
-// second word, which the front checks on free to catch double frees in O(1). An address
-// at or past `carved` was never handed out, so freeing it is an invalid free.
+// thread-cache bin or transfer batch; every free block carries a cookie in its second word:
+// free_cookie (address ^ secret, odd) in a bin or batch, page_cookie (the same ^ 1, even) on
+// the page's free list or remote queue. A handed-out block carries neither. Whoever takes a
+// free block checks its cookie before trusting its link: a block found without the cookie
+// its place expects was freed twice or written after free (the front's free may write the
+// cookie without reading it first, HAKMEM_REUSE_CHECK). An address at or past `carved` was
+// never handed out, so freeing it is an invalid free.
 // `used` counts the carved blocks that are not on the page's own free list (handed out,
 // in a bin, or waiting in the remote queue); it is written by the owning thread only.
 #pragma once
@@ -59,8 +63,15 @@ extern uintptr_t g_secret;
 HM_FAST_PATH uintptr_t free_cookie(uintptr_t p) { return p ^ page_detail::g_secret; }
 // The same, read from the page's copy of the secret (the free fast lane).
 HM_FAST_PATH uintptr_t free_cookie(const Page* pg, uintptr_t p) { return p ^ pg->cookie_key; }
+// The cookie of a free block on its page's free list or remote queue.
+HM_FAST_PATH uintptr_t page_cookie(uintptr_t p) { return free_cookie(p) ^ 1; }
+// Whether cookie c marks the block at p free, in either place.
+HM_FAST_PATH bool is_free_cookie(uintptr_t c, uintptr_t p) { return (c | 1) == free_cookie(p); }
 // Chooses the per-process secret (once, at start-up).
 void page_secret_init();
+// Reports block b, taken from a free list, bin or batch, as freed twice or written after
+// free: it lacks the cookie its place expects (INV-PAGE-4).
+[[noreturn]] void page_stale_block(const void* b);
 
 // Page of a small-segment address, or nullptr.
 HM_FAST_PATH Page* page_of(uintptr_t p) { return static_cast<Page*>(span_meta_of(p)); }
@@ -98,12 +109,14 @@ HM_FAST_PATH bool page_has_free(const Page* pg) {
   return pg->free || pg->carved.load(std::memory_order_relaxed) < pg->capacity;
 }
 
-// Moves up to n blocks into a chain, from the free list first, then at most max_fresh freshly
-// carved ones (which get their free cookie; carving touches memory); returns the count taken.
+// Moves up to n blocks into a chain, from the free list first (each checked for its page
+// cookie), then at most max_fresh freshly carved ones (carving touches memory); every block
+// taken gets its free cookie. Returns the count taken.
 // *first/*last receive the chain (last->next is left dangling for the caller to set).
 unsigned page_take(Page* pg, unsigned n, Block** first, Block** last, unsigned max_fresh = ~0u);
-// Puts one block back on the page's free list (owner only).
+// Puts one block back on the page's free list (owner only), with its page cookie.
 HM_FAST_PATH void page_put(Page* pg, Block* b) {
+  b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
   b->next = pg->free;
   pg->free = b;
   pg->used--;

@@ -21,11 +21,13 @@ HM_FAST_PATH uint64_t remote_word(const Block* head, unsigned count) {
   return reinterpret_cast<uint64_t>(head) | (uint64_t{count} << kRemoteCountShift);
 }
 
-// Pushes the chain first..last (n blocks) (linked through next) onto pg's remote queue. Any thread.
+// Pushes the chain first..last (n blocks) (linked through next, each with its page cookie)
+// onto pg's remote queue. Any thread.
 void remote_push(Page* pg, Block* first, Block* last, unsigned n);
 
 // Owner only: moves the remote queue onto the page's free list; returns how many blocks.
-// Walks no block when the free list is empty (the count travels in the queue word).
+// Walks no block when the free list is empty (the count travels in the queue word); else
+// checks each block's page cookie on the way to the queue's tail.
 unsigned remote_collect(Page* pg);
 
 // Blocks waiting in pg's remote queue (a racy snapshot; exact when no thread is pushing).

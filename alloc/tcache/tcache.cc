@@ -115,6 +115,7 @@ Heap* heap_start() {
   }
   heap_reset(h);
   h->real = true;
+  h->cookie_key = page_detail::g_secret;
   uint32_t bound = config().tcache ? static_cast<uint32_t>(config().tcache_max) : 0;
   h->link_key = config().harden ? harden_key() : 0;
   for (unsigned i = 0; i < kLaneSlots; ++i)
@@ -167,13 +168,24 @@ void return_local(Heap* h, Page* pg, Block* b) {
   }
 }
 
+// A block of a bin or batch about to be trusted (its link read, or handed to a page): a block
+// of a small page carrying its free cookie, else a report.
+Page* checked_free_block(const Block* b) {
+  uintptr_t u = reinterpret_cast<uintptr_t>(b);
+  Page* pg = page_of(u);
+  if (HM_UNLIKELY(!pg || !page_is_block(pg, u) || b->cookie != free_cookie(u))) page_stale_block(b);
+  return pg;
+}
+
 // Returns the chain first.. (n blocks) to their pages: locally for the pages this heap
-// owns, else by the remote box.
+// owns, else by the remote box. Each block is checked and gets its page cookie, so a block
+// that is twice in the chain is caught on its second visit instead of being counted twice.
 void return_chain(Heap* h, Block* b, unsigned n) {
   h->counters.blocks_flushed += n;
   while (n--) {
+    Page* pg = checked_free_block(b);
     Block* next = tcache_next(h, b);
-    Page* pg = page_of(reinterpret_cast<uintptr_t>(b));
+    b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
     if (pg->owner.load(std::memory_order_relaxed) == h) return_local(h, pg, b);
     else push_remote(h, pg, b, b, 1);
     b = next;
@@ -233,6 +245,7 @@ Block* take_batch(Heap* h, unsigned cls) {
   uint32_t n = transfer_take(cls, &head);
   if (!n) return nullptr;
   h->counters.transfer_takes++;
+  checked_free_block(head);
   bin.head = head->next;
   bin.set_count(n - 1);
   return head;
@@ -249,6 +262,9 @@ Block* tcache_refill(Heap** hp, unsigned cls) {
   }
   if (h->link_key) {
     if (Block* b = pop_hardened(h, cls)) return b;
+  } else if (Block* head = h->bins[cls].head) {  // the pop failed on a block without its cookie
+    checked_free_block(head);
+    return tcache_pop(h, cls);  // a caller that had not popped first
   }
   h->counters.refills++;
   HM_CHECK_HOOK(refill, h, cls);
@@ -301,6 +317,7 @@ void tcache_free_slow(Page* pg, Block* b) {
   if (HM_UNLIKELY(!h->real)) {
     h = heap_start();
     if (!h) {  // no heap: give the block straight back
+      b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
       remote_push(pg, b, b, 1);
       return;
     }
@@ -316,7 +333,11 @@ void tcache_free_slow(Page* pg, Block* b) {
     h->counters.flushes++;
     unsigned keep = bin.bound / 2;
     Block* cut = bin.head;
-    for (unsigned i = 1; i < keep; ++i) cut = tcache_next(h, cut);
+    for (unsigned i = 1; i < keep; ++i) {
+      checked_free_block(cut);
+      cut = tcache_next(h, cut);
+    }
+    if (keep) checked_free_block(cut);
     Block* old = keep ? tcache_next(h, cut) : bin.head;
     unsigned n = bin.count() - keep;
     if (keep) tcache_set_next(h, cut, nullptr);

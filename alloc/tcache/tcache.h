@@ -51,6 +51,7 @@ struct Heap {
   // class lookup and bin address in one load. All zero on the shared empty heap (bin 0,
   // always empty there).
   uint16_t small_bin[kLaneSlots];
+  uintptr_t cookie_key;  // the process secret (free_cookie), beside the table the fast lane reads
   // HAKMEM_HARDEN=1: the bins live in hbins instead, reached only from the slow path, their
   // links stored as next ^ key ^ block and checked on every pop. 0 when not hardened.
   uintptr_t link_key;
@@ -86,9 +87,12 @@ HM_FAST_PATH void tcache_set_next(const Heap* h, Block* b, Block* next) {
 HM_FAST_PATH Bin& slow_bin(Heap* h, unsigned cls) { return h->link_key ? h->hbins[cls] : h->bins[cls]; }
 
 namespace tcache_detail {
-HM_FAST_PATH Block* bin_pop(Bin& bin) {
+// A block freed twice, or written after free, lacks its cookie: the pop leaves it in place
+// and fails like an empty bin, and the refill that follows reports it (page_stale_block)
+// before it is handed out again or its link is trusted.
+HM_FAST_PATH Block* bin_pop(const Heap* h, Bin& bin) {
   Block* b = bin.head;
-  if (HM_UNLIKELY(!b)) return nullptr;
+  if (HM_UNLIKELY(!b || b->cookie != (reinterpret_cast<uintptr_t>(b) ^ h->cookie_key))) return nullptr;
   bin.head = b->next;
   bin.room++;
   return b;
@@ -96,11 +100,11 @@ HM_FAST_PATH Block* bin_pop(Bin& bin) {
 }  // namespace tcache_detail
 
 // Pops a block of class cls, or nullptr when the bin is empty.
-HM_FAST_PATH Block* tcache_pop(Heap* h, unsigned cls) { return tcache_detail::bin_pop(h->bins[cls]); }
+HM_FAST_PATH Block* tcache_pop(Heap* h, unsigned cls) { return tcache_detail::bin_pop(h, h->bins[cls]); }
 
 // Pops a block for a request of n bytes, 1 <= n <= kLaneMax, or nullptr when its bin is empty.
 HM_FAST_PATH Block* tcache_pop_small(Heap* h, size_t n) {
-  return tcache_detail::bin_pop(*reinterpret_cast<Bin*>(reinterpret_cast<char*>(h) + h->small_bin[(n - 1) >> 4]));
+  return tcache_detail::bin_pop(h, *reinterpret_cast<Bin*>(reinterpret_cast<char*>(h) + h->small_bin[(n - 1) >> 4]));
 }
 
 // Pushes a freed block of page pg (its cookie already set by the caller) unless the bin is full.

@@ -29,9 +29,7 @@ struct Sut {
   Page* pg = nullptr;
   void release(const std::map<uint32_t, uint8_t>& held) {
     for (auto [i, seed] : held) {
-      auto* b = reinterpret_cast<Block*>(pg->start + size_t{i} * pg->block_size);
-      b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b));
-      page_put(pg, b);
+      page_put(pg, reinterpret_cast<Block*>(pg->start + size_t{i} * pg->block_size));
     }
     page_delete(pg);
     pg = nullptr;
@@ -52,7 +50,7 @@ void check_all(const Model& m, const Sut& s) {
   for (const Block* b = pg->free; b; b = b->next, ++k) {
     RC_ASSERT(k < m.free.size());
     RC_ASSERT(bool(b == slot(pg, m.free[k])));
-    RC_ASSERT(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));
+    RC_ASSERT(b->cookie == page_cookie(reinterpret_cast<uintptr_t>(b)));  // on its page's list
   }
   RC_ASSERT(k == m.free.size());
   for (auto [i, seed] : m.held) RC_ASSERT(bool(hm_prop::check_fill(slot(pg, i), pg->block_size, seed)));
@@ -89,7 +87,7 @@ struct Take : Cmd {
     for (unsigned k = 0; k < got; ++k) {
       uint32_t expect = k < m.free.size() ? m.free[k] : m.carved + static_cast<uint32_t>(k - m.free.size());
       RC_ASSERT(bool(b == slot(s.pg, expect)));
-      RC_ASSERT(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));  // free until handed out
+      RC_ASSERT(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));  // taken: a bin's cookie until handed out
       Block* next = b->next;
       if (k + 1 == got) RC_ASSERT(bool(b == last));
       // Handed out: the caller clears the cookie (as the front does) and writes its data.
@@ -118,8 +116,7 @@ struct Put : Cmd {
     uint32_t i = which(m);
     Block* b = slot(s.pg, i);
     RC_ASSERT(hm_prop::check_fill(b, s.pg->block_size, m.held.at(i)));
-    b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b));  // the freeing side sets the cookie
-    page_put(s.pg, b);
+    page_put(s.pg, b);  // gives the block its page cookie
     check_all(nextState(m), s);
   }
   void show(std::ostream& os) const override { os << "page_put(#" << pick << ")"; }

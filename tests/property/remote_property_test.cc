@@ -29,10 +29,7 @@ struct Sut {
     remote_collect(pg);
     for (uint32_t i = 0; i < pg->capacity; ++i) {
       auto* b = reinterpret_cast<Block*>(pg->start + size_t{i} * pg->block_size);
-      if (b->cookie != free_cookie(reinterpret_cast<uintptr_t>(b))) {
-        b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b));
-        page_put(pg, b);
-      }
+      if (!is_free_cookie(b->cookie, reinterpret_cast<uintptr_t>(b))) page_put(pg, b);
     }
     page_delete(pg);
   }
@@ -91,7 +88,7 @@ struct Push : Cmd {
         for (size_t i = 0; i < mine.size(); i += chain) {
           size_t e = std::min(mine.size(), i + chain);
           for (size_t j = i; j + 1 < e; ++j) mine[j]->next = mine[j + 1];
-          for (size_t j = i; j < e; ++j) mine[j]->cookie = free_cookie(reinterpret_cast<uintptr_t>(mine[j]));
+          for (size_t j = i; j < e; ++j) mine[j]->cookie = page_cookie(reinterpret_cast<uintptr_t>(mine[j]));
           remote_push(s.pg, mine[i], mine[e - 1], static_cast<unsigned>(e - i));
         }
       });
@@ -136,7 +133,7 @@ struct PushWhileCollecting : Cmd {
       ts.emplace_back([&, t] {
         for (size_t i = t; i < v.size(); i += threads) {
           Block* b = slot(s.pg, v[i]);
-          b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b));
+          b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
           remote_push(s.pg, b, b, 1);
         }
         done.fetch_add(1);
