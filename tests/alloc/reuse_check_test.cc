@@ -30,7 +30,8 @@ struct ReuseCheck : ::testing::Test {
   }
 };
 
-// The second free returns; the block comes back once, and the next pop reports it.
+// The second free returns; the block comes back once, and the next pop reports it. (The
+// misuse tests cover the default setting: a block back on its page, other threads.)
 TEST_F(ReuseCheck, DoubleFreeIsReportedBeforeTheBlockIsHandedOutTwice) {
   for (size_t n : {size_t{64}, size_t{8} << 10}) {
     EXPECT_EXIT(
@@ -45,36 +46,6 @@ TEST_F(ReuseCheck, DoubleFreeIsReportedBeforeTheBlockIsHandedOutTwice) {
         testing::KilledBySignal(SIGABRT), kStale)
         << n;
   }
-}
-
-// The first free's block went back to its page (page cookie) before the second free put it in
-// the bin: the bin hands it out once, and the refill that meets it on the page's list reports it.
-TEST_F(ReuseCheck, DoubleFreeOfABlockBackOnItsPage) {
-  EXPECT_EXIT(
-      {
-        void* keep = hm_malloc(64);  // keeps the page alive
-        void* p = hm_malloc(64);
-        (void)keep;
-        hm_free(p);
-        hm_thread_flush();
-        hm_free(p);
-        for (int i = 0; i < 100000; ++i) hm_malloc(64);
-        _exit(0);
-      },
-      testing::KilledBySignal(SIGABRT), kStale);
-}
-
-// Freed by another thread (which flushed it back at exit), then again by the owner.
-TEST_F(ReuseCheck, CrossThreadDoubleFree) {
-  EXPECT_EXIT(
-      {
-        void* p = hm_malloc(96);
-        std::thread([p] { hm_free(p); }).join();
-        hm_free(p);
-        for (int i = 0; i < 100000; ++i) hm_malloc(96);
-        _exit(0);
-      },
-      testing::KilledBySignal(SIGABRT), kStale);
 }
 
 // A double free leaves the block twice in its bin (a cycle): the flush that returns the bin to
