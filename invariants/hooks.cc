@@ -63,8 +63,7 @@ void run(report::Event ev, const void* obj, uintptr_t arg, Sink& s, int level) {
       auto* b = static_cast<const Block*>(obj);
       uintptr_t u = reinterpret_cast<uintptr_t>(b);
       const Page* pg = page_of(u);
-      bool was_free = b->cookie == free_cookie(u);
-      if (!was_free) never_hit(Never::alloc_not_free);
+      bool was_free = b->cookie == free_cookie(u);  // the pop checked it; a hook-level double check
       if (level < 1) return;
       if (!pg) {
         s.fail(registry::InvId::tcache_list, Where{b}, "page of block", 1, 0);
