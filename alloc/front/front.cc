@@ -57,11 +57,12 @@ HM_FAST_PATH void* finish_block(Block* b) {
   return b;
 }
 
-// A small block of class cls from the slow path.
-void* small_alloc_slow(unsigned cls) {
+// A small block of class cls from the slow path; an aligned request (exact) takes no larger
+// class's block, which would not be aligned to the class's power of two.
+void* small_alloc_slow(unsigned cls, bool exact = false) {
   Heap* h = heap_get();
   Block* b = tcache_pop(h, cls);
-  if (!b) b = tcache_refill(&h, cls);
+  if (!b) b = tcache_refill(&h, cls, !exact);
   if (HM_UNLIKELY(!b)) return no_memory();
   return finish_block(b);
 }
@@ -145,7 +146,7 @@ HM_SLOW_PATH void* memalign_slow(size_t align, size_t n) {
   if (!is_pow2(align)) align = size_t{1} << (floor_log2(align) + 1);
   if (n > static_cast<size_t>(PTRDIFF_MAX) - align) return no_memory();
   unsigned cls = aligned_class(n ? n : 1, align);
-  if (cls < kClassCount) return small_alloc_slow(cls);
+  if (cls < kClassCount) return small_alloc_slow(cls, true);
   void* p = large_alloc(n ? n : 1, align);
   return p ? p : no_memory();
 }

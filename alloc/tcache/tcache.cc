@@ -251,9 +251,22 @@ Block* take_batch(Heap* h, unsigned cls) {
   return head;
 }
 
+// HAKMEM_BORROW: a free block of one of the next few larger classes in use, from this
+// thread's bins, instead of carving memory never touched (plain bins only).
+Block* borrow(Heap* h, unsigned cls) {
+  if (h->link_key) return nullptr;
+  for (long k = config().borrow; k > 0; --k) {
+    size_t size = class_to_size(cls) + 1;
+    if (size > kMaxSmall) return nullptr;
+    cls = size_to_class(size);
+    if (Block* b = tcache_pop(h, cls)) return b;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
-Block* tcache_refill(Heap** hp, unsigned cls) {
+Block* tcache_refill(Heap** hp, unsigned cls, bool may_borrow) {
   Heap* h = *hp;
   if (HM_UNLIKELY(!h->real)) {
     h = heap_start();
@@ -286,6 +299,9 @@ Block* tcache_refill(Heap** hp, unsigned cls) {
   if (avail.head != pg) {  // make the page with free blocks current
     queue_remove(avail, pg);
     queue_push_front(avail, pg, kQueueAvail);
+  }
+  if (may_borrow && !pg->free) {  // page_take would carve
+    if (Block* b = borrow(h, cls)) return b;
   }
   Bin& bin = slow_bin(h, cls);
   Block *first, *last;

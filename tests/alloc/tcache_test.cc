@@ -115,5 +115,42 @@ TEST(Tcache, HeapPoolHandsAnExitedThreadsEmptyPagesToTheNextThread) {
   unsetenv("HAKMEM_HEAP_POOL_MB");
 }
 
+// HAKMEM_BORROW: a malloc whose refill would carve never-used blocks takes a free block of a
+// larger class from the thread's bins instead; an aligned request never does.
+TEST(Tcache, BorrowTakesALargerClassBlockInsteadOfCarving) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // re-exec: the child reads the gate afresh
+  for (const char* k : {"2", "0"}) {
+    setenv("HAKMEM_BORROW", k, 1);
+    bool on = k[0] != '0';
+    EXPECT_EXIT(
+        {
+          std::set<void*> freed;  // four free blocks of the class above 3072 (3584) in the bin
+          void* v[4];
+          for (void*& p : v) p = hm_malloc(3500);
+          for (void* p : v) {
+            hm_free(p);
+            freed.insert(p);
+          }
+          void* b = hm_malloc(3000);  // class 3072: no page yet, its refill would carve
+          bool borrowed = freed.count(b) != 0;
+          if (borrowed != on) _exit(3);
+          if (hm_malloc_usable_size(b) != (on ? 3584u : 3072u)) _exit(4);
+          hm_free(b);  // back to its own class's bin
+          if (on && hm_malloc(3500) != b) _exit(5);
+          // An aligned request takes its exact power-of-two class: blocks of 2560 are free, but
+          // none is 2048-aligned.
+          for (void*& p : v) p = hm_malloc(2500);
+          for (void* p : v) hm_free(p);
+          void* a = hm_aligned_alloc(2048, 2000);
+          if (reinterpret_cast<uintptr_t>(a) % 2048 != 0 || hm_malloc_usable_size(a) != 2048) _exit(6);
+          hm_check_result r;
+          _exit(hm_check_all(2, &r) == 0 ? 0 : 7);
+        },
+        testing::ExitedWithCode(0), "")
+        << "HAKMEM_BORROW=" << k;
+  }
+  unsetenv("HAKMEM_BORROW");
+}
+
 }  // namespace
 }  // namespace hm
