@@ -57,12 +57,12 @@ HM_FAST_PATH void* finish_block(Block* b) {
   return b;
 }
 
-// A small block of class cls from the slow path; an aligned request (exact) takes no larger
-// class's block, which would not be aligned to the class's power of two.
-void* small_alloc_slow(unsigned cls, bool exact = false) {
+// A small block of class cls from the slow path; may_borrow: realloc's new block, which may
+// come from a larger class instead of never-used memory (HAKMEM_BORROW).
+void* small_alloc_slow(unsigned cls, bool may_borrow = false) {
   Heap* h = heap_get();
   Block* b = tcache_pop(h, cls);
-  if (!b) b = tcache_refill(&h, cls, !exact);
+  if (!b) b = tcache_refill(&h, cls, may_borrow);
   if (HM_UNLIKELY(!b)) return no_memory();
   return finish_block(b);
 }
@@ -146,7 +146,7 @@ HM_SLOW_PATH void* memalign_slow(size_t align, size_t n) {
   if (!is_pow2(align)) align = size_t{1} << (floor_log2(align) + 1);
   if (n > static_cast<size_t>(PTRDIFF_MAX) - align) return no_memory();
   unsigned cls = aligned_class(n ? n : 1, align);
-  if (cls < kClassCount) return small_alloc_slow(cls, true);
+  if (cls < kClassCount) return small_alloc_slow(cls);
   void* p = large_alloc(n ? n : 1, align);
   return p ? p : no_memory();
 }
@@ -249,7 +249,7 @@ void* hm_realloc(void* p, size_t n) {
   }
   size_t old = usable_or_die(p, registry::ErrorId::realloc_freed);
   if (n <= old && n >= old / 2) return p;
-  void* q = hm_malloc(n);
+  void* q = n <= kMaxSmall ? small_alloc_slow(size_to_class(n), true) : hm_malloc(n);
   if (!q) return nullptr;  // errno is ENOMEM; p is untouched
   std::memcpy(q, p, n < old ? n : old);
   hm_free(p);

@@ -120,9 +120,9 @@ HM_FAST_PATH bool tcache_push(Heap* h, const Page* pg, Block* b) {
 
 // Slow malloc of class cls: starts the thread's heap if needed, refills the bin from the
 // pages and returns one block (nullptr when out of memory). *hp is updated to the heap in use.
-// may_borrow (a plain malloc, not an aligned one): when the refill would carve never-used
-// blocks, it may instead return a free block of one of the next HAKMEM_BORROW larger classes
-// from this thread's bins (its usable size is that class's).
+// may_borrow (realloc's new block): when the refill would carve never-used blocks, it may
+// instead return a free block of one of the next HAKMEM_BORROW larger classes from this
+// thread's bins (its usable size is that class's).
 Block* tcache_refill(Heap** hp, unsigned cls, bool may_borrow = false);
 // Slow free of block b of page pg, whose bin was full (or the heap not yet started).
 void tcache_free_slow(Page* pg, Block* b);

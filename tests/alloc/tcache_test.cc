@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <set>
 #include <thread>
 #include <vector>
@@ -115,9 +116,9 @@ TEST(Tcache, HeapPoolHandsAnExitedThreadsEmptyPagesToTheNextThread) {
   unsetenv("HAKMEM_HEAP_POOL_MB");
 }
 
-// HAKMEM_BORROW: a malloc whose refill would carve never-used blocks takes a free block of a
-// larger class from the thread's bins instead; an aligned request never does.
-TEST(Tcache, BorrowTakesALargerClassBlockInsteadOfCarving) {
+// HAKMEM_BORROW: realloc's new block, when its refill would carve never-used blocks, is a free
+// block of a larger class from the thread's bins instead; a plain malloc never borrows.
+TEST(Tcache, ReallocBorrowsALargerClassBlockInsteadOfCarving) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");  // re-exec: the child reads the gate afresh
   for (const char* k : {"2", "0"}) {
     setenv("HAKMEM_BORROW", k, 1);
@@ -131,20 +132,19 @@ TEST(Tcache, BorrowTakesALargerClassBlockInsteadOfCarving) {
             hm_free(p);
             freed.insert(p);
           }
-          void* b = hm_malloc(3000);  // class 3072: no page yet, its refill would carve
-          bool borrowed = freed.count(b) != 0;
-          if (borrowed != on) _exit(3);
-          if (hm_malloc_usable_size(b) != (on ? 3584u : 3072u)) _exit(4);
-          hm_free(b);  // back to its own class's bin
-          if (on && hm_malloc(3500) != b) _exit(5);
-          // An aligned request takes its exact power-of-two class: blocks of 2560 are free, but
-          // none is 2048-aligned.
-          for (void*& p : v) p = hm_malloc(2500);
-          for (void* p : v) hm_free(p);
-          void* a = hm_aligned_alloc(2048, 2000);
-          if (reinterpret_cast<uintptr_t>(a) % 2048 != 0 || hm_malloc_usable_size(a) != 2048) _exit(6);
+          char* p = static_cast<char*>(hm_malloc(1500));
+          std::memset(p, 0x5a, 1500);
+          char* q = static_cast<char*>(hm_realloc(p, 3000));  // class 3072: no block, would carve
+          if ((freed.count(q) != 0) != on) _exit(3);
+          if (hm_malloc_usable_size(q) != (on ? 3584u : 3072u)) _exit(4);
+          for (int i = 0; i < 1500; ++i)
+            if (q[i] != 0x5a) _exit(5);
+          void* m = hm_malloc(3000);  // a plain malloc carves its own class
+          if (freed.count(m) != 0 || hm_malloc_usable_size(m) != 3072) _exit(6);
+          hm_free(q);  // back to its own class's bin
+          if (on && hm_malloc(3500) != q) _exit(7);
           hm_check_result r;
-          _exit(hm_check_all(2, &r) == 0 ? 0 : 7);
+          _exit(hm_check_all(2, &r) == 0 ? 0 : 8);
         },
         testing::ExitedWithCode(0), "")
         << "HAKMEM_BORROW=" << k;
