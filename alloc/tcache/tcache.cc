@@ -118,8 +118,9 @@ Heap* heap_start() {
   h->cookie_key = page_detail::g_secret;
   uint32_t bound = config().tcache ? static_cast<uint32_t>(config().tcache_max) : 0;
   h->link_key = config().harden ? harden_key() : 0;
+  const uint8_t* of = sizeclass_detail::g_table.of;  // (n-1)/16 -> class: the lane's whole table
   for (unsigned i = 0; i < kLaneSlots; ++i)
-    h->small_bin[i] = static_cast<uint16_t>(offsetof(Heap, bins) + size_to_class(size_t{16} * (i + 1)) * sizeof(Bin));
+    h->small_bin[i] = static_cast<uint16_t>(offsetof(Heap, bins) + of[i] * sizeof(Bin));
   for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bin.room = bound;
   pthread_mutex_lock(&g_heaps_lock);
   h->next_heap = g_heaps;
@@ -170,7 +171,7 @@ void return_local(Heap* h, Page* pg, Block* b) {
 
 // A block of a bin or batch about to be trusted (its link read, or handed to a page): a block
 // of a small page carrying its free cookie, else a report.
-Page* checked_free_block(const Block* b) {
+HM_FAST_PATH Page* checked_free_block(const Block* b) {
   uintptr_t u = reinterpret_cast<uintptr_t>(b);
   Page* pg = page_of(u);
   if (HM_UNLIKELY(!pg || !page_is_block(pg, u) || b->cookie != free_cookie(u))) page_stale_block(b);
@@ -185,9 +186,12 @@ void return_chain(Heap* h, Block* b, unsigned n) {
   while (n--) {
     Page* pg = checked_free_block(b);
     Block* next = tcache_next(h, b);
-    b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
-    if (pg->owner.load(std::memory_order_relaxed) == h) return_local(h, pg, b);
-    else push_remote(h, pg, b, b, 1);
+    if (pg->owner.load(std::memory_order_relaxed) == h) {
+      return_local(h, pg, b);  // page_put gives it the page cookie
+    } else {
+      b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
+      push_remote(h, pg, b, b, 1);
+    }
     b = next;
   }
 }
