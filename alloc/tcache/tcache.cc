@@ -113,15 +113,22 @@ Heap* heap_start() {
     if (!mem) return nullptr;
     h = static_cast<Heap*>(mem);
   }
-  heap_reset(h);
+  if (h->warm) {  // bins, pages and ramp as the last thread left them; fresh counters
+    h->counters = {};
+    h->pooled_slices = 0;
+    h->warm = false;
+    h->prev_heap = nullptr;  // linked afresh below
+  } else {
+    heap_reset(h);
+    h->cookie_key = page_detail::g_secret;
+    uint32_t bound = config().tcache ? static_cast<uint32_t>(config().tcache_max) : 0;
+    h->link_key = config().harden ? harden_key() : 0;
+    for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bin.room = bound;
+  }
   h->real = true;
-  h->cookie_key = page_detail::g_secret;
-  uint32_t bound = config().tcache ? static_cast<uint32_t>(config().tcache_max) : 0;
-  h->link_key = config().harden ? harden_key() : 0;
   const uint8_t* of = sizeclass_detail::g_table.of;  // (n-1)/16 -> class: the lane's whole table
   for (unsigned i = 0; i < kLaneSlots; ++i)
     h->small_bin[i] = static_cast<uint16_t>(offsetof(Heap, bins) + of[i] * sizeof(Bin));
-  for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bin.room = bound;
   pthread_mutex_lock(&g_heaps_lock);
   h->next_heap = g_heaps;
   if (g_heaps) g_heaps->prev_heap = h;
@@ -449,10 +456,12 @@ void tcache_flush_all() {
   }
 }
 
-void heap_thread_exit(Heap* h) {
-  if (!h->real) return;
-  Heap* saved = tl_heap;
-  tl_heap = h;
+namespace {
+
+// The exiting heap h's bins go back to the pages; empty pages stay with the heap within
+// HAKMEM_HEAP_POOL_MB, or go back to the segment; pages with blocks live elsewhere are
+// abandoned to the next thread that needs a page of their class.
+void flush_and_sort_pages(Heap* h) {
   for (unsigned c = 0; c < kClassCount; ++c) flush_bin(h, c);
   for (unsigned c = 0; c < kClassCount; ++c) {
     PageQueue keep{};
@@ -482,6 +491,34 @@ void heap_thread_exit(Heap* h) {
     }
     h->avail[c] = keep;
   }
+}
+
+// HAKMEM_WARM_HEAP: whether the exiting heap h waits in the pool whole -- bins and every page,
+// those with blocks live elsewhere included -- for the next thread, within HAKMEM_HEAP_POOL_MB.
+bool park_whole(Heap* h) {
+  if (!config().warm_heap) return false;
+  uint64_t slices = 0, pages = 0;
+  for (unsigned c = 0; c < kClassCount; ++c)
+    for (const PageQueue* q : {&h->avail[c], &h->full[c]})
+      for (const Page* pg = q->head; pg; pg = pg->next) slices += pg->slices, ++pages;
+  uint64_t limit = (static_cast<uint64_t>(config().heap_pool_mb) << 20) >> kSliceShift;
+  if (g_pool_slices.fetch_add(slices, std::memory_order_relaxed) + slices > limit) {
+    g_pool_slices.fetch_sub(slices, std::memory_order_relaxed);
+    return false;
+  }
+  h->pooled_slices = static_cast<uint32_t>(slices);
+  h->counters.pages_pooled += pages;
+  h->warm = true;
+  return true;
+}
+
+}  // namespace
+
+void heap_thread_exit(Heap* h) {
+  if (!h->real) return;
+  Heap* saved = tl_heap;
+  tl_heap = h;
+  if (!park_whole(h)) flush_and_sort_pages(h);
   pthread_mutex_lock(&g_heaps_lock);
   if (h->prev_heap) h->prev_heap->next_heap = h->next_heap;
   else g_heaps = h->next_heap;

@@ -60,8 +60,9 @@ struct Heap {
   PageQueue avail[kClassCount];  // pages that may have free blocks; head is current
   PageQueue full[kClassCount];   // pages found with no free block
   HeapCounters counters;
-  uint32_t pooled_slices;  // slices of empty pages kept while the heap waits in the pool
-  bool real;  // false only for the shared empty heap
+  uint32_t pooled_slices;  // slices of pages kept while the heap waits in the pool
+  bool real;  // false only for the shared empty heap (and a heap waiting in the pool)
+  bool warm;  // waiting in the pool with its bins and all its pages (HAKMEM_WARM_HEAP)
   Heap* next_heap;
   Heap* prev_heap;
 };

@@ -58,20 +58,69 @@ TEST(Tcache, FlushAllEmptiesEveryBin) {
   }
 }
 
+// An exiting thread's heap either waits in the pool whole (HAKMEM_WARM_HEAP=1: its pages stay
+// its own) or flushes and abandons the pages whose blocks live on; either way those blocks stay
+// usable, and their frees from another thread reach the pages.
 TEST(Tcache, ExitedThreadLeavesNoHeapAndItsLiveBlocksStayUsable) {
-  std::vector<char*> kept;
-  uint64_t abandoned_before = heap_counters_total().pages_abandoned;
-  std::thread([&] {
-    for (int i = 0; i < 100; ++i) {
-      char* p = static_cast<char*>(hm_malloc(64));
-      p[0] = static_cast<char>(i);
-      kept.push_back(p);
-    }
-  }).join();
-  EXPECT_GT(heap_counters_total().pages_abandoned, abandoned_before);
-  for (int i = 0; i < 100; ++i) EXPECT_EQ(kept[i][0], static_cast<char>(i));
-  for (char* p : kept) hm_free(p);  // frees into this thread's bins, then to the abandoned pages
-  hm_thread_flush();
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // re-exec: the child reads the gate afresh
+  for (const char* warm : {"1", "0"}) {
+    setenv("HAKMEM_WARM_HEAP", warm, 1);
+    EXPECT_EXIT(
+        {
+          std::vector<char*> kept;
+          HeapCounters before = heap_counters_total();
+          std::thread([&] {
+            for (int i = 0; i < 100; ++i) {
+              char* p = static_cast<char*>(hm_malloc(64));
+              p[0] = static_cast<char>(i);
+              kept.push_back(p);
+            }
+          }).join();
+          HeapCounters after = heap_counters_total();
+          bool parked = after.pages_pooled > before.pages_pooled && after.pages_abandoned == before.pages_abandoned;
+          bool abandoned = after.pages_abandoned > before.pages_abandoned;
+          if (warm[0] == '1' ? !parked : !abandoned) _exit(3);
+          for (int i = 0; i < 100; ++i)
+            if (kept[i][0] != static_cast<char>(i)) _exit(4);
+          for (char* p : kept) hm_free(p);  // into this thread's bins, then back to their pages
+          hm_thread_flush();
+          // The next thread takes the pooled heap (warm: with the blocks freed since, collected
+          // from its pages' remote queues) and allocates without trouble.
+          std::thread([] {
+            for (int i = 0; i < 1000; ++i) hm_free(hm_malloc(64));
+          }).join();
+          hm_check_result r;
+          _exit(hm_check_all(2, &r) == 0 ? 0 : 5);
+        },
+        testing::ExitedWithCode(0), "")
+        << "HAKMEM_WARM_HEAP=" << warm;
+  }
+  unsetenv("HAKMEM_WARM_HEAP");
+}
+
+// HAKMEM_WARM_HEAP=1: the next short-lived thread starts with the last one's bins and pages,
+// so the same work needs no refill.
+TEST(Tcache, WarmHeapSpareTheNextThreadItsRefills) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  for (const char* warm : {"1", "0"}) {
+    setenv("HAKMEM_WARM_HEAP", warm, 1);
+    EXPECT_EXIT(
+        {
+          auto work = [] {
+            std::vector<void*> v;
+            for (size_t n = 16; n <= 1024; n += 16) v.push_back(hm_malloc(n));
+            for (void* p : v) hm_free(p);
+          };
+          std::thread(work).join();
+          uint64_t a = heap_counters_total().refills;
+          std::thread(work).join();
+          uint64_t refills = heap_counters_total().refills - a;
+          _exit(warm[0] == '1' ? (refills == 0 ? 0 : 3) : (refills > 0 ? 0 : 4));
+        },
+        testing::ExitedWithCode(0), "")
+        << "HAKMEM_WARM_HEAP=" << warm;
+  }
+  unsetenv("HAKMEM_WARM_HEAP");
 }
 
 // Two identical short-lived threads, one after the other, in a fresh child whose

@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
@@ -47,6 +49,7 @@ int run_child(const std::vector<Op>& ops, size_t dup_at, uint16_t dup_pick) {
     live_set.erase(p);
     return p;
   };
+  unsigned spawned = 0;  // threads started (and exited) by the sequence
   void* dup = nullptr;
   size_t dup_size = 64;  // the class the second free puts the block in
   for (size_t step = 0; step < ops.size(); ++step) {
@@ -64,6 +67,7 @@ int run_child(const std::vector<Op>& ops, size_t dup_at, uint16_t dup_pick) {
     } else if (op.kind == 6) {
       hm_thread_flush();
     } else if (!live.empty()) {
+      ++spawned;
       std::vector<void*> mine;
       for (size_t k = op.pick % 3; k < live.size(); k += 3) mine.push_back(live[k]);
       for (void* p : mine) live_set.erase(p);
@@ -85,6 +89,26 @@ int run_child(const std::vector<Op>& ops, size_t dup_at, uint16_t dup_pick) {
   hm_free(dup);  // the double free
   size_t n = 64u << 20;
   for (size_t i = 0; i < n / dup_size + 1000; ++i) take(dup_size);
+  // The first copy may wait in an exited thread's pooled heap (HAKMEM_WARM_HEAP): as many
+  // threads as have exited, alive at once, take every pooled heap and allocate the size too.
+  std::mutex mu;
+  std::atomic<unsigned> started{0};
+  std::vector<std::thread> ts;
+  for (unsigned t = 0; t <= spawned; ++t) {
+    ts.emplace_back([&] {
+      auto take_locked = [&] {
+        void* p = hm_malloc(dup_size);
+        std::lock_guard<std::mutex> g(mu);
+        if (!p) _exit(98);
+        if (!live_set.insert(p).second) _exit(99);
+      };
+      take_locked();  // this thread has a heap now
+      started.fetch_add(1);
+      while (started.load() <= spawned) std::this_thread::yield();
+      for (size_t i = 0; i < (4u << 20) / dup_size + 1000; ++i) take_locked();
+    });
+  }
+  for (auto& t : ts) t.join();
   return 0;
 }
 
