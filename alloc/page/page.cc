@@ -70,9 +70,8 @@ unsigned page_take(Page* pg, unsigned n, Block** first, Block** last, unsigned m
     // Each block's cookie is checked before its link is read, and the link must lead to a
     // block of this page: a block freed again (or written) while on the list stops here.
     for (Block* b = head;;) {
-      uintptr_t u = reinterpret_cast<uintptr_t>(b);
-      if (HM_UNLIKELY(!page_is_block(pg, u) || b->cookie != page_cookie(u))) page_stale_block(b);
-      b->cookie = free_cookie(u);
+      page_check_listed(pg, b);
+      b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b));
       tail = b;
       if (++k == n || !b->next) break;
       b = b->next;

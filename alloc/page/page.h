@@ -93,6 +93,13 @@ HM_FAST_PATH bool page_is_block(const Page* pg, uintptr_t p) {
   return x < pg->carve_limit.load(std::memory_order_relaxed);
 }
 
+// Checks a block reached through pg's free list or remote queue before its link is read: a
+// carved block of pg with its page cookie, else a report (page_stale_block).
+HM_FAST_PATH void page_check_listed(const Page* pg, const Block* b) {
+  uintptr_t u = reinterpret_cast<uintptr_t>(b);
+  if (HM_UNLIKELY(!page_is_block(pg, u) || b->cookie != page_cookie(u))) page_stale_block(b);
+}
+
 // Block index of p if page_is_block(pg, p), else -1. For slow paths and checkers.
 HM_FAST_PATH long page_block_index(const Page* pg, uintptr_t p) {
   if (HM_UNLIKELY(!page_is_block(pg, p))) return -1;

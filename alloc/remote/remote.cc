@@ -24,9 +24,9 @@ unsigned remote_collect(Page* pg) {
   unsigned n = remote_word_count(w);
   if (pg->free) {  // splice in front of the local free list: find the queue's tail
     Block* tail = list;
-    for (unsigned i = 1;; ++i) {  // no more than n blocks, each of this page with its page cookie
-      uintptr_t u = reinterpret_cast<uintptr_t>(tail);
-      if (HM_UNLIKELY(i > n || !page_is_block(pg, u) || tail->cookie != page_cookie(u))) page_stale_block(tail);
+    for (unsigned i = 1;; ++i) {  // no more than n blocks, each checked
+      if (HM_UNLIKELY(i > n)) page_stale_block(tail);
+      page_check_listed(pg, tail);
       if (!tail->next) break;
       tail = tail->next;
     }

@@ -58,69 +58,67 @@ TEST(Tcache, FlushAllEmptiesEveryBin) {
   }
 }
 
+// Runs child(value) in a re-executed child (which reads the gate afresh) once per value of
+// the gate; every child must exit 0.
+template <class Child>
+void each_gate_value(const char* gate, std::initializer_list<const char*> values, Child child) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  for (const char* v : values) {
+    setenv(gate, v, 1);
+    EXPECT_EXIT(child(v), testing::ExitedWithCode(0), "") << gate << "=" << v;
+  }
+  unsetenv(gate);
+}
+
+// One block of each size from 16 to 1024 bytes, freed again.
+void one_of_each_small_size() {
+  std::vector<void*> v;
+  for (size_t n = 16; n <= 1024; n += 16) v.push_back(hm_malloc(n));
+  for (void* p : v) hm_free(p);
+}
+
 // An exiting thread's heap either waits in the pool whole (HAKMEM_WARM_HEAP=1: its pages stay
 // its own) or flushes and abandons the pages whose blocks live on; either way those blocks stay
 // usable, and their frees from another thread reach the pages.
 TEST(Tcache, ExitedThreadLeavesNoHeapAndItsLiveBlocksStayUsable) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");  // re-exec: the child reads the gate afresh
-  for (const char* warm : {"1", "0"}) {
-    setenv("HAKMEM_WARM_HEAP", warm, 1);
-    EXPECT_EXIT(
-        {
-          std::vector<char*> kept;
-          HeapCounters before = heap_counters_total();
-          std::thread([&] {
-            for (int i = 0; i < 100; ++i) {
-              char* p = static_cast<char*>(hm_malloc(64));
-              p[0] = static_cast<char>(i);
-              kept.push_back(p);
-            }
-          }).join();
-          HeapCounters after = heap_counters_total();
-          bool parked = after.pages_pooled > before.pages_pooled && after.pages_abandoned == before.pages_abandoned;
-          bool abandoned = after.pages_abandoned > before.pages_abandoned;
-          if (warm[0] == '1' ? !parked : !abandoned) _exit(3);
-          for (int i = 0; i < 100; ++i)
-            if (kept[i][0] != static_cast<char>(i)) _exit(4);
-          for (char* p : kept) hm_free(p);  // into this thread's bins, then back to their pages
-          hm_thread_flush();
-          // The next thread takes the pooled heap (warm: with the blocks freed since, collected
-          // from its pages' remote queues) and allocates without trouble.
-          std::thread([] {
-            for (int i = 0; i < 1000; ++i) hm_free(hm_malloc(64));
-          }).join();
-          hm_check_result r;
-          _exit(hm_check_all(2, &r) == 0 ? 0 : 5);
-        },
-        testing::ExitedWithCode(0), "")
-        << "HAKMEM_WARM_HEAP=" << warm;
-  }
-  unsetenv("HAKMEM_WARM_HEAP");
+  each_gate_value("HAKMEM_WARM_HEAP", {"1", "0"}, [](const char* warm) {
+    std::vector<char*> kept;
+    HeapCounters before = heap_counters_total();
+    std::thread([&] {
+      for (int i = 0; i < 100; ++i) {
+        char* p = static_cast<char*>(hm_malloc(64));
+        p[0] = static_cast<char>(i);
+        kept.push_back(p);
+      }
+    }).join();
+    HeapCounters after = heap_counters_total();
+    bool parked = after.pages_pooled > before.pages_pooled && after.pages_abandoned == before.pages_abandoned;
+    bool abandoned = after.pages_abandoned > before.pages_abandoned;
+    if (warm[0] == '1' ? !parked : !abandoned) _exit(3);
+    for (int i = 0; i < 100; ++i)
+      if (kept[i][0] != static_cast<char>(i)) _exit(4);
+    for (char* p : kept) hm_free(p);  // into this thread's bins, then back to their pages
+    hm_thread_flush();
+    // The next thread takes the pooled heap (warm: with the blocks freed since, collected
+    // from its pages' remote queues) and allocates without trouble.
+    std::thread([] {
+      for (int i = 0; i < 1000; ++i) hm_free(hm_malloc(64));
+    }).join();
+    hm_check_result r;
+    _exit(hm_check_all(2, &r) == 0 ? 0 : 5);
+  });
 }
 
 // HAKMEM_WARM_HEAP=1: the next short-lived thread starts with the last one's bins and pages,
 // so the same work needs no refill.
 TEST(Tcache, WarmHeapSpareTheNextThreadItsRefills) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
-  for (const char* warm : {"1", "0"}) {
-    setenv("HAKMEM_WARM_HEAP", warm, 1);
-    EXPECT_EXIT(
-        {
-          auto work = [] {
-            std::vector<void*> v;
-            for (size_t n = 16; n <= 1024; n += 16) v.push_back(hm_malloc(n));
-            for (void* p : v) hm_free(p);
-          };
-          std::thread(work).join();
-          uint64_t a = heap_counters_total().refills;
-          std::thread(work).join();
-          uint64_t refills = heap_counters_total().refills - a;
-          _exit(warm[0] == '1' ? (refills == 0 ? 0 : 3) : (refills > 0 ? 0 : 4));
-        },
-        testing::ExitedWithCode(0), "")
-        << "HAKMEM_WARM_HEAP=" << warm;
-  }
-  unsetenv("HAKMEM_WARM_HEAP");
+  each_gate_value("HAKMEM_WARM_HEAP", {"1", "0"}, [](const char* warm) {
+    std::thread(one_of_each_small_size).join();
+    uint64_t a = heap_counters_total().refills;
+    std::thread(one_of_each_small_size).join();
+    uint64_t refills = heap_counters_total().refills - a;
+    _exit(warm[0] == '1' ? (refills == 0 ? 0 : 3) : (refills > 0 ? 0 : 4));
+  });
 }
 
 // Two identical short-lived threads, one after the other, in a fresh child whose
@@ -129,76 +127,55 @@ struct SecondThread {
   uint64_t fresh, adopted, pooled;
 };
 SecondThread second_thread_pages() {
-  auto work = [] {
-    std::vector<void*> v;
-    for (size_t n = 16; n <= 1024; n += 16) v.push_back(hm_malloc(n));
-    for (void* p : v) hm_free(p);
-  };
-  std::thread(work).join();
+  std::thread(one_of_each_small_size).join();
   HeapCounters a = heap_counters_total();
-  std::thread(work).join();
+  std::thread(one_of_each_small_size).join();
   HeapCounters b = heap_counters_total();
   return {b.pages_new - a.pages_new, b.pages_adopted - a.pages_adopted, b.pages_pooled};
 }
 
 TEST(Tcache, HeapPoolHandsAnExitedThreadsEmptyPagesToTheNextThread) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");  // re-exec: the child reads the gate afresh
-  for (const char* mb : {"32", "0"}) {
-    setenv("HAKMEM_HEAP_POOL_MB", mb, 1);
+  each_gate_value("HAKMEM_HEAP_POOL_MB", {"32", "0"}, [](const char* mb) {
     bool pooled = mb[0] != '0';
-    EXPECT_EXIT(
-        {
-          SecondThread t = second_thread_pages();
-          hm_check_result r;
-          if (hm_check_all(2, &r) != 0) _exit(2);
-          std::set<unsigned> classes;  // one page each (fewer with HAKMEM_COARSE_CLASSES=1)
-          for (size_t n = 16; n <= 1024; n += 16) classes.insert(size_to_class(n));
-          // Pooled: the second thread's heap comes with the first one's pages, no page is
-          // made or adopted. Not pooled: the pages went back to the segment, and the second
-          // thread makes its own.
-          if (pooled) _exit(t.pooled >= classes.size() && t.fresh == 0 && t.adopted == 0 ? 0 : 3);
-          _exit(t.pooled == 0 && t.fresh + t.adopted >= classes.size() ? 0 : 4);
-        },
-        testing::ExitedWithCode(0), "")
-        << "HAKMEM_HEAP_POOL_MB=" << mb;
-  }
-  unsetenv("HAKMEM_HEAP_POOL_MB");
+    SecondThread t = second_thread_pages();
+    hm_check_result r;
+    if (hm_check_all(2, &r) != 0) _exit(2);
+    std::set<unsigned> classes;  // one page each (fewer with HAKMEM_COARSE_CLASSES=1)
+    for (size_t n = 16; n <= 1024; n += 16) classes.insert(size_to_class(n));
+    // Pooled: the second thread's heap comes with the first one's pages, no page is
+    // made or adopted. Not pooled: the pages went back to the segment, and the second
+    // thread makes its own.
+    if (pooled) _exit(t.pooled >= classes.size() && t.fresh == 0 && t.adopted == 0 ? 0 : 3);
+    _exit(t.pooled == 0 && t.fresh + t.adopted >= classes.size() ? 0 : 4);
+  });
 }
 
 // HAKMEM_BORROW: realloc's new block, when its refill would carve never-used blocks, is a free
 // block of a larger class from the thread's bins instead; a plain malloc never borrows.
 TEST(Tcache, ReallocBorrowsALargerClassBlockInsteadOfCarving) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");  // re-exec: the child reads the gate afresh
-  for (const char* k : {"2", "0"}) {
-    setenv("HAKMEM_BORROW", k, 1);
+  each_gate_value("HAKMEM_BORROW", {"2", "0"}, [](const char* k) {
     bool on = k[0] != '0';
-    EXPECT_EXIT(
-        {
-          std::set<void*> freed;  // four free blocks of the class above 3072 (3584) in the bin
-          void* v[4];
-          for (void*& p : v) p = hm_malloc(3500);
-          for (void* p : v) {
-            hm_free(p);
-            freed.insert(p);
-          }
-          char* p = static_cast<char*>(hm_malloc(1500));
-          std::memset(p, 0x5a, 1500);
-          char* q = static_cast<char*>(hm_realloc(p, 3000));  // class 3072: no block, would carve
-          if ((freed.count(q) != 0) != on) _exit(3);
-          if (hm_malloc_usable_size(q) != (on ? 3584u : 3072u)) _exit(4);
-          for (int i = 0; i < 1500; ++i)
-            if (q[i] != 0x5a) _exit(5);
-          void* m = hm_malloc(3000);  // a plain malloc carves its own class
-          if (freed.count(m) != 0 || hm_malloc_usable_size(m) != 3072) _exit(6);
-          hm_free(q);  // back to its own class's bin
-          if (on && hm_malloc(3500) != q) _exit(7);
-          hm_check_result r;
-          _exit(hm_check_all(2, &r) == 0 ? 0 : 8);
-        },
-        testing::ExitedWithCode(0), "")
-        << "HAKMEM_BORROW=" << k;
-  }
-  unsetenv("HAKMEM_BORROW");
+    std::set<void*> freed;  // four free blocks of the class above 3072 (3584) in the bin
+    void* v[4];
+    for (void*& p : v) p = hm_malloc(3500);
+    for (void* p : v) {
+      hm_free(p);
+      freed.insert(p);
+    }
+    char* p = static_cast<char*>(hm_malloc(1500));
+    std::memset(p, 0x5a, 1500);
+    char* q = static_cast<char*>(hm_realloc(p, 3000));  // class 3072: no block, would carve
+    if ((freed.count(q) != 0) != on) _exit(3);
+    if (hm_malloc_usable_size(q) != (on ? 3584u : 3072u)) _exit(4);
+    for (int i = 0; i < 1500; ++i)
+      if (q[i] != 0x5a) _exit(5);
+    void* m = hm_malloc(3000);  // a plain malloc carves its own class
+    if (freed.count(m) != 0 || hm_malloc_usable_size(m) != 3072) _exit(6);
+    hm_free(q);  // back to its own class's bin
+    if (on && hm_malloc(3500) != q) _exit(7);
+    hm_check_result r;
+    _exit(hm_check_all(2, &r) == 0 ? 0 : 8);
+  });
 }
 
 }  // namespace
