@@ -1,5 +1,6 @@
 // Fuzz harness of the tcache box on the fuzzing thread's heap: tcache_pop / tcache_push (with
-// the slow free past the bound), tcache_refill of an empty bin, tcache_flush_all, heap_get,
+// the slow free past the bound), tcache_refill of an empty bin (may_borrow either way: a borrowed
+// block is the top of the nearest larger non-empty bin), tcache_flush_all, heap_get,
 // and heap_thread_exit of helper threads whose blocks outlive them. Model: each bin as a LIFO
 // stack within its bound; held blocks carry a fill pattern.
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "config/config.h"
 #include "fuzz_common.h"
 #include "hakmem/hakmem.h"
 #include "page/poison.h"
@@ -15,7 +17,7 @@
 using namespace hm;
 
 namespace {
-constexpr unsigned kClasses[] = {0, 3, 63, 64, 80, 91};
+constexpr unsigned kClasses[] = {0, 1, 2, 63, 64, 65, 80, 91};  // runs of neighbours, for borrowing
 struct Held {
   Block* b;
   unsigned cls;
@@ -65,10 +67,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         xs.push_back(x.b);
         break;
       }
-      case 3: {  // refill of an empty bin
+      case 3: {  // refill of an empty bin, as malloc asks it or as realloc does (may borrow)
         if (!st.empty()) break;
-        Block* b = tcache_refill(&h, cls);
+        bool may_borrow = op & 32;
+        Block* b = tcache_refill(&h, cls, may_borrow);
         HM_FUZZ_CHECK(b != nullptr && h == heap_get());
+        HM_FUZZ_CHECK(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));
+        unsigned got = page_of(reinterpret_cast<uintptr_t>(b))->cls;
+        if (got != cls) {  // borrowed: the top of the first non-empty bin of the next larger classes
+          HM_FUZZ_CHECK(may_borrow);
+          unsigned c = cls;
+          for (long k = config().borrow; k > 0 && class_to_size(c) < kMaxSmall; --k) {
+            c = size_to_class(class_to_size(c) + 1);
+            if (!bins[c].empty()) break;
+          }
+          HM_FUZZ_CHECK(c == got && !bins[c].empty() && bins[c].back() == b);
+          bins[c].pop_back();
+          hand_out(b, got, seed);
+          held.push_back({b, got, seed});
+          break;
+        }
         HM_FUZZ_CHECK(h->bins[cls].count() <= h->bins[cls].bound / 2);
         hand_out(b, cls, seed);
         held.push_back({b, cls, seed});

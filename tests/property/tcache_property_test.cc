@@ -11,6 +11,8 @@
 //   thread     another thread allocates blocks, exits (heap_thread_exit runs, directly or as
 //              the thread-exit hook) and hands them over: new held ids
 //   remote     another thread frees held blocks
+// A second property checks tcache_refill's may_borrow (realloc's new block) against the bins of
+// the class's larger neighbours.
 // After every command each real bin equals its model stack, count == length <= bound, and
 // every held block keeps its fill and lies in a page of its class.
 #include <algorithm>
@@ -20,6 +22,7 @@
 
 #include "hakmem/hakmem.h"
 #include "property_common.h"
+#include "config/config.h"
 #include "page/poison.h"
 #include "tcache/tcache.h"
 
@@ -270,6 +273,57 @@ struct RemoteFree : Cmd {
   }
   void show(std::ostream& os) const override { os << "remote_free(#" << pick << " x" << count << ")"; }
 };
+
+// tcache_refill with may_borrow (realloc's new block, HAKMEM_BORROW): after any mix of blocks
+// freed into the bins of a class's larger neighbours, the refill of the class's empty bin returns
+// a free block that is either of the class itself (every neighbour bin untouched) or the top of
+// the first non-empty bin among the next HAKMEM_BORROW larger classes (that bin one shorter,
+// the others untouched). Either way the block is handed out once and the heap stays consistent.
+RC_GTEST_PROP(TcacheProperty, BorrowTakesTheNearestLargerBinTop, ()) {
+  const unsigned cls = gen_class();
+  std::vector<unsigned> near;  // the classes borrow() looks at, nearest first
+  for (unsigned c = cls, k = 0; k < static_cast<unsigned>(config().borrow) && class_to_size(c) < kMaxSmall; ++k)
+    near.push_back(c = size_to_class(class_to_size(c) + 1));
+  std::vector<unsigned> fills;  // blocks to free into each neighbour's bin first
+  for (size_t k = 0; k < near.size(); ++k) fills.push_back(*rc::gen::inRange(0u, 4u));
+  const bool fresh_page = *rc::gen::arbitrary<bool>();  // whether cls first gives its pages back
+
+  hm_free(hm_malloc(16));  // start this thread's heap
+  tcache_flush_all();
+  Heap* h = heap_get();
+  std::vector<void*> live;
+  for (size_t k = 0; k < near.size(); ++k) {
+    std::vector<void*> v;
+    for (unsigned i = 0; i < fills[k]; ++i) v.push_back(hm_malloc(class_to_size(near[k])));
+    for (void* p : v) hm_free(p);
+  }
+  if (!fresh_page) live.push_back(hm_malloc(class_to_size(cls)));  // cls keeps a page with free blocks
+  while (Block* x = tcache_pop(h, cls)) hand_out(x, cls, 1), live.push_back(x);  // cls's bin empty
+  std::vector<Block*> tops;
+  std::vector<uint32_t> counts;
+  for (unsigned c : near) tops.push_back(h->bins[c].head), counts.push_back(h->bins[c].count());
+
+  Block* b = tcache_refill(&h, cls, true);
+  RC_ASSERT(bool(b != nullptr));
+  RC_ASSERT(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));
+  unsigned got = page_of(reinterpret_cast<uintptr_t>(b))->cls;
+  size_t from = near.size();  // index of the neighbour it came from, if borrowed
+  if (got != cls) {
+    for (size_t k = 0; k < near.size() && from == near.size(); ++k)
+      if (counts[k]) from = k;
+    RC_ASSERT(from < near.size());
+    RC_ASSERT(got == near[from]);
+    RC_ASSERT(bool(b == tops[from]));
+  }
+  RC_CLASSIFY(got != cls, "borrowed");
+  for (size_t k = 0; k < near.size(); ++k) RC_ASSERT(h->bins[near[k]].count() == counts[k] - (k == from ? 1 : 0));
+  hand_out(b, got, 7);
+  RC_ASSERT(hm_prop::check_fill(b, class_to_size(got), 7));
+  hm_prop::check_invariants();
+  hm_free(b);
+  for (void* p : live) hm_free(p);
+  tcache_flush_all();
+}
 
 RC_GTEST_PROP(TcacheProperty, BinsMatchLifoModel, ()) {
   hm_free(hm_malloc(16));  // start this thread's heap
