@@ -37,7 +37,7 @@ void run(Sink& s, unsigned scope, int level) {
   if (scope & kConfig) check_config(s);
   if (scope & kSizeclass) check_sizeclass(s);
   if (scope & kSegments) check_segments(s, level);
-  if (scope & kHeap) check_heap(s, heap_get(), level, -1, -1);
+  if (scope & kHeap) check_heap(s, heap_get(), level, -1, -1), check_pool(s, level);
   if (scope & kLarge) check_large_cache(s, level);
   if ((scope & kTransfer) && level >= 2) check_transfer(s);
 }

@@ -125,6 +125,11 @@ bool check_bin_bound(Sink& s, const Heap* h, unsigned cls);
 bool check_bin_list(Sink& s, const Heap* h, unsigned cls);
 bool check_queues(Sink& s, const Heap* h, unsigned cls);
 void check_heap(Sink& s, const Heap* h, int level, int cls, int walk_cls);
+// INV-TCACHE-4 (level 2) of a heap waiting in the pool -- no thread's, its pooled slices those
+// of its pages -- then its bins, queues and pages as check_heap walks them; check_pool does it
+// for every waiting heap under the heap-list lock and checks the pool's total.
+bool check_pooled_heap(Sink& s, const Heap* h, int level);
+void check_pool(Sink& s, int level);
 
 // large (large_check.cc): INV-LARGE-1 of a header (handed out or cached) and the cache walk
 // (INV-LARGE-1 of every entry, INV-LARGE-2 at level 2).

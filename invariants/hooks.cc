@@ -83,6 +83,9 @@ void run(report::Event ev, const void* obj, uintptr_t arg, Sink& s, int level) {
     case Event::free_slow:
       if (level >= 1) heap_crossing(s, static_cast<unsigned>(arg), level);
       return;
+    case Event::heap_take:  // a waiting heap as a new thread takes it from the pool
+      if (level >= 2) check_pooled_heap(s, static_cast<const Heap*>(obj), level);
+      return;
     case Event::page_new:
       if (level < 1) return;
       check_sizeclass(s);

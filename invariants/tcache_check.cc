@@ -1,7 +1,9 @@
-// invariants/: the tcache box, over the calling thread's heap. INV-TCACHE-1 (bin bound),
-// INV-TCACHE-2 (bin lists), INV-TCACHE-3 (page queues); the pages in the queues are
-// checked by the page checker (O(1) checks always, walks at level 2).
+// invariants/: the tcache box, over the calling thread's heap and the heaps waiting in the
+// pool. INV-TCACHE-1 (bin bound), INV-TCACHE-2 (bin lists), INV-TCACHE-3 (page queues),
+// INV-TCACHE-4 (the pool's accounting); the pages in the queues are checked by the page
+// checker (O(1) checks always, walks at level 2).
 #include "check.h"
+#include "config/config.h"
 #include "page/page.h"
 #include "tcache/tcache.h"
 
@@ -80,8 +82,10 @@ bool check_queues(Sink& s, const Heap* h, unsigned cls) {
   return true;
 }
 
-void check_heap(Sink& s, const Heap* h, int level, int cls, int walk_cls) {
-  if (!h->real) return;
+namespace {
+
+// A heap's bins, queues and pages (the body of check_heap, for live and waiting heaps alike).
+void heap_body(Sink& s, const Heap* h, int level, int cls, int walk_cls) {
   unsigned from = cls < 0 ? 0 : static_cast<unsigned>(cls);
   unsigned to = cls < 0 ? kClassCount : from + 1;
   for (unsigned c = from; c < to; ++c) {
@@ -95,6 +99,52 @@ void check_heap(Sink& s, const Heap* h, int level, int cls, int walk_cls) {
         if (check_page_o1(s, pg) && walk) check_page_walk(s, pg, h);
     }
   }
+}
+
+Where at_heap(const Heap* h) {
+  Where w;
+  w.addr = h;
+  return w;
+}
+
+}  // namespace
+
+void check_heap(Sink& s, const Heap* h, int level, int cls, int walk_cls) {
+  if (h->real) heap_body(s, h, level, cls, walk_cls);
+}
+
+bool check_pooled_heap(Sink& s, const Heap* h, int level) {
+  if (level < 2) return true;
+  if (h->real) return s.fail(registry::InvId::tcache_pool, at_heap(h), "running threads", 0, 1);
+  uint64_t slices = 0;
+  for (unsigned c = 0; c < kClassCount; ++c) {
+    if (!check_queues(s, h, c)) return false;  // the walk below needs sound queues
+    for (const PageQueue* q : {&h->avail[c], &h->full[c]})
+      for (const Page* pg = q->head; pg; pg = pg->next) slices += pg->slices;
+  }
+  if (slices != h->pooled_slices)
+    return s.fail2(registry::InvId::tcache_pool, at_heap(h), "slices of its pages", slices, "pooled slices",
+                   h->pooled_slices);
+  heap_body(s, h, level, -1, -1);
+  return true;
+}
+
+void check_pool(Sink& s, int level) {
+  if (level < 2) return;
+  struct Walk {
+    Sink* s;
+    uint64_t sum = 0;
+  } w{&s};
+  uint64_t granted = heap_pool_for_each(
+      [](Heap* h, void* arg) {
+        auto* w = static_cast<Walk*>(arg);
+        if (check_pooled_heap(*w->s, h, 2)) w->sum += h->pooled_slices;
+      },
+      &w);
+  uint64_t limit = (static_cast<uint64_t>(config().heap_pool_mb) << 20) >> kSliceShift;
+  Where at;
+  if (w.sum > granted) s.fail2(registry::InvId::tcache_pool, at, "pool's granted slices at least", w.sum, "granted", granted);
+  else if (w.sum > limit) s.fail2(registry::InvId::tcache_pool, at, "pooled slices at most", limit, "pooled", w.sum);
 }
 
 }  // namespace hm::check

@@ -48,7 +48,7 @@ void log_once(bool* flag, const char* line);
 
 // The boundary crossings that record an event and call the check hook (debug build).
 #define HM_EVENTS(X)                                                                   \
-  X(malloc, front) X(free, front) X(refill, tcache) X(free_slow, tcache)               \
+  X(malloc, front) X(free, front) X(refill, tcache) X(free_slow, tcache) X(heap_take, tcache) \
   X(page_new, page) X(page_delete, page) X(span_alloc, segment) X(span_free, segment) \
   X(remote_push, remote) X(remote_collect, remote) X(transfer_put, transfer) X(transfer_take, transfer)          \
   X(large_alloc, large) X(large_free, large)

@@ -31,7 +31,7 @@ HeapCounters g_exited{};       // counters of exited heaps
 pthread_mutex_t g_abandon_lock = PTHREAD_MUTEX_INITIALIZER;
 Page* g_abandoned[kClassCount];  // pages of exited threads with blocks still live elsewhere
 uint64_t g_abandoned_count = 0;
-std::atomic<uint64_t> g_pool_slices{0};  // slices of empty pages kept by heaps in g_heap_pool
+std::atomic<uint64_t> g_pool_slices{0};  // slices granted to heaps in g_heap_pool (before they are linked)
 
 Block* pop_hardened(Heap* h, unsigned cls);
 
@@ -107,6 +107,7 @@ Heap* heap_start() {
   if (h) g_heap_pool = h->next_heap;
   pthread_mutex_unlock(&g_heaps_lock);
   if (h) {
+    HM_CHECK_HOOK(heap_take, h, 0);  // as it waited, before it is anyone's
     g_pool_slices.fetch_sub(h->pooled_slices, std::memory_order_relaxed);
   } else {
     void* mem = os_map((sizeof(Heap) + os_page_size() - 1) & ~(os_page_size() - 1));
@@ -553,6 +554,14 @@ void heap_for_each(void (*fn)(Heap*, void*), void* arg) {
   pthread_mutex_lock(&g_heaps_lock);
   for (Heap* h = g_heaps; h; h = h->next_heap) fn(h, arg);
   pthread_mutex_unlock(&g_heaps_lock);
+}
+
+uint64_t heap_pool_for_each(void (*fn)(Heap*, void*), void* arg) {
+  pthread_mutex_lock(&g_heaps_lock);
+  for (Heap* h = g_heap_pool; h; h = h->next_heap) fn(h, arg);
+  uint64_t granted = g_pool_slices.load(std::memory_order_relaxed);
+  pthread_mutex_unlock(&g_heaps_lock);
+  return granted;
 }
 
 HeapCounters heap_counters_total() {

@@ -140,6 +140,11 @@ void tcache_process_init();
 
 // Calls fn(heap) for every live heap under the heap-list lock.
 void heap_for_each(void (*fn)(Heap*, void*), void* arg);
+// Calls fn(heap) for every heap waiting in the pool (an exited thread's, for the next thread
+// to start), under the heap-list lock: no thread takes or parks a heap meanwhile. Returns the
+// slices HAKMEM_HEAP_POOL_MB has granted, read under the same lock: at least the sum of the
+// waiting heaps' pooled_slices (a park in progress is granted before its heap is linked).
+uint64_t heap_pool_for_each(void (*fn)(Heap*, void*), void* arg);
 // Sum of the counters of every heap, live or exited.
 HeapCounters heap_counters_total();
 // Pages in the global abandoned lists.

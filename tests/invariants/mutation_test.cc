@@ -12,6 +12,7 @@
 #include <functional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "check.h"
@@ -52,6 +53,8 @@ struct World {
   unsigned xcls = size_to_class(kBatch);
   Block* spare = nullptr;           // a free block of xcls outside the batch (INV-TRANSFER-2)
   Block* probe = nullptr;           // a one-block batch the transfer trigger puts
+  Heap* pooled = nullptr;           // the heap an exited thread left waiting in the pool
+  std::vector<void*> orphans;       // blocks of pooled's pages, still handed out
 
   void build() {
     hm_thread_flush();
@@ -94,6 +97,14 @@ struct World {
     spare = as_free(hm_malloc(kBatch), nullptr);
     probe = as_free(hm_malloc(kBatch), nullptr);
     ASSERT_TRUE(transfer_put(xcls, head, kBatchBlocks));
+    // A thread leaves its heap in the pool with pages whose blocks outlive it.
+    std::thread([this] {
+      std::vector<void*> v;
+      for (int i = 0; i < 8; ++i) v.push_back(hm_malloc(kSmall));
+      for (int i = 0; i < 4; ++i) orphans.push_back(v[i]), hm_free(v[4 + i]);
+    }).join();
+    heap_pool_for_each([](Heap* p, void* arg) { if (!*static_cast<Heap**>(arg)) *static_cast<Heap**>(arg) = p; }, &pooled);
+    ASSERT_NE(pooled, nullptr);
   }
 
   // A handed-out block made a free one, as a bin holds it: linked to next, cookie set.
@@ -119,6 +130,7 @@ struct World {
     give_back(probe);
     if (extra) page_delete(extra);
     for (void* b : live) hm_free(b);
+    for (void* b : orphans) hm_free(b);
     hm_free(other);
     hm_free(large_live);
     hm_thread_flush();
@@ -137,6 +149,9 @@ struct World {
   void delete_extra() { page_delete(extra); }
   void free_large() { hm_free(large_live); }
   void put_probe() { (void)transfer_put(xcls, probe, 1); }
+  void take_pooled() {  // a new thread starts on the pool's newest heap
+    std::thread([] { hm_free(hm_malloc(kSmall)); }).join();
+  }
   TransferBatch& batch() const { return *transfer_batch_for_test(xcls, 0); }
 };
 
@@ -225,6 +240,8 @@ const std::vector<Mutation>& mutations() {
        [](World& w) { w.h->bins[w.cls].room += 1; }, [](World& w) { w.free_one(); }},
       {"INV-TCACHE-3", 2, [](World& w) { w.h->avail[w.cls].count += 1; },
        [](World& w) { w.h->avail[w.cls].count -= 1; }, [](World& w) { w.free_one(); }},
+      {"INV-TCACHE-4", 2, [](World& w) { w.pooled->pooled_slices += 1; },
+       [](World& w) { w.pooled->pooled_slices -= 1; }, [](World& w) { w.take_pooled(); }},
       {"INV-TRANSFER-1", 2, [](World& w) { w.batch().n += 1; }, [](World& w) { w.batch().n -= 1; },
        [](World& w) { w.put_probe(); }},
       {"INV-TRANSFER-2", 2,
