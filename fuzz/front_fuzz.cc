@@ -168,7 +168,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       case 9:
-        hm_thread_flush();
+        if (op & 64) HM_FUZZ_CHECK(hm_trim(seed) <= 1);
+        else hm_thread_flush();
         break;
       case 10: {  // bad alignments: EINVAL without touching errno or *p
         void* p = reinterpret_cast<void*>(1);

@@ -1,6 +1,7 @@
 // Fuzz harness of the large box: large_alloc / large_calloc / large_free of input-chosen sizes
 // and alignments, large_lookup (large_header_of) of block starts, interiors and freed blocks,
-// large_usable, and the cache bound (bytes equal the sum of entries, within the limit).
+// large_usable, large_cache_trim, and the cache bound (bytes equal the sum of entries, within
+// the limit).
 #include <vector>
 
 #include "config/config.h"
@@ -22,7 +23,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<Blk> live;
   while (in.more() && live.size() < 48) {
     uint8_t op = in.u8();
-    if (op % 3 != 2) {
+    if (op % 29 == 28) {  // trim: every cached mapping goes back, the live blocks stay
+      size_t cached = large_cache_for_each([](LargeHeader*, void*) {}, nullptr, nullptr);
+      HM_FUZZ_CHECK(large_cache_trim() == cached && large_cache_trim() == 0);
+    } else if (op % 3 != 2) {
       size_t n = (size_t{128} << 10) + 1 + in.u32() % (op & 8 ? (size_t{16} << 20) : (size_t{1} << 20));
       size_t align = size_t{1} << (4 + in.u8() % 20);
       bool zero = op % 7 == 0;

@@ -1,5 +1,5 @@
 // Fuzz harness of the segment box: segment_page_alloc / segment_page_free of input-chosen span
-// sizes, with page_of and segmap_kind checked for the first, last and an input-chosen byte of
+// sizes and segment_trim, with page_of and segmap_kind checked for the first, last and an input-chosen byte of
 // every live span, a tag word at each end of each span, and no overlap.
 #include <algorithm>
 #include <vector>
@@ -32,7 +32,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<Span> live;
   while (in.more() && live.size() < 128) {
     uint8_t op = in.u8();
-    if (op % 3 != 2) {
+    if (op % 23 == 22) {  // trim: freed slices purged, the spare segment unmapped, live spans intact
+      (void)segment_trim();
+      HM_FUZZ_CHECK(segment_counters().dirty_slices == 0 && segment_trim() == 0);
+    } else if (op % 3 != 2) {
       unsigned slices = 1 + in.u8() % 63;
       Span s = segment_page_alloc(slices);
       HM_FUZZ_CHECK(s.meta && s.bytes == size_t{slices} << kSliceShift);

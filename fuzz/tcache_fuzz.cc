@@ -1,6 +1,6 @@
 // Fuzz harness of the tcache box on the fuzzing thread's heap: tcache_pop / tcache_push (with
 // the slow free past the bound), tcache_refill of an empty bin (may_borrow either way: a borrowed
-// block is the top of the nearest larger non-empty bin), tcache_flush_all, heap_get,
+// block is the top of the nearest larger non-empty bin), tcache_flush_all, tcache_trim, heap_get,
 // and heap_thread_exit of helper threads whose blocks outlive them. Model: each bin as a LIFO
 // stack within its bound; held blocks carry a fill pattern.
 #include <algorithm>
@@ -94,7 +94,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       case 4:
-        tcache_flush_all();
+        if (op & 64) tcache_trim();  // also cools the heaps the helper threads left in the pool
+        else tcache_flush_all();
         bins.clear();
         break;
       default: {  // a helper thread allocates, exits, and hands its blocks over

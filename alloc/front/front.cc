@@ -290,6 +290,14 @@ size_t hm_malloc_usable_size(void* p) {
 
 void hm_thread_flush(void) { tcache_flush_all(); }
 
+int hm_trim(size_t) {
+  front_init();
+  uint64_t pages = tcache_trim();
+  size_t bytes = large_cache_trim();
+  bytes += segment_trim();  // after the pages above went back: their slices are purged too
+  return pages || bytes ? 1 : 0;
+}
+
 const char* hm_registry_json(void) { return registry::json(); }
 
 }  // extern "C"

@@ -21,6 +21,7 @@ HM_EXPORT void* memalign(size_t a, size_t n) { return hm_memalign(a, n); }
 HM_EXPORT void* valloc(size_t n) { return hm_valloc(n); }
 HM_EXPORT void* pvalloc(size_t n) { return hm_pvalloc(n); }
 HM_EXPORT size_t malloc_usable_size(void* p) { return hm_malloc_usable_size(p); }
+HM_EXPORT int malloc_trim(size_t pad) { return hm_trim(pad); }
 
 namespace {
 

@@ -178,9 +178,10 @@ size_t large_cache_for_each(void (*fn)(LargeHeader*, void*), void* arg, size_t* 
   return bytes;
 }
 
-void large_cache_trim() {
+size_t large_cache_trim() {
   pthread_mutex_lock(&g_lock);
   LargeHeader* list = g_cache;
+  size_t bytes = g_cache_bytes;
   g_cache = nullptr;
   g_cache_bytes = 0;
   g_cache_entries = 0;
@@ -190,6 +191,7 @@ void large_cache_trim() {
     release(list);
     list = next;
   }
+  return bytes;
 }
 
 void large_lock_all() { pthread_mutex_lock(&g_lock); }

@@ -45,8 +45,8 @@ LargeCounters& large_counters();
 
 // Walks the cache under its lock: fn(header) per cached mapping; returns the cached byte total.
 size_t large_cache_for_each(void (*fn)(LargeHeader*, void*), void* arg, size_t* entries);
-// Releases every cached mapping to the OS.
-void large_cache_trim();
+// Releases every cached mapping to the OS; returns the bytes released.
+size_t large_cache_trim();
 
 void large_lock_all();
 void large_unlock_all();

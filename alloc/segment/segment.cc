@@ -64,11 +64,8 @@ Segment* segment_new() {
   return s;
 }
 
-void segment_release(Segment* s) {
-  if (!g_spare) {  // kept mapped; its dirty slices wait for the next purge pass
-    g_spare = s;
-    return;
-  }
+// Gives a fully free segment back to the OS (lock held).
+void segment_unmap(Segment* s) {
   g_counters.dirty_slices -= static_cast<uint64_t>(__builtin_popcountll(s->dirty_mask));
   s->dirty_mask = 0;
   segmap_set(reinterpret_cast<uintptr_t>(s), kSegNone);
@@ -79,6 +76,14 @@ void segment_release(Segment* s) {
   os_unmap(s, kSegmentSize);
   g_counters.segments_unmapped++;
   g_counters.live_segments--;
+}
+
+void segment_release(Segment* s) {
+  if (!g_spare) {  // kept mapped; its dirty slices wait for the next purge pass
+    g_spare = s;
+    return;
+  }
+  segment_unmap(s);
 }
 
 // First run of n free slices in mask, or -1.
@@ -187,6 +192,22 @@ void segment_page_free(void* meta) {
   if (config().purge && (g_counters.dirty_slices << kSliceShift) > (static_cast<uint64_t>(config().purge_mb) << 20))
     purge_pass();
   pthread_mutex_unlock(&g_lock);
+}
+
+size_t segment_trim() {
+  pthread_mutex_lock(&g_lock);
+  size_t bytes = 0;
+  if (Segment* s = g_spare) {
+    g_spare = nullptr;
+    segment_unmap(s);
+    bytes += kSegmentSize;
+  }
+  if (g_counters.dirty_slices) {
+    bytes += g_counters.dirty_slices << kSliceShift;
+    purge_pass();
+  }
+  pthread_mutex_unlock(&g_lock);
+  return bytes;
 }
 
 SegmentCounters segment_counters() {

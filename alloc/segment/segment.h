@@ -79,6 +79,10 @@ Span segment_page_alloc(unsigned slices);
 // next purge pass, which runs once more than HAKMEM_PURGE_MB of freed spans are unpurged.
 void segment_page_free(void* meta);
 
+// Gives back what freed spans still hold: purges every dirty free slice (HAKMEM_PURGE=1) and
+// unmaps the one fully free segment kept for reuse. Returns the bytes released (0: nothing).
+size_t segment_trim();
+
 // Start address and slice count of the span that owns `meta`.
 uint8_t* span_start(const void* meta);
 unsigned span_slices(const void* meta);

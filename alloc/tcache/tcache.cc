@@ -460,9 +460,9 @@ void tcache_flush_all() {
 namespace {
 
 // The exiting heap h's bins go back to the pages; empty pages stay with the heap within
-// HAKMEM_HEAP_POOL_MB, or go back to the segment; pages with blocks live elsewhere are
-// abandoned to the next thread that needs a page of their class.
-void flush_and_sort_pages(Heap* h) {
+// HAKMEM_HEAP_POOL_MB (when `pool`), or go back to the segment; pages with blocks live
+// elsewhere are abandoned to the next thread that needs a page of their class.
+void flush_and_sort_pages(Heap* h, bool pool) {
   for (unsigned c = 0; c < kClassCount; ++c) flush_bin(h, c);
   for (unsigned c = 0; c < kClassCount; ++c) {
     PageQueue keep{};
@@ -470,7 +470,7 @@ void flush_and_sort_pages(Heap* h) {
       while (Page* pg = q->head) {
         queue_remove(*q, pg);
         collect(h, pg);
-        if (pg->used == 0 && pool_keeps(h, pg)) {  // stays with the heap, owner unchanged
+        if (pg->used == 0 && pool && pool_keeps(h, pg)) {  // stays with the heap, owner unchanged
           queue_push_back(keep, pg, kQueueAvail);
           continue;
         }
@@ -519,7 +519,7 @@ void heap_thread_exit(Heap* h) {
   if (!h->real) return;
   Heap* saved = tl_heap;
   tl_heap = h;
-  if (!park_whole(h)) flush_and_sort_pages(h);
+  if (!park_whole(h)) flush_and_sort_pages(h, true);
   pthread_mutex_lock(&g_heaps_lock);
   if (h->prev_heap) h->prev_heap->next_heap = h->next_heap;
   else g_heaps = h->next_heap;
@@ -554,6 +554,85 @@ void heap_for_each(void (*fn)(Heap*, void*), void* arg) {
   pthread_mutex_lock(&g_heaps_lock);
   for (Heap* h = g_heaps; h; h = h->next_heap) fn(h, arg);
   pthread_mutex_unlock(&g_heaps_lock);
+}
+
+namespace {
+
+// Abandoned pages whose blocks have all come back (frees queued by other threads) go back to
+// the segment box; the rest are abandoned again. Returns the pages freed.
+uint64_t trim_abandoned() {
+  uint64_t freed = 0;
+  for (unsigned c = 0; c < kClassCount; ++c) {
+    pthread_mutex_lock(&g_abandon_lock);
+    Page* list = g_abandoned[c];
+    g_abandoned[c] = nullptr;
+    pthread_mutex_unlock(&g_abandon_lock);
+    if (!list) continue;
+    Page *keep = nullptr, *keep_tail = nullptr;
+    uint64_t deleted = 0;
+    while (Page* pg = list) {  // each page is ours alone while off the list
+      list = pg->next;
+      remote_collect(pg);
+      if (pg->used == 0) {
+        page_delete(pg);
+        ++deleted;
+        continue;
+      }
+      pg->next = keep;
+      keep = pg;
+      if (!keep_tail) keep_tail = pg;
+    }
+    pthread_mutex_lock(&g_abandon_lock);
+    if (keep) keep_tail->next = g_abandoned[c], g_abandoned[c] = keep;
+    g_abandoned_count -= deleted;
+    pthread_mutex_unlock(&g_abandon_lock);
+    freed += deleted;
+  }
+  if (freed) {
+    pthread_mutex_lock(&g_heaps_lock);
+    g_exited.pages_freed += freed;
+    pthread_mutex_unlock(&g_heaps_lock);
+  }
+  return freed;
+}
+
+}  // namespace
+
+uint64_t tcache_trim() {
+  uint64_t freed = 0;
+  Heap* saved = tl_heap;
+  if (saved->real) {
+    uint64_t before = saved->counters.pages_freed;
+    tcache_flush_all();
+    freed += saved->counters.pages_freed - before;
+  }
+  // Take the whole pool, cool each heap as a cold exit would but keep no page, and put the
+  // heaps back empty. Threads that start meanwhile get fresh heaps.
+  pthread_mutex_lock(&g_heaps_lock);
+  Heap* list = g_heap_pool;
+  g_heap_pool = nullptr;
+  pthread_mutex_unlock(&g_heaps_lock);
+  Heap* last = nullptr;
+  for (Heap* h = list; h; last = h, h = h->next_heap) {
+    g_pool_slices.fetch_sub(h->pooled_slices, std::memory_order_relaxed);
+    h->pooled_slices = 0;
+    h->warm = false;
+    h->counters = {};  // the heap's earlier counts are in g_exited already
+    tl_heap = h;
+    flush_and_sort_pages(h, false);
+    tl_heap = saved;
+    freed += h->counters.pages_freed;
+    pthread_mutex_lock(&g_heaps_lock);
+    add_counters(g_exited, h->counters);
+    pthread_mutex_unlock(&g_heaps_lock);
+  }
+  if (list) {
+    pthread_mutex_lock(&g_heaps_lock);
+    last->next_heap = g_heap_pool;
+    g_heap_pool = list;
+    pthread_mutex_unlock(&g_heaps_lock);
+  }
+  return freed + trim_abandoned();
 }
 
 uint64_t heap_pool_for_each(void (*fn)(Heap*, void*), void* arg) {

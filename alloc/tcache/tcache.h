@@ -130,6 +130,12 @@ void tcache_free_slow(Page* pg, Block* b);
 // Empties every bin of the calling thread, and the transfer box, back to the pages and frees
 // the calling thread's empty pages.
 void tcache_flush_all();
+// malloc_trim's part: empties the calling thread's bins and the transfer box (as
+// tcache_flush_all), cools every heap waiting in the pool -- its bins back to the pages, empty
+// pages back to the segment box, pages with blocks live elsewhere abandoned to running threads
+// -- and frees the abandoned pages whose blocks have all been freed since. Returns the pages
+// given back.
+uint64_t tcache_trim();
 // Called once per thread at exit (pthread key destructor): flush the bins; empty pages stay
 // with the heap for the next thread within HAKMEM_HEAP_POOL_MB, the rest are freed; pages
 // with live blocks are abandoned to the next thread that needs a page of their class.

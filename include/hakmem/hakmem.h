@@ -36,6 +36,13 @@ HM_API void hm_free_aligned(void* p, size_t alignment);
 // and this thread's empty pages to the OS.
 HM_API void hm_thread_flush(void);
 
+// malloc_trim: gives back what hakmem holds for reuse -- this thread's cached blocks and the
+// batches between threads (as hm_thread_flush), every heap that exited threads left waiting for
+// the next thread (their empty pages freed, pages with live blocks handed to running threads),
+// the cached large mappings, and the memory of freed spans. `pad` is ignored. Returns 1 when
+// memory was released, else 0, as glibc does.
+HM_API int hm_trim(size_t pad);
+
 // Registry dump of boxes, gates, invariants and misuse kinds as one JSON document (static storage).
 HM_API const char* hm_registry_json(void);
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "each_gate_value.h"
 #include "hakmem/check.h"
 #include "hakmem/hakmem.h"
 
@@ -58,17 +59,6 @@ TEST(Tcache, FlushAllEmptiesEveryBin) {
   }
 }
 
-// Runs child(value) in a re-executed child (which reads the gate afresh) once per value of
-// the gate; every child must exit 0.
-template <class Child>
-void each_gate_value(const char* gate, std::initializer_list<const char*> values, Child child) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
-  for (const char* v : values) {
-    setenv(gate, v, 1);
-    EXPECT_EXIT(child(v), testing::ExitedWithCode(0), "") << gate << "=" << v;
-  }
-  unsetenv(gate);
-}
 
 // One block of each size from 16 to 1024 bytes, freed again.
 void one_of_each_small_size() {

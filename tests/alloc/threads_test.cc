@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "each_gate_value.h"
 #include "hakmem/hakmem.h"
 #include "stats/stats.h"
 
@@ -116,6 +117,61 @@ TEST(Threads, MemoryGoesBackToTheOsAfterFrees) {
   long after = rss_kb();
   EXPECT_GT(peak - before, 150 * 1024);
   EXPECT_LT(after - before, (peak - before) / 4) << "before " << before << " peak " << peak << " after " << after;
+}
+
+// Every block outlives the thread that made it and is freed later by the main thread, so the
+// frees queue on pages no running thread owns: with HAKMEM_WARM_HEAP=1 the pages of heaps
+// waiting in the pool, with 0 abandoned pages. hm_trim (malloc_trim) gives that memory back --
+// waiting heaps collect their queues and free their empty pages (pages with live blocks go to
+// running threads), abandoned pages whose blocks all came back are freed -- while live blocks
+// keep their contents, and a second trim finds nothing left. Failures exit with the line.
+TEST(Threads, TrimReleasesWhatExitedThreadsLeftBehind) {
+  each_gate_value("HAKMEM_WARM_HEAP", {"1", "0"}, [](const char*) {
+    auto expect = [](bool ok, int line) {
+      if (!ok) _exit(line & 0xff);
+    };
+    hm_free(hm_malloc(16));  // this thread's heap, so it takes none an exiting thread leaves
+    hm_trim(0);
+    constexpr int kThreads = 4, kBlocks = 4000;  // ~4 MiB per thread
+    std::vector<unsigned char*> blocks;
+    std::mutex m;
+    std::atomic<int> allocated{0};
+    long before = rss_kb();
+    std::vector<std::thread> ts;
+    for (int t = 0; t < kThreads; ++t) {
+      ts.emplace_back([&, t] {
+        std::vector<unsigned char*> v;
+        for (int i = 0; i < kBlocks; ++i) {
+          auto* p = static_cast<unsigned char*>(hm_malloc(1000));
+          std::memset(p, (t * 31 + i) & 0xff, 1000);
+          v.push_back(p);
+        }
+        // Every thread holds its memory at once, so none starts on another's heap.
+        allocated.fetch_add(1);
+        while (allocated.load() < kThreads) std::this_thread::yield();
+        std::lock_guard<std::mutex> g(m);
+        blocks.insert(blocks.end(), v.begin(), v.end());
+      });
+    }
+    for (auto& t : ts) t.join();
+    std::vector<unsigned char*> kept;  // the first block of each thread stays live
+    for (size_t k = 0; k < blocks.size(); ++k) {
+      if (k % kBlocks == 0) kept.push_back(blocks[k]);
+      else hm_free(blocks[k]);
+    }
+    long held = rss_kb();
+    expect(held - before > 8 * 1024, __LINE__);  // the freed blocks' pages are still resident
+    expect(hm_trim(0) == 1, __LINE__);
+    long after = rss_kb();
+    expect(after - before < (held - before) / 4, __LINE__);
+    expect(hm::stats_snapshot().abandoned_now == kThreads, __LINE__);  // the pages of the live blocks
+    expect(hm_trim(0) == 0, __LINE__);  // nothing left to release
+    for (unsigned char* p : kept)
+      for (int j = 0; j < 1000; j += 111) expect(p[j] == p[0], __LINE__);
+    for (unsigned char* p : kept) hm_free(p);
+    std::thread([] { hm_free(hm_malloc(64)); }).join();
+    _exit(0);
+  });
 }
 
 }  // namespace

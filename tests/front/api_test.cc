@@ -40,17 +40,18 @@ struct Api {
   void* (*valloc)(size_t);
   void* (*pvalloc)(size_t);
   size_t (*malloc_usable_size)(void*);
+  int (*malloc_trim)(size_t);
 };
 
 #if defined(HAKMEM_API_TEST_GLIBC)
 const Api kGlibc = {"glibc",         ::malloc,        ::free,   ::calloc,  ::realloc,
                     ::reallocarray,  ::aligned_alloc, ::posix_memalign,    ::memalign,
-                    ::valloc,        ::pvalloc,       ::malloc_usable_size};
+                    ::valloc,        ::pvalloc,       ::malloc_usable_size, ::malloc_trim};
 #endif
 #if defined(HAKMEM_API_TEST_HAKMEM)
 const Api kHakmem = {"hakmem",          hm_malloc,        hm_free,   hm_calloc,  hm_realloc,
                      hm_reallocarray,   hm_aligned_alloc, hm_posix_memalign,     hm_memalign,
-                     hm_valloc,         hm_pvalloc,       hm_malloc_usable_size};
+                     hm_valloc,         hm_pvalloc,       hm_malloc_usable_size, hm_trim};
 #endif
 
 // Sizes pass through a volatile so the compiler cannot reason about (or warn on) the
@@ -159,6 +160,22 @@ TEST_P(ApiTest, MallocResultsAre16ByteAlignedWritableAndUsableSizeCoversRequest)
     EXPECT_EQ(FirstMismatch(p, usable, 3), usable) << "size " << n;
     api().free(p);
   }
+}
+
+// malloc_trim after many frees releases memory (returns 1), keeps live blocks intact, and
+// answers 0 or 1 whatever the pad.
+TEST_P(ApiTest, MallocTrimReleasesFreedMemoryAndKeepsLiveBlocks) {
+  std::vector<void*> v;
+  for (int i = 0; i < 4096; ++i) v.push_back(api().malloc(4000));
+  void* live = api().malloc(300);
+  Fill(live, 300, 9);
+  for (void* p : v) api().free(p);
+  EXPECT_EQ(api().malloc_trim(0), 1);
+  EXPECT_EQ(FirstMismatch(live, 300, 9), 300u);
+  int again = api().malloc_trim(kSizeMax / 2);
+  EXPECT_TRUE(again == 0 || again == 1) << again;
+  EXPECT_EQ(FirstMismatch(live, 300, 9), 300u);
+  api().free(live);
 }
 
 TEST_P(ApiTest, MallocUsableSizeOfNullIsZero) {

@@ -220,12 +220,19 @@ struct CrossThreadFree : Cmd {
   void show(std::ostream& os) const override { os << "cross_thread_free(#" << pick << ", " << count << ")"; }
 };
 
+// hm_thread_flush, or hm_trim (malloc_trim): live blocks keep their contents either way.
 struct Flush : Cmd {
+  bool trim = *rc::gen::arbitrary<bool>();
   void run(const Model& m, Sut& s) const override {
-    hm_thread_flush();
+    if (trim) {
+      int r = hm_trim(0);
+      RC_ASSERT(r == 0 || r == 1);
+    } else {
+      hm_thread_flush();
+    }
     check_all(m, s);
   }
-  void show(std::ostream& os) const override { os << "thread_flush()"; }
+  void show(std::ostream& os) const override { os << (trim ? "trim(0)" : "thread_flush()"); }
 };
 
 // Requests that must fail, with glibc's return value and errno; live blocks are untouched.

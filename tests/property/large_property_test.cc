@@ -178,7 +178,9 @@ struct Free : Cmd {
 struct Trim : Cmd {
   void apply(Model& m) const override { m.cache.clear(); }
   void run(const Model& m, Sut& s) const override {
-    large_cache_trim();
+    size_t cached = large_cache_for_each([](LargeHeader*, void*) {}, nullptr, nullptr);
+    RC_ASSERT(large_cache_trim() == cached);  // the bytes released are the bytes cached
+    RC_ASSERT(large_cache_trim() == 0u);
     check_all(nextState(m), s);
   }
   void show(std::ostream& os) const override { os << "large_cache_trim()"; }

@@ -48,6 +48,7 @@ constexpr Row kCoverage[] = {
     {"sizeclass", "sizeclass_init", "sizeclass_init("},
     {"segment", "segment_page_alloc", "segment_page_alloc("},
     {"segment", "segment_page_free", "segment_page_free("},
+    {"segment", "segment_trim", "segment_trim("},
     {"segment", "span_meta_of", "span_meta_of("},
     {"segment", "segmap_kind", "segmap_kind("},
     {"page", "page_new", "page_new("},
@@ -60,6 +61,7 @@ constexpr Row kCoverage[] = {
     {"large", "large_free", "large_free("},
     {"large", "large_usable", "large_usable("},
     {"large", "large_lookup", "large_lookup("},
+    {"large", "large_cache_trim", "large_cache_trim("},
     {"remote", "remote_push", "remote_push("},
     {"remote", "remote_collect", "remote_collect("},
     {"transfer", "transfer_put", "transfer_put("},
@@ -70,6 +72,7 @@ constexpr Row kCoverage[] = {
     {"tcache", "tcache_refill", "tcache_refill("},
     {"tcache", "tcache_free_slow", "tcache_free_slow("},
     {"tcache", "tcache_flush_all", "tcache_flush_all("},
+    {"tcache", "tcache_trim", "tcache_trim("},
     {"tcache", "heap_get", "heap_get("},
     {"tcache", "heap_thread_exit", "heap_thread_exit("},
     {"stats", "stats_snapshot", "stats_snapshot("},
@@ -86,6 +89,7 @@ constexpr Row kCoverage[] = {
     {"front", "hm_valloc", "hm_valloc("},
     {"front", "hm_pvalloc", "hm_pvalloc("},
     {"front", "hm_malloc_usable_size", "hm_malloc_usable_size("},
+    {"front", "hm_trim", "hm_trim("},
 };
 
 std::set<std::pair<std::string, std::string>> registry_functions() {

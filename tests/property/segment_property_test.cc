@@ -1,5 +1,5 @@
-// Property test of the segment box: segment_page_alloc, segment_page_free, page_of (span_meta_of)
-// and segmap_kind, against a map from span metadata to its slice count.
+// Property test of the segment box: segment_page_alloc, segment_page_free, segment_trim, page_of
+// (span_meta_of) and segmap_kind, against a map from span metadata to its slice count.
 //
 // After every command, for each live span: the span is slice-aligned inside a small segment,
 // every probed address in it maps back to the span's metadata, span_start/span_slices agree
@@ -97,6 +97,19 @@ struct Free : Cmd {
   void show(std::ostream& os) const override { os << "segment_page_free(#" << pick << ")"; }
 };
 
+// segment_trim purges the freed slices and unmaps the spare segment: live spans keep their
+// words and their mapping, and nothing is left for a second trim.
+struct Trim : Cmd {
+  uint64_t probe = *rc::gen::arbitrary<uint64_t>();
+  void run(const Model& m, Sut& sut) const override {
+    (void)segment_trim();
+    RC_ASSERT(segment_counters().dirty_slices == 0u);
+    RC_ASSERT(segment_trim() == 0u);
+    check_all(m, sut, probe);
+  }
+  void show(std::ostream& os) const override { os << "segment_trim()"; }
+};
+
 // Addresses that are not in any small segment map to nothing.
 struct ForeignLookup : Cmd {
   int which = *rc::gen::inRange(0, 3);
@@ -115,7 +128,7 @@ struct ForeignLookup : Cmd {
 RC_GTEST_PROP(SegmentProperty, SpansMatchMapModel, ()) {
   Model m;
   Sut s;
-  rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Alloc, Alloc, Free, ForeignLookup>());
+  rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Alloc, Alloc, Free, Trim, ForeignLookup>());
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // Property test of the tcache box: heap_get, tcache_pop, tcache_push, tcache_refill,
-// tcache_flush (tcache_flush_all) and heap_thread_exit, on the test thread's own heap.
+// tcache_flush (tcache_flush_all), tcache_trim and heap_thread_exit, on the test thread's own heap.
 //
 // Model: per size class the bin as a stack of block ids (LIFO) bounded by the bin's bound,
 // and the blocks the program holds (id -> class, fill seed). The SUT maps ids to addresses.
@@ -8,6 +8,7 @@
 //   refill     (of an empty bin, as the front asks it) one new held id; the blocks it put in
 //              the bin are drained to an unmodelled pool and checked there
 //   flush      every bin empty
+//   trim       every bin empty, and no heap waiting in the pool keeps a page or a block
 //   thread     another thread allocates blocks, exits (heap_thread_exit runs, directly or as
 //              the thread-exit hook) and hands them over: new held ids
 //   remote     another thread frees held blocks
@@ -212,6 +213,25 @@ struct Flush : Cmd {
   void show(std::ostream& os) const override { os << "tcache_flush_all()"; }
 };
 
+// malloc_trim's part: the bins empty as with a flush, and no heap waiting in the pool keeps a
+// page or a warm bin; held blocks (some of them on pages of waiting heaps) are untouched.
+struct Trim : Cmd {
+  void apply(Model& m) const override { m.bins.clear(); }
+  void run(const Model& m, Sut& s) const override {
+    tcache_trim();
+    for (auto& [c, st] : m.bins)
+      for (int id : st) s.blocks.erase(id);
+    uint64_t kept = 0;
+    heap_pool_for_each([](Heap* h, void* arg) {
+      for (unsigned c = 0; c < kClassCount; ++c)
+        *static_cast<uint64_t*>(arg) += h->avail[c].count + h->full[c].count + h->bins[c].count() + h->warm;
+    }, &kept);
+    RC_ASSERT(kept == 0u);
+    check_all(nextState(m), s);
+  }
+  void show(std::ostream& os) const override { os << "tcache_trim()"; }
+};
+
 // Another thread allocates blocks and exits; the blocks outlive it.
 struct ThreadExit : Cmd {
   unsigned cls = gen_class();
@@ -334,8 +354,8 @@ RC_GTEST_PROP(TcacheProperty, BinsMatchLifoModel, ()) {
   Sut s;
   check_all(m, s);
   rc::state::check(m, s,
-                   rc::state::gen::execOneOfWithArgs<Refill, Refill, Pop, Pop, Push, Push, Push, Flush, ThreadExit,
-                                                     RemoteFree>());
+                   rc::state::gen::execOneOfWithArgs<Refill, Refill, Pop, Pop, Push, Push, Push, Flush, Trim,
+                                                     ThreadExit, RemoteFree>());
 }
 
 }  // namespace
