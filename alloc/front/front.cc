@@ -292,6 +292,7 @@ void hm_thread_flush(void) { tcache_flush_all(); }
 
 int hm_trim(size_t) {
   front_init();
+  if (!config().trim) return 0;
   uint64_t pages = tcache_trim();
   size_t bytes = large_cache_trim();
   bytes += segment_trim();  // after the pages above went back: their slices are purged too

@@ -40,7 +40,7 @@ HM_API void hm_thread_flush(void);
 // batches between threads (as hm_thread_flush), every heap that exited threads left waiting for
 // the next thread (their empty pages freed, pages with live blocks handed to running threads),
 // the cached large mappings, and the memory of freed spans. `pad` is ignored. Returns 1 when
-// memory was released, else 0, as glibc does.
+// memory was released, else 0, as glibc does. HAKMEM_TRIM=0 makes it release nothing.
 HM_API int hm_trim(size_t pad);
 
 // Registry dump of boxes, gates, invariants and misuse kinds as one JSON document (static storage).

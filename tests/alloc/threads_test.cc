@@ -14,6 +14,7 @@
 #include "each_gate_value.h"
 #include "hakmem/hakmem.h"
 #include "stats/stats.h"
+#include "tcache/tcache.h"
 
 namespace {
 
@@ -171,6 +172,29 @@ TEST(Threads, TrimReleasesWhatExitedThreadsLeftBehind) {
     for (unsigned char* p : kept) hm_free(p);
     std::thread([] { hm_free(hm_malloc(64)); }).join();
     _exit(0);
+  });
+}
+
+// HAKMEM_TRIM=0: malloc_trim releases nothing and says so; the heap an exited thread left
+// waiting keeps its pages for the next thread.
+TEST(Threads, TrimOffReleasesNothing) {
+  each_gate_value("HAKMEM_TRIM", {"0"}, [](const char*) {
+    hm_free(hm_malloc(16));
+    std::vector<void*> v;
+    std::thread([&v] {
+      for (int i = 0; i < 1000; ++i) v.push_back(hm_malloc(1000));
+    }).join();
+    for (void* p : v) hm_free(p);
+    uint64_t pages = 0;
+    auto count = [](hm::Heap* h, void* arg) {
+      for (unsigned c = 0; c < hm::kClassCount; ++c) *static_cast<uint64_t*>(arg) += h->avail[c].count + h->full[c].count;
+    };
+    hm::heap_pool_for_each(count, &pages);
+    if (pages == 0) _exit(2);
+    if (hm_trim(0) != 0) _exit(3);
+    uint64_t after = 0;
+    hm::heap_pool_for_each(count, &after);
+    _exit(after == pages ? 0 : 4);
   });
 }
 
