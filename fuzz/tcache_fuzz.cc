@@ -44,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     auto& st = bins[cls];
     switch (op % 6) {
       case 0: {  // pop
-        size_t sz = class_to_size(cls);  // a class in use up to 1 KiB pops through the fast lane's lookup too
+        size_t sz = class_to_size(cls);  // a class in use up to 2 KiB pops through the fast lane's lookup too
         Block* b = sz <= kLaneMax && size_to_class(sz) == cls ? tcache_pop_small(h, sz) : tcache_pop(h, cls);
         HM_FUZZ_CHECK(st.empty() ? b == nullptr : b == st.back());
         if (b) st.pop_back(), hand_out(b, cls, seed), held.push_back({b, cls, seed});

@@ -2,7 +2,7 @@
 // layer (override.cc) and the tools need from the front.
 //
 // Call tree of the hot path (front.cc):
-//   hm_malloc ─ n in 1..1024 (shift) or ..128 KiB (log2) ─ tcache_pop ─ hit ─▶ block
+//   hm_malloc ─ n in 1..2048 (table) or ..128 KiB (log2) ─ tcache_pop ─ hit ─▶ block
 //        └─ otherwise ─▶ malloc_slow ─ process start-up, size class, tcache_refill, large_alloc
 //   hm_free ─ page_of ─ page_is_block ─ cookie ─ tcache_push ─ room ─▶ done
 //        ├─ not a small-segment block ─▶ free_slow ─ large_free / misuse report / forward
