@@ -1,6 +1,7 @@
 // Fuzz harness of the segment box: segment_page_alloc / segment_page_free of input-chosen span
-// sizes and segment_trim, with page_of and segmap_kind checked for the first, last and an input-chosen byte of
-// every live span, a tag word at each end of each span, and no overlap.
+// sizes and segment_trim, with page_of, slice_entry_any and segmap_kind checked for the first,
+// last and an input-chosen byte of every live span, a tag word at each end of each span, and no
+// overlap.
 #include <algorithm>
 #include <vector>
 
@@ -21,6 +22,7 @@ void check_span(const Span& s, uint32_t probe) {
   HM_FUZZ_CHECK(static_cast<void*>(page_of(start + s.bytes - 1)) == s.meta);
   HM_FUZZ_CHECK(static_cast<void*>(page_of(start + probe % s.bytes)) == s.meta);
   HM_FUZZ_CHECK(span_meta_of(start + (probe >> 7) % s.bytes) == s.meta);
+  HM_FUZZ_CHECK(slice_entry_any(start + (probe >> 3) % s.bytes) == s.meta);
   HM_FUZZ_CHECK(span_start(s.meta) == s.start && span_slices(s.meta) == s.bytes / kSliceSize);
   auto* w = reinterpret_cast<uint64_t*>(s.start);
   HM_FUZZ_CHECK(w[0] == tag(s) && w[s.bytes / 8 - 1] == ~tag(s));
@@ -50,6 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       live.erase(live.begin() + static_cast<long>(i));
       segment_page_free(s.meta);
       HM_FUZZ_CHECK(page_of(reinterpret_cast<uintptr_t>(s.start)) == nullptr);
+      HM_FUZZ_CHECK(slice_entry_any(reinterpret_cast<uintptr_t>(s.start)) == no_span());
     }
     uint32_t probe = in.u32();
     std::vector<std::pair<uintptr_t, uintptr_t>> r;

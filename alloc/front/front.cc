@@ -78,9 +78,10 @@ HM_SLOW_PATH void* malloc_slow(size_t n) {
 
 HM_SLOW_PATH void free_slow(void* p);
 
-// hm_free of a small-segment address that is no live block: says which misuse it is.
+// hm_free of an address that is no live small block: says which misuse it is, or hands it to
+// free_slow when no span of a small segment holds it.
 HM_COLD void free_misuse(void* p, Page* pg) {
-  if (pg == no_span()) return free_slow(p);  // a slice of no span: an invalid free
+  if (pg == no_span()) return free_slow(p);  // no small segment's live span: large, null, foreign or bad
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
   if (page_block_index(pg, u) < 0)
     misuse((u & (kMinAlign - 1)) ? registry::ErrorId::misaligned_free : registry::ErrorId::interior_free, p, pg);
@@ -209,9 +210,9 @@ void* hm_malloc(size_t n) {
 
 void hm_free(void* p) {
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
-  if (HM_UNLIKELY(segmap_kind(u) != kSegSmall)) return free_slow(p);
-  // A slice of no span gives the zero record: its block test fails below.
-  auto* pg = static_cast<Page*>(slice_entry(u));
+  // An address in no small segment, or in a slice of no span, gives the zero record: its block
+  // test fails below, and free_misuse sends it on to free_slow (large, foreign or bad).
+  auto* pg = static_cast<Page*>(slice_entry_any(u));
   auto* b = static_cast<Block*>(p);
   uintptr_t cookie = free_cookie(pg, u);
   if (HM_UNLIKELY(!page_is_block(pg, u))) return free_misuse(p, pg);  // not a carved block start

@@ -14,6 +14,12 @@ namespace hm {
 namespace segment_detail {
 uint8_t g_segmap[kMapEntries];
 alignas(64) unsigned char g_no_span[kSpanMetaSize];
+uintptr_t g_slice_tables[kMapEntries];
+#define HM_NO_SPAN8 g_no_span, g_no_span, g_no_span, g_no_span, g_no_span, g_no_span, g_no_span, g_no_span
+alignas(64) void* const g_no_slices[kSlicesPerSegment] = {HM_NO_SPAN8, HM_NO_SPAN8, HM_NO_SPAN8, HM_NO_SPAN8,
+                                                          HM_NO_SPAN8, HM_NO_SPAN8, HM_NO_SPAN8, HM_NO_SPAN8};
+#undef HM_NO_SPAN8
+static_assert(kSlicesPerSegment == 64, "g_no_slices lists 64 entries");
 }
 
 namespace {
@@ -120,7 +126,13 @@ void purge_pass() {
 }  // namespace
 
 void segmap_set(uintptr_t unit_start, uint8_t kind) {
-  __atomic_store_n(&segment_detail::g_segmap[unit_start >> kSegmentShift], kind, __ATOMIC_RELEASE);
+  uintptr_t unit = unit_start >> kSegmentShift;
+  uintptr_t table = 0;  // g_no_slices
+  if (kind == kSegSmall)
+    table = reinterpret_cast<uintptr_t>(reinterpret_cast<Segment*>(unit_start)->slice_meta) -
+            reinterpret_cast<uintptr_t>(segment_detail::g_no_slices);
+  __atomic_store_n(&segment_detail::g_slice_tables[unit], table, __ATOMIC_RELEASE);
+  __atomic_store_n(&segment_detail::g_segmap[unit], kind, __ATOMIC_RELEASE);
 }
 
 Span segment_page_alloc(unsigned slices) {

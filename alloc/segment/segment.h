@@ -2,6 +2,7 @@
 // and the O(1) map from any address to the metadata of the span that holds it.
 //
 //   address --(>> 22)--> g_segmap kind --(& ~4MiB)--> Segment --(slice index)--> span metadata
+//   address --(>> 22)--> g_slice_tables --(slice index)--> span metadata or no_span()  (free lane)
 //
 // The segment box owns the storage of span metadata (kSpanMetaSize bytes per possible
 // span start) but not its meaning: the page box places its Page there.
@@ -38,6 +39,11 @@ namespace segment_detail {
 inline constexpr size_t kMapEntries = size_t{1} << (kAddressBits - kSegmentShift);
 extern uint8_t g_segmap[kMapEntries];
 extern unsigned char g_no_span[kSpanMetaSize];
+// Per 4 MiB unit, the slice table (slice_meta) of the small segment there, stored as its byte
+// offset from g_no_slices: 0, the zero of untouched memory, reads g_no_slices, whose every
+// entry is no_span(). One load gives the free lane a slice entry for any address in range.
+extern uintptr_t g_slice_tables[kMapEntries];
+extern void* const g_no_slices[kSlicesPerSegment];
 }  // namespace segment_detail
 
 // What slice_meta holds for a slice that is no part of a span (the header, free slices): an
@@ -57,6 +63,17 @@ HM_FAST_PATH Segment* segment_of(uintptr_t p) { return reinterpret_cast<Segment*
 // The slice entry of an address the segment map calls kSegSmall: span metadata or no_span().
 HM_FAST_PATH void* slice_entry(uintptr_t p) {
   return segment_of(p)->slice_meta[(p >> kSliceShift) & (kSlicesPerSegment - 1)];
+}
+
+// The slice entry of any address: span metadata, or no_span() when the address is in no small
+// segment or its slice is no part of a span. The free fast lane's lookup: no kind test, since
+// an address outside every small segment reads the all-no-span table.
+HM_FAST_PATH void* slice_entry_any(uintptr_t p) {
+  uintptr_t unit = p >> kSegmentShift;
+  if (HM_UNLIKELY(unit >= segment_detail::kMapEntries)) return no_span();
+  uintptr_t table = reinterpret_cast<uintptr_t>(segment_detail::g_no_slices) +
+                    __atomic_load_n(&segment_detail::g_slice_tables[unit], __ATOMIC_RELAXED);
+  return reinterpret_cast<void* const*>(table)[(p >> kSliceShift) & (kSlicesPerSegment - 1)];
 }
 
 // Span metadata for an address inside a small segment; nullptr if the address is not in one

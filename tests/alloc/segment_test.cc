@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "hakmem/check.h"
 #include "hakmem/hakmem.h"
 
 namespace hm {
@@ -40,6 +41,41 @@ TEST_F(SegmentTest, ForeignAddressesMapToNothing) {
   EXPECT_EQ(span_meta_of(reinterpret_cast<uintptr_t>(&local)), nullptr);
   EXPECT_EQ(span_meta_of(0), nullptr);
   EXPECT_EQ(span_meta_of(~uintptr_t{0}), nullptr);
+}
+
+// The free lane's lookup (slice_entry_any) agrees with span_meta_of inside spans, and gives
+// no_span() for every other address: free slices, foreign memory, large blocks, out of range.
+TEST_F(SegmentTest, FreeLaneLookupGivesTheSpanOrNoSpan) {
+  Span s = segment_page_alloc(3);
+  ASSERT_NE(s.meta, nullptr);
+  auto start = reinterpret_cast<uintptr_t>(s.start);
+  for (size_t off = 0; off < s.bytes; off += 4099) EXPECT_EQ(slice_entry_any(start + off), s.meta);
+  int local = 0;
+  void* big = hm_malloc(8 << 20);
+  for (uintptr_t a : {reinterpret_cast<uintptr_t>(&local), uintptr_t{0}, ~uintptr_t{0},
+                      uintptr_t{1} << kAddressBits, reinterpret_cast<uintptr_t>(big),
+                      reinterpret_cast<uintptr_t>(segment_of(start))})  // the header slice
+    EXPECT_EQ(slice_entry_any(a), no_span()) << a;
+  hm_free(big);
+  segment_page_free(s.meta);
+  EXPECT_EQ(slice_entry_any(start), no_span());
+}
+
+// INV-SEGMENT-1 covers the free lane's table: a live segment whose unit entry points anywhere
+// but its own slice table is reported.
+TEST_F(SegmentTest, CheckerReportsAStaleSliceTableEntry) {
+  Span s = segment_page_alloc(1);
+  ASSERT_NE(s.meta, nullptr);
+  uintptr_t& entry = segment_detail::g_slice_tables[reinterpret_cast<uintptr_t>(s.start) >> kSegmentShift];
+  uintptr_t saved = entry;
+  hm_check_result r{};
+  EXPECT_EQ(hm_check_box("segment", 1, &r), 0);
+  entry = 0;  // reads as "no small segment here": every free in it would be sent to free_slow
+  EXPECT_GE(hm_check_box("segment", 1, &r), 1);
+  entry = saved;
+  EXPECT_STREQ(r.id, "INV-SEGMENT-1");
+  EXPECT_EQ(hm_check_box("segment", 1, &r), 0);
+  segment_page_free(s.meta);
 }
 
 TEST_F(SegmentTest, FullSegmentsSpillIntoNewOnesAndEmptyOnesAreReleased) {

@@ -50,6 +50,7 @@ constexpr Row kCoverage[] = {
     {"segment", "segment_page_free", "segment_page_free("},
     {"segment", "segment_trim", "segment_trim("},
     {"segment", "span_meta_of", "span_meta_of("},
+    {"segment", "slice_entry_any", "slice_entry_any("},
     {"segment", "segmap_kind", "segmap_kind("},
     {"page", "page_new", "page_new("},
     {"page", "page_delete", "page_delete("},

@@ -1,5 +1,5 @@
 // Property test of the segment box: segment_page_alloc, segment_page_free, segment_trim, page_of
-// (span_meta_of) and segmap_kind, against a map from span metadata to its slice count.
+// (span_meta_of), slice_entry_any and segmap_kind, against a map from span metadata to its slice count.
 //
 // After every command, for each live span: the span is slice-aligned inside a small segment,
 // every probed address in it maps back to the span's metadata, span_start/span_slices agree
@@ -47,6 +47,7 @@ void check_all(const Model& m, const Sut& sut, uint64_t probe) {
     RC_ASSERT(bool(span_meta_of(start + s.bytes - 1) == s.meta));
     for (size_t off = 0; off < s.bytes; off += kSliceSize) RC_ASSERT(bool(page_of(start + off) == s.meta));
     RC_ASSERT(bool(page_of(start + probe % s.bytes) == s.meta));
+    RC_ASSERT(bool(slice_entry_any(start + probe % s.bytes) == s.meta));  // the free lane's lookup
     // The neighbours outside the span do not map to it.
     RC_ASSERT(bool(span_meta_of(start - 1) != s.meta));
     RC_ASSERT(bool(span_meta_of(start + s.bytes) != s.meta));
@@ -92,6 +93,7 @@ struct Free : Cmd {
     // A freed span's slices map to no span (or the whole segment is gone).
     RC_ASSERT(bool(span_meta_of(start) == nullptr));
     RC_ASSERT(bool(span_meta_of(start + s.bytes - 1) == nullptr));
+    RC_ASSERT(bool(slice_entry_any(start) == no_span()));
     check_all(nextState(m), sut, probe);
   }
   void show(std::ostream& os) const override { os << "segment_page_free(#" << pick << ")"; }
@@ -120,6 +122,7 @@ struct ForeignLookup : Cmd {
                               : ~uintptr_t{0} - 15;
     RC_ASSERT(segmap_kind(p) == kSegNone);
     RC_ASSERT(bool(page_of(p) == nullptr));
+    RC_ASSERT(bool(slice_entry_any(p) == no_span()));
     check_all(m, sut, 0);
   }
   void show(std::ostream& os) const override { os << "foreign_lookup(" << which << ")"; }
