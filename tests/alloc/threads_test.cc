@@ -18,6 +18,12 @@
 
 namespace {
 
+#if defined(HAKMEM_TSAN)
+constexpr bool kUnderTsan = true;
+#else
+constexpr bool kUnderTsan = false;
+#endif
+
 long rss_kb() {
   std::ifstream f("/proc/self/statm");
   long size = 0, resident = 0;
@@ -164,7 +170,8 @@ TEST(Threads, TrimReleasesWhatExitedThreadsLeftBehind) {
     expect(held - before > 8 * 1024, __LINE__);  // the freed blocks' pages are still resident
     expect(hm_trim(0) == 1, __LINE__);
     long after = rss_kb();
-    expect(after - before < (held - before) / 4, __LINE__);
+    // (ThreadSanitizer keeps the shadow of the released memory and its threads' state resident.)
+    expect(kUnderTsan || after - before < (held - before) / 4, __LINE__);
     expect(hm::stats_snapshot().abandoned_now == kThreads, __LINE__);  // the pages of the live blocks
     expect(hm_trim(0) == 0, __LINE__);  // nothing left to release
     for (unsigned char* p : kept)
