@@ -1,8 +1,8 @@
 // segment box boundary: 4 MiB aligned segments carved into spans of 64 KiB slices,
 // and the O(1) map from any address to the metadata of the span that holds it.
 //
-//   address --(>> 22)--> g_segmap kind --(& ~4MiB)--> Segment --(slice index)--> span metadata
-//   address --(>> 22)--> g_slice_tables --(slice index)--> span metadata or no_span()  (free lane)
+//   address --(>> 22)--> g_slice_tables --(slice index)--> span metadata or no_span()
+//   address --(>> 22)--> g_segmap kind (small, large, none: for the large box and the checkers)
 //
 // The segment box owns the storage of span metadata (kSpanMetaSize bytes per possible
 // span start) but not its meaning: the page box places its Page there.
@@ -60,11 +60,6 @@ void segmap_set(uintptr_t unit_start, uint8_t kind);
 
 HM_FAST_PATH Segment* segment_of(uintptr_t p) { return reinterpret_cast<Segment*>(p & ~kSegmentMask); }
 
-// The slice entry of an address the segment map calls kSegSmall: span metadata or no_span().
-HM_FAST_PATH void* slice_entry(uintptr_t p) {
-  return segment_of(p)->slice_meta[(p >> kSliceShift) & (kSlicesPerSegment - 1)];
-}
-
 // The slice entry of any address: span metadata, or no_span() when the address is in no small
 // segment or its slice is no part of a span. The free fast lane's lookup: no kind test, since
 // an address outside every small segment reads the all-no-span table.
@@ -79,8 +74,7 @@ HM_FAST_PATH void* slice_entry_any(uintptr_t p) {
 // Span metadata for an address inside a small segment; nullptr if the address is not in one
 // or its slice is no part of a span.
 HM_FAST_PATH void* span_meta_of(uintptr_t p) {
-  if (HM_UNLIKELY(segmap_kind(p) != kSegSmall)) return nullptr;
-  void* m = slice_entry(p);
+  void* m = slice_entry_any(p);
   return m == no_span() ? nullptr : m;
 }
 

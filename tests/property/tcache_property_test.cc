@@ -202,12 +202,17 @@ struct Push : Cmd {
   void show(std::ostream& os) const override { os << "tcache_push(#" << pick << ")"; }
 };
 
+// After the bins went back to their pages: their blocks are no longer known to the model.
+void forget_bin_blocks(const Model& m, Sut& s) {
+  for (auto& [c, st] : m.bins)
+    for (int id : st) s.blocks.erase(id);
+}
+
 struct Flush : Cmd {
   void apply(Model& m) const override { m.bins.clear(); }
   void run(const Model& m, Sut& s) const override {
     tcache_flush_all();
-    for (auto& [c, st] : m.bins)
-      for (int id : st) s.blocks.erase(id);
+    forget_bin_blocks(m, s);
     check_all(nextState(m), s);
   }
   void show(std::ostream& os) const override { os << "tcache_flush_all()"; }
@@ -219,8 +224,7 @@ struct Trim : Cmd {
   void apply(Model& m) const override { m.bins.clear(); }
   void run(const Model& m, Sut& s) const override {
     tcache_trim();
-    for (auto& [c, st] : m.bins)
-      for (int id : st) s.blocks.erase(id);
+    forget_bin_blocks(m, s);
     uint64_t kept = 0;
     heap_pool_for_each([](Heap* h, void* arg) {
       for (unsigned c = 0; c < kClassCount; ++c)
