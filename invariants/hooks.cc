@@ -12,7 +12,7 @@
 namespace hm::check {
 namespace {
 
-thread_local bool tl_busy HM_TLS = false;
+constinit thread_local bool tl_busy HM_TLS = false;
 
 // The calling thread's heap when it owns pg (the only case in which pg may be walked).
 const Heap* owner_if_mine(const Page* pg) {

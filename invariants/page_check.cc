@@ -1,5 +1,6 @@
 // invariants/: the page box. O(1): INV-SEGMENT-1 of the page's segment, INV-SEGMENT-4 (the
-// page's record of its span), INV-PAGE-1 (geometry). Walk (owner only): INV-PAGE-2 and
+// page's record of its span), INV-PAGE-1 (geometry; the carved count against the carve limit
+// by the owner only). Walk (owner only): INV-PAGE-2 and
 // INV-PAGE-4 over the free list, INV-REMOTE-1 over the remote queue, then INV-PAGE-3.
 // Blocks are carved lazily: only the first `carved` blocks of a page may be free or used.
 #include "check.h"
@@ -26,10 +27,18 @@ bool check_page_o1(Sink& s, const Page* pg) {
     return s.fail(registry::InvId::page_geometry, w, "block-test multiplier", blk_mul_for(bs), pg->blk_mul);
   if (pg->cookie_key != page_detail::g_secret)
     return s.fail(registry::InvId::page_geometry, w, "copy of the cookie secret", page_detail::g_secret, pg->cookie_key, true);
+  // The owner writes `carved` and then `carve_limit` as it carves: another thread may see one
+  // updated and not the other, so it checks each word on its own (the limit is a whole number
+  // of block steps within the capacity); only the owner compares the pair.
   uint32_t carved = pg->carved.load(std::memory_order_relaxed);
   if (carved > pg->capacity) return s.fail(registry::InvId::page_geometry, w, "carved at most", pg->capacity, carved);
-  uint64_t limit = carved * blk_step(bs);
+  uint64_t step = blk_step(bs);
   uint64_t seen = pg->carve_limit.load(std::memory_order_relaxed);
+  if (seen % step != 0 || seen / step > pg->capacity)
+    return s.fail(registry::InvId::page_geometry, w, "carve limit at most, a multiple of the block step",
+                  uint64_t{pg->capacity} * step, seen);
+  if (pg->owner.load(std::memory_order_relaxed) != heap_get()) return true;
+  uint64_t limit = carved * step;
   if (seen != limit) return s.fail(registry::InvId::page_geometry, w, "carve limit", limit, seen);
   return true;
 }

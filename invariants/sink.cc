@@ -40,8 +40,8 @@ void copy(char* buf, size_t cap, const char* t) {
   buf[n] = '\0';
 }
 
-std::atomic<int> g_level_override{-1};
-std::atomic<uint64_t> g_never[static_cast<int>(Never::count_)];
+constinit std::atomic<int> g_level_override{-1};
+constinit std::atomic<uint64_t> g_never[static_cast<int>(Never::count_)];
 
 }  // namespace
 

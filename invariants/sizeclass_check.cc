@@ -14,7 +14,7 @@ namespace {
 size_t real_to_size(unsigned c) { return class_to_size(c); }
 unsigned real_to_class(size_t n) { return size_to_class(n); }
 constexpr SizeclassTable kReal{real_to_size, real_to_class, kClassCount, kMaxSmall};
-std::atomic<const SizeclassTable*> g_table{&kReal};
+constinit std::atomic<const SizeclassTable*> g_table{&kReal};
 
 }  // namespace
 

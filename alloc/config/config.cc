@@ -13,7 +13,7 @@ extern char** environ;
 
 namespace hm {
 namespace config_detail {
-Config g_config;
+constinit Config g_config;
 }
 
 namespace {

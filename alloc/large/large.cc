@@ -15,12 +15,12 @@
 namespace hm {
 namespace {
 
-pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-LargeHeader* g_cache = nullptr;
-size_t g_cache_bytes = 0;
-size_t g_cache_entries = 0;
+constinit pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+constinit LargeHeader* g_cache = nullptr;
+constinit size_t g_cache_bytes = 0;
+constinit size_t g_cache_entries = 0;
 constexpr size_t kMaxCacheEntries = 32;
-LargeCounters g_counters;
+constinit LargeCounters g_counters;
 
 constexpr size_t kHeaderRoom = 64;
 

@@ -6,7 +6,7 @@
 
 namespace hm {
 namespace {
-OsCounters g_counters;
+constinit OsCounters g_counters;
 }
 
 OsCounters& os_counters() { return g_counters; }

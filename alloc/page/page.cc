@@ -11,7 +11,7 @@
 
 namespace hm {
 namespace page_detail {
-uintptr_t g_secret = 0x9e3779b97f4a7c15ull;
+constinit uintptr_t g_secret = 0x9e3779b97f4a7c15ull;
 }
 
 void page_secret_init() {

@@ -19,17 +19,17 @@
 namespace hm::report {
 namespace {
 
-std::atomic<int> g_reporting{0};
-const char* g_json_path = "";
+constinit std::atomic<int> g_reporting{0};
+constinit const char* g_json_path = "";
 
 // ---- event rings ----
 
 struct Ring {
   std::atomic<uint64_t> next{0};
-  EventRecord slot[kEventRing];
+  EventRecord slot[kEventRing]{};
 };
-Ring g_rings[static_cast<int>(registry::BoxId::count_)];
-thread_local uint32_t tl_tid HM_TLS = 0;
+constinit Ring g_rings[static_cast<int>(registry::BoxId::count_)];
+constinit thread_local uint32_t tl_tid HM_TLS = 0;
 
 uint32_t thread_id() {
   if (HM_UNLIKELY(!tl_tid)) tl_tid = static_cast<uint32_t>(syscall(SYS_gettid));
@@ -124,8 +124,8 @@ struct Line {
 };
 
 // One report is written at a time (g_reporting), so its buffers can be static.
-char g_human[16384];
-char g_json[16384];
+constinit char g_human[16384];
+constinit char g_json[16384];
 
 void write_all(int fd, const char* p, size_t n) {
   while (n) {

@@ -12,9 +12,9 @@
 
 namespace hm {
 namespace segment_detail {
-uint8_t g_segmap[kMapEntries];
+constinit uint8_t g_segmap[kMapEntries];
 alignas(64) unsigned char g_no_span[kSpanMetaSize];
-uintptr_t g_slice_tables[kMapEntries];
+constinit uintptr_t g_slice_tables[kMapEntries];
 #define HM_NO_SPAN8 g_no_span, g_no_span, g_no_span, g_no_span, g_no_span, g_no_span, g_no_span, g_no_span
 alignas(64) void* const g_no_slices[kSlicesPerSegment] = {HM_NO_SPAN8, HM_NO_SPAN8, HM_NO_SPAN8, HM_NO_SPAN8,
                                                           HM_NO_SPAN8, HM_NO_SPAN8, HM_NO_SPAN8, HM_NO_SPAN8};
@@ -24,12 +24,12 @@ static_assert(kSlicesPerSegment == 64, "g_no_slices lists 64 entries");
 
 namespace {
 
-pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-Segment* g_list = nullptr;   // segments with at least one free slice
-Segment* g_spare = nullptr;  // one fully free segment kept mapped
-uint64_t g_all_count = 0;
-Segment* g_all[16384];  // every live segment, for checkers and stats (bounded: 64 GiB of segments)
-SegmentCounters g_counters{};
+constinit pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+constinit Segment* g_list = nullptr;   // segments with at least one free slice
+constinit Segment* g_spare = nullptr;  // one fully free segment kept mapped
+constinit uint64_t g_all_count = 0;
+constinit Segment* g_all[16384];  // every live segment, for checkers and stats (bounded: 64 GiB of segments)
+constinit SegmentCounters g_counters{};
 
 constexpr uint64_t kAllSlicesFree = ~uint64_t{1};  // slices 1..63
 

@@ -14,7 +14,7 @@
 
 namespace hm {
 namespace tcache_detail {
-Heap g_empty_heap{};  // all bins empty, bound 0: every call takes the slow path
+constinit Heap g_empty_heap{};  // all bins empty, bound 0: every call takes the slow path
 __thread Heap* tl_heap HM_TLS = &g_empty_heap;
 }  // namespace tcache_detail
 
@@ -23,15 +23,15 @@ using tcache_detail::tl_heap;
 
 namespace {
 
-pthread_key_t g_exit_key;
-pthread_mutex_t g_heaps_lock = PTHREAD_MUTEX_INITIALIZER;
-Heap* g_heaps = nullptr;       // live heaps
-Heap* g_heap_pool = nullptr;   // heaps of exited threads, for reuse
-HeapCounters g_exited{};       // counters of exited heaps
-pthread_mutex_t g_abandon_lock = PTHREAD_MUTEX_INITIALIZER;
-Page* g_abandoned[kClassCount];  // pages of exited threads with blocks still live elsewhere
-uint64_t g_abandoned_count = 0;
-std::atomic<uint64_t> g_pool_slices{0};  // slices granted to heaps in g_heap_pool (before they are linked)
+constinit pthread_key_t g_exit_key;
+constinit pthread_mutex_t g_heaps_lock = PTHREAD_MUTEX_INITIALIZER;
+constinit Heap* g_heaps = nullptr;       // live heaps
+constinit Heap* g_heap_pool = nullptr;   // heaps of exited threads, for reuse
+constinit HeapCounters g_exited{};       // counters of exited heaps
+constinit pthread_mutex_t g_abandon_lock = PTHREAD_MUTEX_INITIALIZER;
+constinit Page* g_abandoned[kClassCount];  // pages of exited threads with blocks still live elsewhere
+constinit uint64_t g_abandoned_count = 0;
+constinit std::atomic<uint64_t> g_pool_slices{0};  // slices granted to heaps in g_heap_pool (before they are linked)
 
 Block* pop_hardened(Heap* h, unsigned cls);
 

@@ -14,13 +14,13 @@ namespace {
 
 struct alignas(64) ClassStack {  // a class's count and slots share no line with another's
   std::atomic<uint32_t> count{0};  // read without the lock to skip an empty class
-  TransferBatch slots[kTransferSlots];
+  TransferBatch slots[kTransferSlots]{};
 };
 
-pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-ClassStack g_stacks[kClassCount];
-uint64_t g_bytes = 0;  // under g_lock
-std::atomic<uint64_t> g_bytes_seen{0};  // g_bytes for transfer_bytes() readers
+constinit pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+constinit ClassStack g_stacks[kClassCount];
+constinit uint64_t g_bytes = 0;  // under g_lock
+constinit std::atomic<uint64_t> g_bytes_seen{0};  // g_bytes for transfer_bytes() readers
 
 }  // namespace
 
