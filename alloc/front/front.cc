@@ -27,12 +27,12 @@ extern "C" void __libc_free(void*);  // the next allocator, for HAKMEM_FOREIGN_F
 namespace hm {
 namespace {
 
-std::atomic<int> g_init_state{0};  // 0 not started, 1 in progress, 2 ready
-std::atomic<pid_t> g_init_tid{0};
+constinit std::atomic<int> g_init_state{0};  // 0 not started, 1 in progress, 2 ready
+constinit std::atomic<pid_t> g_init_tid{0};
 // Whether free reads a block's cookie before writing it (a double free reported at the second
 // free): HAKMEM_REUSE_CHECK=0, or HAKMEM_CHECK / HAKMEM_HARDEN set. Otherwise free only
 // writes, and whoever takes the block next checks the cookie (page box, INV-PAGE-4).
-bool g_free_reads = true;
+constinit bool g_free_reads = true;
 
 [[noreturn]] HM_COLD void misuse(registry::ErrorId kind, const void* p, const Page* pg = nullptr) {
   report::Site site;
@@ -98,9 +98,9 @@ HM_SLOW_PATH void free_slow(void* p) {
       large_free(hdr);
       return;
     case LargeLookup::kFreed:
-      misuse(registry::ErrorId::double_free, p);
+      misuse(registry::ErrorId::large_double_free, p);
     case LargeLookup::kInterior:
-      misuse(registry::ErrorId::interior_free, p);
+      misuse(registry::ErrorId::large_interior_free, p);
     case LargeLookup::kNotOurs:
       break;
   }
@@ -112,8 +112,9 @@ HM_SLOW_PATH void free_slow(void* p) {
   misuse(registry::ErrorId::invalid_free, p);
 }
 
-// Usable size of a live block, reporting misuse for anything else.
-size_t usable_or_die(void* p, registry::ErrorId freed_kind) {
+// Usable size of a live block, reporting misuse for anything else: a freed small block as
+// freed_kind, a freed large one as large_freed_kind.
+size_t usable_or_die(void* p, registry::ErrorId freed_kind, registry::ErrorId large_freed_kind) {
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
   if (Page* pg = page_of(u)) {
     if (page_block_index(pg, u) < 0) misuse(registry::ErrorId::interior_free, p, pg);
@@ -125,9 +126,9 @@ size_t usable_or_die(void* p, registry::ErrorId freed_kind) {
     case LargeLookup::kOk:
       return large_usable(hdr);
     case LargeLookup::kFreed:
-      misuse(freed_kind, p);
+      misuse(large_freed_kind, p);
     case LargeLookup::kInterior:
-      misuse(registry::ErrorId::interior_free, p);
+      misuse(registry::ErrorId::large_interior_free, p);
     case LargeLookup::kNotOurs:
       break;
   }
@@ -248,7 +249,7 @@ void* hm_realloc(void* p, size_t n) {
     hm_free(p);
     return nullptr;
   }
-  size_t old = usable_or_die(p, registry::ErrorId::realloc_freed);
+  size_t old = usable_or_die(p, registry::ErrorId::realloc_freed, registry::ErrorId::large_realloc_freed);
   if (n <= old && n >= old / 2) return p;
   void* q = n <= kMaxSmall ? small_alloc_slow(size_to_class(n), true) : hm_malloc(n);
   if (!q) return nullptr;  // errno is ENOMEM; p is untouched
@@ -286,7 +287,7 @@ void* hm_pvalloc(size_t n) {
 
 size_t hm_malloc_usable_size(void* p) {
   if (!p) return 0;
-  return usable_or_die(p, registry::ErrorId::double_free);
+  return usable_or_die(p, registry::ErrorId::double_free, registry::ErrorId::large_double_free);
 }
 
 void hm_thread_flush(void) { tcache_flush_all(); }

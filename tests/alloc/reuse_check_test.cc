@@ -17,7 +17,7 @@
 namespace {
 
 constexpr char kStale[] = "hakmem: double free or write after free of 0x[0-9a-f]+ \\(box page, INV-PAGE-4\\)";
-constexpr char kAtFree[] = "hakmem: double free of 0x[0-9a-f]+ \\(box tcache, INV-PAGE-4\\)";
+constexpr char kAtFree[] = "hakmem: double free of 0x[0-9a-f]+ \\(box page, INV-PAGE-4\\)";
 
 struct ReuseCheck : ::testing::Test {
   void SetUp() override {
