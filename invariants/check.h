@@ -96,6 +96,8 @@ void set_sizeclass_table(const SizeclassTable* t);
 // caller holds the segment lock for level 2. check_segments walks every live segment.
 bool check_segment(Sink& s, const Segment* seg, int level);
 void check_segments(Sink& s, int level);
+// The same walk of one segment, under the segment lock.
+void check_one_segment(Sink& s, const Segment* seg, int level);
 
 // page (page_check.cc): the O(1) checks of a page (INV-SEGMENT-1, INV-SEGMENT-4, INV-PAGE-1),
 // and the walk of a page owned by `owner` (INV-PAGE-2/-3/-4, INV-REMOTE-1 by remote_check.cc).
@@ -115,7 +117,8 @@ bool check_transfer_head(Sink& s, unsigned cls, const Block* head);
 // A block a bin or batch of class cls holds: a block start of a page of that class carrying
 // its free cookie (INV-PAGE-4); other faults are reported as `inv`.
 bool check_free_block(Sink& s, registry::InvId inv, unsigned cls, const Block* b);
-void check_transfer(Sink& s);
+// walk_batches false: the byte total against the batches' counts only (no chain is walked).
+void check_transfer(Sink& s, bool walk_batches = true);
 
 // tcache (tcache_check.cc): INV-TCACHE-1 of a bin (O1), INV-TCACHE-2 (bin walk) and
 // INV-TCACHE-3 (page queues) of a class; check_heap runs them for one class or all (-1),
@@ -135,6 +138,40 @@ void check_pool(Sink& s, int level);
 // (INV-LARGE-1 of every entry, INV-LARGE-2 at level 2).
 bool check_large_header(Sink& s, const LargeHeader* hdr, bool cached);
 void check_large_cache(Sink& s, int level);
+
+// ---- level 2's incremental walker (walker.cc) ----
+
+// Blocks of credit each checked operation gives the walker, and what a walk of the shared
+// boxes (transfer, segments, pool, large cache) costs it at the end of a round.
+inline constexpr int64_t kStepBlocks = 16;
+inline constexpr int64_t kGlobalCost = 256;
+// One step of the calling thread's walker over its heap h (see walker.cc).
+void walker_step(Sink& s, const Heap* h);
+// The bound of the walker: within this many checked operations of h's thread, every page,
+// bin and queue of h and every shared box has been walked (from h's state now; a heap that
+// grows meanwhile makes its round longer by what it adds).
+uint64_t walker_round_ops(const Heap* h);
+// Full walks: the calling thread's heap and the shared boxes; one heap (at its thread's exit).
+void walk_all_mine(Sink& s);
+void walk_heap(Sink& s, const Heap* h);
+
+// What the checks of this process did: hook calls at level >= 1 (whole batches) and their
+// estimated time, pages the
+// walker visited, its completed rounds, and full walks.
+struct CheckSummary {
+  uint64_t checks, ns, pages, rounds, full;
+};
+// Checks are counted in batches of kTimedEvery per thread, and the last of each batch is timed
+// (its time, times kTimedEvery, estimates the batch's): count_check says whether to time this one.
+inline constexpr uint32_t kTimedEvery = 64;
+uint64_t check_clock_ns();
+bool count_check();
+void time_check(uint64_t ns);
+// Adds the calling thread's checks not yet counted (at its exit and the process's).
+void flush_check_count();
+CheckSummary check_summary();
+// Appends the summary as one JSON line to path (HAKMEM_CHECK_SUMMARY).
+void write_check_summary(const char* path);
 
 // ---- zero-gated counters (never.def) ----
 

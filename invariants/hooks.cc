@@ -1,9 +1,13 @@
 // invariants/: the check hook behind HM_CHECK_HOOK (report/report.h), compiled into every
 // package and called only by the debug build. Per boundary crossing: record the event in
 // its box's ring, count the never-happen events, then at HAKMEM_CHECK=1 run the O(1)
-// checks of the touched object and at HAKMEM_CHECK=2 walk the touched box. The first
-// violation becomes the one fail-fast report.
+// checks of the touched object, and at HAKMEM_CHECK=2 also what the operation touched (the
+// bin it used, the batch's byte totals, the span's segment, the page it emptied) plus one
+// step of the thread's incremental walker (walker.cc): the cost per operation is bounded,
+// whatever the size of the heap. Full walks at thread exit, malloc_trim and process exit.
+// The first violation becomes the one fail-fast report.
 #include "check.h"
+#include "config/config.h"
 #include "large/large.h"
 #include "page/page.h"
 #include "segment/segment.h"
@@ -21,23 +25,26 @@ const Heap* owner_if_mine(const Page* pg) {
 }
 
 // A block handed out or given back through the front: its page, its bin, and at level 2
-// the bin's list, the class's page queues and, when the page is ours, the page walk.
+// the block now at the top of the bin (the list is walked whole at refill and flush, which
+// come once per half a bound of operations) and a step of the walker.
 void front_block(Sink& s, const Block* b, const Page* pg, int level) {
   if (!check_page_o1(s, pg)) return;
   const Heap* h = heap_get();
   if (!h->real) return;
   if (!check_bin_bound(s, h, pg->cls) || level < 2) return;
-  if (!check_bin_list(s, h, pg->cls) || !check_queues(s, h, pg->cls)) return;
-  if (const Heap* own = owner_if_mine(pg)) check_page_walk(s, pg, own);
+  const Bin& bin = slow_bin(const_cast<Heap*>(h), pg->cls);
+  if (bin.head && !check_free_block(s, registry::InvId::tcache_list, pg->cls, bin.head)) return;
+  walker_step(s, h);
   (void)b;
 }
 
-// tcache_refill / tcache_free_slow: the heap's bins and queues, the pages of class cls.
+// tcache_refill / tcache_free_slow: the gates, the class's bin, and at level 2 its list and a
+// step of the walker.
 void heap_crossing(Sink& s, unsigned cls, int level) {
   check_config(s);
   const Heap* h = heap_get();
   if (!h->real || !check_bin_bound(s, h, cls) || level < 2) return;
-  check_heap(s, h, level, -1, static_cast<int>(cls));
+  if (check_bin_list(s, h, cls)) walker_step(s, h);
 }
 
 void page_crossing(Sink& s, const Page* pg, int level) {
@@ -46,8 +53,9 @@ void page_crossing(Sink& s, const Page* pg, int level) {
 }
 
 void segment_crossing(Sink& s, const void* meta, int level) {
-  if (!check_segment(s, segment_of(reinterpret_cast<uintptr_t>(meta)), 1) || level < 2) return;
-  check_segments(s, level);
+  const Segment* seg = segment_of(reinterpret_cast<uintptr_t>(meta));
+  if (!check_segment(s, seg, 1) || level < 2) return;
+  check_one_segment(s, seg, level);
 }
 
 bool heads_span(const void* meta) {
@@ -85,6 +93,13 @@ void run(report::Event ev, const void* obj, uintptr_t arg, Sink& s, int level) {
       return;
     case Event::heap_take:  // a waiting heap as a new thread takes it from the pool
       if (level >= 2) check_pooled_heap(s, static_cast<const Heap*>(obj), level);
+      return;
+    case Event::heap_exit:  // the exiting thread's whole heap, before its bins are flushed
+      if (level >= 1) flush_check_count();
+      if (level >= 2) walk_heap(s, static_cast<const Heap*>(obj));
+      return;
+    case Event::trim:  // the caller's heap and every shared box
+      if (level >= 2) walk_all_mine(s);
       return;
     case Event::page_new:
       if (level < 1) return;
@@ -126,7 +141,7 @@ void run(report::Event ev, const void* obj, uintptr_t arg, Sink& s, int level) {
     case Event::transfer_take:
       if (level < 1 || !check_transfer_head(s, static_cast<unsigned>(arg), static_cast<const Block*>(obj)) || level < 2)
         return;
-      check_transfer(s);
+      check_transfer(s, false);  // the chains: the walker, at the end of each round
       return;
     case Event::large_alloc:
     case Event::large_free: {
@@ -153,9 +168,36 @@ void check_hook(Event ev, const void* obj, uintptr_t arg) {
   tl_busy = true;
   record_event(ev, obj, arg);
   Sink s;
-  run(ev, obj, arg, s, hook_level());
+  int level = hook_level();
+  if (level >= 1 && count_check()) {  // one check in kTimedEvery is timed: the clock costs as much as a check
+    uint64_t t0 = check_clock_ns();
+    run(ev, obj, arg, s, level);
+    time_check(check_clock_ns() - t0);
+  } else {
+    run(ev, obj, arg, s, level);
+  }
   tl_busy = false;
   if (s.count()) report_violation(s.first().inv, s.first().site);
 }
+
+namespace {
+
+// Process exit (debug build): at level 2 a full walk of the exiting thread's heap and of every
+// shared box; then the summary line for HAKMEM_CHECK_SUMMARY.
+__attribute__((destructor)) void check_at_exit() {
+  if constexpr (!kCheckHooks) return;
+  using namespace hm::check;
+  int level = hook_level();
+  if (level >= 2 && !tl_busy) {
+    tl_busy = true;
+    Sink s;
+    walk_all_mine(s);
+    tl_busy = false;
+    if (s.count()) report_violation(s.first().inv, s.first().site);
+  }
+  if (level >= 1 && config().check_summary[0]) write_check_summary(config().check_summary);
+}
+
+}  // namespace
 
 }  // namespace hm::report

@@ -21,8 +21,9 @@ bool check_page_o1(Sink& s, const Page* pg) {
   if (pg->cls >= kClassCount) return s.fail(registry::InvId::page_geometry, w, "class below", kClassCount, pg->cls);
   size_t bs = class_to_size(pg->cls);
   if (pg->block_size != bs) return s.fail(registry::InvId::page_geometry, w, "block size", bs, pg->block_size);
-  size_t cap = (static_cast<size_t>(slices) << kSliceShift) / bs;
-  if (pg->capacity != cap) return s.fail(registry::InvId::page_geometry, w, "capacity", cap, pg->capacity);
+  size_t span = static_cast<size_t>(slices) << kSliceShift;  // capacity == span / bs, without a division
+  if (uint64_t{pg->capacity} * bs > span || (uint64_t{pg->capacity} + 1) * bs <= span)
+    return s.fail(registry::InvId::page_geometry, w, "capacity", span / bs, pg->capacity);
   if (pg->blk_mul != blk_mul_for(bs))
     return s.fail(registry::InvId::page_geometry, w, "block-test multiplier", blk_mul_for(bs), pg->blk_mul);
   if (pg->cookie_key != page_detail::g_secret)

@@ -5,8 +5,10 @@
 //
 // The library is DIR/lib/libhakmem.so with --build, else build/debug/lib/libhakmem.so of
 // the source tree, else ../lib/libhakmem.so next to this executable. The program gets
-// LD_PRELOAD (prepended), HAKMEM_CHECK and HAKMEM_REPORT=<report file>; its exit status
-// is passed through (128+signal when it was killed).
+// LD_PRELOAD (prepended), HAKMEM_CHECK, HAKMEM_REPORT=<report file> and
+// HAKMEM_CHECK_SUMMARY=<summary file>; its exit status is passed through (128+signal when it was
+// killed), and at its end one line says what the checks did (how many, their time, the pages the
+// level-2 walker visited).
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,7 +31,7 @@ using hm_tools::self_dir;
 void usage() {
   std::fprintf(stderr,
                "usage: hakmem run [--check=0|1|2] [--build DIR] [--report PATH] [--keep] -- program [args...]\n"
-               "  --check=N    HAKMEM_CHECK for the program (default 2: full walks at every boundary)\n"
+               "  --check=N    HAKMEM_CHECK for the program (default 2: touched objects plus the incremental walker)\n"
                "  --build DIR  build tree whose lib/libhakmem.so is preloaded (default: the debug build)\n"
                "  --report P   file for the JSON report line (default: a new file under $TMPDIR or /tmp)\n"
                "  --keep       keep the report file even when the program succeeds\n");
@@ -49,6 +51,44 @@ bool is_debug_library(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
   return bytes.find("hakmem-check-hooks=1") != std::string::npos;
+}
+
+// A new empty file under $TMPDIR (or /tmp) named prefix-XXXXXX; "" on failure.
+std::string make_temp(const char* prefix) {
+  const char* tmp = std::getenv("TMPDIR");
+  std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/" + prefix + "-XXXXXX";
+  std::vector<char> buf(templ.begin(), templ.end());
+  buf.push_back('\0');
+  int fd = mkstemp(buf.data());
+  if (fd < 0) return "";
+  close(fd);
+  return buf.data();
+}
+
+// The check summary lines the program's processes wrote at exit (HAKMEM_CHECK_SUMMARY), added
+// up into one line on stderr: what the run's checks covered.
+void print_check_summary(const std::string& path, int level) {
+  std::ifstream f(path);
+  std::string line;
+  unsigned long long procs = 0, checks = 0, ns = 0, pages = 0, rounds = 0, full = 0;
+  while (std::getline(f, line)) {
+    unsigned long long c, n, p, r, w;
+    int lv;
+    if (std::sscanf(line.c_str(),
+                    "{\"hakmem_check_summary\":1,\"level\":%d,\"checks\":%llu,\"check_ns_estimate\":%llu,"
+                    "\"pages_walked\":%llu,\"rounds\":%llu,\"full_walks\":%llu}",
+                    &lv, &c, &n, &p, &r, &w) != 6)
+      continue;
+    ++procs, checks += c, ns += n, pages += p, rounds += r, full += w;
+  }
+  if (procs == 0) {
+    if (level >= 1) std::fprintf(stderr, "hakmem run: no check summary (the library is not a debug build?)\n");
+    return;
+  }
+  std::fprintf(stderr,
+               "hakmem run: level %d checks: %llu checks in about %.3f s; the level-2 walker visited %llu pages in "
+               "%llu full rounds; %llu full walks at thread exit, trim and process exit (%llu process%s)\n",
+               level, checks, static_cast<double>(ns) / 1e9, pages, rounds, full, procs, procs == 1 ? "" : "es");
 }
 
 std::string first_line(const std::string& path) {
@@ -113,18 +153,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "hakmem run: warning: %s is not a debug build; HAKMEM_CHECK has no hooks to run\n",
                  lib.c_str());
 
+  std::string summary = make_temp("hakmem-checks");
+  if (summary.empty()) {
+    std::perror("hakmem run: mkstemp");
+    return 2;
+  }
   if (report.empty()) {
-    const char* tmp = std::getenv("TMPDIR");
-    std::string templ = std::string(tmp && *tmp ? tmp : "/tmp") + "/hakmem-report-XXXXXX";
-    std::vector<char> buf(templ.begin(), templ.end());
-    buf.push_back('\0');
-    int fd = mkstemp(buf.data());
-    if (fd < 0) {
+    report = make_temp("hakmem-report");
+    if (report.empty()) {
       std::perror("hakmem run: mkstemp");
+      unlink(summary.c_str());
       return 2;
     }
-    close(fd);
-    report = buf.data();
   } else {
     // A fresh report: the library appends.
     int fd = open(report.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -140,6 +180,7 @@ int main(int argc, char** argv) {
   setenv("LD_PRELOAD", preload.c_str(), 1);
   setenv("HAKMEM_CHECK", std::to_string(check).c_str(), 1);
   setenv("HAKMEM_REPORT", report.c_str(), 1);
+  setenv("HAKMEM_CHECK_SUMMARY", summary.c_str(), 1);
 
   pid_t pid = fork();
   if (pid < 0) {
@@ -159,6 +200,8 @@ int main(int argc, char** argv) {
     }
   }
   int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+  print_check_summary(summary, check);
+  unlink(summary.c_str());
   std::string line = first_line(report);
   if (code != 0 || !line.empty()) {
     if (!line.empty()) {

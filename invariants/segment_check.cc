@@ -74,4 +74,16 @@ void check_segments(Sink& s, int level) {
   }, &ctx);
 }
 
+void check_one_segment(Sink& s, const Segment* seg, int level) {
+  struct Ctx {
+    Sink* s;
+    const Segment* seg;
+    int level;
+  } ctx{&s, seg, level};
+  segment_for_each([](Segment* x, void* arg) {
+    auto* c = static_cast<Ctx*>(arg);
+    if (x == c->seg) check_segment(*c->s, x, c->level);
+  }, &ctx);
+}
+
 }  // namespace hm::check

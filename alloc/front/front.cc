@@ -294,6 +294,7 @@ void hm_thread_flush(void) { tcache_flush_all(); }
 
 int hm_trim(size_t) {
   front_init();
+  HM_CHECK_HOOK(trim, nullptr, 0);
   if (!config().trim) return 0;
   uint64_t pages = tcache_trim();
   size_t bytes = large_cache_trim();

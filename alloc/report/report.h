@@ -51,7 +51,7 @@ void log_once(bool* flag, const char* line);
   X(malloc, front) X(free, front) X(refill, tcache) X(free_slow, tcache) X(heap_take, tcache) \
   X(page_new, page) X(page_delete, page) X(span_alloc, segment) X(span_free, segment) \
   X(remote_push, remote) X(remote_collect, remote) X(transfer_put, transfer) X(transfer_take, transfer)          \
-  X(large_alloc, large) X(large_free, large)
+  X(large_alloc, large) X(large_free, large) X(heap_exit, tcache) X(trim, front)
 enum class Event : uint8_t {
 #define HM_EVENT_ENUM(ev, box) ev,
   HM_EVENTS(HM_EVENT_ENUM)

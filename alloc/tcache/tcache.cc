@@ -519,6 +519,7 @@ void heap_thread_exit(Heap* h) {
   if (!h->real) return;
   Heap* saved = tl_heap;
   tl_heap = h;
+  HM_CHECK_HOOK(heap_exit, h, 0);
   if (!park_whole(h)) flush_and_sort_pages(h, true);
   pthread_mutex_lock(&g_heaps_lock);
   if (h->prev_heap) h->prev_heap->next_heap = h->next_heap;

@@ -149,6 +149,12 @@ struct World {
   void delete_extra() { page_delete(extra); }
   void free_large() { hm_free(large_live); }
   void put_probe() { (void)transfer_put(xcls, probe, 1); }
+  // Checked operations of another class, as many as the level-2 walker needs to walk every
+  // page, bin and queue of the heap once (its stated bound): corruption no operation touches.
+  void walk_round() {
+    uint64_t ops = check::walker_round_ops(h);
+    for (uint64_t i = 0; i < ops; ++i) hm_free(hm_malloc(48));
+  }
   void take_pooled() {  // a new thread starts on the pool's newest heap
     std::thread([] { hm_free(hm_malloc(kSmall)); }).join();
   }
@@ -222,6 +228,10 @@ const std::vector<Mutation>& mutations() {
        [](World& w) { w.free_one(); }},
       {"INV-PAGE-4", 2, [](World& w) { w.pg->free->cookie ^= 1; }, [](World& w) { w.pg->free->cookie ^= 1; },
        [](World& w) { w.free_one(); }},
+      // Planted in a page no operation touches (the operations use another class): the walker
+      // finds it within its stated bound.
+      {"INV-PAGE-4", 2, [](World& w) { w.pg->free->cookie ^= 1; }, [](World& w) { w.pg->free->cookie ^= 1; },
+       [](World& w) { w.walk_round(); }, "walker"},
       {"INV-REMOTE-1", 2,
        [](World& w) {
          auto* x = static_cast<Block*>(w.other);
@@ -243,10 +253,11 @@ const std::vector<Mutation>& mutations() {
          b.room = b.bound + 1;  // more room than the bound: a count below zero
        },
        [](World& w) { w.h->bins[w.cls].room = static_cast<uint32_t>(g_saved); }, [](World& w) { w.free_one(); }},
+      // Found by the walker within its bound, not at the free (which checks its bin's top only).
       {"INV-TCACHE-2", 2, [](World& w) { w.h->bins[w.cls].room -= 1; },
-       [](World& w) { w.h->bins[w.cls].room += 1; }, [](World& w) { w.free_one(); }},
+       [](World& w) { w.h->bins[w.cls].room += 1; }, [](World& w) { w.free_one(), w.walk_round(); }},
       {"INV-TCACHE-3", 2, [](World& w) { w.h->avail[w.cls].count += 1; },
-       [](World& w) { w.h->avail[w.cls].count -= 1; }, [](World& w) { w.free_one(); }},
+       [](World& w) { w.h->avail[w.cls].count -= 1; }, [](World& w) { w.free_one(), w.walk_round(); }},
       {"INV-TCACHE-4", 2, [](World& w) { w.pooled->pooled_slices += 1; },
        [](World& w) { w.pooled->pooled_slices -= 1; }, [](World& w) { w.take_pooled(); }},
       {"INV-TRANSFER-1", 2, [](World& w) { w.batch().n += 1; }, [](World& w) { w.batch().n -= 1; },

@@ -33,6 +33,19 @@ TEST(HakmemRun, CleanProgramPassesAtLevelTwo) {
   EXPECT_EQ(r.out.find("hakmem: "), std::string::npos) << r.out;  // no report
 }
 
+// At the end, one line says what the checks covered (the debug build writes the summary).
+TEST(HakmemRun, SaysWhatTheChecksCovered) {
+  Result r = run(std::string("--check=2 -- ") + HAKMEM_RUN_CHILD + " ok");
+  EXPECT_EQ(r.status, 0) << r.out;
+#if HAKMEM_DEBUG
+  EXPECT_NE(r.out.find("hakmem run: level 2 checks: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(" full walks at thread exit, trim and process exit (1 process)"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("hakmem run: level 2 checks: 0 checks"), std::string::npos) << r.out;
+#else
+  EXPECT_NE(r.out.find("no check summary"), std::string::npos) << r.out;
+#endif
+}
+
 TEST(HakmemRun, ExitStatusIsPassedThrough) {
   Result r = run(std::string("--check=1 -- ") + HAKMEM_RUN_CHILD + " ok 7");
   EXPECT_EQ(r.status, 7) << r.out;
