@@ -94,6 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       case 4:
+        if (op & 32) tcache_exit_scan();  // on clean bins, pool and batches: never a report
         if (op & 64) tcache_trim();  // also cools the heaps the helper threads left in the pool
         else tcache_flush_all();
         bins.clear();

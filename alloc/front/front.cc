@@ -167,6 +167,10 @@ HM_FAST_PATH void* memalign_impl(size_t align, size_t n) {
 }
 
 __attribute__((constructor)) void init_at_load() { front_init(); }
+// Process exit: double frees no malloc met again are looked for where they wait (tcache box).
+__attribute__((destructor)) void scan_at_exit() {
+  if (g_init_state.load(std::memory_order_acquire) == 2) tcache_exit_scan();
+}
 
 }  // namespace
 

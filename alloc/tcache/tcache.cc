@@ -494,6 +494,41 @@ void flush_and_sort_pages(Heap* h, bool pool) {
   }
 }
 
+// The block where a list that should end after n blocks starts to repeat itself (a block freed
+// twice into one bin links back to itself or to a block pushed after it), or the block past the
+// n-th when the list does not cycle.
+const Block* repeated_block(const Heap* h, const Block* head, uint32_t n) {
+  const Block* slow = head;
+  const Block* fast = head;
+  while (fast && tcache_next(h, fast)) {
+    slow = tcache_next(h, slow);
+    fast = tcache_next(h, tcache_next(h, fast));
+    if (slow == fast) {  // a cycle: its entry is the first block reached twice
+      for (slow = head; slow != fast; slow = tcache_next(h, slow), fast = tcache_next(h, fast)) {}
+      return slow;
+    }
+  }
+  const Block* b = head;
+  for (uint32_t i = 0; i < n && b; ++i) b = tcache_next(h, b);
+  return b;
+}
+
+// HAKMEM_EXIT_SCAN: a chain of n free blocks (a bin, a batch) is walked as its next taker would
+// walk it: each block a carved block of its page with its free cookie, and nothing after the n-th.
+// A block freed twice and never taken again is reported here, before the memory is gone.
+void scan_chain(const Heap* h, const Block* head, uint32_t n) {
+  const Block* b = head;
+  for (uint32_t i = 0; i < n && b; ++i, b = tcache_next(h, b)) checked_free_block(b);
+  if (HM_UNLIKELY(b != nullptr)) page_stale_block(repeated_block(h, head, n));
+}
+
+void scan_bins(Heap* h) {
+  for (unsigned c = 0; c < kClassCount; ++c) {
+    const Bin& bin = slow_bin(h, c);
+    scan_chain(h, bin.head, bin.count());
+  }
+}
+
 // HAKMEM_WARM_HEAP: whether the exiting heap h waits in the pool whole -- bins and every page,
 // those with blocks live elsewhere included -- for the next thread, within HAKMEM_HEAP_POOL_MB.
 bool park_whole(Heap* h) {
@@ -520,6 +555,7 @@ void heap_thread_exit(Heap* h) {
   Heap* saved = tl_heap;
   tl_heap = h;
   HM_CHECK_HOOK(heap_exit, h, 0);
+  if (config().exit_scan) scan_bins(h);  // a flush would check them too; a parked heap keeps them
   if (!park_whole(h)) flush_and_sort_pages(h, true);
   pthread_mutex_lock(&g_heaps_lock);
   if (h->prev_heap) h->prev_heap->next_heap = h->next_heap;
@@ -657,6 +693,13 @@ uint64_t abandoned_page_count() {
   uint64_t n = g_abandoned_count;
   pthread_mutex_unlock(&g_abandon_lock);
   return n;
+}
+
+void tcache_exit_scan() {
+  if (!config().exit_scan) return;
+  if (tl_heap->real) scan_bins(tl_heap);
+  heap_pool_for_each([](Heap* h, void*) { scan_bins(h); }, nullptr);
+  transfer_visit([](unsigned, const TransferBatch& b, void*) { scan_chain(&g_empty_heap, b.head, b.n); }, nullptr);
 }
 
 }  // namespace hm

@@ -141,6 +141,11 @@ uint64_t tcache_trim();
 // with live blocks are abandoned to the next thread that needs a page of their class.
 void heap_thread_exit(Heap* h);
 
+// Process exit (HAKMEM_EXIT_SCAN): walks the calling thread's bins, the bins of every heap
+// waiting in the pool and every transfer batch as their next taker would, so a block freed twice
+// and never handed out again is reported (page box, INV-PAGE-4) before the process ends.
+void tcache_exit_scan();
+
 // Process start-up of the box (pthread key, fork handlers); called once by the front.
 void tcache_process_init();
 

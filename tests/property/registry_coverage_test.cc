@@ -74,6 +74,7 @@ constexpr Row kCoverage[] = {
     {"tcache", "tcache_free_slow", "tcache_free_slow("},
     {"tcache", "tcache_flush_all", "tcache_flush_all("},
     {"tcache", "tcache_trim", "tcache_trim("},
+    {"tcache", "tcache_exit_scan", "tcache_exit_scan("},
     {"tcache", "heap_get", "heap_get("},
     {"tcache", "heap_thread_exit", "heap_thread_exit("},
     {"stats", "stats_snapshot", "stats_snapshot("},
