@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "check.h"
+#include "front/redzone.h"
 #include "large/large.h"
 #include "page/page.h"
 #include "tcache/tcache.h"
@@ -19,7 +20,8 @@ enum Scope : unsigned {
   kHeap = 8,
   kLarge = 16,
   kTransfer = 32,
-  kAll = 63,
+  kFront = 64,
+  kAll = 127,
 };
 
 unsigned scope_of(std::string_view box) {
@@ -29,6 +31,7 @@ unsigned scope_of(std::string_view box) {
   if (box == "page" || box == "remote" || box == "tcache") return kHeap;
   if (box == "large") return kLarge;
   if (box == "transfer") return kTransfer;
+  if (box == "front") return kFront;
   return 0;
 }
 
@@ -40,6 +43,7 @@ void run(Sink& s, unsigned scope, int level) {
   if (scope & kHeap) check_heap(s, heap_get(), level, -1, -1), check_pool(s, level);
   if (scope & kLarge) check_large_cache(s, level);
   if ((scope & kTransfer) && level >= 2) check_transfer(s);
+  if (scope & kFront) check_front(s, level);
 }
 
 int finish(const Sink& s, hm_check_result* out) {
@@ -95,6 +99,11 @@ int hm_check_block(const void* p, hm_check_result* out) {
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
   Sink s;
   if (const Page* pg = page_of(u)) {
+    if (const Block* blk = redzone_block(p, pg)) {
+      if (is_free_cookie(blk->cookie, reinterpret_cast<uintptr_t>(blk))) return -1;
+      check_page_o1(s, pg) && check_redzone(s, blk, p);
+      return finish(s, out);
+    }
     if (page_block_index(pg, u) < 0 || is_free_cookie(static_cast<const Block*>(p)->cookie, u)) return -1;
     check_page_o1(s, pg);
     return finish(s, out);

@@ -139,6 +139,11 @@ void check_pool(Sink& s, int level);
 bool check_large_header(Sink& s, const LargeHeader* hdr, bool cached);
 void check_large_cache(Sink& s, int level);
 
+// front (front_check.cc): INV-FRONT-1 of one redzoned block (user pointer p, block blk), and at
+// level 2 of the calling thread's last redzoned blocks still live.
+bool check_redzone(Sink& s, const Block* blk, const void* p);
+void check_front(Sink& s, int level);
+
 // ---- level 2's incremental walker (walker.cc) ----
 
 // Blocks of credit each checked operation gives the walker, and what a walk of the shared

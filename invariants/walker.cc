@@ -56,6 +56,8 @@ void shared_boxes(Sink& s) {
   check_pool(s, 2);
   if (s.count()) return;
   check_large_cache(s, 2);
+  if (s.count()) return;
+  check_front(s, 2);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "config/config.h"
+#include "front/redzone.h"
 #include "large/large.h"
 #include "page/page.h"
 #include "page/poison.h"
@@ -78,11 +79,56 @@ HM_SLOW_PATH void* malloc_slow(size_t n) {
 
 HM_SLOW_PATH void free_slow(void* p);
 
+// Checked mode: a small block of a class n + 32 bytes fit in, with its redzones; or a large one
+// of n + kRedTail bytes with its tail.
+HM_SLOW_PATH void* redzone_malloc(size_t n) {
+  front_init();
+  if (n <= kMaxSmall - kRedHead - kRedTail) {
+    unsigned cls = size_to_class(n + kRedHead + kRedTail);
+    void* b = small_alloc_slow(cls);
+    return b ? redzone_wrap(b, n, class_to_size(cls)) : nullptr;
+  }
+  if (n > static_cast<size_t>(PTRDIFF_MAX) - kRedTail) return no_memory();
+  void* p = large_alloc(n + kRedTail, kMinAlign);
+  if (!p) return no_memory();
+  redzone_large_fill(p, n);
+  return p;
+}
+
+// Checked mode: a redzoned small block's head and tail are checked, then the block is freed.
+HM_COLD void redzone_free(void* p, Block* blk, Page* pg) {
+  const void* bad = nullptr;
+  if (const char* fault = redzone_fault(blk, p, &bad)) {
+    report::Site site;
+    site.addr = bad;
+    site.size_class = pg->cls;
+    site.page = pg;
+    site.segment = segment_of(reinterpret_cast<uintptr_t>(p));
+    report::report_misuse(fault[5] == 'u' ? registry::ErrorId::heap_underflow : registry::ErrorId::heap_overflow,
+                          site);
+  }
+  hm_free(blk);
+}
+
+// Checked mode: a large block's tail (its header counts the kRedTail bytes).
+void large_tail_check(void* p, const LargeHeader* hdr) {
+  if (!g_redzones || hdr->requested < kRedTail) return;
+  bool under = false;
+  if (const void* bad = redzone_large_bad(p, hdr->requested - kRedTail, hdr, &under))
+    misuse(under ? registry::ErrorId::heap_underflow : registry::ErrorId::heap_overflow, bad);
+}
+
 // hm_free of an address that is no live small block: says which misuse it is, or hands it to
 // free_slow when no span of a small segment holds it.
 HM_COLD void free_misuse(void* p, Page* pg) {
   if (pg == no_span()) return free_slow(p);  // no small segment's live span: large, null, foreign or bad
+  if (Block* blk = redzone_block(p, pg)) return redzone_free(p, blk, pg);
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
+  if (g_redzones && page_block_index(pg, u - kRedHead) >= 0) {  // a redzoned block whose head is gone
+    if (is_free_cookie(reinterpret_cast<Block*>(u - kRedHead)->cookie, u - kRedHead))
+      misuse(registry::ErrorId::double_free, p, pg);  // freed already
+    misuse(registry::ErrorId::heap_underflow, reinterpret_cast<void*>(u - kRedHead), pg);  // overwritten
+  }
   if (page_block_index(pg, u) < 0)
     misuse((u & (kMinAlign - 1)) ? registry::ErrorId::misaligned_free : registry::ErrorId::interior_free, p, pg);
   misuse(registry::ErrorId::double_free, p, pg);
@@ -95,6 +141,7 @@ HM_SLOW_PATH void free_slow(void* p) {
   LargeHeader* hdr = nullptr;
   switch (large_lookup(u, &hdr)) {
     case LargeLookup::kOk:
+      large_tail_check(p, hdr);
       large_free(hdr);
       return;
     case LargeLookup::kFreed:
@@ -117,6 +164,7 @@ HM_SLOW_PATH void free_slow(void* p) {
 size_t usable_or_die(void* p, registry::ErrorId freed_kind, registry::ErrorId large_freed_kind) {
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
   if (Page* pg = page_of(u)) {
+    if (Block* blk = redzone_block(p, pg)) return redzone_size(blk);
     if (page_block_index(pg, u) < 0) misuse(registry::ErrorId::interior_free, p, pg);
     if (is_free_cookie(reinterpret_cast<Block*>(p)->cookie, u)) misuse(freed_kind, p, pg);
     return pg->block_size;
@@ -124,7 +172,7 @@ size_t usable_or_die(void* p, registry::ErrorId freed_kind, registry::ErrorId la
   LargeHeader* hdr = nullptr;
   switch (large_lookup(u, &hdr)) {
     case LargeLookup::kOk:
-      return large_usable(hdr);
+      return g_redzones ? hdr->requested - kRedTail : large_usable(hdr);
     case LargeLookup::kFreed:
       misuse(large_freed_kind, p);
     case LargeLookup::kInterior:
@@ -149,7 +197,9 @@ HM_SLOW_PATH void* memalign_slow(size_t align, size_t n) {
   if (n > static_cast<size_t>(PTRDIFF_MAX) - align) return no_memory();
   unsigned cls = aligned_class(n ? n : 1, align);
   if (cls < kClassCount) return small_alloc_slow(cls);
-  void* p = large_alloc(n ? n : 1, align);
+  size_t want = n ? n : 1;
+  void* p = large_alloc(g_redzones ? want + kRedTail : want, align);
+  if (p && g_redzones) redzone_large_fill(p, want);
   return p ? p : no_memory();
 }
 
@@ -183,6 +233,7 @@ void front_init() {
     sizeclass_init(config().coarse_classes != 0);
     page_secret_init();
     g_free_reads = !config().reuse_check || config().check || config().harden;
+    g_redzones = report::kCheckHooks && config().check >= 2;
     tcache_process_init();
     pthread_atfork([] { segment_lock_all(), large_lock_all(); },
                    [] { large_unlock_all(), segment_unlock_all(); },
@@ -203,6 +254,9 @@ using namespace hm;
 extern "C" {
 
 void* hm_malloc(size_t n) {
+  if constexpr (report::kCheckHooks) {  // the debug build's checked mode: every block redzoned
+    if (HM_UNLIKELY(g_redzones)) return redzone_malloc(n);
+  }
   // Fast lane: one bin pop for 1..2048 bytes (the heap's table gives the bin); the rest of the small
   // classes, up to 128 KiB, pop their bin the same way after a log2 class computation.
   if (HM_LIKELY(n - 1 < kLaneMax)) {
@@ -239,6 +293,11 @@ void* hm_calloc(size_t n, size_t size) {
   if (total > kMaxSmall) {
     front_init();
     if (total > static_cast<size_t>(PTRDIFF_MAX)) return no_memory();
+    if (g_redzones) {  // the tail follows the zeroed bytes
+      void* p = large_calloc(total + kRedTail);
+      if (p) redzone_large_fill(p, total);
+      return p ? p : no_memory();
+    }
     void* p = large_calloc(total);
     return p ? p : no_memory();
   }
@@ -254,8 +313,8 @@ void* hm_realloc(void* p, size_t n) {
     return nullptr;
   }
   size_t old = usable_or_die(p, registry::ErrorId::realloc_freed, registry::ErrorId::large_realloc_freed);
-  if (n <= old && n >= old / 2) return p;
-  void* q = n <= kMaxSmall ? small_alloc_slow(size_to_class(n), true) : hm_malloc(n);
+  if (n <= old && n >= old / 2 && !g_redzones) return p;  // redzoned: a new block, whose tail fits n
+  void* q = n <= kMaxSmall && !g_redzones ? small_alloc_slow(size_to_class(n), true) : hm_malloc(n);
   if (!q) return nullptr;  // errno is ENOMEM; p is untouched
   std::memcpy(q, p, n < old ? n : old);
   hm_free(p);

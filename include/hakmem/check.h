@@ -34,7 +34,7 @@ struct hm_check_result {
 HM_API int hm_check_all(int level, struct hm_check_result* out);
 
 /* The same for the invariants of one box (a registry box name); -1 for an unknown box.
- * Boxes without invariants ("front", "os", "report", "stats") always return 0. */
+ * Boxes without invariants ("os", "report", "stats") always return 0. */
 HM_API int hm_check_box(const char* box, int level, struct hm_check_result* out);
 
 /* O(1) checks of one live block returned by hm_malloc & co. (its page, or its large

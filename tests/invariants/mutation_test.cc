@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "check.h"
+#include "front/redzone.h"
 #include "common.h"
 #include "config/config.h"
 #include "hakmem/check.h"
@@ -105,6 +106,7 @@ struct World {
     }).join();
     heap_pool_for_each([](Heap* p, void* arg) { if (!*static_cast<Heap**>(arg)) *static_cast<Heap**>(arg) = p; }, &pooled);
     ASSERT_NE(pooled, nullptr);
+    make_redzoned();
   }
 
   // A handed-out block made a free one, as a bin holds it: linked to next, cookie set.
@@ -124,6 +126,7 @@ struct World {
   }
 
   void tear_down() {
+    if (red) hm_free(red);
     Block* batch;
     while (transfer_take(xcls, &batch)) give_back(batch);
     give_back(spare);
@@ -149,6 +152,12 @@ struct World {
   void delete_extra() { page_delete(extra); }
   void free_large() { hm_free(large_live); }
   void put_probe() { (void)transfer_put(xcls, probe, 1); }
+  // A redzoned block as checked mode hands them out (redzone_wrap works in any build).
+  void make_redzoned() {
+    void* b = hm_malloc(class_to_size(size_to_class(40 + kRedHead + kRedTail)));
+    red = static_cast<uint8_t*>(redzone_wrap(b, 40, class_to_size(size_to_class(40 + kRedHead + kRedTail))));
+  }
+  uint8_t* red = nullptr;
   // Checked operations of another class, as many as the level-2 walker needs to walk every
   // page, bin and queue of the heap once (its stated bound): corruption no operation touches.
   void walk_round() {
@@ -223,11 +232,11 @@ const std::vector<Mutation>& mutations() {
          g_saved_ptr = last;
          last->next = w.pg->free;  // a cycle
        },
-       [](World&) { static_cast<Block*>(g_saved_ptr)->next = nullptr; }, [](World& w) { w.free_one(); }},
+       [](World&) { static_cast<Block*>(g_saved_ptr)->next = nullptr; }, [](World& w) { w.free_one(), w.walk_round(); }},
       {"INV-PAGE-3", 2, [](World& w) { w.pg->used += 1; }, [](World& w) { w.pg->used -= 1; },
-       [](World& w) { w.free_one(); }},
+       [](World& w) { w.free_one(), w.walk_round(); }},
       {"INV-PAGE-4", 2, [](World& w) { w.pg->free->cookie ^= 1; }, [](World& w) { w.pg->free->cookie ^= 1; },
-       [](World& w) { w.free_one(); }},
+       [](World& w) { w.free_one(), w.walk_round(); }},
       // Planted in a page no operation touches (the operations use another class): the walker
       // finds it within its stated bound.
       {"INV-PAGE-4", 2, [](World& w) { w.pg->free->cookie ^= 1; }, [](World& w) { w.pg->free->cookie ^= 1; },
@@ -245,7 +254,7 @@ const std::vector<Mutation>& mutations() {
          w.pg->remote.store(remote_word(x->next, remote_word_count(w.pg->remote.load()) - 1));
          x->cookie = 0;
        },
-       [](World& w) { w.free_one(); }},
+       [](World& w) { w.free_one(), w.walk_round(); }},
       {"INV-TCACHE-1", 1,
        [](World& w) {
          Bin& b = w.h->bins[w.cls];
@@ -253,7 +262,9 @@ const std::vector<Mutation>& mutations() {
          b.room = b.bound + 1;  // more room than the bound: a count below zero
        },
        [](World& w) { w.h->bins[w.cls].room = static_cast<uint32_t>(g_saved); }, [](World& w) { w.free_one(); }},
-      // Found by the walker within its bound, not at the free (which checks its bin's top only).
+      // These walks (page, remote queue, bin, queues) are the level-2 walker's: found within its
+      // bound after the free, not at the free itself (which checks its page's O(1) fields and its
+      // bin's top block).
       {"INV-TCACHE-2", 2, [](World& w) { w.h->bins[w.cls].room -= 1; },
        [](World& w) { w.h->bins[w.cls].room += 1; }, [](World& w) { w.free_one(), w.walk_round(); }},
       {"INV-TCACHE-3", 2, [](World& w) { w.h->avail[w.cls].count += 1; },
@@ -279,6 +290,10 @@ const std::vector<Mutation>& mutations() {
       {"INV-LARGE-1", 2,
        [](World& w) { g_saved = w.cached->requested, w.cached->requested = w.cached->map_size; },
        [](World& w) { w.cached->requested = g_saved; }, [](World& w) { w.free_large(); }},
+      // A heap overflow into a redzoned block's tail: found by the walker's check of the
+      // thread's recent redzoned blocks (and by the block's free, as a misuse report).
+      {"INV-FRONT-1", 2, [](World& w) { w.red[40] ^= 0xff; }, [](World& w) { w.red[40] ^= 0xff; },
+       [](World& w) { w.walk_round(); }},
       {"INV-LARGE-2", 2, [](World& w) { w.cached->map_size += os_page_size(); },
        [](World& w) { w.cached->map_size -= os_page_size(); }, [](World& w) { w.free_large(); }},
   };

@@ -1,0 +1,100 @@
+// front box, checked mode: the redzones of redzone.h.
+#include "front/redzone.h"
+
+#include <cstring>
+
+
+namespace hm {
+
+constinit bool g_redzones = false;
+
+namespace {
+
+constexpr uint64_t kRedMagic = 0x68616b6d656d525aull;  // "hakmemRZ"
+
+constinit thread_local RecentRedzone tl_recent[kRecentRedzones] HM_TLS = {};
+constinit thread_local unsigned tl_recent_next HM_TLS = 0;
+
+uint64_t head_word(uintptr_t blk) { return kRedMagic ^ free_cookie(blk); }
+uint64_t size_key(uintptr_t blk) { return free_cookie(blk + 8) ^ kRedMagic; }
+uint8_t tail_byte(uintptr_t at) { return static_cast<uint8_t>(0xa5 ^ (at >> 3) ^ (at >> 11)); }
+
+void fill_tail(uint8_t* from, uint8_t* end) {
+  for (uint8_t* q = from; q < end; ++q) *q = tail_byte(reinterpret_cast<uintptr_t>(q));
+}
+const uint8_t* bad_tail(const uint8_t* from, const uint8_t* end) {
+  for (const uint8_t* q = from; q < end; ++q)
+    if (*q != tail_byte(reinterpret_cast<uintptr_t>(q))) return q;
+  return nullptr;
+}
+
+// The guarded gap before a large block: from its header's end, at most 64 bytes (a block
+// aligned to 4 MiB or more has its header a whole unit below).
+template <class T>
+T* gap_start(const LargeHeader* hdr, T* b) {
+  auto* from = reinterpret_cast<T*>(const_cast<LargeHeader*>(hdr + 1));
+  return b - from > 64 ? b - 64 : from;
+}
+
+}  // namespace
+
+void* redzone_wrap(void* block, size_t n, size_t block_size) {
+  auto blk = reinterpret_cast<uintptr_t>(block);
+  auto* w = static_cast<uint64_t*>(block);
+  w[0] = head_word(blk);
+  w[1] = n ^ size_key(blk);
+  auto* user = reinterpret_cast<uint8_t*>(blk + kRedHead);
+  fill_tail(user + n, reinterpret_cast<uint8_t*>(blk + block_size));
+  tl_recent[tl_recent_next++ % kRecentRedzones] = {user, w[0]};
+  return user;
+}
+
+Block* redzone_block(const void* p, const Page* pg) {
+  uintptr_t blk = reinterpret_cast<uintptr_t>(p) - kRedHead;
+  if (!pg || page_block_index(pg, blk) < 0) return nullptr;
+  if (*reinterpret_cast<const uint64_t*>(blk) != head_word(blk)) return nullptr;
+  return reinterpret_cast<Block*>(blk);
+}
+
+size_t redzone_size(const Block* blk) {
+  auto u = reinterpret_cast<uintptr_t>(blk);
+  return reinterpret_cast<const uint64_t*>(blk)[1] ^ size_key(u);
+}
+
+const char* redzone_fault(const Block* blk, const void* p, const void** bad) {
+  auto u = reinterpret_cast<uintptr_t>(blk);
+  const Page* pg = page_of(u);
+  *bad = blk;
+  if (!pg || reinterpret_cast<const uint64_t*>(blk)[0] != head_word(u)) return "heap underflow";
+  size_t n = redzone_size(blk);
+  size_t room = pg->block_size - kRedHead - kRedTail;
+  *bad = reinterpret_cast<const uint64_t*>(blk) + 1;
+  if (n > room) return "heap underflow";  // the size word was overwritten
+  auto* user = static_cast<const uint8_t*>(p);
+  const uint8_t* q = bad_tail(user + n, reinterpret_cast<const uint8_t*>(u + pg->block_size));
+  *bad = q;
+  return q ? "heap overflow" : nullptr;
+}
+
+void redzone_large_fill(void* p, size_t n) {
+  auto* b = static_cast<uint8_t*>(p);
+  fill_tail(b + n, b + n + kRedTail);
+  LargeHeader* hdr = nullptr;
+  if (large_lookup(reinterpret_cast<uintptr_t>(p), &hdr) == LargeLookup::kOk)
+    fill_tail(gap_start(hdr, b), b);  // the gap between header and block
+}
+
+const void* redzone_large_bad(const void* p, size_t n, const LargeHeader* hdr, bool* under) {
+  auto* b = static_cast<const uint8_t*>(p);
+  *under = true;
+  if (const void* q = bad_tail(gap_start(hdr, b), b)) return q;
+  *under = false;
+  return bad_tail(b + n, b + n + kRedTail);
+}
+
+const RecentRedzone* redzone_recent(unsigned* n) {
+  *n = tl_recent_next < kRecentRedzones ? tl_recent_next : kRecentRedzones;
+  return tl_recent;
+}
+
+}  // namespace hm
