@@ -109,7 +109,8 @@ int hm_check_block(const void* p, hm_check_result* out) {
     return finish(s, out);
   }
   LargeHeader* h = nullptr;
-  if (large_lookup(u, &h) != LargeLookup::kOk) return -1;
+  LargeLookup k = large_lookup(u, &h);
+  if (k != LargeLookup::kOk && k != LargeLookup::kUnderflow) return -1;
   check_large_header(s, h, false);
   return finish(s, out);
 }

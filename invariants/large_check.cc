@@ -32,6 +32,8 @@ bool check_large_header(Sink& s, const LargeHeader* h, bool cached) {
     return s.fail(registry::InvId::large_header, w, "mapping bytes above the offset, page multiple", h->offset, h->map_size);
   if (h->requested > h->map_size - h->offset)
     return s.fail(registry::InvId::large_header, w, "requested bytes at most", h->map_size - h->offset, h->requested);
+  if (!cached && *large_guard_word(block) != (kLargeGuard ^ block))
+    return s.fail(registry::InvId::large_header, w, "guard word", kLargeGuard ^ block, *large_guard_word(block), true);
   return true;
 }
 

@@ -148,6 +148,8 @@ HM_SLOW_PATH void free_slow(void* p) {
       misuse(registry::ErrorId::large_double_free, p);
     case LargeLookup::kInterior:
       misuse(registry::ErrorId::large_interior_free, p);
+    case LargeLookup::kUnderflow:
+      misuse(registry::ErrorId::large_underflow, large_guard_word(u));
     case LargeLookup::kNotOurs:
       break;
   }
@@ -177,6 +179,8 @@ size_t usable_or_die(void* p, registry::ErrorId freed_kind, registry::ErrorId la
       misuse(large_freed_kind, p);
     case LargeLookup::kInterior:
       misuse(registry::ErrorId::large_interior_free, p);
+    case LargeLookup::kUnderflow:
+      misuse(registry::ErrorId::large_underflow, large_guard_word(u));
     case LargeLookup::kNotOurs:
       break;
   }

@@ -35,6 +35,11 @@ T* gap_start(const LargeHeader* hdr, T* b) {
   auto* from = reinterpret_cast<T*>(const_cast<LargeHeader*>(hdr + 1));
   return b - from > 64 ? b - 64 : from;
 }
+// The gap ends at the large box's guard word, which the box checks itself.
+template <class T>
+T* gap_end(T* b) {
+  return b - 8;
+}
 
 }  // namespace
 
@@ -81,13 +86,13 @@ void redzone_large_fill(void* p, size_t n) {
   fill_tail(b + n, b + n + kRedTail);
   LargeHeader* hdr = nullptr;
   if (large_lookup(reinterpret_cast<uintptr_t>(p), &hdr) == LargeLookup::kOk)
-    fill_tail(gap_start(hdr, b), b);  // the gap between header and block
+    fill_tail(gap_start(hdr, b), gap_end(b));  // the gap between header and guard word
 }
 
 const void* redzone_large_bad(const void* p, size_t n, const LargeHeader* hdr, bool* under) {
   auto* b = static_cast<const uint8_t*>(p);
   *under = true;
-  if (const void* q = bad_tail(gap_start(hdr, b), b)) return q;
+  if (const void* q = bad_tail(gap_start(hdr, b), gap_end(b))) return q;
   *under = false;
   return bad_tail(b + n, b + n + kRedTail);
 }

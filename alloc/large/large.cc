@@ -116,6 +116,7 @@ void* large_alloc_impl(size_t size, size_t align, bool zero) {
   h->next = nullptr;
   uint8_t* block = block_of(h);
   h->magic = kLargeMagic ^ reinterpret_cast<uintptr_t>(block);
+  *large_guard_word(reinterpret_cast<uintptr_t>(block)) = kLargeGuard ^ reinterpret_cast<uintptr_t>(block);
   g_counters.allocs.fetch_add(1, std::memory_order_relaxed);
   g_counters.live_bytes.fetch_add(h->map_size, std::memory_order_relaxed);
   HM_CHECK_HOOK(large_alloc, h, size);
@@ -143,6 +144,7 @@ LargeLookup large_lookup(uintptr_t p, LargeHeader** out) {
   if (h->magic == (kLargeFreedMagic ^ block)) return LargeLookup::kFreed;
   if (h->magic != (kLargeMagic ^ block)) return LargeLookup::kInterior;
   *out = h;
+  if (*large_guard_word(block) != (kLargeGuard ^ block)) return LargeLookup::kUnderflow;
   return LargeLookup::kOk;
 }
 

@@ -13,6 +13,11 @@ namespace hm {
 
 inline constexpr uint64_t kLargeMagic = 0x68616b6d656d4c47ull;  // "hakmemLG"
 inline constexpr uint64_t kLargeFreedMagic = 0x68616b6d656d4c46ull;  // cached, not handed out
+inline constexpr uint64_t kLargeGuard = 0x68616b6d656d4c55ull;  // ^ block: the word before a handed-out block
+
+// The guard word in the 8 bytes before a large block (inside the header's room): a write below
+// the block (an underflow) breaks it, and the free finds it broken.
+HM_FAST_PATH uint64_t* large_guard_word(uintptr_t block) { return reinterpret_cast<uint64_t*>(block - 8); }
 
 struct LargeHeader {
   uint64_t magic;     // kLargeMagic ^ block address while handed out
@@ -28,7 +33,8 @@ void* large_alloc(size_t size, size_t align);
 // As large_alloc with alignment 16, the block zeroed (fresh mappings are not touched).
 void* large_calloc(size_t size);
 
-enum class LargeLookup { kOk, kNotOurs, kInterior, kFreed };
+// kUnderflow: a live block whose guard word was overwritten (*hdr is its header).
+enum class LargeLookup { kOk, kNotOurs, kInterior, kFreed, kUnderflow };
 // Classifies p against the large mappings; on kOk, *hdr is its header.
 LargeLookup large_lookup(uintptr_t p, LargeHeader** hdr);
 

@@ -5,8 +5,10 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <thread>
 
+#include "hakmem/check.h"
 #include "hakmem/hakmem.h"
 
 namespace {
@@ -87,6 +89,28 @@ TEST_F(Misuse, InteriorFreeLarge) {
         hm_free(p + 4096);
       },
       testing::KilledBySignal(SIGABRT), line("interior free", "large", "INV-LARGE-1"));
+}
+
+// A write just below a large block breaks its guard word: the free reports the underflow.
+TEST_F(Misuse, UnderflowLarge) {
+  EXPECT_EXIT(
+      {
+        char* p = static_cast<char*>(hm_malloc(1 << 20));
+        std::memset(p - 8, 0x41, 8);
+        hm_free(p);
+      },
+      testing::KilledBySignal(SIGABRT), line("heap underflow", "large", "INV-LARGE-1"));
+}
+
+TEST_F(Misuse, UnderflowLargeSeenByCheckBlock) {
+  char* p = static_cast<char*>(hm_malloc(1 << 20));
+  hm_check_result r{};
+  EXPECT_EQ(hm_check_block(p, &r), 0);
+  p[-3] ^= 0x55;
+  EXPECT_EQ(hm_check_block(p, &r), 1);
+  EXPECT_STREQ(r.id, "INV-LARGE-1");
+  p[-3] ^= 0x55;
+  hm_free(p);
 }
 
 TEST_F(Misuse, MisalignedFree) {
