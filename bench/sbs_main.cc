@@ -2,7 +2,7 @@
 // For each profile, runs hakmem-bench as fresh processes for every allocator,
 // round-robin, --runs times: the in-process cases (hakmem, mimalloc, glibc
 // through the "system" case) and the "system" case under LD_PRELOAD of
-// tcmalloc, jemalloc and hakmem's drop-in libhakmem.so when those exist.
+// mimalloc, tcmalloc, jemalloc and hakmem's drop-in libhakmem.so when those exist.
 // Prints the table of medians with ratios, writes <out>/sbs-<profile>-<stamp>.json
 // and .svg, appends a kind "sbs" entry per profile to the ledger and
 // regenerates LEDGER.md.
@@ -57,6 +57,7 @@ std::vector<Variant> discover(const Options& o, const ChildContext& ctx) {
   if (has("hakmem")) all.push_back({"hakmem", "inprocess", "hakmem", ""});
   if (file_exists(o.hakmem_so)) all.push_back({"hakmem", "preload", "system", o.hakmem_so});
   if (has("mimalloc")) all.push_back({"mimalloc", "inprocess", "mimalloc", ""});
+  if (file_exists(kMimallocSo)) all.push_back({"mimalloc", "preload", "system", kMimallocSo});
   all.push_back({"glibc", "inprocess", "system", ""});
   if (file_exists(kTcmallocSo)) all.push_back({"tcmalloc", "preload", "system", kTcmallocSo});
   if (file_exists(kJemallocSo)) all.push_back({"jemalloc", "preload", "system", kJemallocSo});
@@ -73,7 +74,9 @@ nlohmann::json sample_json(const BenchSample& s) {
           {"cpu_ops_per_s", s.cpu_ops_per_s},
           {"cpu_ns_per_op", s.cpu_ns_per_op},
           {"peak_rss_kb", s.peak_rss_kb},
-          {"final_rss_kb", s.final_rss_kb}};
+          {"final_rss_kb", s.final_rss_kb},
+          {"sys_s", s.sys_s ? nlohmann::json(*s.sys_s) : nlohmann::json(nullptr)},
+          {"minor_faults", s.minor_faults ? nlohmann::json(*s.minor_faults) : nlohmann::json(nullptr)}};
 }
 
 // Runs one profile; returns false when some allocator failed.
@@ -108,15 +111,20 @@ bool run_profile(const Options& o, Metric metric, const ChildContext& ctx, const
       failures[key] = failure[i];
       continue;
     }
-    SbsRow r{v.allocator, v.mode, 0, 0, 0, 0, {}};
-    std::vector<double> ops, ns, peak, fin;
+    SbsRow r;
+    r.allocator = v.allocator, r.mode = v.mode;
+    std::vector<double> ops, ns, peak, fin, sys, faults;
     raw[key] = nlohmann::json::array();
     for (const auto& s : samples[i]) {
       ops.push_back(ops_per_s(s, metric)), ns.push_back(ns_per_op(s, metric)), peak.push_back(s.peak_rss_kb),
           fin.push_back(s.final_rss_kb);
+      if (s.sys_s) sys.push_back(*s.sys_s);
+      if (s.minor_faults) faults.push_back(*s.minor_faults);
       raw[key].push_back(sample_json(s));
     }
     r.ops_per_s = median(ops), r.ns_per_op = median(ns), r.peak_rss_kb = median(peak), r.final_rss_kb = median(fin);
+    if (!sys.empty() && sys.size() == samples[i].size()) r.sys_s = median(sys);
+    if (!faults.empty() && faults.size() == samples[i].size()) r.minor_faults = median(faults);
     if (o.callgrind) {
       std::fprintf(stderr, "[sbs callgrind] %s %s (%s), %lu iterations ... ", profile.c_str(), v.allocator.c_str(),
                    v.mode.c_str(), o.callgrind_iters);

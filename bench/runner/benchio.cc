@@ -9,8 +9,10 @@
 namespace hmb {
 
 const std::vector<std::string>& all_profiles() {
-  static const std::vector<std::string> p = {"mixed", "small",   "medium",  "mixed32k", "app",    "realloc",
-                                             "aligned", "ring:0", "ring:50", "ring:90", "larson", "churn"};
+  static const std::vector<std::string> p = {
+      "mixed",  "small",    "medium",    "mixed32k", "app",     "realloc",  "aligned",   "ring:0",
+      "ring:50", "ring:90", "larson",    "churn",    "xfer:16", "xfer:64",  "xfer:256",  "xfer2:16",
+      "xfer2:64", "xfer2:256", "large",  "objects"};
   return p;
 }
 
@@ -29,6 +31,7 @@ std::vector<std::string> expand_profiles(const std::vector<std::string>& args) {
         continue;
       }
       if (p == "ring") p = "ring:50";
+      if (p == "xfer" || p == "xfer2") p += ":64";
       const auto& all = all_profiles();
       if (std::find(all.begin(), all.end(), p) == all.end()) {
         std::string names;
@@ -45,7 +48,9 @@ std::vector<std::string> expand_profiles(const std::vector<std::string>& args) {
 std::string bench_case(const std::string& profile, const std::string& variant) {
   auto colon = profile.find(':');
   if (colon == std::string::npos) return profile + "/" + variant;
-  return profile.substr(0, colon) + "/" + variant + "/remote:" + profile.substr(colon + 1);
+  std::string name = profile.substr(0, colon);
+  const char* key = name == "ring" ? "/remote:" : "/size:";  // ring:P, xfer:S, xfer2:S
+  return name + "/" + variant + key + profile.substr(colon + 1);
 }
 
 std::string bench_filter(const std::string& profile, const std::string& variant) {
@@ -96,6 +101,9 @@ BenchSample parse_bench_json(const std::string& text, const std::string& name) {
       if (!b.contains(key) || !b[key].is_number()) throw std::runtime_error(name + ": no counter " + key);
       *dst = b[key];
     }
+    // Reported since the kernel's share was measured; absent from older binaries' output.
+    if (b.contains("sys_s") && b["sys_s"].is_number()) s.sys_s = b["sys_s"].get<double>();
+    if (b.contains("minor_faults") && b["minor_faults"].is_number()) s.minor_faults = b["minor_faults"].get<double>();
     return s;
   }
   throw std::runtime_error("benchmark case " + name + " not in the output");

@@ -3,20 +3,23 @@
 // callgrind output file, and quoting of a command line for the ledger.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace hmb {
 
 // Canonical profiles: mixed small medium mixed32k app realloc aligned
-// ring:0 ring:50 ring:90 larson churn.
+// ring:0 ring:50 ring:90 larson churn xfer:16 xfer:64 xfer:256 xfer2:16
+// xfer2:64 xfer2:256 large objects.
 const std::vector<std::string>& all_profiles();
-// Expands --profile arguments: comma lists, "all", and "ring" (= ring:50).
+// Expands --profile arguments: comma lists, "all", "ring" (= ring:50), "xfer" (= xfer:64)
+// and "xfer2" (= xfer2:64).
 // Throws std::invalid_argument naming an unknown profile. Order kept, duplicates dropped.
 std::vector<std::string> expand_profiles(const std::vector<std::string>& args);
 
 // Benchmark case of a profile for a variant (hakmem | mimalloc | system):
-// mixed -> "mixed/hakmem", ring:50 -> "ring/hakmem/remote:50".
+// mixed -> "mixed/hakmem", ring:50 -> "ring/hakmem/remote:50", xfer:64 -> "xfer/hakmem/size:64".
 std::string bench_case(const std::string& profile, const std::string& variant);
 // The --benchmark_filter regex selecting exactly that case.
 std::string bench_filter(const std::string& profile, const std::string& variant);
@@ -26,6 +29,7 @@ std::string case_of_run_name(const std::string& run_name);
 struct BenchSample {
   double ops = 0, ops_per_s = 0, ns_per_op = 0, peak_rss_kb = 0, final_rss_kb = 0;
   double cpu_ops_per_s = 0, cpu_ns_per_op = 0;
+  std::optional<double> sys_s, minor_faults;  // timed region's system seconds and minor faults, when reported
 };
 
 // Which figure the runners compare: wall time of the timed region (default), the process's

@@ -23,6 +23,7 @@ inline std::string build_preset() { return HMB_PRESET; }
 inline std::string default_ledger() { return source_dir() + "/bench/ledger/ledger.jsonl"; }
 inline std::string default_results_dir() { return source_dir() + "/bench/results"; }
 inline std::string default_hakmem_so() { return HMB_HAKMEM_SO; }
+inline constexpr const char* kMimallocSo = "/usr/lib/x86_64-linux-gnu/libmimalloc.so.2";
 inline constexpr const char* kTcmallocSo = "/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4";
 inline constexpr const char* kJemallocSo = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
 

@@ -117,11 +117,15 @@ json to_json(const SbsEntry& e) {
   json j = common_json(e.prov, "sbs");
   j["runs"] = e.runs;
   j["results"] = json::array();
-  for (const auto& r : e.results)
-    j["results"].push_back({{"allocator", r.allocator}, {"mode", r.mode}, {"ops_per_s", r.ops_per_s},
-                            {"ns_per_op", r.ns_per_op}, {"peak_rss_kb", r.peak_rss_kb},
-                            {"final_rss_kb", r.final_rss_kb},
-                            {"instr_per_op", r.instr_per_op ? json(*r.instr_per_op) : json(nullptr)}});
+  for (const auto& r : e.results) {
+    json row = {{"allocator", r.allocator}, {"mode", r.mode}, {"ops_per_s", r.ops_per_s},
+                {"ns_per_op", r.ns_per_op}, {"peak_rss_kb", r.peak_rss_kb},
+                {"final_rss_kb", r.final_rss_kb},
+                {"instr_per_op", r.instr_per_op ? json(*r.instr_per_op) : json(nullptr)}};
+    if (r.sys_s) row["sys_s"] = *r.sys_s;
+    if (r.minor_faults) row["minor_faults"] = *r.minor_faults;
+    j["results"].push_back(row);
+  }
   return j;
 }
 
@@ -198,6 +202,9 @@ std::vector<std::string> validate_entry(const json& j) {
           for (const char* k : {"ops_per_s", "ns_per_op", "peak_rss_kb", "final_rss_kb"}) c.number(r, k, "results[].");
           if (auto* f2 = c.field(r, "instr_per_op", "results[]."))
             c.expect(f2->is_number() || f2->is_null(), "results[].instr_per_op: not a number or null");
+          for (const char* k : {"sys_s", "minor_faults"})  // optional: absent from older entries
+            if (r.is_object() && r.contains(k))
+              c.expect(r[k].is_number(), std::string("results[].") + k + ": not a number");
         }
     }
   }
@@ -230,8 +237,12 @@ SbsEntry sbs_from_json(const json& j) {
   e.prov = common_from(j);
   e.runs = j["runs"];
   for (const auto& r : j["results"]) {
-    SbsRow row{r["allocator"], r["mode"], r["ops_per_s"], r["ns_per_op"], r["peak_rss_kb"], r["final_rss_kb"], {}};
+    SbsRow row;
+    row.allocator = r["allocator"], row.mode = r["mode"], row.ops_per_s = r["ops_per_s"];
+    row.ns_per_op = r["ns_per_op"], row.peak_rss_kb = r["peak_rss_kb"], row.final_rss_kb = r["final_rss_kb"];
     if (!r["instr_per_op"].is_null()) row.instr_per_op = r["instr_per_op"].get<double>();
+    if (r.contains("sys_s")) row.sys_s = r["sys_s"].get<double>();
+    if (r.contains("minor_faults")) row.minor_faults = r["minor_faults"].get<double>();
     e.results.push_back(row);
   }
   return e;

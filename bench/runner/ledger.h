@@ -60,6 +60,7 @@ struct SbsRow {
   double ops_per_s = 0.0, ns_per_op = 0.0;
   double peak_rss_kb = 0.0, final_rss_kb = 0.0;
   std::optional<double> instr_per_op;
+  std::optional<double> sys_s, minor_faults;  // medians of the timed region's; absent in older entries
 };
 
 struct SbsEntry {

@@ -73,11 +73,25 @@ std::optional<size_t> best_peer(const std::vector<SbsRow>& rows) {
   return best;
 }
 
+std::string interface_of(const SbsRow& row) {
+  return row.mode == "preload" || row.allocator == "glibc" ? "malloc" : "api";
+}
+
+std::optional<size_t> best_peer_like(const std::vector<SbsRow>& rows, size_t i) {
+  std::optional<size_t> best;
+  const std::string want = interface_of(rows[i]);
+  for (size_t k = 0; k < rows.size(); ++k)
+    if (rows[k].allocator != "hakmem" && interface_of(rows[k]) == want &&
+        (!best || rows[k].ops_per_s > rows[*best].ops_per_s))
+      best = k;
+  return best ? best : best_peer(rows);
+}
+
 std::vector<SbsRatios> sbs_ratios(const std::vector<SbsRow>& rows) {
   auto ref = hakmem_reference(rows);
-  auto best = best_peer(rows);
   std::vector<SbsRatios> out(rows.size());
   for (size_t i = 0; i < rows.size(); ++i) {
+    auto best = best_peer_like(rows, i);
     if (ref && rows[*ref].ops_per_s > 0) out[i].vs_hakmem = rows[i].ops_per_s / rows[*ref].ops_per_s;
     if (best && rows[*best].ops_per_s > 0) out[i].vs_best_peer = rows[i].ops_per_s / rows[*best].ops_per_s;
   }
@@ -91,19 +105,23 @@ std::string format_sbs_table(const std::vector<SbsRow>& rows, TableStyle style) 
     const auto& r = rows[i];
     cells.push_back({r.allocator, r.mode, fmt_rate(r.ops_per_s), fmt_fixed(r.ns_per_op, 2),
                      fmt_fixed(r.peak_rss_kb / 1024.0, 1), fmt_fixed(r.final_rss_kb / 1024.0, 1),
+                     r.sys_s ? fmt_fixed(*r.sys_s, 3) : "-", r.minor_faults ? fmt_rate(*r.minor_faults) : "-",
                      r.instr_per_op ? fmt_fixed(*r.instr_per_op, 1) : "-",
                      ratios[i].vs_hakmem ? fmt_fixed(*ratios[i].vs_hakmem, 3) : "-",
                      ratios[i].vs_best_peer ? fmt_fixed(*ratios[i].vs_best_peer, 3) : "-"});
   }
-  std::string out = render_table({"allocator", "mode", "ops/s", "ns/op", "peak MiB", "final MiB", "instr/op",
-                                  "x hakmem", "x best peer"},
+  std::string out = render_table({"allocator", "mode", "ops/s", "ns/op", "peak MiB", "final MiB", "sys s", "minflt",
+                                  "instr/op", "x hakmem", "x best peer"},
                                  cells, style);
-  auto ref = hakmem_reference(rows);
-  auto best = best_peer(rows);
-  if (ref && best && rows[*best].ops_per_s > 0) {
-    double q = rows[*ref].ops_per_s / rows[*best].ops_per_s;
-    out += (style == TableStyle::Markdown ? "\n" : "") + std::string("hakmem (") + rows[*ref].mode +
-           ") / best peer (" + rows[*best].allocator + "): " + fmt_fixed(q, 3) + " (" + fmt_pct(q) + ")\n";
+  bool first = true;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    auto best = best_peer_like(rows, i);
+    if (rows[i].allocator != "hakmem" || !best || rows[*best].ops_per_s <= 0) continue;
+    double q = rows[i].ops_per_s / rows[*best].ops_per_s;
+    out += (style == TableStyle::Markdown && first ? "\n" : "") + std::string("hakmem (") + rows[i].mode +
+           ") / best peer (" + rows[*best].allocator + "): " + fmt_fixed(q, 3) + " (" +
+           fmt_pct(q) + ")" + (style == TableStyle::Markdown ? "  \n" : "\n");
+    first = false;
   }
   return out;
 }

@@ -25,14 +25,24 @@ std::optional<size_t> hakmem_reference(const std::vector<SbsRow>& rows);
 // The fastest row whose allocator is not hakmem.
 std::optional<size_t> best_peer(const std::vector<SbsRow>& rows);
 
+// How a row's workload reaches its allocator: "malloc" (the process's malloc symbol: a preloaded
+// library, or glibc itself) or "api" (an in-process prefixed API: hakmem's hm_*, mimalloc's mi_*).
+// The two differ by a call path (PLT and interposition against a direct or pointer call), so a
+// row is compared with peers of its own interface.
+std::string interface_of(const SbsRow& row);
+// The fastest non-hakmem row of the same interface as rows[i]; the fastest of all peers when
+// that interface has none.
+std::optional<size_t> best_peer_like(const std::vector<SbsRow>& rows, size_t i);
+
 struct SbsRatios {
   std::optional<double> vs_hakmem;     // row ops/s / hakmem ops/s
-  std::optional<double> vs_best_peer;  // row ops/s / best peer ops/s
+  std::optional<double> vs_best_peer;  // row ops/s / ops/s of best_peer_like(row)
 };
 std::vector<SbsRatios> sbs_ratios(const std::vector<SbsRow>& rows);
 
-// The comparison table (allocator, mode, median ops/s, ns/op, RSS, instr/op,
-// ratios), rows in the given order, plus a closing line "hakmem / best peer".
+// The comparison table (allocator, mode, median ops/s, ns/op, RSS, system seconds, minor
+// faults, instr/op, ratios), rows in the given order, plus a closing line per hakmem row
+// "hakmem (mode) / best peer (name)", the peer being the fastest of the row's interface.
 std::string format_sbs_table(const std::vector<SbsRow>& rows, TableStyle style);
 
 // A horizontal bar chart of median ops/s per row; hakmem rows highlighted.

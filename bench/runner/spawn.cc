@@ -2,10 +2,12 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstring>
 #include <cstdlib>
@@ -83,13 +85,20 @@ ProcResult run_process(const std::vector<std::string>& argv, const EnvMap* env) 
       }
   }
   pid_t pid;
+  auto t0 = std::chrono::steady_clock::now();
   int rc = posix_spawn(&pid, exe.c_str(), &fa, nullptr, args.data(), child_env);
   posix_spawn_file_actions_destroy(&fa);
   if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0)
+  rusage ru{};
+  while (wait4(pid, &status, 0, &ru) < 0)
     if (errno != EINTR) throw std::runtime_error("waitpid failed");
   ProcResult r;
+  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.user_s = static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) * 1e-6;
+  r.sys_s = static_cast<double>(ru.ru_stime.tv_sec) + static_cast<double>(ru.ru_stime.tv_usec) * 1e-6;
+  r.maxrss_kb = static_cast<double>(ru.ru_maxrss);
+  r.minor_faults = static_cast<double>(ru.ru_minflt);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = out.slurp();
   r.err = err.slurp();

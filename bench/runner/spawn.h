@@ -14,6 +14,9 @@ namespace hmb {
 struct ProcResult {
   int status = -1;  // exit code, or 128 + signal
   std::string out, err;
+  // The child's (and its waited-for descendants') usage from wait4: wall clock from spawn to
+  // exit, user and system CPU seconds, peak resident KiB, minor page faults.
+  double wall_s = 0, user_s = 0, sys_s = 0, maxrss_kb = 0, minor_faults = 0;
 };
 // Runs argv[0] (absolute path, or looked up in env's PATH) with exactly `env`
 // (inheriting the runner's environment when `env` is null), waits, returns its output.

@@ -2,6 +2,8 @@
 // every allocator compiled in, as Google Benchmark cases named
 //   <profile>/<allocator>            e.g. mixed/hakmem, app/mimalloc
 //   ring/<allocator>/remote:<P>      P = 0, 50, 90
+//   xfer/<allocator>/size:<S>, xfer2/<allocator>/size:<S>   S = 16, 64, 256
+//   large/<allocator>, objects/<allocator>
 // Allocators: hakmem (hm_* API, when built), mimalloc (mi_* API), system.
 // Each case runs its workload once (one iteration, so Google Benchmark appends
 // "/iterations:1/manual_time" to the names) and reports the counters
@@ -11,6 +13,8 @@
 //   peak_rss_kb                getrusage ru_maxrss after the run (process-wide high-water mark:
 //                              run one case per process to attribute it, as hakmem sbs/ab do)
 //   final_rss_kb               resident set from /proc/self/statm after the blocks are freed
+//   sys_s, minor_faults        system CPU seconds and minor page faults of the process in the
+//                              timed region (getrusage before and after it)
 // Settings (flags win over environment): --iters N / HMB_ITERS (iterations, replaces each
 // profile's default), --threads N / HMB_THREADS (multi-threaded profiles, default 2:
 // one thread per core of the 2-core machines the targets are stated for),
@@ -28,8 +32,11 @@
 #include <vector>
 
 #include "alloc_policy.h"
+#include "profiles_large.h"
 #include "profiles_mt.h"
+#include "profiles_objects.h"
 #include "profiles_st.h"
+#include "profiles_xfer.h"
 
 namespace hmb {
 
@@ -93,6 +100,8 @@ void report(benchmark::State& state, const std::function<Result(uint64_t)>& run,
   state.counters["cpu_ns_per_op"] = ops > 0 ? res.cpu_seconds * 1e9 / ops : 0.0;
   state.counters["peak_rss_kb"] = static_cast<double>(ru.ru_maxrss);
   state.counters["final_rss_kb"] = static_cast<double>(statm_resident_kb());
+  state.counters["sys_s"] = res.sys_seconds;
+  state.counters["minor_faults"] = static_cast<double>(res.minor_faults);
 }
 
 void add(const std::string& name, std::function<Result(uint64_t)> run, uint64_t def_iters) {
@@ -119,6 +128,13 @@ void register_allocator() {
         [=](uint64_t n) { return run_ring<A>(n, seed, th, pct); }, 10'000'000);
   add("larson/" + a, [=](uint64_t n) { return run_larson<A>(n, seed, th); }, 10'000'000);
   add("churn/" + a, [=](uint64_t n) { return run_churn<A>(n, seed, th); }, 2'000'000);
+  for (uint32_t size : {16u, 64u, 256u}) {
+    const std::string sz = "/size:" + std::to_string(size);
+    add("xfer/" + a + sz, [=](uint64_t n) { return run_xfer<A>(n, seed, size, 1, 1); }, 10'000'000);
+    add("xfer2/" + a + sz, [=](uint64_t n) { return run_xfer<A>(n, seed, size, 2, 1); }, 10'000'000);
+  }
+  add("large/" + a, [=](uint64_t n) { return run_large<A>(n, seed); }, 3'000);
+  add("objects/" + a, [=](uint64_t n) { return run_objects<A>(n, seed); }, 2'000'000);
 }
 
 bool parse_u64(const char* s, uint64_t* out) {

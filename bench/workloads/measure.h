@@ -4,6 +4,7 @@
 // byte touch that makes every block really used.
 #pragma once
 
+#include <sys/resource.h>
 #include <time.h>
 
 #include <chrono>
@@ -25,8 +26,20 @@ struct Result {
   uint64_t ops = 0;       // mallocs + frees (+ reallocs) performed in the timed region
   double seconds = 0.0;   // wall-clock time of the timed region
   double cpu_seconds = 0.0;  // CPU time of the whole process (all threads) in the timed region
+  double sys_seconds = 0.0;  // of which in the kernel (getrusage ru_stime): page faults, mmap, madvise
+  uint64_t minor_faults = 0;  // minor page faults of the process in the timed region (ru_minflt)
   const char* error = nullptr;  // non-null: the allocator failed (null return, bad alignment)
 };
+
+inline double tv_seconds(const timeval& tv) {
+  return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
+}
+
+// The kernel's share of a region: the difference of two getrusage(RUSAGE_SELF) readings.
+inline void rusage_delta(const rusage& a, const rusage& b, Result& r) {
+  r.sys_seconds = tv_seconds(b.ru_stime) - tv_seconds(a.ru_stime);
+  r.minor_faults = b.ru_minflt >= a.ru_minflt ? static_cast<uint64_t>(b.ru_minflt - a.ru_minflt) : 0;
+}
 
 inline double process_cpu_seconds() {
   timespec ts{};
@@ -38,14 +51,18 @@ class Timer {
  public:
   Timer() {
     HMB_REGION_BEGIN();
+    getrusage(RUSAGE_SELF, &ru0_);
     cpu0_ = process_cpu_seconds();
     t0_ = std::chrono::steady_clock::now();
   }
-  // Stores wall and CPU seconds of the region into `r`.
+  // Stores wall, CPU and system seconds and the minor faults of the region into `r`.
   void stop(Result& r) {
     auto t1 = std::chrono::steady_clock::now();
     double cpu1 = process_cpu_seconds();
+    rusage ru1{};
+    getrusage(RUSAGE_SELF, &ru1);
     HMB_REGION_END();
+    rusage_delta(ru0_, ru1, r);
     r.seconds = std::chrono::duration<double>(t1 - t0_).count();
     r.cpu_seconds = cpu1 - cpu0_;
   }
@@ -53,6 +70,7 @@ class Timer {
  private:
   std::chrono::steady_clock::time_point t0_;
   double cpu0_ = 0.0;
+  rusage ru0_{};
 };
 
 // Writes the first and the last byte of a fresh block.

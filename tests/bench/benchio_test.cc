@@ -12,7 +12,11 @@ TEST(Profiles, ExpandListsAllAndRing) {
   EXPECT_EQ(expand_profiles({"mixed,small", "mixed", "ring"}),
             (std::vector<std::string>{"mixed", "small", "ring:50"}));
   EXPECT_EQ(expand_profiles({"all"}), all_profiles());
-  EXPECT_EQ(all_profiles().size(), 12u);
+  EXPECT_EQ(all_profiles().size(), 20u);
+  EXPECT_EQ(expand_profiles({"xfer,xfer2,large,objects"}),
+            (std::vector<std::string>{"xfer:64", "xfer2:64", "large", "objects"}));
+  EXPECT_EQ(expand_profiles({"xfer:256"}), (std::vector<std::string>{"xfer:256"}));
+  EXPECT_THROW(expand_profiles({"xfer:32"}), std::invalid_argument);
   EXPECT_THROW(expand_profiles({"mixd"}), std::invalid_argument);
   EXPECT_THROW(expand_profiles({"ring:33"}), std::invalid_argument);
   EXPECT_THROW(expand_profiles({}), std::invalid_argument);
@@ -21,6 +25,9 @@ TEST(Profiles, ExpandListsAllAndRing) {
 TEST(Cases, NamesAndFilters) {
   EXPECT_EQ(bench_case("mixed", "hakmem"), "mixed/hakmem");
   EXPECT_EQ(bench_case("ring:90", "system"), "ring/system/remote:90");
+  EXPECT_EQ(bench_case("xfer:16", "hakmem"), "xfer/hakmem/size:16");
+  EXPECT_EQ(bench_case("xfer2:256", "system"), "xfer2/system/size:256");
+  EXPECT_EQ(bench_filter("xfer:64", "mimalloc"), "^xfer/mimalloc/size:64(/|$)");
   EXPECT_EQ(bench_filter("mixed", "mimalloc"), "^mixed/mimalloc(/|$)");
   EXPECT_EQ(case_of_run_name("mixed/hakmem/iterations:1/manual_time"), "mixed/hakmem");
   EXPECT_EQ(case_of_run_name("ring/system/remote:50/iterations:1/manual_time"), "ring/system/remote:50");
@@ -35,6 +42,9 @@ const char* kJson = R"({
     {"name": "mixed/hakmem/iterations:1/manual_time", "run_name": "mixed/hakmem/iterations:1/manual_time",
      "iterations": 1, "real_time": 100.0, "ops": 2000000, "ops_per_s": 20000000.0, "ns_per_op": 50.0,
      "cpu_ops_per_s": 25000000.0, "cpu_ns_per_op": 40.0, "peak_rss_kb": 8000, "final_rss_kb": 7000},
+    {"name": "large/hakmem/iterations:1/manual_time", "ops": 3000, "ops_per_s": 3000.0, "ns_per_op": 1e6,
+     "cpu_ops_per_s": 3000.0, "cpu_ns_per_op": 1e6, "peak_rss_kb": 300000, "final_rss_kb": 2000,
+     "sys_s": 1.5, "minor_faults": 460000},
     {"name": "small/hakmem/iterations:1/manual_time", "error_occurred": true, "error_message": "malloc returned null"},
     {"name": "app/hakmem/iterations:1/manual_time", "ops": 1, "ops_per_s": 1.0}
   ]})";
@@ -49,6 +59,11 @@ TEST(BenchJson, ReadsCounters) {
   EXPECT_DOUBLE_EQ(ops_per_s(s, Metric::Wall), 2e7);
   EXPECT_DOUBLE_EQ(ops_per_s(s, Metric::Cpu), 2.5e7);
   EXPECT_DOUBLE_EQ(ns_per_op(s, Metric::Cpu), 40.0);
+  EXPECT_FALSE(s.sys_s.has_value());  // output of a binary from before the counters
+  EXPECT_FALSE(s.minor_faults.has_value());
+  BenchSample l = parse_bench_json(kJson, "large/hakmem");
+  EXPECT_DOUBLE_EQ(*l.sys_s, 1.5);
+  EXPECT_DOUBLE_EQ(*l.minor_faults, 460000);
 }
 
 TEST(BenchJson, Failures) {

@@ -48,6 +48,7 @@ SbsEntry sample_sbs() {
   e.runs = 3;
   e.results = {{"hakmem", "inprocess", 4e7, 25.0, 8000, 7000, std::nullopt},
                {"jemalloc", "preload", 5e7, 20.0, 9000, 8500, 61.5}};
+  e.results[1].sys_s = 0.25, e.results[1].minor_faults = 1200;
   return e;
 }
 
@@ -98,6 +99,22 @@ TEST(LedgerJson, SbsRoundTripKeepsNullInstructions) {
   EXPECT_DOUBLE_EQ(*r.results[1].instr_per_op, 61.5);
   EXPECT_EQ(r.prov.metric, "cpu");
   EXPECT_EQ(to_json(r), to_json(e));
+  // The kernel's share: written when measured, left out (and read back as absent) otherwise.
+  EXPECT_FALSE(j["results"][0].contains("sys_s"));
+  EXPECT_FALSE(r.results[0].minor_faults.has_value());
+  EXPECT_DOUBLE_EQ(*r.results[1].sys_s, 0.25);
+  EXPECT_DOUBLE_EQ(*r.results[1].minor_faults, 1200);
+}
+
+TEST(LedgerJson, SbsFaultsAndSystemTimeAreNumbers) {
+  json j = to_json(sample_sbs());
+  j["results"][1]["minor_faults"] = "many";
+  auto p = validate_entry(j);
+  ASSERT_FALSE(p.empty());
+  EXPECT_NE(p.front().find("minor_faults"), std::string::npos);
+  j["results"][1].erase("minor_faults");
+  j["results"][1].erase("sys_s");
+  EXPECT_TRUE(validate_entry(j).empty());  // an entry from before the fields parses
 }
 
 TEST(LedgerJson, ValidationNamesProblems) {

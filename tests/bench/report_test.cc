@@ -36,6 +36,34 @@ TEST(SbsRatios, AgainstInProcessHakmemAndBestPeer) {
   EXPECT_DOUBLE_EQ(*q[2].vs_best_peer, 1.0);
 }
 
+TEST(SbsRatios, LikeWithLike) {
+  auto r = rows();
+  r.push_back({"tcmalloc", "preload", 45e6, 22.2, 9000, 8000, std::nullopt});
+  r.push_back({"mimalloc", "preload", 35e6, 28.5, 9000, 8000, std::nullopt});
+  EXPECT_EQ(interface_of(r[0]), "malloc");  // preloaded hakmem
+  EXPECT_EQ(interface_of(r[1]), "api");     // hm_* in process
+  EXPECT_EQ(interface_of(r[3]), "malloc");  // glibc: the process's own malloc
+  EXPECT_EQ(best_peer(r), 2u);              // mimalloc's API is the fastest of all
+  EXPECT_EQ(best_peer_like(r, 0), 4u);      // preloaded hakmem against tcmalloc preloaded
+  EXPECT_EQ(best_peer_like(r, 1), 2u);      // in-process hakmem against mimalloc's API
+  auto q = sbs_ratios(r);
+  EXPECT_DOUBLE_EQ(*q[0].vs_best_peer, 30.0 / 45.0);
+  EXPECT_DOUBLE_EQ(*q[1].vs_best_peer, 0.8);
+  EXPECT_DOUBLE_EQ(*q[3].vs_best_peer, 20.0 / 45.0);
+  std::vector<SbsRow> no_api_peer = {r[1], r[3]};
+  EXPECT_EQ(best_peer_like(no_api_peer, 0), 1u);  // no API peer: the best of all
+}
+
+TEST(SbsTable, SystemTimeAndFaults) {
+  auto r = rows();
+  r[1].sys_s = 1.25, r[1].minor_faults = 4.6e6;
+  std::string t = format_sbs_table(r, TableStyle::Text);
+  EXPECT_NE(t.find("sys s"), std::string::npos);
+  EXPECT_NE(t.find("minflt"), std::string::npos);
+  EXPECT_NE(t.find("1.250"), std::string::npos);
+  EXPECT_NE(t.find("4.60M"), std::string::npos);
+}
+
 TEST(SbsRatios, FallbacksWithoutHakmemOrPeers) {
   auto r = rows();
   r.erase(r.begin() + 1);
@@ -55,6 +83,7 @@ TEST(SbsTable, TextAndMarkdown) {
   EXPECT_NE(t.find("50.00M"), std::string::npos);
   EXPECT_NE(t.find("61.5"), std::string::npos);
   EXPECT_NE(t.find("hakmem (inprocess) / best peer (mimalloc): 0.800 (-20.00%)"), std::string::npos);
+  EXPECT_NE(t.find("hakmem (preload) / best peer (glibc): 1.500 (+50.00%)"), std::string::npos);
   std::string m = format_sbs_table(rows(), TableStyle::Markdown);
   EXPECT_EQ(m.rfind("| allocator", 0), 0u);
   EXPECT_NE(m.find("|:-"), std::string::npos);

@@ -1,0 +1,74 @@
+#include "programs/programs.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "runner/report.h"
+#include "runner/stats.h"
+
+namespace hmb {
+
+std::vector<Program> default_programs(const std::string& tmp) {
+  return {
+      {"sqlite", {"/usr/bin/sqlite3", ":memory:", ".read bench/programs/workload.sql"}, {}, "",
+       "a database: bulk insert, three indexes, joins, grouping, update and delete in one in-memory database"},
+      {"python", {"/usr/bin/python3", "bench/programs/workload.py"}, {{"PYTHONHASHSEED", "0"}}, "",
+       "an interpreter: dicts, lists and strings built, serialised to JSON and parsed back"},
+      {"gxx",
+       {"/usr/bin/g++", "-std=c++20", "-O1", "-Ibench", "-c", "bench/runner/stats.cc", "-o", tmp + "/hmb-programs-stats.o"},
+       {}, tmp + "/hmb-programs-stats.o",
+       "a compiler: g++ -O1 of one of this project's sources (front end, optimiser, assembler)"},
+  };
+}
+
+std::vector<Program> select_programs(const std::vector<Program>& all, const std::vector<std::string>& names) {
+  std::vector<Program> out;
+  for (const auto& n : names) {
+    auto it = std::find_if(all.begin(), all.end(), [&](const Program& p) { return p.name == n; });
+    if (it == all.end()) {
+      std::string known;
+      for (const auto& p : all) known += " " + p.name;
+      throw std::invalid_argument("unknown program '" + n + "' (known:" + known + ")");
+    }
+    if (std::none_of(out.begin(), out.end(), [&](const Program& p) { return p.name == n; })) out.push_back(*it);
+  }
+  return out;
+}
+
+ProgramRow summarize(const std::string& program, const std::string& allocator, const std::vector<ProgramRun>& runs,
+                     const std::optional<std::string>& reference_sha256) {
+  ProgramRow row;
+  row.program = program, row.allocator = allocator;
+  row.runs = static_cast<int>(runs.size());
+  if (runs.empty()) return row;
+  std::vector<double> wall, cpu, sys, rss, faults;
+  for (const auto& r : runs) {
+    wall.push_back(r.wall_s), cpu.push_back(r.cpu_s), sys.push_back(r.sys_s), rss.push_back(r.peak_rss_kb);
+    faults.push_back(r.minor_faults);
+    if (reference_sha256 && r.output_sha256 != *reference_sha256) row.output_matches = false;
+  }
+  row.wall_s = median(wall), row.cpu_s = median(cpu), row.sys_s = median(sys), row.peak_rss_kb = median(rss);
+  row.minor_faults = median(faults);
+  return row;
+}
+
+std::string format_programs_table(const std::vector<ProgramRow>& rows) {
+  auto best = [&](double ProgramRow::*f) {
+    std::optional<double> b;
+    for (const auto& r : rows)
+      if (r.allocator != "hakmem" && r.*f > 0 && (!b || r.*f < *b)) b = r.*f;
+    return b;
+  };
+  auto wall = best(&ProgramRow::wall_s), cpu = best(&ProgramRow::cpu_s), rss = best(&ProgramRow::peak_rss_kb);
+  auto ratio = [](double v, const std::optional<double>& b) { return b ? fmt_fixed(v / *b, 3) : std::string("-"); };
+  std::vector<std::vector<std::string>> cells;
+  for (const auto& r : rows)
+    cells.push_back({r.program, r.allocator, fmt_fixed(r.wall_s, 3), fmt_fixed(r.cpu_s, 3), fmt_fixed(r.sys_s, 3),
+                     fmt_fixed(r.peak_rss_kb / 1024.0, 1), fmt_rate(r.minor_faults), ratio(r.wall_s, wall),
+                     ratio(r.cpu_s, cpu), ratio(r.peak_rss_kb, rss), r.output_matches ? "yes" : "NO"});
+  return render_table({"program", "allocator", "wall s", "cpu s", "sys s", "peak MiB", "minflt", "wall x best peer",
+                       "cpu x best peer", "rss x leanest peer", "output = glibc"},
+                      cells, TableStyle::Text);
+}
+
+}  // namespace hmb

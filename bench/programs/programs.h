@@ -1,0 +1,51 @@
+// hakmem-programs: real programs run whole under every allocator. The pure
+// part: the programs, the per-run measures, their medians and the table.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runner/env.h"
+
+namespace hmb {
+
+// One program: its command line (paths relative to the source tree, the runner's
+// working directory), extra environment and the file its output is compared
+// through (empty: stdout).
+struct Program {
+  std::string name;
+  std::vector<std::string> argv;
+  EnvMap env;
+  std::string output_file;
+  std::string stands_for;
+};
+
+// sqlite (sqlite3 on bench/programs/workload.sql), python (python3 on
+// bench/programs/workload.py), gxx (g++ -O1 of bench/runner/stats.cc). `tmp` is a
+// directory for the object file g++ writes.
+std::vector<Program> default_programs(const std::string& tmp);
+// The named subset, in the given order; throws std::invalid_argument naming an unknown one.
+std::vector<Program> select_programs(const std::vector<Program>& all, const std::vector<std::string>& names);
+
+// One run of one program under one allocator.
+struct ProgramRun {
+  double wall_s = 0, cpu_s = 0, sys_s = 0, peak_rss_kb = 0, minor_faults = 0;
+  std::string output_sha256;  // of stdout, or of the output file
+};
+
+// Medians over the runs of one (program, allocator) row.
+struct ProgramRow {
+  std::string program, allocator;
+  double wall_s = 0, cpu_s = 0, sys_s = 0, peak_rss_kb = 0, minor_faults = 0;
+  int runs = 0;
+  bool output_matches = true;  // every run's output equal to the reference's (glibc's)
+};
+ProgramRow summarize(const std::string& program, const std::string& allocator, const std::vector<ProgramRun>& runs,
+                     const std::optional<std::string>& reference_sha256);
+
+// The table of one program's rows: medians, and wall and CPU time relative to the fastest
+// peer (the fastest row whose allocator is not hakmem) and peak RSS relative to the leanest.
+std::string format_programs_table(const std::vector<ProgramRow>& rows);
+
+}  // namespace hmb

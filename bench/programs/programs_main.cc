@@ -1,0 +1,130 @@
+// hakmem-programs: real programs (sqlite3, python3, g++) run whole under every
+// allocator: hakmem's drop-in libhakmem.so, mimalloc, tcmalloc and jemalloc
+// preloaded, and glibc with nothing preloaded. Fresh processes, interleaved
+// round-robin per program, --runs times; the child's wall clock, CPU and system
+// seconds, peak RSS and minor faults come from wait4. Every run's output is
+// compared with glibc's first run. Prints a table per program and writes
+// <out>/programs-<stamp>.json. Exit status 1 when a run failed or an output
+// differed, 2 on errors.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "programs/programs.h"
+#include "runner/build_info.h"
+#include "runner/sha256.h"
+#include "runner/spawn.h"
+
+extern char** environ;
+
+namespace {
+
+using namespace hmb;
+
+struct Alloc {
+  std::string name, preload;
+};
+
+std::vector<Alloc> allocators(const std::string& hakmem_so, const std::vector<std::string>& wanted) {
+  std::vector<Alloc> all;
+  if (file_exists(hakmem_so)) all.push_back({"hakmem", hakmem_so});
+  all.push_back({"glibc", ""});
+  for (auto [name, so] : {std::pair{"mimalloc", kMimallocSo}, {"tcmalloc", kTcmallocSo}, {"jemalloc", kJemallocSo}})
+    if (file_exists(so)) all.push_back({name, so});
+  std::vector<Alloc> out;
+  for (const auto& a : all)
+    if (wanted.empty() || std::find(wanted.begin(), wanted.end(), a.name) != wanted.end()) out.push_back(a);
+  return out;
+}
+
+ProgramRun run_once(const Program& p, const Alloc& a, const EnvMap& parent) {
+  EnvMap env = scrub_env(parent, {{}, {}, a.preload});
+  for (const auto& [k, v] : p.env) env[k] = v;
+  if (!p.output_file.empty()) std::remove(p.output_file.c_str());
+  ProcResult r = run_process(p.argv, &env);
+  if (r.status != 0)
+    throw std::runtime_error(p.name + " under " + a.name + " exited with " + std::to_string(r.status) + "\n" +
+                             r.err.substr(0, 2000));
+  ProgramRun run;
+  run.wall_s = r.wall_s, run.cpu_s = r.user_s + r.sys_s, run.sys_s = r.sys_s, run.peak_rss_kb = r.maxrss_kb;
+  run.minor_faults = r.minor_faults;
+  run.output_sha256 = p.output_file.empty() ? sha256_hex(r.out) : sha256_hex(read_file(p.output_file));
+  return run;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> names{"sqlite", "python", "gxx"}, wanted;
+  int runs = 5;
+  std::string out = "bench/results", hakmem_so = default_hakmem_so(), tmp = "/tmp";
+  CLI::App app{"hakmem programs: real programs run whole under hakmem and every peer"};
+  app.add_option("--programs", names, "sqlite, python, gxx (comma list)")->delimiter(',');
+  app.add_option("--runs", runs, "interleaved runs per allocator")->check(CLI::Range(1, 1000));
+  app.add_option("--allocators", wanted, "only these: hakmem, glibc, mimalloc, tcmalloc, jemalloc")->delimiter(',');
+  app.add_option("--out", out, "directory of the JSON results, relative to the source tree");
+  app.add_option("--hakmem-so", hakmem_so, "hakmem's drop-in library");
+  CLI11_PARSE(app, argc, argv);
+  EnvMap parent = env_from_environ(environ);
+  if (!stray_gates(parent).empty()) {
+    std::fprintf(stderr, "hakmem programs: %s\n", stray_refusal(stray_gates(parent)).c_str());
+    return 2;
+  }
+  try {
+    // The programs' inputs are named relative to the source tree, and so is what the JSON records.
+    if (chdir(source_dir().c_str()) != 0) throw std::runtime_error("cannot enter the source tree");
+    auto progs = select_programs(default_programs(tmp), names);
+    auto allocs = allocators(hakmem_so, wanted);
+    bool ok = true;
+    nlohmann::json doc = {{"date", utc_now_iso()}, {"commit", git_state(".").commit}, {"runs", runs},
+                          {"programs", nlohmann::json::object()}};
+    for (const auto& p : progs) {
+      std::map<std::string, std::vector<ProgramRun>> got;
+      std::map<std::string, std::string> failed;
+      std::optional<std::string> reference;
+      for (int run = 1; run <= runs; ++run)
+        for (const auto& a : allocs) {
+          if (failed.count(a.name)) continue;
+          std::fprintf(stderr, "[programs] %s run %d/%d %s ... ", p.name.c_str(), run, runs, a.name.c_str());
+          try {
+            ProgramRun r = run_once(p, a, parent);
+            if (a.name == "glibc" && !reference) reference = r.output_sha256;
+            got[a.name].push_back(r);
+            std::fprintf(stderr, "%.3f s wall, %.3f s cpu\n", r.wall_s, r.cpu_s);
+          } catch (const std::exception& e) {
+            failed[a.name] = e.what();
+            std::fprintf(stderr, "FAILED\n%s\n", e.what());
+          }
+        }
+      std::vector<ProgramRow> rows;
+      nlohmann::json pj = {{"argv", p.argv}, {"stands_for", p.stands_for}, {"rows", nlohmann::json::array()},
+                           {"failures", failed}};
+      for (const auto& a : allocs) {
+        if (!got.count(a.name)) continue;
+        rows.push_back(summarize(p.name, a.name, got[a.name], reference));
+        const auto& r = rows.back();
+        ok = ok && r.output_matches;
+        pj["rows"].push_back({{"allocator", r.allocator}, {"preload", a.preload.empty() ? "" : "lib" + a.name},
+                              {"wall_s", r.wall_s}, {"cpu_s", r.cpu_s}, {"sys_s", r.sys_s},
+                              {"peak_rss_kb", r.peak_rss_kb}, {"minor_faults", r.minor_faults},
+                              {"output_matches", r.output_matches}, {"runs", r.runs}});
+      }
+      ok = ok && failed.empty() && reference.has_value();
+      doc["programs"][p.name] = pj;
+      std::printf("\n== %s: medians of %d interleaved runs ==\n%s", p.name.c_str(), runs,
+                  format_programs_table(rows).c_str());
+      for (const auto& [name, why] : failed) std::printf("%s FAILED: %s\n", name.c_str(), why.c_str());
+      if (!reference) std::printf("no glibc run: outputs not compared\n");
+    }
+    std::string path = out + "/programs-" + utc_now_stamp() + ".json";
+    write_file(path, doc.dump(2) + "\n");
+    std::printf("results: %s\n", path.c_str());
+    return ok ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "hakmem programs: %s\n", e.what());
+    return 2;
+  }
+}
