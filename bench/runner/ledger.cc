@@ -24,12 +24,23 @@ void finish_ab(AbEntry& e) {
 
 namespace {
 
+bool absolute(const std::string& s) { return !s.empty() && (s[0] == '/' || s[0] == '~'); }
+
+// An absolute path inside a build tree keeps its `build/...` tail; any other keeps its file name.
+std::string portable_path(const std::string& path) {
+  if (!absolute(path)) return path;
+  auto at = path.rfind("/build/");
+  if (at != std::string::npos) return path.substr(at + 1);
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 json common_json(const Provenance& p, const char* kind) {
   return json{{"schema", kLedgerSchema}, {"kind", kind},         {"date", p.date},
               {"commit", p.commit},      {"dirty", p.dirty},     {"preset", p.preset},
               {"binary_sha256", p.binary_sha256},
               {"machine", {{"cpu", p.cpu}, {"cores", p.cores}}},
-              {"command", p.command},    {"env", p.env},         {"profile", p.profile},
+              {"command", portable_command(p.command)}, {"env", portable_env(p.env)}, {"profile", p.profile},
               {"metric", p.metric}};
 }
 
@@ -253,13 +264,89 @@ std::vector<json> read_ledger(const std::string& path) {
   return out;
 }
 
+std::string portable_command(const std::string& command) {
+  std::string out, tok;
+  auto flush = [&] {
+    if (tok.empty()) return;
+    std::string quote;
+    if (tok.size() >= 2 && (tok.front() == '\'' || tok.front() == '"') && tok.back() == tok.front()) {
+      quote = tok.substr(0, 1);
+      tok = tok.substr(1, tok.size() - 2);
+    }
+    auto eq = tok.find('=');
+    if (tok.rfind("--", 0) == 0 && eq != std::string::npos)
+      tok = tok.substr(0, eq + 1) + portable_path(tok.substr(eq + 1));
+    else
+      tok = portable_path(tok);
+    out += (out.empty() ? "" : " ") + quote + tok + quote;
+    tok.clear();
+  };
+  for (char c : command) {
+    if (c == ' ') flush();
+    else tok += c;
+  }
+  flush();
+  return out;
+}
+
+EnvMap portable_env(const EnvMap& env) {
+  EnvMap out;
+  for (const auto& [k, v] : env)
+    if (k.rfind("HAKMEM_", 0) == 0 || k.rfind("HMB_", 0) == 0) out[k] = v;
+  return out;
+}
+
+bool make_portable(json& j) {
+  bool changed = false;
+  if (j.contains("command") && j["command"].is_string()) {
+    std::string c = portable_command(j["command"].get<std::string>());
+    changed = changed || c != j["command"].get<std::string>();
+    j["command"] = c;
+  }
+  if (j.contains("env") && j["env"].is_object()) {
+    EnvMap e = portable_env(j["env"].get<EnvMap>());
+    changed = changed || e.size() != j["env"].size();
+    j["env"] = e;
+  }
+  return changed;
+}
+
+int migrate_ledger(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return 0;
+  std::string text, line;
+  int changed = 0;
+  for (int no = 1; std::getline(in, line); ++no) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    json j = json::parse(line, nullptr, false);
+    if (j.is_discarded()) throw std::runtime_error(path + ":" + std::to_string(no) + ": not JSON");
+    if (make_portable(j)) {
+      ++changed;
+      line = j.dump();
+    }
+    text += line + "\n";
+  }
+  in.close();
+  if (!changed) return 0;
+  std::string tmp = path + ".migrate";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!(out << text) || !out.flush()) throw std::runtime_error("cannot write " + tmp);
+  }
+  std::filesystem::rename(tmp, path);
+  return changed;
+}
+
 void append_ledger(const std::string& path, const json& entry) {
   if (auto p = validate_entry(entry); !p.empty()) throw std::runtime_error("refusing to append: " + p.front());
   auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);
+  migrate_ledger(path);
+  json portable = entry;
+  make_portable(portable);
   std::ofstream out(path, std::ios::app);
   if (!out) throw std::runtime_error("cannot open " + path);
-  out << entry.dump() << "\n";
+  out << portable.dump() << "\n";
   if (!out.flush()) throw std::runtime_error("cannot write " + path);
 }
 

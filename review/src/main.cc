@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -26,20 +27,65 @@ using namespace hm::review;
 namespace {
 
 const char* kUsage =
-    "usage: hakmem review <command> [options]\n"
-    "  questionnaire --topic FILE   write <out>/<topic>.md, <out>/<topic>.answer-template.md and the box graph\n"
-    "      [--registry FILE] [--ledger FILE] [--callgrind FILE] [--date YYYY-MM-DD]\n"
-    "      [--git-commit X --git-branch Y --git-dirty 0|1] [--out DIR] [--graph-out DIR] [--tree DIR] [--repo DIR]\n"
-    "      [--profiles a,b,...]\n"
-    "  graph [--check] [--registry FILE] [--tree DIR] [--graph-out DIR] [--repo DIR]\n"
-    "      write graph.{dot,svg,txt}; with --check only check the includes of alloc/ (exit 1 on undeclared edges)\n"
-    "  check-answer ANSWER.md [--questionnaire Q.md] [--registry FILE] [--repo DIR] [--profiles a,b,...]\n"
-    "      print each problem as ANSWER.md:LINE: problem; exit 1 on any\n"
-    "  plan ANSWER.md [--questionnaire Q.md] [--registry FILE] [--repo DIR] [--profiles a,b,...]\n"
-    "      check the answer, then print its A/B plan as `hakmem ab ...` commands\n"
+    "usage: hakmem review <command> [options]   (hakmem review <command> --help for one command)\n"
+    "  questionnaire  write a topic's questionnaire, its answer template and the box graph\n"
+    "  graph          write (or with --check only check) the box graph\n"
+    "  check-answer   check an answer against the questionnaire, registry and ledger\n"
+    "  plan           check an answer, then print its A/B plan as `hakmem ab ...` commands\n"
     "Defaults: --repo is the git top level of the current directory; --registry is the registry linked into\n"
     "this program; --ledger is bench/ledger/ledger.jsonl; --out docs/questionnaire; --graph-out docs/boxes;\n"
     "--profiles are read from the bench tree.\n";
+
+// One command's options: those taking a value, the flags, and its help text.
+struct Spec {
+  std::string name;
+  std::vector<std::string> values, flags;
+  const char* help;
+};
+
+const std::vector<Spec>& specs() {
+  static const std::vector<Spec> s = {
+      {"questionnaire",
+       {"--topic", "--registry", "--ledger", "--callgrind", "--date", "--git-commit", "--git-branch", "--git-dirty",
+        "--out", "--graph-out", "--tree", "--repo", "--profiles"},
+       {"--help"},
+       "usage: hakmem review questionnaire --topic FILE [options]\n"
+       "  write <out>/<topic>.md, <out>/<topic>.answer-template.md and <graph-out>/graph.{dot,svg,txt}\n"
+       "  --topic FILE        topic file (review/topics/*.json), required\n"
+       "  --registry FILE     registry dump (default: the registry linked into this program)\n"
+       "  --ledger FILE       benchmark ledger (default bench/ledger/ledger.jsonl)\n"
+       "  --callgrind FILE    callgrind_annotate output for the hotspot table\n"
+       "  --date YYYY-MM-DD   date printed in the header (default today, UTC)\n"
+       "  --git-commit X --git-branch Y --git-dirty 0|1   git state to print instead of the repo's\n"
+       "  --out DIR           output folder (default docs/questionnaire)\n"
+       "  --graph-out DIR     box graph folder (default docs/boxes)\n"
+       "  --tree DIR          source tree to scan (default the repo)\n"
+       "  --repo DIR          repository root (default the git top level)\n"
+       "  --profiles a,b,...  A/B profiles (default read from the bench tree)\n"},
+      {"graph",
+       {"--registry", "--tree", "--graph-out", "--repo"},
+       {"--check", "--help"},
+       "usage: hakmem review graph [--check] [--registry FILE] [--tree DIR] [--graph-out DIR] [--repo DIR]\n"
+       "  write graph.{dot,svg,txt}; with --check only check the includes of alloc/ (exit 1 on undeclared edges)\n"},
+      {"check-answer",
+       {"--questionnaire", "--registry", "--ledger", "--policy", "--repo", "--profiles"},
+       {"--help"},
+       "usage: hakmem review check-answer ANSWER.md [options]\n"
+       "  print each problem as ANSWER.md:LINE: RULE-ID: problem (warnings too); exit 1 on any error\n"
+       "  --questionnaire Q.md  the questionnaire answered (default: found by the answer's ID in docs/questionnaire)\n"
+       "  --registry FILE       registry dump (default: the registry linked into this program)\n"
+       "  --ledger FILE         ledger the cited lines and noise come from (default bench/ledger/ledger.jsonl)\n"
+       "  --policy FILE         A/B policy: runs and thresholds (default bench/ledger/policy.json)\n"
+       "  --repo DIR            repository root, for repo paths (default the git top level)\n"
+       "  --profiles a,b,...    A/B profiles (default read from the bench tree)\n"},
+      {"plan",
+       {"--questionnaire", "--registry", "--ledger", "--policy", "--repo", "--profiles"},
+       {"--help"},
+       "usage: hakmem review plan ANSWER.md [options]\n"
+       "  check the answer (options as check-answer), then print its A/B plan as `hakmem ab ...` commands\n"},
+  };
+  return s;
+}
 
 struct Args {
   std::string cmd;
@@ -52,24 +98,63 @@ struct Args {
   }
 };
 
-bool parse_args(int argc, char** argv, Args& a) {
-  static const std::vector<std::string> flags = {"--check", "--help"};
-  if (argc < 2) return false;
+// Parses argv against the command's spec; unknown commands and options are errors (exit 2).
+int parse_args(int argc, char** argv, Args& a, const Spec*& spec) {
+  spec = nullptr;
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
   a.cmd = argv[1];
+  if (a.cmd == "-h" || a.cmd == "--help" || a.cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  for (const auto& s : specs())
+    if (s.name == a.cmd) spec = &s;
+  if (!spec) {
+    std::fprintf(stderr, "hakmem review: unknown command '%s'\n%s", a.cmd.c_str(), kUsage);
+    return 2;
+  }
+  auto has = [](const std::vector<std::string>& v, const std::string& k) {
+    return std::find(v.begin(), v.end(), k) != v.end();
+  };
   for (int i = 2; i < argc; ++i) {
     std::string s = argv[i];
-    if (s.rfind("--", 0) != 0) {
-      a.positional.push_back(s);
-    } else if (std::find(flags.begin(), flags.end(), s) != flags.end()) {
-      a.opt[s] = "1";
-    } else if (i + 1 < argc) {
-      a.opt[s] = argv[++i];
+    if (s == "-h") s = "--help";
+    if (s.rfind("--", 0) != 0 || s == "--") {
+      if (s != "--") a.positional.push_back(s);
+      continue;
+    }
+    std::string key = s, value;
+    bool inline_value = false;
+    if (auto eq = s.find('='); eq != std::string::npos) {
+      key = s.substr(0, eq);
+      value = s.substr(eq + 1);
+      inline_value = true;
+    }
+    if (has(spec->flags, key) && !inline_value) {
+      a.opt[key] = "1";
+    } else if (has(spec->values, key)) {
+      if (!inline_value) {
+        if (i + 1 >= argc) {
+          std::fprintf(stderr, "hakmem review %s: option %s needs a value\n", a.cmd.c_str(), key.c_str());
+          return 2;
+        }
+        value = argv[++i];
+      }
+      a.opt[key] = value;
     } else {
-      std::fprintf(stderr, "hakmem review: option %s needs a value\n", s.c_str());
-      return false;
+      std::fprintf(stderr, "hakmem review %s: unknown option '%s' (see hakmem review %s --help)\n", a.cmd.c_str(),
+                   key.c_str(), a.cmd.c_str());
+      return 2;
     }
   }
-  return true;
+  if (a.flag("--help")) {
+    std::fputs(spec->help, stdout);
+    return 0;
+  }
+  return -1;
 }
 
 std::string capture(const std::string& cmd) {
@@ -87,7 +172,10 @@ std::string capture(const std::string& cmd) {
 std::string repo_root(const Args& a) {
   if (a.flag("--repo")) return fs::absolute(a.get("--repo")).lexically_normal().string();
   std::string top = capture("git rev-parse --show-toplevel 2>/dev/null");
-  return top.empty() ? fs::current_path().string() : top;
+  if (top.empty())
+    throw std::runtime_error("not inside a git repository (" + fs::current_path().string() +
+                             "); run from the hakmem checkout or pass --repo DIR");
+  return top;
 }
 
 bool inside(const std::string& path, const std::string& repo) {
@@ -240,7 +328,7 @@ int check(const Args& a, const std::string& answer_path, const std::string& repo
 
 int cmd_check(const Args& a) {
   if (a.positional.size() != 1) {
-    std::fputs(kUsage, stderr);
+    std::fprintf(stderr, "hakmem review %s: needs exactly one ANSWER.md\n", a.cmd.c_str());
     return 2;
   }
   int rc = check(a, a.positional[0], repo_root(a));
@@ -250,7 +338,7 @@ int cmd_check(const Args& a) {
 
 int cmd_plan(const Args& a) {
   if (a.positional.size() != 1) {
-    std::fputs(kUsage, stderr);
+    std::fprintf(stderr, "hakmem review %s: needs exactly one ANSWER.md\n", a.cmd.c_str());
     return 2;
   }
   const std::string& f = a.positional[0];
@@ -266,10 +354,8 @@ int cmd_plan(const Args& a) {
 
 int main(int argc, char** argv) {
   Args a;
-  if (!parse_args(argc, argv, a) || a.cmd == "-h" || a.cmd == "--help" || a.flag("--help")) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
-  }
+  const Spec* spec = nullptr;
+  if (int rc = parse_args(argc, argv, a, spec); rc >= 0) return rc;
   try {
     if (a.cmd == "questionnaire") return cmd_questionnaire(a);
     if (a.cmd == "graph") return cmd_graph(a);
@@ -279,6 +365,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "hakmem review: %s\n", e.what());
     return 2;
   }
-  std::fprintf(stderr, "hakmem review: unknown command '%s'\n%s", a.cmd.c_str(), kUsage);
   return 2;
 }

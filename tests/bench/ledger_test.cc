@@ -75,7 +75,7 @@ TEST(LedgerJson, AbRoundTrip) {
   EXPECT_EQ(r.prov.date, e.prov.date);
   EXPECT_EQ(r.prov.commit, e.prov.commit);
   EXPECT_EQ(r.prov.dirty, e.prov.dirty);
-  EXPECT_EQ(r.prov.env, e.prov.env);
+  EXPECT_EQ(r.prov.env, (EnvMap{{"HMB_ITERS", "1000"}}));  // PATH is not recorded
   EXPECT_EQ(r.prov.cores, 2);
   EXPECT_EQ(r.a.env, e.a.env);
   EXPECT_EQ(r.b.runs, e.b.runs);
@@ -221,6 +221,52 @@ TEST(LedgerFile, AppendThenReadBack) {
     EXPECT_NE(std::string(e.what()).find(":3:"), std::string::npos) << e.what();
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST(LedgerPortable, CommandsAndEnvironmentsHoldNoMachinePaths) {
+  EXPECT_EQ(portable_command("/work/main/build/release/bin/hakmem-ab --profile mixed --ledger /tmp/x/l.jsonl"),
+            "build/release/bin/hakmem-ab --profile mixed --ledger l.jsonl");
+  EXPECT_EQ(portable_command("/opt/hm/hakmem-sbs --out=/home/u/r '/a/build/h-bench/bin/hakmem-sbs'"),
+            "hakmem-sbs --out=r 'build/h-bench/bin/hakmem-sbs'");
+  EXPECT_EQ(portable_command("./hakmem-sbs --runs 3"), "./hakmem-sbs --runs 3");
+  EXPECT_EQ(portable_env({{"PATH", "/usr/bin"}, {"HOME", "/root"}, {"HMB_ITERS", "9"}, {"HAKMEM_X", "1"}}),
+            (EnvMap{{"HAKMEM_X", "1"}, {"HMB_ITERS", "9"}}));
+  AbEntry e = sample_ab();
+  e.prov.command = "/work/main/build/release/bin/hakmem-ab --profile mixed";
+  json j = to_json(e);
+  EXPECT_EQ(j["command"], "build/release/bin/hakmem-ab --profile mixed");
+  EXPECT_FALSE(j["env"].contains("PATH"));
+  EXPECT_FALSE(make_portable(j));  // already portable
+}
+
+TEST(LedgerPortable, MigrationRewritesOldEntriesOnce) {
+  auto dir = std::filesystem::temp_directory_path() / ("hmb-ledger-migrate-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "ledger.jsonl").string();
+  json old = to_json(sample_sbs());
+  old["command"] = "/srv/x/build/release/bin/hakmem-sbs --profile ring:50";
+  old["env"]["PATH"] = "/usr/local/bin:/usr/bin";
+  std::ofstream(path) << to_json(sample_ab()).dump() << "\n" << old.dump() << "\n";
+  EXPECT_EQ(migrate_ledger(path), 1);
+  auto entries = read_ledger(path);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1]["command"], "build/release/bin/hakmem-sbs --profile ring:50");
+  EXPECT_FALSE(entries[1]["env"].contains("PATH"));
+  EXPECT_EQ(migrate_ledger(path), 0);  // nothing left to rewrite
+  // Appending migrates what is already there.
+  std::ofstream(path, std::ios::app) << old.dump() << "\n";
+  append_ledger(path, to_json(sample_ab()));
+  for (const auto& j : read_ledger(path)) EXPECT_FALSE(j["env"].contains("PATH")) << j.dump();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(LedgerPortable, CommittedLedgerIsPortable) {
+  std::string ledger = std::filesystem::path(HMB_LEDGER_DOC).parent_path().parent_path().string() +
+                       "/bench/ledger/ledger.jsonl";
+  auto entries = read_ledger(ledger);
+  ASSERT_FALSE(entries.empty());
+  for (auto j : entries) EXPECT_FALSE(make_portable(j)) << "not portable: " << j["date"] << " " << j["command"];
 }
 
 TEST(LedgerFile, FixtureIsValid) {
