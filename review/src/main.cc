@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "answer.h"
+#include "identity.h"
 #include "graph.h"
 #include "model.h"
 #include "questionnaire.h"
@@ -46,14 +47,15 @@ struct Spec {
 const std::vector<Spec>& specs() {
   static const std::vector<Spec> s = {
       {"questionnaire",
-       {"--topic", "--registry", "--ledger", "--callgrind", "--date", "--git-commit", "--git-branch", "--git-dirty",
-        "--out", "--graph-out", "--tree", "--repo", "--profiles"},
+       {"--topic", "--registry", "--ledger", "--policy", "--callgrind", "--date", "--git-commit", "--git-branch",
+        "--git-dirty", "--out", "--graph-out", "--tree", "--repo", "--profiles"},
        {"--help"},
        "usage: hakmem review questionnaire --topic FILE [options]\n"
        "  write <out>/<topic>.md, <out>/<topic>.answer-template.md and <graph-out>/graph.{dot,svg,txt}\n"
        "  --topic FILE        topic file (review/topics/*.json), required\n"
        "  --registry FILE     registry dump (default: the registry linked into this program)\n"
        "  --ledger FILE       benchmark ledger (default bench/ledger/ledger.jsonl)\n"
+       "  --policy FILE       A/B policy: runs and thresholds (default bench/ledger/policy.json)\n"
        "  --callgrind FILE    callgrind_annotate output for the hotspot table\n"
        "  --date YYYY-MM-DD   date printed in the header (default today, UTC)\n"
        "  --git-commit X --git-branch Y --git-dirty 0|1   git state to print instead of the repo's\n"
@@ -224,6 +226,11 @@ std::string today_utc() {
   return b;
 }
 
+Policy load_policy_of(const Args& a, const std::string& repo) {
+  std::string f = a.get("--policy", repo + "/bench/ledger/policy.json");
+  return load_policy(f, display(f, repo));
+}
+
 std::vector<std::string> write_graph(const Registry& reg, const GraphCheck& chk, const std::string& dir,
                                      const std::string& repo) {
   std::vector<std::string> written;
@@ -280,6 +287,7 @@ int cmd_questionnaire(const Args& a) {
     in.hotspots = parse_callgrind(read_file(f), in.reg, display(f, repo));
   }
   in.profiles = profiles(a, repo);
+  in.policy = load_policy_of(a, repo);
   std::string out = a.get("--out", repo + "/docs/questionnaire");
   std::string gout = a.get("--graph-out", repo + "/docs/boxes");
   // Documents name the output folders repo-relative; outside the repo (tests) they name the defaults.
@@ -319,11 +327,36 @@ int cmd_graph(const Args& a) {
 
 int check(const Args& a, const std::string& answer_path, const std::string& repo) {
   Registry reg = load_registry(a, repo);
-  Requirements req;
-  if (a.flag("--questionnaire")) req = requirements_from_questionnaire(read_file(a.get("--questionnaire")));
-  auto problems = check_answer(read_file(answer_path), reg, req, profiles(a, repo));
-  for (const auto& p : problems) std::fprintf(stderr, "%s:%d: %s\n", answer_path.c_str(), p.line, p.text.c_str());
-  return problems.empty() ? 0 : 1;
+  std::string md = read_file(answer_path);
+  std::string ledger_path = a.get("--ledger", repo + "/bench/ledger/ledger.jsonl");
+  Ledger ledger = load_ledger(ledger_path, display(ledger_path, repo));
+  CheckContext ctx;
+  ctx.reg = &reg;
+  ctx.profiles = profiles(a, repo);
+  ctx.ledger = &ledger;
+  ctx.policy = load_policy_of(a, repo);
+  ctx.repo = repo;
+  ctx.registry_hash = registry_hash(reg);
+  ctx.ledger_entries = ledger.present ? int(ledger.entries.size()) : -1;
+  std::string qpath = a.get("--questionnaire");
+  if (qpath.empty())  // found by the answer's ID
+    if (auto idl = find_id_line(md))
+      if (auto id = parse_id(idl->second)) {
+        std::string guess = repo + "/docs/questionnaire/" + id->topic + ".md";
+        if (fs::exists(guess)) qpath = guess;
+      }
+  if (!qpath.empty()) ctx.questionnaire = read_questionnaire(read_file(qpath));
+  auto problems = check_answer(md, ctx);
+  int errors = 0;
+  for (const auto& p : problems) {
+    std::fprintf(stderr, "%s:%d: %s%s: %s\n", answer_path.c_str(), p.line, p.warning ? "warning: " : "", p.rule.c_str(),
+                 p.text.c_str());
+    errors += p.warning ? 0 : 1;
+  }
+  if (qpath.empty())
+    std::fprintf(stderr, "%s: warning: no questionnaire given or found by the answer's ID; candidates, questions and "
+                 "the \"Do not propose\" list are not checked\n", answer_path.c_str());
+  return errors == 0 ? 0 : 1;
 }
 
 int cmd_check(const Args& a) {

@@ -95,6 +95,7 @@ LedgerEntry parse_entry(const json& j, int line) {
   e.preset = str(j, "preset");
   e.profile = str(j, "profile");
   e.command = str(j, "command");
+  e.metric = str(j, "metric", "wall");
   if (e.kind == "sbs") {
     e.runs = j.value("runs", 0);
     if (j.contains("results") && j["results"].is_array())
@@ -118,6 +119,9 @@ LedgerEntry parse_entry(const json& j, int line) {
     e.a_runs = run_count(a);
     e.b_runs = run_count(b);
     e.ratio_median = num(j, "ratio_median");
+    if (j.contains("ratios") && j["ratios"].is_array())
+      for (const auto& r : j["ratios"])
+        if (r.is_number()) e.ratios.push_back(r.get<double>());
     if (j.contains("spread") && j["spread"].is_array() && j["spread"].size() == 2 && j["spread"][0].is_number() &&
         j["spread"][1].is_number()) {
       e.spread_min = j["spread"][0].get<double>();
@@ -231,19 +235,44 @@ const LedgerEntry* Ledger::latest_ab() const {
   return v.empty() ? nullptr : v[0];
 }
 
-AbSettings ab_settings(const Ledger& ledger) {
-  AbSettings s;
-  const LedgerEntry* e = ledger.latest_ab();
-  if (!e) {
-    s.source = "the A/B runner's documented defaults (the ledger has no `ab` entry yet)";
-    return s;
+Policy load_policy(const std::string& path, const std::string& display) {
+  Policy p;
+  if (!std::filesystem::exists(path)) return p;
+  json j;
+  try {
+    j = json::parse(read_file(path));
+  } catch (const std::exception& ex) {
+    throw std::runtime_error("policy " + display + ": " + ex.what());
   }
-  if (e->go_pct) s.go_pct = *e->go_pct;
-  if (e->nogo_pct) s.nogo_pct = *e->nogo_pct;
-  s.guard_pct = s.nogo_pct;
-  if (e->a_runs > 0) s.runs = e->a_runs;
-  s.source = "the latest `ab` entry, `" + ledger.display + "` line " + std::to_string(e->line) + " (" + e->date + ")";
-  return s;
+  auto need = [&](const char* k) {
+    if (!j.contains(k) || !j[k].is_number()) throw std::runtime_error("policy " + display + ": " + k + " is not a number");
+    return j[k].get<double>();
+  };
+  p.runs = int(need("runs"));
+  p.min_runs = int(need("min_runs"));
+  p.go_pct = need("go_pct");
+  p.nogo_pct = need("nogo_pct");
+  p.guard_pct = need("guard_pct");
+  p.min_threshold_pct = need("min_threshold_pct");
+  if (p.min_runs < 1 || p.runs < p.min_runs || p.go_pct <= p.nogo_pct || p.min_threshold_pct < 0)
+    throw std::runtime_error("policy " + display + ": needs 1 <= min_runs <= runs, go_pct > nogo_pct, min_threshold_pct >= 0");
+  p.source = "`" + display + "`";
+  return p;
+}
+
+std::optional<Noise> measured_noise(const Ledger& ledger, const std::string& profile, const std::string& metric) {
+  std::vector<double> half;
+  Noise n;
+  for (const auto& e : ledger.entries)
+    if (e.kind == "ab" && e.profile == profile && e.metric == metric && e.spread_min && e.spread_max) {
+      half.push_back((*e.spread_max - *e.spread_min) / 2.0 * 100.0);
+      n.lines.push_back(e.line);
+    }
+  if (half.empty()) return std::nullopt;
+  std::sort(half.begin(), half.end());
+  size_t m = half.size() / 2;
+  n.pct = half.size() % 2 ? half[m] : (half[m - 1] + half[m]) / 2.0;
+  return n;
 }
 
 Topic parse_topic(const std::string& text, const std::string& display) {

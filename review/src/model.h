@@ -58,7 +58,7 @@ struct Guard {
 
 struct LedgerEntry {
   int line = 0;  // 1-based line in the ledger file: the entry's citation
-  std::string kind, date, commit, preset, profile, command;
+  std::string kind, date, commit, preset, profile, command, metric = "wall";
   bool dirty = false;
   // kind "sbs"
   int runs = 0;
@@ -66,6 +66,7 @@ struct LedgerEntry {
   // kind "ab"
   std::string box, gate, a_env, b_env, verdict;
   int a_runs = 0, b_runs = 0;
+  std::vector<double> ratios;  // per pair, B/A
   std::optional<double> ratio_median, spread_min, spread_max, go_pct, nogo_pct;
   std::vector<Guard> guards;
 };
@@ -130,13 +131,24 @@ Hotspots parse_callgrind(const std::string& text, const Registry& reg, const std
 // line) when present, else the runners' all_profiles() list in bench/runner/benchio.cc, else a fixed copy.
 std::vector<std::string> known_profiles(const std::string& repo);
 
-// Defaults of the A/B runner, used when the ledger has no `ab` entry yet.
-struct AbSettings {
-  double go_pct = 1.0, nogo_pct = -1.0, guard_pct = -1.0;
-  int runs = 10;
-  std::string source;  // where the figures come from
+// The A/B policy (bench/ledger/policy.json): runs and thresholds every plan and etiquette quotes, the least
+// runs a plan may ask for, and the smallest threshold any A/B may use whatever the measured noise.
+struct Policy {
+  int runs = 10, min_runs = 5;
+  double go_pct = 1.0, nogo_pct = -1.0, guard_pct = -1.0, min_threshold_pct = 0.5;
+  std::string source = "the review kit's built-in policy";  // where the figures come from
 };
-AbSettings ab_settings(const Ledger& ledger);
+// Throws std::runtime_error on a malformed file; a missing file gives the built-in policy.
+Policy load_policy(const std::string& path, const std::string& display);
+
+// The measured noise of one profile and metric: the median over the ledger's A/B entries of the half-width
+// of their per-pair ratio spread, in percent.
+struct Noise {
+  double pct = 0;
+  std::vector<int> lines;  // the entries it comes from
+};
+std::optional<Noise> measured_noise(const Ledger& ledger, const std::string& profile, const std::string& metric);
+
 
 std::string read_file(const std::string& path);  // throws std::runtime_error when unreadable
 void write_file(const std::string& path, const std::string& text);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "graph.h"
+#include "identity.h"
 #include "model.h"
 
 namespace hm::review {
@@ -20,12 +21,15 @@ struct Inputs {
   GraphCheck graph;
   std::string tree;  // source tree scanned for headers and includes
   std::vector<std::string> profiles;
+  Policy policy;  // runs and thresholds quoted in the etiquette and the template
   std::string out_dir = "docs/questionnaire";  // repo-relative, as printed in the documents
   std::string graph_dir = "docs/boxes";
 };
 
+// Both carry the questionnaire's ID (identity.h) on their `Questionnaire-ID:` line.
 std::string render_questionnaire(const Inputs& in);
 std::string render_answer_template(const Inputs& in);
+Identity questionnaire_id(const Inputs& in);
 
 // ---- shared by the question bank and the renderer ----
 std::string fmt_ops(double ops);

@@ -81,7 +81,7 @@ void q3(std::ostringstream& o, const Inputs& in) {
 }
 
 void q4(std::ostringstream& o, const Inputs& in) {
-  AbSettings s = ab_settings(in.ledger);
+  const Policy& s = in.policy;
   o << "### Q4. Reversible rollout plan (required)\n\n"
     << "Give small patches in order, phase 0 to 2, each behind a gate that is off by default until its A/B says "
        "GO. Existing gates of the topic's boxes: ";

@@ -13,7 +13,7 @@ std::string fixed_args(const std::string& tmp, const std::string& ledger) {
   return "questionnaire --topic " + fixture("topic.json") + " --registry " + fixture("registry.json") + " --ledger " +
          ledger + " --callgrind " + fixture("callgrind.txt") + " --tree " + fixture("tree") + " --repo " +
          src("") + " --git-commit 0123456789abcdef0123456789abcdef01234567 --git-branch main --git-dirty 1" +
-         " --date 2026-11-26 --profiles " + kProfiles + " --out " + tmp + "/q --graph-out " + tmp + "/boxes";
+         " --date 2026-11-26 --policy " + fixture("policy.json") + " --profiles " + kProfiles + " --out " + tmp + "/q --graph-out " + tmp + "/boxes";
 }
 
 }  // namespace
@@ -38,7 +38,7 @@ TEST(ReviewGolden, EmptyLedgerQuotesNoNumbers) {
   EXPECT_NE(q.find("has no side-by-side (`sbs`) entry for profile `mixed` yet, so no figures are quoted"),
             std::string::npos);
   EXPECT_NE(q.find("has no A/B (`ab`) entry yet"), std::string::npos);
-  EXPECT_NE(q.find("documented defaults"), std::string::npos);
+  EXPECT_NE(q.find("Source: `tests/review/fixtures/policy.json`"), std::string::npos);  // runs come from the policy
   EXPECT_EQ(q.find("ops/s |"), std::string::npos);
   expect_golden("fixture-topic.empty-ledger.md", q);
   std::filesystem::remove_all(tmp);
@@ -86,7 +86,8 @@ TEST(ReviewGolden, SameInputsSameBytes) {
 TEST(ReviewGolden, PlanOfTheGoodAnswer) {
   std::string tmp = temp_dir("plan");
   CliRun r = review("plan " + fixture("answers/good.md") + " --registry " + fixture("registry.json") +
-                     " --questionnaire " + golden_path("fixture-topic.md") + " --profiles " + kProfiles,
+                     " --questionnaire " + golden_path("fixture-topic.md") + " --ledger " + fixture("ledger.jsonl") +
+                     " --policy " + fixture("policy.json") + " --profiles " + kProfiles,
                  tmp);
   ASSERT_EQ(r.rc, 0) << r.err;
   expect_golden("plan.txt", r.out);
@@ -96,7 +97,7 @@ TEST(ReviewGolden, PlanOfTheGoodAnswer) {
 TEST(ReviewGolden, PlanRefusesAnAnswerThatFailsTheCheck) {
   std::string tmp = temp_dir("plan-bad");
   CliRun r = review("plan " + fixture("answers/bad-gates.md") + " --registry " + fixture("registry.json") +
-                     " --profiles " + kProfiles,
+                     " --ledger " + fixture("ledger.jsonl") + " --profiles " + kProfiles,
                  tmp);
   EXPECT_EQ(r.rc, 1);
   EXPECT_EQ(r.out, "");
@@ -106,7 +107,8 @@ TEST(ReviewGolden, PlanRefusesAnAnswerThatFailsTheCheck) {
 TEST(ReviewCli, CheckAnswerExitCodesAndLineFormat) {
   std::string tmp = temp_dir("check");
   std::string common = " --registry " + fixture("registry.json") + " --questionnaire " +
-                       golden_path("fixture-topic.md") + " --profiles " + kProfiles;
+                       golden_path("fixture-topic.md") + " --ledger " + fixture("ledger.jsonl") + " --policy " +
+                       fixture("policy.json") + " --profiles " + kProfiles;
   CliRun good = review("check-answer " + fixture("answers/good.md") + common, tmp);
   EXPECT_EQ(good.rc, 0) << good.err;
   EXPECT_EQ(good.err, "");
@@ -117,6 +119,6 @@ TEST(ReviewCli, CheckAnswerExitCodesAndLineFormat) {
   expect_golden("bad-gates.check.txt", err);
   CliRun tmpl = review("check-answer " + golden_path("fixture-topic.answer-template.md") + common, tmp);
   EXPECT_EQ(tmpl.rc, 1) << "an unfilled template must not pass";
-  EXPECT_NE(tmpl.err.find("unfilled placeholder"), std::string::npos);
+  EXPECT_NE(tmpl.err.find("ANS-PLACEHOLDER: unfilled placeholder"), std::string::npos);
   std::filesystem::remove_all(tmp);
 }

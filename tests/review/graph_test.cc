@@ -97,16 +97,25 @@ TEST(Ledger, EntriesSettingsAndBadLines) {
   EXPECT_EQ(l.latest_sbs("mixed")->line, 7);
   EXPECT_EQ(l.latest_sbs("small")->line, 6);
   EXPECT_EQ(l.latest_sbs("larson"), nullptr);
-  AbSettings s = ab_settings(l);
-  EXPECT_EQ(s.runs, 12);
-  EXPECT_DOUBLE_EQ(s.go_pct, 0.5);
-  EXPECT_DOUBLE_EQ(s.nogo_pct, -0.5);
   Ledger none = load_ledger(fixture("no-such-ledger.jsonl"), "bench/ledger/ledger.jsonl");
   EXPECT_FALSE(none.present);
-  AbSettings d = ab_settings(none);
-  EXPECT_EQ(d.runs, 10);
-  EXPECT_DOUBLE_EQ(d.go_pct, 1.0);
-  EXPECT_DOUBLE_EQ(d.nogo_pct, -1.0);
+}
+
+TEST(Policy, RunsAndThresholdsComeFromThePolicyFile) {
+  Policy p = load_policy(fixture("policy.json"), "tests/review/fixtures/policy.json");
+  EXPECT_EQ(p.runs, 10);
+  EXPECT_EQ(p.min_runs, 5);
+  EXPECT_DOUBLE_EQ(p.go_pct, 1.0);
+  EXPECT_DOUBLE_EQ(p.min_threshold_pct, 0.5);
+  EXPECT_EQ(p.source, "`tests/review/fixtures/policy.json`");
+  Policy d = load_policy(fixture("no-such-policy.json"), "x");
+  EXPECT_EQ(d.source, "the review kit's built-in policy");
+  std::string tmp = temp_dir("policy");
+  write_file(tmp + "/p.json", R"({"runs": 3, "min_runs": 5, "go_pct": 1, "nogo_pct": -1, "guard_pct": -1, "min_threshold_pct": 0.5})");
+  EXPECT_THROW(load_policy(tmp + "/p.json", "p.json"), std::runtime_error);  // runs below min_runs
+  write_file(tmp + "/p.json", R"({"runs": 10})");
+  EXPECT_THROW(load_policy(tmp + "/p.json", "p.json"), std::runtime_error);
+  std::filesystem::remove_all(tmp);
 }
 
 TEST(Hotspots, CallgrindMappedToBoxes) {
