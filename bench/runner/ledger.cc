@@ -11,6 +11,10 @@ namespace hmb {
 
 using nlohmann::json;
 
+namespace {
+void judge_confidence(AbEntry& e);
+}
+
 void finish_ab(AbEntry& e) {
   e.a.median = median(e.a.runs);
   e.b.median = median(e.b.runs);
@@ -20,7 +24,31 @@ void finish_ab(AbEntry& e) {
   std::vector<bool> oks;
   for (const auto& g : e.guards) oks.push_back(g.ok);
   e.verdict = with_guards(verdict_for(e.ratio_median, e.thresholds), oks);
+  judge_confidence(e);
 }
+
+namespace {
+void judge_confidence(AbEntry& e) {
+  Verdict main = verdict_for(e.ratio_median, e.thresholds);
+  double go = 1.0 + e.thresholds.go_pct / 100.0, nogo = 1.0 + e.thresholds.nogo_pct / 100.0;
+  e.reason.clear();
+  e.confident = false;
+  if (e.verdict == Verdict::Go) {
+    e.confident = e.spread.min >= go;
+  } else if (e.verdict == Verdict::Neutral) {
+    e.confident = e.spread.min > nogo && e.spread.max < go;
+  } else if (main == Verdict::NoGo) {
+    e.reason = "main profile";
+    e.confident = e.spread.max <= nogo;
+  } else {
+    for (const auto& g : e.guards)
+      if (!g.ok) {
+        if (e.reason.empty()) e.reason = "guard " + g.profile;
+        e.confident = e.confident || g.ratio_median <= nogo;
+      }
+  }
+}
+}  // namespace
 
 namespace {
 
@@ -116,6 +144,9 @@ json to_json(const AbEntry& e) {
   j["spread"] = {e.spread.min, e.spread.max};
   j["thresholds"] = {{"go_pct", e.thresholds.go_pct}, {"nogo_pct", e.thresholds.nogo_pct}};
   j["verdict"] = to_string(e.verdict);
+  j["pairs"] = e.ratios.size();
+  j["confident"] = e.confident;
+  if (!e.reason.empty()) j["reason"] = e.reason;
   if (!e.guards.empty()) {
     j["guards"] = json::array();
     for (const auto& g : e.guards)
@@ -189,6 +220,9 @@ std::vector<std::string> validate_entry(const json& j) {
     }
     if (auto* f = c.field(j, "verdict", ""))
       c.expect(f->is_string() && (*f == "GO" || *f == "NO-GO" || *f == "NEUTRAL"), "verdict: not GO/NO-GO/NEUTRAL");
+    if (j.contains("pairs")) c.expect(j["pairs"].is_number_integer(), "pairs: not an integer");
+    if (j.contains("confident")) c.expect(j["confident"].is_boolean(), "confident: not a boolean");
+    if (j.contains("reason")) c.expect(j["reason"].is_string(), "reason: not a string");
     if (j.contains("guards")) {
       c.expect(j["guards"].is_array(), "guards: not an array");
       for (const auto& g : j["guards"]) {
@@ -231,6 +265,8 @@ AbEntry ab_from_json(const json& j) {
   e.verdict = verdict_from_string(j["verdict"]);
   if (j.contains("guards"))
     for (const auto& g : j["guards"]) e.guards.push_back({g["profile"], g["ratio_median"], g["ok"]});
+  // Entries written before confidence was recorded get it from their own figures.
+  judge_confidence(e);
   return e;
 }
 
@@ -379,14 +415,17 @@ std::string ab_table(const std::vector<json>& ab) {
       if (metric == "rss") return fmt_fixed(1e6 / f / 1024, 2) + " MiB peak";
       return fmt_rate(f);
     };
+    AbEntry e = ab_from_json(j);
+    std::string conf = e.confident ? "yes" : "no";
+    if (!e.reason.empty()) conf += ", " + e.reason;
     rows.push_back({j["date"], short_commit(j), j["preset"], j["box"], j["gate"], j["profile"], j.value("metric", "wall"), env_list(j["a"]["env"]),
                     env_list(j["b"]["env"]), std::to_string(j["a"]["runs"].size()), figure(j["a"]["median"]),
                     figure(j["b"]["median"]), fmt_pct(j["ratio_median"]),
                     fmt_pct(j["spread"][0]) + " .. " + fmt_pct(j["spread"][1]), "**" + j["verdict"].get<std::string>() + "**",
-                    guards.empty() ? "-" : guards});
+                    conf, guards.empty() ? "-" : guards});
   }
   return render_table({"date", "commit", "preset", "box", "gate", "profile", "metric", "A", "B", "runs", "A median", "B median",
-                       "B/A", "spread", "verdict", "guards"},
+                       "B/A", "spread", "verdict", "confident", "guards"},
                       rows, TableStyle::Markdown, 9);
 }
 

@@ -52,6 +52,12 @@ struct AbEntry {
   Thresholds thresholds;
   Verdict verdict = Verdict::Neutral;
   std::vector<GuardResult> guards;
+  // Confidence of the verdict: every per-pair ratio lies on the verdict's side of its threshold (GO: all
+  // >= 1 + go; NO-GO of the main profile: all <= 1 + nogo; NEUTRAL: all strictly between), so no single pair
+  // contradicts it. A NO-GO that only a guard caused is confident when that guard's median is itself at or
+  // below 1 + nogo. Recorded with the number of pairs; `reason` names what made a NO-GO.
+  bool confident = false;
+  std::string reason;  // NO-GO: "main profile" or "guard <profile>"; else empty
 };
 
 struct SbsRow {
@@ -68,7 +74,7 @@ struct SbsEntry {
   std::vector<SbsRow> results;
 };
 
-// Fills ratios, ratio_median, spread and verdict (guards included) from a, b,
+// Fills ratios, ratio_median, spread, verdict (guards included), confidence and reason from a, b,
 // thresholds and guards; a.median / b.median from their runs.
 void finish_ab(AbEntry& e);
 

@@ -85,6 +85,27 @@ int run_count(const json& side) {
   return 0;
 }
 
+// The ledger's confidence rule (docs/ledger.md), for entries written before it was recorded.
+void judge(LedgerEntry& e) {
+  if (!e.ratio_median || !e.spread_min || !e.spread_max) return;
+  double go = 1.0 + e.go_pct.value_or(1.0) / 100.0, nogo = 1.0 + e.nogo_pct.value_or(-1.0) / 100.0;
+  bool main_nogo = *e.ratio_median <= nogo;
+  if (e.verdict == "GO") {
+    e.confident = *e.spread_min >= go;
+  } else if (e.verdict == "NEUTRAL") {
+    e.confident = *e.spread_min > nogo && *e.spread_max < go;
+  } else if (e.verdict == "NO-GO" && main_nogo) {
+    e.reason = "main profile";
+    e.confident = *e.spread_max <= nogo;
+  } else if (e.verdict == "NO-GO") {
+    for (const auto& g : e.guards)
+      if (!g.ok) {
+        if (e.reason.empty()) e.reason = "guard " + g.profile;
+        e.confident = e.confident || (g.ratio_median && *g.ratio_median <= nogo);
+      }
+  }
+}
+
 LedgerEntry parse_entry(const json& j, int line) {
   LedgerEntry e;
   e.line = line;
@@ -133,6 +154,9 @@ LedgerEntry parse_entry(const json& j, int line) {
     }
     if (j.contains("guards") && j["guards"].is_array())
       for (const auto& g : j["guards"]) e.guards.push_back({str(g, "profile"), num(g, "ratio_median"), g.value("ok", true)});
+    judge(e);
+    if (j.contains("confident") && j["confident"].is_boolean()) e.confident = j["confident"].get<bool>();
+    if (j.contains("reason") && j["reason"].is_string()) e.reason = j["reason"].get<std::string>();
   }
   return e;
 }

@@ -69,6 +69,10 @@ struct LedgerEntry {
   std::vector<double> ratios;  // per pair, B/A
   std::optional<double> ratio_median, spread_min, spread_max, go_pct, nogo_pct;
   std::vector<Guard> guards;
+  // The verdict's confidence and, for a NO-GO, its reason, as recorded (docs/ledger.md) or, for entries
+  // older than those fields, judged from the entry's own figures by the same rule.
+  bool confident = false;
+  std::string reason;
 };
 
 struct Ledger {

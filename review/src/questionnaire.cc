@@ -278,21 +278,32 @@ void section_reading(std::ostringstream& o, const Inputs& in) {
        "and its ledger record.\n"
        "- A box depends only on boxes of a lower layer, through their boundary headers.\n"
        "- Paths in the answer are repo-relative (`alloc/front/front.h`), never absolute.\n\n";
-  o << "### 3.3 Do not propose (NO-GO in the ledger)\n\n";
-  bool any = false;
-  // The newest verdict on a comparison (same A, B and profile) stands: a NO-GO that a later
-  // run of the same comparison overturned is history, not a ban.
+  o << "### 3.3 Do not propose (confident NO-GO in the ledger)\n\n";
+  // The newest verdict on a comparison (same A, B, profile and metric) stands: a NO-GO that a later run of
+  // the same comparison overturned is history, not a ban. Only a confident NO-GO of at least the policy's
+  // runs bans; a weaker one is listed apart, as a comparison to measure again.
   std::set<std::string> judged;
+  std::vector<const LedgerEntry*> bans, weak;
   for (auto it = in.ledger.entries.rbegin(); it != in.ledger.entries.rend(); ++it) {
     if (it->kind != "ab") continue;
-    if (!judged.insert(it->a_env + "|" + it->b_env + "|" + it->profile).second) continue;
+    if (!judged.insert(it->a_env + "|" + it->b_env + "|" + it->profile + "|" + it->metric).second) continue;
     if (it->verdict != "NO-GO") continue;
-    any = true;
-    o << "- `" << it->b_env << "` (box " << it->box << ", gate `" << it->gate << "`) on profile " << it->profile
-      << ": median B/A " << ratio_pct(it->ratio_median) << ", " << it->date << ", line " << it->line
-      << " — do not propose it again without new evidence.\n";
+    (it->confident && it->a_runs >= in.policy.min_runs ? bans : weak).push_back(&*it);
   }
-  if (!any) o << "- No NO-GO verdict is recorded in the ledger yet.\n";
+  for (const LedgerEntry* e : bans)
+    o << "- `" << e->b_env << "` (box " << e->box << ", gate `" << e->gate << "`) on profile " << e->profile
+      << ", metric " << e->metric << ": median B/A " << ratio_pct(e->ratio_median) << ", " << e->a_runs
+      << " pairs, NO-GO by the " << (e->reason.empty() ? "main profile" : e->reason) << ", " << e->date << ", line "
+      << e->line << " — do not propose it again without new evidence.\n";
+  if (bans.empty()) o << "- No confident NO-GO verdict is recorded in the ledger yet.\n";
+  if (!weak.empty()) {
+    o << "\nNO-GO verdicts too weak to ban (fewer than " << in.policy.min_runs
+      << " pairs, or pairs on both sides of the threshold); measure them again before proposing: ";
+    for (size_t i = 0; i < weak.size(); ++i)
+      o << (i ? ", " : "") << "`" << weak[i]->b_env << "` on " << weak[i]->profile << "/" << weak[i]->metric << " (line "
+        << weak[i]->line << ", " << weak[i]->a_runs << " pairs)";
+    o << ".\n";
+  }
   o << "\n### 3.4 Box diagram (layer, box, the boxes it depends on)\n\n```text\n" << ascii_diagram(in.reg) << "```\n\n";
   if (in.graph.scanned && !in.graph.undeclared.empty()) {
     o << "Warning: the code has include edges the registry does not declare:";

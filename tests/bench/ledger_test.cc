@@ -223,6 +223,44 @@ TEST(LedgerFile, AppendThenReadBack) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(LedgerConfidence, EveryPairOnTheVerdictsSide) {
+  AbEntry e = sample_ab();  // ratios 1.03, 1.01, 1.02: GO at +1%, the 1.01 pair just clears it
+  EXPECT_EQ(e.verdict, Verdict::Go);
+  EXPECT_TRUE(e.confident);
+  e.b.runs = {103.0, 110.0, 91.8};  // one pair at 1.0: the median is GO, that pair is not
+  finish_ab(e);
+  EXPECT_EQ(e.verdict, Verdict::Go);
+  EXPECT_FALSE(e.confident);
+  e.b.runs = {97.0, 107.8, 87.3};  // all pairs -3%: a NO-GO of the main profile
+  finish_ab(e);
+  EXPECT_EQ(e.verdict, Verdict::NoGo);
+  EXPECT_TRUE(e.confident);
+  EXPECT_EQ(e.reason, "main profile");
+  e.b.runs = {101.0, 111.1, 90.9};  // +1% main but a failing guard
+  e.guards = {{"small", 0.995, false}};
+  finish_ab(e);
+  EXPECT_EQ(e.verdict, Verdict::NoGo);
+  EXPECT_EQ(e.reason, "guard small");
+  EXPECT_FALSE(e.confident);  // the guard lost 0.5%, inside the -1% NO-GO threshold
+  e.guards = {{"small", 0.97, false}};
+  finish_ab(e);
+  EXPECT_TRUE(e.confident);
+  json j = to_json(e);
+  EXPECT_EQ(j["pairs"], 3);
+  EXPECT_EQ(j["confident"], true);
+  EXPECT_EQ(j["reason"], "guard small");
+  json old = j;  // an entry written before confidence was recorded
+  old.erase("pairs");
+  old.erase("confident");
+  old.erase("reason");
+  EXPECT_TRUE(validate_entry(old).empty());
+  AbEntry r = ab_from_json(old);
+  EXPECT_TRUE(r.confident);
+  EXPECT_EQ(r.reason, "guard small");
+  j["confident"] = "yes";
+  EXPECT_FALSE(validate_entry(j).empty());
+}
+
 TEST(LedgerPortable, CommandsAndEnvironmentsHoldNoMachinePaths) {
   EXPECT_EQ(portable_command("/work/main/build/release/bin/hakmem-ab --profile mixed --ledger /tmp/x/l.jsonl"),
             "build/release/bin/hakmem-ab --profile mixed --ledger l.jsonl");

@@ -64,7 +64,7 @@ TEST(ReviewGolden, ALaterVerdictOnTheSameComparisonLiftsANoGo) {
   ASSERT_EQ(r.rc, 0) << r.err;
   std::string q = read_file(tmp + "/q/fixture-topic.md");
   EXPECT_EQ(q.find("`HAKMEM_PURGE=0` (box segment"), std::string::npos) << "an overturned NO-GO is still banned";
-  EXPECT_NE(q.find("No NO-GO verdict is recorded"), std::string::npos);
+  EXPECT_NE(q.find("No confident NO-GO verdict is recorded"), std::string::npos);
   // The original ledger still bans it.
   std::string tmp2 = temp_dir("overturned-orig");
   ASSERT_EQ(review(fixed_args(tmp2, fixture("ledger.jsonl")), tmp2).rc, 0);
