@@ -331,6 +331,14 @@ Topic parse_topic(const std::string& text, const std::string& display) {
   for (const auto& b : t.builtins)
     if (b != "Q1" && b != "Q2" && b != "Q3" && b != "Q4" && b != "Q5")
       throw std::runtime_error("topic " + display + ": unknown built-in question '" + b + "' (Q1..Q5)");
+  // Purposes state no measured figure by hand: they cite ledger lines ({ledger:N}) the kit renders.
+  static const std::regex hand(R"((^|[^A-Za-z0-9_{:.])(~?[0-9]+(\.[0-9]+)?\s*(%|x\b|×|K\b|M\b|MiB|KiB|GiB|instructions|ops)))");
+  for (size_t i = 0; i < t.purpose.size(); ++i) {
+    std::smatch m;
+    if (std::regex_search(t.purpose[i], m, hand))
+      throw std::runtime_error("topic " + display + ": purpose " + std::to_string(i + 1) + " states the figure '" +
+                               m[2].str() + "' by hand; cite the ledger line instead, as {ledger:N}");
+  }
   return t;
 }
 

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <map>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -79,10 +81,20 @@ Gap measured_gap(const Inputs& in) {
   Gap g;
   g.entry = in.ledger.latest_sbs(in.topic.profile);
   if (!g.entry) return g;
-  g.hakmem = pick(*g.entry, "hakmem", "inprocess");
-  g.reference = pick(*g.entry, in.topic.reference, g.hakmem ? g.hakmem->mode : "");
+  // Like for like: the reference's row (in-process when it has one) against hakmem's row of the same mode.
+  g.reference = pick(*g.entry, in.topic.reference, "inprocess");
+  g.hakmem = pick(*g.entry, "hakmem", g.reference ? g.reference->mode : "inprocess");
+  if (g.hakmem && g.reference && g.hakmem->mode != g.reference->mode) g.hakmem = nullptr;
   g.citation = entry_citation(in.ledger, *g.entry);
   return g;
+}
+
+std::string lead_text(const Gap& g, const std::string& reference) {
+  double r = g.hakmem->ops_per_s / g.reference->ops_per_s;
+  std::string how = " (" + g.hakmem->mode + " against " + g.reference->mode + ", " + g.entry->metric + " clock)";
+  if (r >= 1.0) return "hakmem leads " + reference + " by " + fmt_pct((r - 1.0) * 100.0) + how;
+  return "hakmem trails " + reference + ": " + fmt_num(r, 2) + "x of its throughput; parity needs " +
+         fmt_pct((1.0 / r - 1.0) * 100.0) + how;
 }
 
 std::vector<const Box*> topic_boxes(const Inputs& in) {
@@ -175,19 +187,20 @@ void section_state(std::ostringstream& o, const Inputs& in) {
   } else {
     o << "Measured " << g.entry->date << ", " << g.entry->runs << " runs per allocator (medians). Source: "
       << g.citation << ".\n\n";
-    o << "| allocator | mode | ops/s | ns/op | peak RSS KiB | instr/op | hakmem ÷ this |\n|---|---|---|---|---|---|---|\n";
+    o << "| allocator | mode | metric | ops/s | ns/op | peak RSS KiB | instr/op | hakmem (same mode) ÷ this |\n"
+         "|---|---|---|---|---|---|---|---|\n";
     for (const auto& r : g.entry->results) {
       std::string ratio = "—";
-      if (g.hakmem && &r != g.hakmem && r.ops_per_s > 0) ratio = fmt_num(g.hakmem->ops_per_s / r.ops_per_s, 2) + "x";
-      o << "| " << r.allocator << " | " << r.mode << " | " << fmt_ops(r.ops_per_s) << " | " << fmt_num(r.ns_per_op, 2)
+      const SbsResult* h = pick(*g.entry, "hakmem", r.mode);
+      if (h && h->mode == r.mode && &r != h && r.ops_per_s > 0) ratio = fmt_num(h->ops_per_s / r.ops_per_s, 2) + "x";
+      o << "| " << r.allocator << " | " << r.mode << " | " << g.entry->metric << " | " << fmt_ops(r.ops_per_s) << " | "
+        << fmt_num(r.ns_per_op, 2)
         << " | " << (r.peak_rss_kb ? fmt_num(*r.peak_rss_kb, 0) : "n/a") << " | "
         << (r.instr_per_op ? fmt_num(*r.instr_per_op, 1) : "n/a") << " | " << ratio << " |\n";
     }
     o << "\n";
     if (g.hakmem && g.reference && g.reference->ops_per_s > 0 && g.hakmem->ops_per_s > 0)
-      o << "hakmem runs at " << fmt_num(g.hakmem->ops_per_s / g.reference->ops_per_s, 2) << "x of "
-        << in.topic.reference << "'s throughput; parity needs "
-        << fmt_pct((g.reference->ops_per_s / g.hakmem->ops_per_s - 1.0) * 100.0) << ".\n\n";
+      o << lead_text(g, in.topic.reference) << ".\n\n";
   }
   // Latest side-by-side of every other profile.
   std::vector<const LedgerEntry*> others;
@@ -198,17 +211,22 @@ void section_state(std::ostringstream& o, const Inputs& in) {
       if (const LedgerEntry* e = in.ledger.latest_sbs(p)) others.push_back(e);
     }
   if (!others.empty()) {
-    o << "Other profiles (latest side-by-side of each):\n\n| profile | date | hakmem ops/s | best peer | peer ops/s | "
-         "hakmem ÷ best | source line |\n|---|---|---|---|---|---|---|\n";
+    o << "Other profiles (latest side-by-side of each; hakmem against the fastest peer of the same mode):\n\n"
+         "| profile | metric | date | hakmem in-process | best in-process peer | ratio | hakmem preload | "
+         "best preload peer | ratio | source line |\n|---|---|---|---|---|---|---|---|---|---|\n";
     for (const LedgerEntry* e : others) {
-      const SbsResult* h = pick(*e, "hakmem", "inprocess");
-      const SbsResult* best = nullptr;
-      for (const auto& r : e->results)
-        if (r.allocator != "hakmem" && (!best || r.ops_per_s > best->ops_per_s)) best = &r;
-      o << "| " << e->profile << " | " << e->date << " | " << (h ? fmt_ops(h->ops_per_s) : "n/a") << " | "
-        << (best ? best->allocator : "n/a") << " | " << (best ? fmt_ops(best->ops_per_s) : "n/a") << " | "
-        << (h && best && best->ops_per_s > 0 ? fmt_num(h->ops_per_s / best->ops_per_s, 2) + "x" : "n/a") << " | "
-        << e->line << " |\n";
+      o << "| " << e->profile << " | " << e->metric << " | " << e->date;
+      for (const char* mode : {"inprocess", "preload"}) {
+        const SbsResult* h = pick(*e, "hakmem", mode);
+        if (h && h->mode != mode) h = nullptr;
+        const SbsResult* best = nullptr;
+        for (const auto& r : e->results)
+          if (r.allocator != "hakmem" && r.mode == mode && (!best || r.ops_per_s > best->ops_per_s)) best = &r;
+        o << " | " << (h ? fmt_ops(h->ops_per_s) : "n/a") << " | "
+          << (best ? best->allocator + " " + fmt_ops(best->ops_per_s) : "n/a") << " | "
+          << (h && best && best->ops_per_s > 0 ? fmt_num(h->ops_per_s / best->ops_per_s, 2) + "x" : "n/a");
+      }
+      o << " | " << e->line << " |\n";
     }
     o << "\n";
   }
@@ -265,6 +283,11 @@ void section_reading(std::ostringstream& o, const Inputs& in) {
       for (const auto& h : hs) o << "- `" << h << "` — box " << b->name << " (L" << b->layer << "): " << b->job << "\n";
     }
   }
+  std::string decisions = in.out_dir + "/" + in.topic.name + ".decisions.md";
+  bool listed = false;
+  for (const auto& r : in.topic.reading) listed = listed || r.path == decisions;
+  if (!listed && std::filesystem::exists(std::filesystem::path(in.tree) / decisions))
+    o << "- `" << decisions << "` — the decisions already taken on this topic, with their ledger lines.\n";
   for (const auto& r : in.topic.reading) o << "- `" << r.path << "` — " << r.why << "\n";
   o << "\n### 3.2 Constraints (Box Theory)\n\n"
        "- One box, one job: a box's job fits in one sentence; a new job is a new box.\n"
@@ -301,7 +324,7 @@ void section_reading(std::ostringstream& o, const Inputs& in) {
       << " pairs, or pairs on both sides of the threshold); measure them again before proposing: ";
     for (size_t i = 0; i < weak.size(); ++i)
       o << (i ? ", " : "") << "`" << weak[i]->b_env << "` on " << weak[i]->profile << "/" << weak[i]->metric << " (line "
-        << weak[i]->line << ", " << weak[i]->a_runs << " pairs)";
+        << weak[i]->line << ", " << weak[i]->a_runs << (weak[i]->a_runs == 1 ? " pair)" : " pairs)");
     o << ".\n";
   }
   o << "\n### 3.4 Box diagram (layer, box, the boxes it depends on)\n\n```text\n" << ascii_diagram(in.reg) << "```\n\n";
@@ -327,13 +350,51 @@ std::string section_list(const Inputs& in) {
 
 }  // namespace
 
+std::string ledger_summary(const Inputs& in, int line) {
+  const LedgerEntry* e = nullptr;
+  for (const auto& x : in.ledger.entries)
+    if (x.line == line) e = &x;
+  std::string cite = "`" + in.ledger.display + "` line " + std::to_string(line);
+  if (!e) return "(" + cite + ": no such entry)";
+  if (e->kind == "ab") {
+    std::string guards;
+    for (const auto& g : e->guards) guards += (guards.empty() ? "; guard " : ", ") + g.profile + " " + ratio_pct(g.ratio_median);
+    return "`" + e->b_env + "` against `" + e->a_env + "` on " + e->profile + ", " + e->metric + " metric: B/A " +
+           ratio_pct(e->ratio_median) + guards + ", " + e->verdict + " (" + cite + ")";
+  }
+  std::string s = e->profile + ", " + e->metric + " clock:";
+  for (const char* mode : {"inprocess", "preload"}) {
+    const SbsResult* h = pick(*e, "hakmem", mode);
+    const SbsResult* best = nullptr;
+    for (const auto& r : e->results)
+      if (r.allocator != "hakmem" && r.mode == mode && (!best || r.ops_per_s > best->ops_per_s)) best = &r;
+    if (h && h->mode == mode && best && best->ops_per_s > 0)
+      s += std::string(mode == std::string("inprocess") ? "" : ";") + " hakmem " + mode + " " +
+           fmt_num(h->ops_per_s / best->ops_per_s, 2) + "x of " + best->allocator;
+  }
+  return s + " (" + cite + ")";
+}
+
+std::string render_citations(const Inputs& in, const std::string& text) {
+  static const std::regex tok(R"(\{ledger:([0-9]+)\})");
+  std::string out;
+  auto begin = text.cbegin();
+  for (std::sregex_iterator it(text.begin(), text.end(), tok), e; it != e; ++it) {
+    out.append(begin, text.cbegin() + it->position());
+    out += ledger_summary(in, std::stoi((*it)[1].str()));
+    begin = text.cbegin() + it->position() + it->length();
+  }
+  out.append(begin, text.cend());
+  return out;
+}
+
 namespace {
 
 std::string render_body(const Inputs& in, const Identity& id) {
   std::ostringstream o;
   header(o, in, "Design review questionnaire", id);
   o << "## 0. Purpose\n\n";
-  for (const auto& p : in.topic.purpose) o << "- " << p << "\n";
+  for (const auto& p : in.topic.purpose) o << "- " << render_citations(in, p) << "\n";
   o << "- Proposals keep Box Theory (section 3.2): reversible through a `HAKMEM_*` gate, one boundary, one "
        "conversion point, fail-fast, minimal visibility.\n\n";
   section_etiquette(o, in);

@@ -47,6 +47,12 @@ struct Gap {
   std::string citation;  // "`bench/ledger/ledger.jsonl` line 3 (sbs, profile mixed, 2026-...)"
 };
 Gap measured_gap(const Inputs& in);
+// "hakmem leads X by +N% (...)" or "hakmem trails X: 0.9x of its throughput; parity needs +N% (...)".
+std::string lead_text(const Gap& g, const std::string& reference);
+
+// A ledger line as the kit states it, and a text with its {ledger:N} citations rendered that way.
+std::string ledger_summary(const Inputs& in, int line);
+std::string render_citations(const Inputs& in, const std::string& text);
 
 std::string box_chain(const Inputs& in);  // "front (L5) → tcache (L4) → ..."
 std::vector<const Box*> topic_boxes(const Inputs& in);

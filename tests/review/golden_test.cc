@@ -122,3 +122,21 @@ TEST(ReviewCli, CheckAnswerExitCodesAndLineFormat) {
   EXPECT_NE(tmpl.err.find("ANS-PLACEHOLDER: unfilled placeholder"), std::string::npos);
   std::filesystem::remove_all(tmp);
 }
+
+TEST(ReviewGolden, QuestionsFollowWhetherHakmemLeadsOrTrails) {
+  std::string tmp = temp_dir("leads");
+  std::string ledger = read_file(fixture("ledger.jsonl"));
+  std::string from = "\"allocator\":\"hakmem\",\"mode\":\"inprocess\",\"ops_per_s\":44450000.0";
+  auto at = ledger.rfind(from);
+  ASSERT_NE(at, std::string::npos);
+  ledger.replace(at, from.size(), "\"allocator\":\"hakmem\",\"mode\":\"inprocess\",\"ops_per_s\":128920000.0");
+  hm::review::write_file(tmp + "/ledger.jsonl", ledger);
+  ASSERT_EQ(review(fixed_args(tmp, tmp + "/ledger.jsonl"), tmp).rc, 0);
+  std::string q = read_file(tmp + "/q/fixture-topic.md");
+  EXPECT_NE(q.find("hakmem leads mimalloc by +10.00% (inprocess against inprocess, wall clock)"), std::string::npos);
+  EXPECT_NE(q.find("how large a lead over mimalloc can hakmem hold"), std::string::npos);
+  EXPECT_EQ(q.find("parity needs"), std::string::npos);
+  std::string orig = read_file(golden_path("fixture-topic.md"));
+  EXPECT_NE(orig.find("how close can hakmem get"), std::string::npos);
+  std::filesystem::remove_all(tmp);
+}

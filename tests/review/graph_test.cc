@@ -135,3 +135,22 @@ TEST(Topic, RejectsUnknownBuiltinAndMissingCandidates) {
   EXPECT_EQ(t.name, "my-topic");
   EXPECT_EQ(t.profile, "mixed");
 }
+
+TEST(Topic, PurposesStateNoFigureByHand) {
+  std::string base = R"({"name": "t", "builtins": [], "purpose": [PURPOSE]})";
+  auto with = [&](const std::string& purpose) {
+    std::string j = base;
+    j.replace(j.find("PURPOSE"), 7, purpose);
+    return j;
+  };
+  EXPECT_NO_THROW(parse_topic(with(R"("Lead ring:50 at 2 threads on Mixed 16-1024B; today {ledger:12}.")"), "t.json"));
+  for (const char* hand : {"the gap is ~18%", "1.1x of the leanest peer", "from 149 to 77 instructions per op",
+                           "within 32 MiB", "575K reads"}) {
+    try {
+      parse_topic(with("\"" + std::string(hand) + "\""), "t.json");
+      ADD_FAILURE() << "accepted: " << hand;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("by hand; cite the ledger line"), std::string::npos) << e.what();
+    }
+  }
+}
