@@ -147,6 +147,8 @@ json to_json(const AbEntry& e) {
   j["pairs"] = e.ratios.size();
   j["confident"] = e.confident;
   if (!e.reason.empty()) j["reason"] = e.reason;
+  if (!e.answer.empty()) j["answer"] = e.answer;
+  if (!e.phase.empty()) j["phase"] = e.phase;
   if (!e.guards.empty()) {
     j["guards"] = json::array();
     for (const auto& g : e.guards)
@@ -222,7 +224,8 @@ std::vector<std::string> validate_entry(const json& j) {
       c.expect(f->is_string() && (*f == "GO" || *f == "NO-GO" || *f == "NEUTRAL"), "verdict: not GO/NO-GO/NEUTRAL");
     if (j.contains("pairs")) c.expect(j["pairs"].is_number_integer(), "pairs: not an integer");
     if (j.contains("confident")) c.expect(j["confident"].is_boolean(), "confident: not a boolean");
-    if (j.contains("reason")) c.expect(j["reason"].is_string(), "reason: not a string");
+    for (const char* k : {"reason", "answer", "phase"})
+      if (j.contains(k)) c.expect(j[k].is_string(), std::string(k) + ": not a string");
     if (j.contains("guards")) {
       c.expect(j["guards"].is_array(), "guards: not an array");
       for (const auto& g : j["guards"]) {
@@ -265,6 +268,8 @@ AbEntry ab_from_json(const json& j) {
   e.verdict = verdict_from_string(j["verdict"]);
   if (j.contains("guards"))
     for (const auto& g : j["guards"]) e.guards.push_back({g["profile"], g["ratio_median"], g["ok"]});
+  e.answer = j.value("answer", "");
+  e.phase = j.value("phase", "");
   // Entries written before confidence was recorded get it from their own figures.
   judge_confidence(e);
   return e;

@@ -58,6 +58,8 @@ struct AbEntry {
   // below 1 + nogo. Recorded with the number of pairs; `reason` names what made a NO-GO.
   bool confident = false;
   std::string reason;  // NO-GO: "main profile" or "guard <profile>"; else empty
+  // The review answer (hakmem review plan) and its plan phase this run belongs to; empty when none.
+  std::string answer, phase;
 };
 
 struct SbsRow {

@@ -319,7 +319,7 @@ std::string side_assignments(const AbStep& s, const std::string& v) {
   return v.find('=') != std::string::npos ? v : s.gate + "=" + v;
 }
 
-std::string plan_commands(const std::vector<AbStep>& steps, const std::string& name) {
+std::string plan_commands(const std::vector<AbStep>& steps, const std::string& name, const std::string& answer_id) {
   std::ostringstream o;
   o << "# A/B plan of " << name << ": " << steps.size() << " step" << (steps.size() == 1 ? "" : "s")
     << ". Same binary; run with no HAKMEM_* variable exported.\n";
@@ -328,7 +328,9 @@ std::string plan_commands(const std::vector<AbStep>& steps, const std::string& n
     o << "hakmem ab --profile " << s.profile << " --metric " << s.metric << " --a " << side_assignments(s, s.a)
       << " --b " << side_assignments(s, s.b) << " --runs " << s.runs;
     for (const auto& g : s.guards) o << " --guard " << g;
-    o << " --go " << s.go << " --nogo " << s.nogo << " --box " << s.box << "\n";
+    o << " --go " << s.go << " --nogo " << s.nogo << " --box " << s.box;
+    if (!answer_id.empty()) o << " --answer " << answer_id << " --phase " << s.phase;
+    o << "\n";
   }
   return o.str();
 }

@@ -130,8 +130,10 @@ struct AbStep {
 std::vector<AbStep> ab_steps(const std::string& answer_md);
 // `HAKMEM_X=v[,HAKMEM_Y=w]` for a side given as a value of the step's gate or as assignments.
 std::string side_assignments(const AbStep& s, const std::string& side);
-// One `hakmem ab ...` command per step, each preceded by a comment naming the phase and source line.
-std::string plan_commands(const std::vector<AbStep>& steps, const std::string& answer_name);
+// One `hakmem ab ...` command per step, each preceded by a comment naming the phase and source line; with an
+// answer ID (loop.h) each command passes it and its phase on, so the ledger entries name them.
+std::string plan_commands(const std::vector<AbStep>& steps, const std::string& answer_name,
+                          const std::string& answer_id = "");
 
 // ---- rule groups (answer.cc runs them in turn) ----
 struct Doc;

@@ -157,6 +157,8 @@ LedgerEntry parse_entry(const json& j, int line) {
     judge(e);
     if (j.contains("confident") && j["confident"].is_boolean()) e.confident = j["confident"].get<bool>();
     if (j.contains("reason") && j["reason"].is_string()) e.reason = j["reason"].get<std::string>();
+    e.answer = str(j, "answer");
+    e.phase = str(j, "phase");
   }
   return e;
 }

@@ -73,6 +73,7 @@ struct LedgerEntry {
   // older than those fields, judged from the entry's own figures by the same rule.
   bool confident = false;
   std::string reason;
+  std::string answer, phase;  // the review answer and plan phase of the run (hakmem review plan), if any
 };
 
 struct Ledger {

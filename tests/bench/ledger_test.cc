@@ -261,6 +261,21 @@ TEST(LedgerConfidence, EveryPairOnTheVerdictsSide) {
   EXPECT_FALSE(validate_entry(j).empty());
 }
 
+TEST(LedgerJson, AnswerAndPhaseOfAReviewPlan) {
+  AbEntry e = sample_ab();
+  EXPECT_FALSE(to_json(e).contains("answer"));
+  e.answer = "front-fastlane:0123456789ab";
+  e.phase = "1";
+  json j = to_json(e);
+  EXPECT_EQ(j["answer"], "front-fastlane:0123456789ab");
+  EXPECT_EQ(j["phase"], "1");
+  AbEntry r = ab_from_json(j);
+  EXPECT_EQ(r.answer, e.answer);
+  EXPECT_EQ(r.phase, "1");
+  j["phase"] = 1;
+  EXPECT_FALSE(validate_entry(j).empty());
+}
+
 TEST(LedgerPortable, CommandsAndEnvironmentsHoldNoMachinePaths) {
   EXPECT_EQ(portable_command("/work/main/build/release/bin/hakmem-ab --profile mixed --ledger /tmp/x/l.jsonl"),
             "build/release/bin/hakmem-ab --profile mixed --ledger l.jsonl");

@@ -8,7 +8,7 @@ using namespace review_test;
 
 TEST(ReviewCli, EveryCommandHasItsOwnHelp) {
   std::string tmp = temp_dir("help");
-  for (const char* cmd : {"questionnaire", "graph", "check-answer", "plan"}) {
+  for (const char* cmd : {"questionnaire", "graph", "check-answer", "plan", "record", "compare", "status"}) {
     CliRun r = review(std::string(cmd) + " --help", tmp);
     EXPECT_EQ(r.rc, 0) << cmd << ": " << r.err;
     EXPECT_EQ(r.out.rfind(std::string("usage: hakmem review ") + cmd, 0), 0u) << r.out;
