@@ -235,8 +235,8 @@ void section_state(std::ostringstream& o, const Inputs& in) {
   if (ab.empty()) {
     o << "The ledger has no A/B (`ab`) entry yet: there are no recorded wins or losses.\n\n";
   } else {
-    o << "| date | box | gate | A | B | profile | runs | median B/A | spread | guards | verdict | line |\n"
-         "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+    o << "| date | box | gate | A | B | profile | metric | runs | median B/A | spread | guards | verdict | confident | line |\n"
+         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
     for (const LedgerEntry* e : ab) {
       std::string spread = e->spread_min && e->spread_max
                                ? "[" + ratio_pct(e->spread_min) + ", " + ratio_pct(e->spread_max) + "]"
@@ -245,8 +245,9 @@ void section_state(std::ostringstream& o, const Inputs& in) {
       for (const auto& gd : e->guards)
         guards += (guards.empty() ? "" : ", ") + gd.profile + " " + ratio_pct(gd.ratio_median) + (gd.ok ? "" : " FAIL");
       o << "| " << e->date << " | " << e->box << " | `" << e->gate << "` | `" << e->a_env << "` | `" << e->b_env
-        << "` | " << e->profile << " | " << e->a_runs << " | " << ratio_pct(e->ratio_median) << " | " << spread << " | "
-        << (guards.empty() ? "—" : guards) << " | **" << e->verdict << "** | " << e->line << " |\n";
+        << "` | " << e->profile << " | " << e->metric << " | " << e->a_runs << " | " << ratio_pct(e->ratio_median) << " | "
+        << spread << " | " << (guards.empty() ? "—" : guards) << " | **" << e->verdict << "** | "
+        << (e->confident ? "yes" : "no") << (e->reason.empty() ? "" : ", " + e->reason) << " | " << e->line << " |\n";
     }
     o << "\n";
     int go = 0, nogo = 0, neutral = 0;
