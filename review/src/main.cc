@@ -17,6 +17,7 @@
 
 #include "answer.h"
 #include "cli.h"
+#include "hotspots.h"
 #include "identity.h"
 #include "loop.h"
 #include "graph.h"
@@ -52,16 +53,20 @@ struct Spec {
 const std::vector<Spec>& specs() {
   static const std::vector<Spec> s = {
       {"questionnaire",
-       {"--topic", "--registry", "--ledger", "--policy", "--callgrind", "--date", "--git-commit", "--git-branch",
-        "--git-dirty", "--out", "--graph-out", "--tree", "--repo", "--profiles"},
-       {"--help"},
+       {"--topic", "--registry", "--ledger", "--policy", "--callgrind", "--bench", "--hotspot-cache", "--date",
+        "--git-commit", "--git-branch", "--git-dirty", "--out", "--graph-out", "--tree", "--repo", "--profiles"},
+       {"--no-hotspots", "--help"},
        "usage: hakmem review questionnaire --topic FILE [options]\n"
        "  write <out>/<topic>.md, <out>/<topic>.answer-template.md and <graph-out>/graph.{dot,svg,txt}\n"
        "  --topic FILE        topic file (review/topics/*.json), required\n"
        "  --registry FILE     registry dump (default: the registry linked into this program)\n"
        "  --ledger FILE       benchmark ledger (default bench/ledger/ledger.jsonl)\n"
        "  --policy FILE       A/B policy: runs and thresholds (default bench/ledger/policy.json)\n"
-       "  --callgrind FILE    callgrind_annotate output for the hotspot table\n"
+       "  --callgrind FILE    callgrind_annotate output for the hotspot table (default: profile the topic's\n"
+       "                      profile with callgrind on hakmem-bench, cached per commit)\n"
+       "  --bench FILE        hakmem-bench to profile (default: the one beside this program)\n"
+       "  --hotspot-cache DIR where profiles are cached (default build/review-cache)\n"
+       "  --no-hotspots       no hotspot table\n"
        "  --date YYYY-MM-DD   date printed in the header (default today, UTC)\n"
        "  --git-commit X --git-branch Y --git-dirty 0|1   git state to print instead of the repo's\n"
        "  --out DIR           output folder (default docs/questionnaire)\n"
@@ -305,6 +310,24 @@ int cmd_questionnaire(const Args& a) {
   if (a.flag("--callgrind")) {
     std::string f = a.get("--callgrind");
     in.hotspots = parse_callgrind(read_file(f), in.reg, display(f, repo));
+  } else if (!a.flag("--no-hotspots")) {
+    HotspotRequest r;
+    r.bench = a.get("--bench", (fs::read_symlink("/proc/self/exe").parent_path() / "hakmem-bench").string());
+    r.profile = in.topic.profile;
+    r.git = in.git;
+    r.cache_dir = a.get("--hotspot-cache", repo + "/build/review-cache");
+    r.bench_display = display(r.bench, repo);
+    r.cache_display = display(r.cache_dir, repo);
+    std::string how, why;
+    if (auto text = default_hotspots(r, how, why)) {
+      in.hotspots = parse_callgrind(*text, in.reg, display(cache_file(r), repo));
+      in.hotspots->source = how;
+    } else {
+      in.hotspot_note = why;
+      std::fprintf(stderr, "hakmem review: no hotspot table: %s\n", why.c_str());
+    }
+  } else {
+    in.hotspot_note = "--no-hotspots was given";
   }
   in.profiles = profiles(a, repo);
   in.policy = load_policy_of(a, repo);

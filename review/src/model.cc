@@ -396,8 +396,15 @@ Hotspots parse_callgrind(const std::string& text, const Registry& reg, const std
     std::string file = rest.substr(0, rest.find(':'));
     sum += ir;
     std::smatch b;
-    if (std::regex_search(file, b, box_re) && reg.box(b[2].str()))
-      per[b[2].str()] += ir;
+    std::string fn = rest.find(':') == std::string::npos ? "" : rest.substr(rest.find(':') + 1);
+    fn = fn.substr(0, fn.find_first_of(" (['"));
+    const Box* owner = nullptr;
+    if (std::regex_search(file, b, box_re)) owner = reg.box(b[2].str());
+    if (!owner && !fn.empty())
+      for (const auto& bx : reg.boxes)
+        if (std::find(bx.boundary.begin(), bx.boundary.end(), fn) != bx.boundary.end()) owner = &bx;
+    if (owner)
+      per[owner->name] += ir;
     else
       h.outside += ir;
   }

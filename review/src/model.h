@@ -123,9 +123,12 @@ struct GitState {
 GitState read_git_state(const std::string& repo);
 
 // Instruction counts per box from `callgrind_annotate` output: every function line whose source path contains
-// alloc/<box>/ counts for that box; the rest is "outside alloc/".
+// alloc/<box>/ counts for that box; a line without a source path (a build without debug information) counts
+// for the box whose registry boundary lists its function, so a box's inlined code counts for the boundary
+// function it is inlined into; the rest is "outside alloc/".
 struct Hotspots {
   std::string display;
+  std::string source;  // how the profile was made (the command, the cache), for the questionnaire
   double total = 0;                          // PROGRAM TOTALS (or the sum of the lines when absent)
   std::vector<std::pair<std::string, double>> per_box;  // sorted by Ir, largest first
   double outside = 0;

@@ -257,12 +257,15 @@ void section_state(std::ostringstream& o, const Inputs& in) {
   }
   o << "### 2.3 Hotspots (instructions by box)\n\n";
   if (!in.hotspots) {
-    o << "No callgrind profile was given (`--callgrind FILE`, the output of `callgrind_annotate "
-         "--threshold=100`), so no per-box shares are quoted.\n\n";
+    o << "No callgrind profile: " << (in.hotspot_note.empty() ? "none was made" : in.hotspot_note)
+      << " (or give one: `--callgrind FILE`, the output of `callgrind_annotate --threshold=100`), so no per-box "
+         "shares are quoted.\n\n";
   } else {
     const Hotspots& h = *in.hotspots;
-    o << "From `" << h.display << "`: " << fmt_count(h.total) << " instructions in total; functions are mapped to "
-      << "boxes by their source path `alloc/<box>/`.\n\n| box | Ir | share |\n|---|---|---|\n";
+    o << "From " << (h.source.empty() ? "`" + h.display + "`" : h.source) << ": " << fmt_count(h.total)
+      << " instructions in total (Ir); functions are mapped to boxes by their source path `alloc/<box>/`, or, "
+         "without debug information, by the registry's boundary functions (a box's inlined code then counts "
+         "for the boundary function it is inlined into).\n\n| box | Ir | share |\n|---|---|---|\n";
     for (const auto& [b, ir] : h.per_box)
       o << "| " << b << " | " << fmt_count(ir) << " | " << fmt_num(h.total > 0 ? ir * 100.0 / h.total : 0, 2) << "% |\n";
     o << "| (outside alloc/) | " << fmt_count(h.outside) << " | "

@@ -18,6 +18,7 @@ struct Inputs {
   GitState git;
   std::string date;  // YYYY-MM-DD
   std::optional<Hotspots> hotspots;
+  std::string hotspot_note;  // why there are none, when there are none
   GraphCheck graph;
   std::string tree;  // source tree scanned for headers and includes
   std::vector<std::string> profiles;

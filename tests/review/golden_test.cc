@@ -140,3 +140,32 @@ TEST(ReviewGolden, QuestionsFollowWhetherHakmemLeadsOrTrails) {
   EXPECT_NE(orig.find("how close can hakmem get"), std::string::npos);
   std::filesystem::remove_all(tmp);
 }
+
+TEST(ReviewGolden, HotspotsByDefaultAreCachedPerCommit) {
+  std::string tmp = temp_dir("hotspots");
+  std::string commit = "0123456789abcdef0123456789abcdef01234567";
+  auto args = [&](const std::string& dirty) {
+    return "questionnaire --topic " + fixture("topic.json") + " --registry " + fixture("registry.json") + " --ledger " +
+           fixture("ledger.jsonl") + " --tree " + fixture("tree") + " --repo " + src("") + " --git-commit " + commit +
+           " --git-branch main --git-dirty " + dirty + " --date 2026-11-26 --policy " + fixture("policy.json") +
+           " --profiles " + kProfiles + " --out " + tmp + "/q --graph-out " + tmp + "/boxes --bench " + tmp +
+           "/no-such-bench --hotspot-cache " + tmp + "/cache";
+  };
+  // No cache and no benchmark binary: the questionnaire says why there is no table.
+  CliRun none = review(args("0"), tmp);
+  ASSERT_EQ(none.rc, 0) << none.err;
+  EXPECT_NE(read_file(tmp + "/q/fixture-topic.md").find("No callgrind profile: no benchmark binary"), std::string::npos);
+  // A profile cached for this commit and profile is used without running anything.
+  hm::review::write_file(tmp + "/cache/" + commit + "-mixed.callgrind.txt", read_file(fixture("callgrind.txt")));
+  ASSERT_EQ(review(args("0"), tmp).rc, 0);
+  std::string q = read_file(tmp + "/q/fixture-topic.md");
+  EXPECT_NE(q.find("at commit 0123456789ab, cached in"), std::string::npos) << q.substr(q.find("### 2.3"), 600);
+  EXPECT_NE(q.find("| front | "), std::string::npos);
+  // A dirty tree is never served from the cache.
+  ASSERT_EQ(review(args("1"), tmp).rc, 0);
+  EXPECT_NE(read_file(tmp + "/q/fixture-topic.md").find("No callgrind profile: no benchmark binary"), std::string::npos);
+  // --no-hotspots turns the table off.
+  ASSERT_EQ(review(args("0") + " --no-hotspots", tmp).rc, 0);
+  EXPECT_NE(read_file(tmp + "/q/fixture-topic.md").find("--no-hotspots was given"), std::string::npos);
+  std::filesystem::remove_all(tmp);
+}

@@ -154,3 +154,17 @@ TEST(Topic, PurposesStateNoFigureByHand) {
     }
   }
 }
+
+TEST(Hotspots, WithoutDebugInformationBoundaryFunctionsMapToTheirBox) {
+  Registry reg = fixture_registry();
+  std::string text =
+      "1,000 (100.0%)  PROGRAM TOTALS\n"
+      "  600 (60.0%)  ???:hm_malloc [/x/hakmem-bench]\n"
+      "  300 (30.0%)  ???:hmb::run_slots<hmb::HakmemPolicy>(unsigned long) [/x/hakmem-bench]\n"
+      "  100 (10.0%)  ./elf/dl-lookup.c:do_lookup_x [/lib/ld.so]\n";
+  Hotspots h = parse_callgrind(text, reg, "x.txt");
+  ASSERT_EQ(h.per_box.size(), 1u);
+  EXPECT_EQ(h.per_box[0].first, "front");
+  EXPECT_DOUBLE_EQ(h.per_box[0].second, 600);
+  EXPECT_DOUBLE_EQ(h.outside, 400);
+}

@@ -1,0 +1,68 @@
+// Hotspots by default (hotspots.h).
+#include "hotspots.h"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace hm::review {
+
+namespace fs = std::filesystem;
+
+std::string hakmem_case(const std::string& profile) {
+  auto colon = profile.find(':');
+  if (colon == std::string::npos) return profile + "/hakmem";
+  return profile.substr(0, colon) + "/hakmem/remote:" + profile.substr(colon + 1);
+}
+
+std::string cache_file(const HotspotRequest& r) {
+  std::string p = r.profile;
+  for (auto& c : p)
+    if (c == ':' || c == '/') c = '_';
+  return (fs::path(r.cache_dir) / (r.git.commit + "-" + p + ".callgrind.txt")).string();
+}
+
+std::optional<std::string> default_hotspots(const HotspotRequest& r, std::string& how, std::string& why) {
+  bool cacheable = r.git.commit != "(none)" && !r.git.dirty;
+  std::string cached = cache_file(r);
+  std::string made = "callgrind of the hakmem in-process case of `" + r.bench_display + "` on profile `" + r.profile +
+                     "` (" + std::to_string(r.iters) + " iterations) at commit " + r.git.commit.substr(0, 12);
+  if (cacheable && fs::exists(cached)) {
+    how = made + ", cached in `" + r.cache_display + "`";
+    return read_file(cached);
+  }
+  if (!fs::exists(r.bench)) {
+    why = "no benchmark binary `" + r.bench_display + "` to profile (build the release preset)";
+    return std::nullopt;
+  }
+  if (std::system("command -v valgrind >/dev/null 2>&1 && command -v callgrind_annotate >/dev/null 2>&1") != 0) {
+    why = "valgrind (callgrind) is not installed";
+    return std::nullopt;
+  }
+  std::string tmp = (fs::temp_directory_path() / ("hakmem-review-cg-" + std::to_string(::getpid()))).string();
+  // A scrubbed environment: no exported HAKMEM_* gate may change the profile.
+  std::string cmd = "env -i PATH=/usr/bin:/bin HMB_ITERS=" + std::to_string(r.iters) +
+                    " valgrind --tool=callgrind --callgrind-out-file='" + tmp + ".out' '" + r.bench +
+                    "' '--benchmark_filter=^" + hakmem_case(r.profile) + "(/|$)' >/dev/null 2>&1 && callgrind_annotate "
+                    "--threshold=100 '" + tmp + ".out' >'" + tmp + ".txt' 2>/dev/null";
+  int rc = std::system(cmd.c_str());
+  std::error_code ec;
+  fs::remove(tmp + ".out", ec);
+  if (rc != 0 || !fs::exists(tmp + ".txt")) {
+    fs::remove(tmp + ".txt", ec);
+    why = "the callgrind run of `" + r.bench_display + "` on profile `" + r.profile + "` failed";
+    return std::nullopt;
+  }
+  std::string text = read_file(tmp + ".txt");
+  fs::remove(tmp + ".txt", ec);
+  if (cacheable) {
+    write_file(cached, text);
+    how = made + ", cached in `" + r.cache_display + "`";
+  } else {
+    how = made + " (uncommitted changes: not cached)";
+  }
+  return text;
+}
+
+}  // namespace hm::review
