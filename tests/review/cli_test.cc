@@ -48,3 +48,21 @@ TEST(ReviewCli, OutsideAGitRepositoryIsAClearError) {
   EXPECT_NE(err.find("--repo DIR"), std::string::npos) << err;
   std::filesystem::remove_all(tmp);
 }
+
+TEST(ReviewCli, CheckAnswerFindsTheQuestionnaireByItsId) {
+  std::string tmp = temp_dir("byid");
+  std::filesystem::create_directories(tmp + "/repo/docs/questionnaire");
+  std::filesystem::copy_file(golden_path("fixture-topic.md"), tmp + "/repo/docs/questionnaire/fixture-topic.md");
+  std::string common = " --repo " + tmp + "/repo --registry " + fixture("registry.json") + " --profiles " + kProfiles;
+  CliRun good = review("check-answer " + fixture("answers/good.md") + common, tmp);
+  EXPECT_EQ(good.rc, 0) << good.err;
+  EXPECT_EQ(good.err, "");
+  // The questionnaire found by ID supplies the candidates: an unknown one is caught without --questionnaire.
+  CliRun bad = review("check-answer " + fixture("answers/broken/35-candidate-unknown.md") + common, tmp);
+  EXPECT_EQ(bad.rc, 1);
+  EXPECT_NE(bad.err.find("ANS-CANDIDATE"), std::string::npos) << bad.err;
+  // An answer naming a topic with no questionnaire is checked with a warning saying so.
+  CliRun other = review("check-answer " + fixture("answers/broken/08-id-other-topic.md") + common, tmp);
+  EXPECT_NE(other.err.find("no questionnaire given or found by the answer's ID"), std::string::npos) << other.err;
+  std::filesystem::remove_all(tmp);
+}
