@@ -169,3 +169,16 @@ TEST(ReviewGolden, HotspotsByDefaultAreCachedPerCommit) {
   EXPECT_NE(read_file(tmp + "/q/fixture-topic.md").find("--no-hotspots was given"), std::string::npos);
   std::filesystem::remove_all(tmp);
 }
+
+TEST(ReviewGolden, PlanRefusesSidesThatAreNotGateSettings) {
+  std::string tmp = temp_dir("plan-sides");
+  for (const char* f : {"answers/broken/13-ab-side-builds.md", "answers/broken/14-ab-side-preload.md"}) {
+    CliRun r = review("plan " + fixture(f) + " --registry " + fixture("registry.json") + " --questionnaire " +
+                          golden_path("fixture-topic.md") + " --ledger " + fixture("ledger.jsonl") + " --profiles " + kProfiles,
+                      tmp);
+    EXPECT_EQ(r.rc, 1) << f;
+    EXPECT_EQ(r.out, "") << "no `hakmem ab` command may come out of " << f;
+    EXPECT_NE(r.err.find("ANS-AB-SIDE"), std::string::npos) << r.err;
+  }
+  std::filesystem::remove_all(tmp);
+}
