@@ -19,20 +19,18 @@ int cmd_record(const Args& a) {
   std::string repo = repo_root(a), f = a.positional[0], md = read_file(f);
   std::string ledger_path = a.get("--ledger", repo + "/bench/ledger/ledger.jsonl");
   Ledger ledger = load_ledger(ledger_path, display(ledger_path, repo));
-  std::string topic = answer_id(md);
-  topic = topic.substr(0, topic.rfind(':'));
+  std::string id = answer_id(md), topic = id.substr(0, id.rfind(':'));
   if (topic == "unknown" && !a.flag("--out")) {
     std::fprintf(stderr, "hakmem review record: %s has no Questionnaire-ID line; pass --out FILE\n", f.c_str());
     return 2;
   }
   std::string out = a.get("--out", repo + "/docs/questionnaire/" + topic + ".decisions.md");
-  if (fs::exists(out) && read_file(out).rfind(kRecordMarker, 0) != 0) {
-    std::fprintf(stderr, "hakmem review record: %s was written by hand; not overwritten (pass --out FILE)\n",
-                 display(out, repo).c_str());
-    return 1;
-  }
-  write_file(out, render_record(md, display(f, repo), ledger, load_policy_of(a, repo)));
-  std::printf("wrote %s\n", display(out, repo).c_str());
+  std::string before = fs::exists(out) ? read_file(out) : "";
+  std::string block = render_record(md, display(f, repo), ledger, load_policy_of(a, repo));
+  write_file(out, merge_record(before, block, id, topic));
+  std::printf("%s the record of %s in %s\n", before.find(std::string(kRecordMarker) + id + ":") != std::string::npos
+                                                 ? "replaced" : "added",
+              id.c_str(), display(out, repo).c_str());
   return 0;
 }
 
@@ -81,7 +79,7 @@ int cmd_status(const Args& a) {
         st.answers.push_back(display(q.string(), repo));
       if (qn == st.topic + ".decisions.md") {
         st.decisions = display(q.string(), repo);
-        st.decisions_generated = read_file(q.string()).rfind(kRecordMarker, 0) == 0;
+        st.generated_records = generated_records(read_file(q.string()));
       }
     }
     rows.push_back(st);

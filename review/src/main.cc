@@ -100,8 +100,9 @@ const std::vector<Spec>& specs() {
        {"--ledger", "--policy", "--out", "--repo"},
        {"--help"},
        "usage: hakmem review record ANSWER.md [--out FILE] [--ledger FILE] [--policy FILE] [--repo DIR]\n"
-       "  write the topic's decisions record from the ledger entries the answer's plan made\n"
-       "  (default docs/questionnaire/<topic>.decisions.md; a record written by hand is not overwritten)\n"},
+       "  put the answer's decisions, generated from the ledger entries its plan made, into the topic's decisions\n"
+       "  record (default docs/questionnaire/<topic>.decisions.md): its block is replaced when present, else\n"
+       "  appended; text written by hand is kept\n"},
       {"compare",
        {"--repo"},
        {"--help"},

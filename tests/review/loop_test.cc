@@ -50,8 +50,8 @@ TEST(Loop, RecordDecidesFromThePlansRuns) {
   Ledger ledger = parse_ledger(text, "bench/ledger/ledger.jsonl");
   Policy policy;
   std::string rec = render_record(good, "docs/questionnaire/answers/good.md", ledger, policy);
-  EXPECT_EQ(rec.rfind(kRecordMarker, 0), 0u);
-  EXPECT_NE(rec.find("# Decisions: fixture-topic"), std::string::npos);
+  EXPECT_EQ(rec.rfind(kRecordMarker + id + ":", 0), 0u);
+  EXPECT_NE(rec.find("## Decisions from answer `docs/questionnaire/answers/good.md`"), std::string::npos);
   EXPECT_NE(rec.find("| 1 | HAKMEM_FASTLANE 0 → 1 on mixed (cpu, 10 runs, GO 1.0%, NO-GO -1.0%) | 1 | +5.00% | GO | yes | "
                      "adopt b (HAKMEM_FASTLANE=1) |"),
             std::string::npos)
@@ -84,16 +84,22 @@ TEST(Loop, StatusAndRecordFromTheCommandLine) {
       << st.out;
   EXPECT_EQ(st.out.find("answer-template"), std::string::npos);
   std::string out = tmp + "/decisions.md";
-  hm::review::write_file(out, "# Decisions written by hand\n");
-  CliRun keep = review("record " + fixture("answers/good.md") + " --out " + out + " --ledger " + fixture("ledger.jsonl"), tmp);
-  EXPECT_EQ(keep.rc, 1);
-  EXPECT_NE(keep.err.find("written by hand; not overwritten"), std::string::npos) << keep.err;
+  std::string rec = "record " + fixture("answers/good.md") + " --out " + out + " --ledger " + fixture("ledger.jsonl");
+  hm::review::write_file(out, "# Decisions written by hand\n\nKept as they are.\n");
+  CliRun add = review(rec, tmp);
+  ASSERT_EQ(add.rc, 0) << add.err;
+  EXPECT_NE(add.out.find("added the record of fixture-topic:"), std::string::npos) << add.out;
+  std::string once = read_file(out);
+  EXPECT_EQ(once.rfind("# Decisions written by hand\n\nKept as they are.\n\n", 0), 0u) << once;
+  EXPECT_NE(once.find("0 of 2 steps decided."), std::string::npos);
+  EXPECT_EQ(generated_records(once), 1);
+  CliRun again = review(rec, tmp);
+  ASSERT_EQ(again.rc, 0) << again.err;
+  EXPECT_NE(again.out.find("replaced the record"), std::string::npos) << again.out;
+  EXPECT_EQ(read_file(out), once) << "a record is replaced in place, not appended twice";
   std::filesystem::remove(out);
-  CliRun rec = review("record " + fixture("answers/good.md") + " --out " + out + " --ledger " + fixture("ledger.jsonl"), tmp);
-  ASSERT_EQ(rec.rc, 0) << rec.err;
-  EXPECT_NE(read_file(out).find("0 of 2 steps decided."), std::string::npos);
-  ASSERT_EQ(review("record " + fixture("answers/good.md") + " --out " + out + " --ledger " + fixture("ledger.jsonl"), tmp).rc, 0)
-      << "a generated record is regenerated";
+  ASSERT_EQ(review(rec, tmp).rc, 0);
+  EXPECT_EQ(read_file(out).rfind("# Decisions: fixture-topic\n\n" + std::string(kRecordMarker), 0), 0u);
   CliRun cmp = review("compare " + fixture("answers/good.md") + " " + fixture("answers/good/cites-and-evidence.md"), tmp);
   EXPECT_EQ(cmp.rc, 0) << cmp.err;
   EXPECT_NE(cmp.out.find("| recommended | A | A | "), std::string::npos) << cmp.out;
