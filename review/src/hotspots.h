@@ -10,11 +10,14 @@
 namespace hm::review {
 
 struct HotspotRequest {
-  std::string bench;      // hakmem-bench binary
+  std::string bench;      // hakmem-bench binary (used when `build_dir` is empty or its build fails)
+  // When set: the source tree and a build folder where hakmem-bench is built with the release flags plus
+  // debug information (-g changes no generated code), so instructions map to their box's source files.
+  std::string source_dir, build_dir;
   std::string profile;    // benchmark profile (mixed, ring:50, ...)
   GitState git;           // the cache key is the commit; a dirty tree is profiled but not cached
   std::string cache_dir;  // where annotated profiles are kept
-  std::string bench_display, cache_display;  // repo-relative forms, for the questionnaire
+  std::string bench_display, cache_display, build_display;  // repo-relative forms, for the questionnaire
   unsigned long iters = 200000;
 };
 

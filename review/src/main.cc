@@ -64,7 +64,8 @@ const std::vector<Spec>& specs() {
        "  --policy FILE       A/B policy: runs and thresholds (default bench/ledger/policy.json)\n"
        "  --callgrind FILE    callgrind_annotate output for the hotspot table (default: profile the topic's\n"
        "                      profile with callgrind on hakmem-bench, cached per commit)\n"
-       "  --bench FILE        hakmem-bench to profile (default: the one beside this program)\n"
+       "  --bench FILE        hakmem-bench to profile (default: built in build/review-profile with the release\n"
+       "                      flags plus -g, so instructions map to their box; else the one beside this program)\n"
        "  --hotspot-cache DIR where profiles are cached (default build/review-cache)\n"
        "  --no-hotspots       no hotspot table\n"
        "  --date YYYY-MM-DD   date printed in the header (default today, UTC)\n"
@@ -314,6 +315,11 @@ int cmd_questionnaire(const Args& a) {
   } else if (!a.flag("--no-hotspots")) {
     HotspotRequest r;
     r.bench = a.get("--bench", (fs::read_symlink("/proc/self/exe").parent_path() / "hakmem-bench").string());
+    if (!a.flag("--bench")) {  // default: a build of the same code with debug information
+      r.source_dir = repo;
+      r.build_dir = repo + "/build/review-profile";
+      r.build_display = display(r.build_dir, repo);
+    }
     r.profile = in.topic.profile;
     r.git = in.git;
     r.cache_dir = a.get("--hotspot-cache", repo + "/build/review-cache");

@@ -55,9 +55,14 @@ void check_identity(const Doc& d, const CheckContext& ctx, Add p) {
       if (!ctx.reg->gate(g)) changed.push_back("gate " + g + " gone");
     if (changed.empty()) changed.push_back("boxes, gate defaults or ranges, or invariants changed");
   }
-  if (ctx.ledger_entries > qi.ledger)
-    changed.push_back("the ledger has " + std::to_string(ctx.ledger_entries - qi.ledger) + " newer entr" +
-                      (ctx.ledger_entries - qi.ledger == 1 ? "y" : "ies"));
+  if (ctx.ledger_entries > qi.ledger) {
+    std::string what = "the ledger has " + std::to_string(ctx.ledger_entries - qi.ledger) + " newer entr" +
+                       (ctx.ledger_entries - qi.ledger == 1 ? "y" : "ies");
+    if (ctx.ledger && int(ctx.ledger->entries.size()) == ctx.ledger_entries && qi.ledger >= 0)
+      what += " (lines " + std::to_string(ctx.ledger->entries[size_t(qi.ledger)].line) + "–" +
+              std::to_string(ctx.ledger->entries.back().line) + " of `" + ctx.ledger->display + "`)";
+    changed.push_back(what);
+  }
   if (!changed.empty()) {
     std::string what;
     for (const auto& c : changed) what += (what.empty() ? "" : "; ") + c;

@@ -61,7 +61,13 @@ TEST(CheckAnswer, RequirementsComeFromTheQuestionnaire) {
 
 TEST(CheckAnswer, StaleQuestionnaireIsAWarningNamingWhatChanged) {
   Ctx c;
-  c.ctx.ledger_entries += 3;
+  Ledger longer = c.ledger;  // three entries newer than the questionnaire
+  for (int i = 0; i < 3; ++i) {
+    longer.entries.push_back(longer.entries.back());
+    longer.entries.back().line += 1;
+  }
+  c.ctx.ledger = &longer;
+  c.ctx.ledger_entries = int(longer.entries.size());
   Registry newer = c.reg;
   newer.gates.push_back({"HAKMEM_NEWGATE", "tcache", "int", "0", "new", 0, 1});
   c.ctx.reg = &newer;
@@ -71,7 +77,8 @@ TEST(CheckAnswer, StaleQuestionnaireIsAWarningNamingWhatChanged) {
   EXPECT_TRUE(ps[0].warning);
   EXPECT_EQ(ps[0].rule, "ANS-ID-STALE");
   EXPECT_NE(ps[0].text.find("new gate HAKMEM_NEWGATE"), std::string::npos) << ps[0].text;
-  EXPECT_NE(ps[0].text.find("3 newer entries"), std::string::npos) << ps[0].text;
+  EXPECT_NE(ps[0].text.find("3 newer entries (lines 9–11 of `tests/review/fixtures/ledger.jsonl`)"), std::string::npos)
+      << ps[0].text;
 }
 
 TEST(CheckAnswer, EditedQuestionnaireIsAWarning) {

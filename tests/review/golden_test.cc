@@ -157,6 +157,8 @@ TEST(ReviewGolden, HotspotsByDefaultAreCachedPerCommit) {
   EXPECT_NE(read_file(tmp + "/q/fixture-topic.md").find("No callgrind profile: no benchmark binary"), std::string::npos);
   // A profile cached for this commit and profile is used without running anything.
   hm::review::write_file(tmp + "/cache/" + commit + "-mixed.callgrind.txt", read_file(fixture("callgrind.txt")));
+  hm::review::write_file(tmp + "/cache/" + commit + "-mixed.callgrind.txt.how",
+                         "callgrind of the hakmem in-process case on profile `mixed` at commit 0123456789ab");
   ASSERT_EQ(review(args("0"), tmp).rc, 0);
   std::string q = read_file(tmp + "/q/fixture-topic.md");
   EXPECT_NE(q.find("at commit 0123456789ab, cached in"), std::string::npos) << q.substr(q.find("### 2.3"), 600);
