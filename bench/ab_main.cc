@@ -31,6 +31,7 @@ struct Options {
   int runs = 10;
   double go = 1.0, nogo = -1.0, guard_pct = -1.0;
   std::string box;
+  std::string answer, phase;  // the review answer and plan phase this run belongs to (hakmem review plan)
   std::string variant = "hakmem";
   std::string metric = "wall";
   unsigned long iters = 0;
@@ -107,6 +108,8 @@ int main(int argc, char** argv) {
   app.add_option("--go", o.go, "GO threshold in percent (B/A - 1)");
   app.add_option("--nogo", o.nogo, "NO-GO threshold in percent (B/A - 1)");
   app.add_option("--box", o.box, "box under test (default: the gates' boxes from gates.def)");
+  app.add_option("--answer", o.answer, "review answer ID this run belongs to (written by hakmem review plan)");
+  app.add_option("--phase", o.phase, "phase of the answer's A/B plan this run belongs to");
   app.add_option("--variant", o.variant, "hakmem: in-process hm_* case; preload: system case under libhakmem.so")
       ->check(CLI::IsMember({"hakmem", "preload"}));
   app.add_option("--metric", o.metric,
@@ -155,6 +158,8 @@ int main(int argc, char** argv) {
     e.gate = gate;
     e.box = o.box.empty() ? boxes_of_gates(gate) : o.box;
     e.thresholds = th;
+    e.answer = o.answer;
+    e.phase = o.phase;
     for (const auto& g : guards) {
       Pairs gp = run_pairs(o, metric, ctx, v, g, ga, gb);
       double r = median(pair_ratios(gp.a, gp.b));

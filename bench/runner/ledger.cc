@@ -11,6 +11,10 @@ namespace hmb {
 
 using nlohmann::json;
 
+namespace {
+void judge_confidence(AbEntry& e);
+}
+
 void finish_ab(AbEntry& e) {
   e.a.median = median(e.a.runs);
   e.b.median = median(e.b.runs);
@@ -20,16 +24,51 @@ void finish_ab(AbEntry& e) {
   std::vector<bool> oks;
   for (const auto& g : e.guards) oks.push_back(g.ok);
   e.verdict = with_guards(verdict_for(e.ratio_median, e.thresholds), oks);
+  judge_confidence(e);
 }
 
 namespace {
+void judge_confidence(AbEntry& e) {
+  Verdict main = verdict_for(e.ratio_median, e.thresholds);
+  double go = 1.0 + e.thresholds.go_pct / 100.0, nogo = 1.0 + e.thresholds.nogo_pct / 100.0;
+  e.reason.clear();
+  e.confident = false;
+  if (e.verdict == Verdict::Go) {
+    e.confident = e.spread.min >= go;
+  } else if (e.verdict == Verdict::Neutral) {
+    e.confident = e.spread.min > nogo && e.spread.max < go;
+  } else if (main == Verdict::NoGo) {
+    e.reason = "main profile";
+    e.confident = e.spread.max <= nogo;
+  } else {
+    for (const auto& g : e.guards)
+      if (!g.ok) {
+        if (e.reason.empty()) e.reason = "guard " + g.profile;
+        e.confident = e.confident || g.ratio_median <= nogo;
+      }
+  }
+}
+}  // namespace
+
+namespace {
+
+bool absolute(const std::string& s) { return !s.empty() && (s[0] == '/' || s[0] == '~'); }
+
+// An absolute path inside a build tree keeps its `build/...` tail; any other keeps its file name.
+std::string portable_path(const std::string& path) {
+  if (!absolute(path)) return path;
+  auto at = path.rfind("/build/");
+  if (at != std::string::npos) return path.substr(at + 1);
+  auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
 
 json common_json(const Provenance& p, const char* kind) {
   return json{{"schema", kLedgerSchema}, {"kind", kind},         {"date", p.date},
               {"commit", p.commit},      {"dirty", p.dirty},     {"preset", p.preset},
               {"binary_sha256", p.binary_sha256},
               {"machine", {{"cpu", p.cpu}, {"cores", p.cores}}},
-              {"command", p.command},    {"env", p.env},         {"profile", p.profile},
+              {"command", portable_command(p.command)}, {"env", portable_env(p.env)}, {"profile", p.profile},
               {"metric", p.metric}};
 }
 
@@ -105,6 +144,11 @@ json to_json(const AbEntry& e) {
   j["spread"] = {e.spread.min, e.spread.max};
   j["thresholds"] = {{"go_pct", e.thresholds.go_pct}, {"nogo_pct", e.thresholds.nogo_pct}};
   j["verdict"] = to_string(e.verdict);
+  j["pairs"] = e.ratios.size();
+  j["confident"] = e.confident;
+  if (!e.reason.empty()) j["reason"] = e.reason;
+  if (!e.answer.empty()) j["answer"] = e.answer;
+  if (!e.phase.empty()) j["phase"] = e.phase;
   if (!e.guards.empty()) {
     j["guards"] = json::array();
     for (const auto& g : e.guards)
@@ -182,6 +226,10 @@ std::vector<std::string> validate_entry(const json& j) {
     }
     if (auto* f = c.field(j, "verdict", ""))
       c.expect(f->is_string() && (*f == "GO" || *f == "NO-GO" || *f == "NEUTRAL"), "verdict: not GO/NO-GO/NEUTRAL");
+    if (j.contains("pairs")) c.expect(j["pairs"].is_number_integer(), "pairs: not an integer");
+    if (j.contains("confident")) c.expect(j["confident"].is_boolean(), "confident: not a boolean");
+    for (const char* k : {"reason", "answer", "phase"})
+      if (j.contains(k)) c.expect(j[k].is_string(), std::string(k) + ": not a string");
     if (j.contains("guards")) {
       c.expect(j["guards"].is_array(), "guards: not an array");
       for (const auto& g : j["guards"]) {
@@ -227,6 +275,10 @@ AbEntry ab_from_json(const json& j) {
   e.verdict = verdict_from_string(j["verdict"]);
   if (j.contains("guards"))
     for (const auto& g : j["guards"]) e.guards.push_back({g["profile"], g["ratio_median"], g["ok"]});
+  e.answer = j.value("answer", "");
+  e.phase = j.value("phase", "");
+  // Entries written before confidence was recorded get it from their own figures.
+  judge_confidence(e);
   return e;
 }
 
@@ -264,13 +316,89 @@ std::vector<json> read_ledger(const std::string& path) {
   return out;
 }
 
+std::string portable_command(const std::string& command) {
+  std::string out, tok;
+  auto flush = [&] {
+    if (tok.empty()) return;
+    std::string quote;
+    if (tok.size() >= 2 && (tok.front() == '\'' || tok.front() == '"') && tok.back() == tok.front()) {
+      quote = tok.substr(0, 1);
+      tok = tok.substr(1, tok.size() - 2);
+    }
+    auto eq = tok.find('=');
+    if (tok.rfind("--", 0) == 0 && eq != std::string::npos)
+      tok = tok.substr(0, eq + 1) + portable_path(tok.substr(eq + 1));
+    else
+      tok = portable_path(tok);
+    out += (out.empty() ? "" : " ") + quote + tok + quote;
+    tok.clear();
+  };
+  for (char c : command) {
+    if (c == ' ') flush();
+    else tok += c;
+  }
+  flush();
+  return out;
+}
+
+EnvMap portable_env(const EnvMap& env) {
+  EnvMap out;
+  for (const auto& [k, v] : env)
+    if (k.rfind("HAKMEM_", 0) == 0 || k.rfind("HMB_", 0) == 0) out[k] = v;
+  return out;
+}
+
+bool make_portable(json& j) {
+  bool changed = false;
+  if (j.contains("command") && j["command"].is_string()) {
+    std::string c = portable_command(j["command"].get<std::string>());
+    changed = changed || c != j["command"].get<std::string>();
+    j["command"] = c;
+  }
+  if (j.contains("env") && j["env"].is_object()) {
+    EnvMap e = portable_env(j["env"].get<EnvMap>());
+    changed = changed || e.size() != j["env"].size();
+    j["env"] = e;
+  }
+  return changed;
+}
+
+int migrate_ledger(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return 0;
+  std::string text, line;
+  int changed = 0;
+  for (int no = 1; std::getline(in, line); ++no) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    json j = json::parse(line, nullptr, false);
+    if (j.is_discarded()) throw std::runtime_error(path + ":" + std::to_string(no) + ": not JSON");
+    if (make_portable(j)) {
+      ++changed;
+      line = j.dump();
+    }
+    text += line + "\n";
+  }
+  in.close();
+  if (!changed) return 0;
+  std::string tmp = path + ".migrate";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    if (!(out << text) || !out.flush()) throw std::runtime_error("cannot write " + tmp);
+  }
+  std::filesystem::rename(tmp, path);
+  return changed;
+}
+
 void append_ledger(const std::string& path, const json& entry) {
   if (auto p = validate_entry(entry); !p.empty()) throw std::runtime_error("refusing to append: " + p.front());
   auto dir = std::filesystem::path(path).parent_path();
   if (!dir.empty()) std::filesystem::create_directories(dir);
+  migrate_ledger(path);
+  json portable = entry;
+  make_portable(portable);
   std::ofstream out(path, std::ios::app);
   if (!out) throw std::runtime_error("cannot open " + path);
-  out << entry.dump() << "\n";
+  out << portable.dump() << "\n";
   if (!out.flush()) throw std::runtime_error("cannot write " + path);
 }
 
@@ -303,14 +431,17 @@ std::string ab_table(const std::vector<json>& ab) {
       if (metric == "rss") return fmt_fixed(1e6 / f / 1024, 2) + " MiB peak";
       return fmt_rate(f);
     };
+    AbEntry e = ab_from_json(j);
+    std::string conf = e.confident ? "yes" : "no";
+    if (!e.reason.empty()) conf += ", " + e.reason;
     rows.push_back({j["date"], short_commit(j), j["preset"], j["box"], j["gate"], j["profile"], j.value("metric", "wall"), env_list(j["a"]["env"]),
                     env_list(j["b"]["env"]), std::to_string(j["a"]["runs"].size()), figure(j["a"]["median"]),
                     figure(j["b"]["median"]), fmt_pct(j["ratio_median"]),
                     fmt_pct(j["spread"][0]) + " .. " + fmt_pct(j["spread"][1]), "**" + j["verdict"].get<std::string>() + "**",
-                    guards.empty() ? "-" : guards});
+                    conf, guards.empty() ? "-" : guards});
   }
   return render_table({"date", "commit", "preset", "box", "gate", "profile", "metric", "A", "B", "runs", "A median", "B median",
-                       "B/A", "spread", "verdict", "guards"},
+                       "B/A", "spread", "verdict", "confident", "guards"},
                       rows, TableStyle::Markdown, 9);
 }
 

@@ -25,7 +25,7 @@ struct Provenance {
   std::string cpu;
   int cores = 0;
   std::string command;
-  EnvMap env;  // the environment common to every child (PATH, HMB_* settings)
+  EnvMap env;  // the settings common to every child (HMB_*); recorded in portable form, without PATH
   std::string profile;
   std::string metric = "wall";  // clock of the ops/s figures: "wall" or "cpu"
 };
@@ -52,6 +52,14 @@ struct AbEntry {
   Thresholds thresholds;
   Verdict verdict = Verdict::Neutral;
   std::vector<GuardResult> guards;
+  // Confidence of the verdict: every per-pair ratio lies on the verdict's side of its threshold (GO: all
+  // >= 1 + go; NO-GO of the main profile: all <= 1 + nogo; NEUTRAL: all strictly between), so no single pair
+  // contradicts it. A NO-GO that only a guard caused is confident when that guard's median is itself at or
+  // below 1 + nogo. Recorded with the number of pairs; `reason` names what made a NO-GO.
+  bool confident = false;
+  std::string reason;  // NO-GO: "main profile" or "guard <profile>"; else empty
+  // The review answer (hakmem review plan) and its plan phase this run belongs to; empty when none.
+  std::string answer, phase;
 };
 
 struct SbsRow {
@@ -69,7 +77,7 @@ struct SbsEntry {
   std::vector<SbsRow> results;
 };
 
-// Fills ratios, ratio_median, spread and verdict (guards included) from a, b,
+// Fills ratios, ratio_median, spread, verdict (guards included), confidence and reason from a, b,
 // thresholds and guards; a.median / b.median from their runs.
 void finish_ab(AbEntry& e);
 
@@ -85,8 +93,20 @@ std::vector<std::string> validate_entry(const nlohmann::json& j);
 // Reads every entry; throws std::runtime_error naming the line of a malformed one.
 // A missing file is an empty ledger.
 std::vector<nlohmann::json> read_ledger(const std::string& path);
-// Appends one entry as a single line (creating the file and its directory).
+// Appends one entry as a single line (creating the file and its directory), in portable form; entries
+// already in the file that are not portable are migrated first.
 void append_ledger(const std::string& path, const nlohmann::json& entry);
+
+// Portable provenance (no absolute path, no PATH, nothing of one machine's environment): a command's
+// absolute paths become repo-relative from their `build/` folder on, else their file name; an environment
+// keeps only its HAKMEM_* and HMB_* settings.
+std::string portable_command(const std::string& command);
+EnvMap portable_env(const EnvMap& env);
+// Rewrites one entry's command and env in portable form; true when something changed.
+bool make_portable(nlohmann::json& entry);
+// Rewrites every entry of the ledger file in portable form (atomically, through a temporary file);
+// returns the number of entries changed (0: the file is left untouched).
+int migrate_ledger(const std::string& path);
 
 // The LEDGER.md summary of the whole ledger (deterministic: same ledger, same text).
 std::string render_ledger_md(const std::vector<nlohmann::json>& entries);

@@ -11,10 +11,15 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "answer.h"
+#include "cli.h"
+#include "hotspots.h"
+#include "identity.h"
+#include "loop.h"
 #include "graph.h"
 #include "model.h"
 #include "questionnaire.h"
@@ -26,51 +31,156 @@ using namespace hm::review;
 namespace {
 
 const char* kUsage =
-    "usage: hakmem review <command> [options]\n"
-    "  questionnaire --topic FILE   write <out>/<topic>.md, <out>/<topic>.answer-template.md and the box graph\n"
-    "      [--registry FILE] [--ledger FILE] [--callgrind FILE] [--date YYYY-MM-DD]\n"
-    "      [--git-commit X --git-branch Y --git-dirty 0|1] [--out DIR] [--graph-out DIR] [--tree DIR] [--repo DIR]\n"
-    "      [--profiles a,b,...]\n"
-    "  graph [--check] [--registry FILE] [--tree DIR] [--graph-out DIR] [--repo DIR]\n"
-    "      write graph.{dot,svg,txt}; with --check only check the includes of alloc/ (exit 1 on undeclared edges)\n"
-    "  check-answer ANSWER.md [--questionnaire Q.md] [--registry FILE] [--repo DIR] [--profiles a,b,...]\n"
-    "      print each problem as ANSWER.md:LINE: problem; exit 1 on any\n"
-    "  plan ANSWER.md [--questionnaire Q.md] [--registry FILE] [--repo DIR] [--profiles a,b,...]\n"
-    "      check the answer, then print its A/B plan as `hakmem ab ...` commands\n"
+    "usage: hakmem review <command> [options]   (hakmem review <command> --help for one command)\n"
+    "  questionnaire  write a topic's questionnaire, its answer template and the box graph\n"
+    "  graph          write (or with --check only check) the box graph\n"
+    "  check-answer   check an answer against the questionnaire, registry and ledger\n"
+    "  plan           check an answer, then print its A/B plan as `hakmem ab ...` commands\n"
+    "  record         write a topic's decisions record from the ledger runs an answer's plan made\n"
+    "  compare        put several answers' rankings, recommendations and plans side by side\n"
+    "  status         list the committed questionnaires, how far behind HEAD, answers and decisions\n"
     "Defaults: --repo is the git top level of the current directory; --registry is the registry linked into\n"
     "this program; --ledger is bench/ledger/ledger.jsonl; --out docs/questionnaire; --graph-out docs/boxes;\n"
     "--profiles are read from the bench tree.\n";
 
-struct Args {
-  std::string cmd;
-  std::vector<std::string> positional;
-  std::map<std::string, std::string> opt;
-  bool flag(const std::string& k) const { return opt.count(k) > 0; }
-  std::string get(const std::string& k, const std::string& def = "") const {
-    auto it = opt.find(k);
-    return it == opt.end() ? def : it->second;
-  }
+// One command's options: those taking a value, the flags, and its help text.
+struct Spec {
+  std::string name;
+  std::vector<std::string> values, flags;
+  const char* help;
 };
 
-bool parse_args(int argc, char** argv, Args& a) {
-  static const std::vector<std::string> flags = {"--check", "--help"};
-  if (argc < 2) return false;
+const std::vector<Spec>& specs() {
+  static const std::vector<Spec> s = {
+      {"questionnaire",
+       {"--topic", "--registry", "--ledger", "--policy", "--callgrind", "--bench", "--hotspot-cache", "--date",
+        "--git-commit", "--git-branch", "--git-dirty", "--out", "--graph-out", "--tree", "--repo", "--profiles"},
+       {"--no-hotspots", "--help"},
+       "usage: hakmem review questionnaire --topic FILE [options]\n"
+       "  write <out>/<topic>.md, <out>/<topic>.answer-template.md and <graph-out>/graph.{dot,svg,txt}\n"
+       "  --topic FILE        topic file (review/topics/*.json), required\n"
+       "  --registry FILE     registry dump (default: the registry linked into this program)\n"
+       "  --ledger FILE       benchmark ledger (default bench/ledger/ledger.jsonl)\n"
+       "  --policy FILE       A/B policy: runs and thresholds (default bench/ledger/policy.json)\n"
+       "  --callgrind FILE    callgrind_annotate output for the hotspot table (default: profile the topic's\n"
+       "                      profile with callgrind on hakmem-bench, cached per commit)\n"
+       "  --bench FILE        hakmem-bench to profile (default: built in build/review-profile with the release\n"
+       "                      flags plus -g, so instructions map to their box; else the one beside this program)\n"
+       "  --hotspot-cache DIR where profiles are cached (default build/review-cache)\n"
+       "  --no-hotspots       no hotspot table\n"
+       "  --date YYYY-MM-DD   date printed in the header (default today, UTC)\n"
+       "  --git-commit X --git-branch Y --git-dirty 0|1   git state to print instead of the repo's\n"
+       "  --out DIR           output folder (default docs/questionnaire)\n"
+       "  --graph-out DIR     box graph folder (default docs/boxes)\n"
+       "  --tree DIR          source tree to scan (default the repo)\n"
+       "  --repo DIR          repository root (default the git top level)\n"
+       "  --profiles a,b,...  A/B profiles (default read from the bench tree)\n"},
+      {"graph",
+       {"--registry", "--tree", "--graph-out", "--repo"},
+       {"--check", "--help"},
+       "usage: hakmem review graph [--check] [--registry FILE] [--tree DIR] [--graph-out DIR] [--repo DIR]\n"
+       "  write graph.{dot,svg,txt}; with --check only check the includes of alloc/ (exit 1 on undeclared edges)\n"},
+      {"check-answer",
+       {"--questionnaire", "--registry", "--ledger", "--policy", "--repo", "--profiles"},
+       {"--help"},
+       "usage: hakmem review check-answer ANSWER.md [options]\n"
+       "  print each problem as ANSWER.md:LINE: RULE-ID: problem (warnings too); exit 1 on any error\n"
+       "  --questionnaire Q.md  the questionnaire answered (default: found by the answer's ID in docs/questionnaire)\n"
+       "  --registry FILE       registry dump (default: the registry linked into this program)\n"
+       "  --ledger FILE         ledger the cited lines and noise come from (default bench/ledger/ledger.jsonl)\n"
+       "  --policy FILE         A/B policy: runs and thresholds (default bench/ledger/policy.json)\n"
+       "  --repo DIR            repository root, for repo paths (default the git top level)\n"
+       "  --profiles a,b,...    A/B profiles (default read from the bench tree)\n"},
+      {"plan",
+       {"--questionnaire", "--registry", "--ledger", "--policy", "--repo", "--profiles"},
+       {"--help"},
+       "usage: hakmem review plan ANSWER.md [options]\n"
+       "  check the answer (options as check-answer), then print its A/B plan as `hakmem ab ...` commands; each\n"
+       "  passes the answer's ID and phase on (--answer, --phase) so its ledger entry names them\n"},
+      {"record",
+       {"--ledger", "--policy", "--out", "--repo"},
+       {"--help"},
+       "usage: hakmem review record ANSWER.md [--out FILE] [--ledger FILE] [--policy FILE] [--repo DIR]\n"
+       "  put the answer's decisions, generated from the ledger entries its plan made, into the topic's decisions\n"
+       "  record (default docs/questionnaire/<topic>.decisions.md): its block is replaced when present, else\n"
+       "  appended; text written by hand is kept\n"},
+      {"compare",
+       {"--repo"},
+       {"--help"},
+       "usage: hakmem review compare A.md B.md ...\n"
+       "  print several answers' rankings, recommendations and A/B plans side by side (Markdown)\n"},
+      {"status",
+       {"--repo", "--dir"},
+       {"--help"},
+       "usage: hakmem review status [--dir DIR] [--repo DIR]\n"
+       "  list the committed questionnaires (default docs/questionnaire), how far each is behind HEAD, and\n"
+       "  whether answers and a decisions record exist\n"},
+  };
+  return s;
+}
+
+
+int parse_args(int argc, char** argv, Args& a, const Spec*& spec) {
+  spec = nullptr;
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
   a.cmd = argv[1];
+  if (a.cmd == "-h" || a.cmd == "--help" || a.cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  for (const auto& s : specs())
+    if (s.name == a.cmd) spec = &s;
+  if (!spec) {
+    std::fprintf(stderr, "hakmem review: unknown command '%s'\n%s", a.cmd.c_str(), kUsage);
+    return 2;
+  }
+  auto has = [](const std::vector<std::string>& v, const std::string& k) {
+    return std::find(v.begin(), v.end(), k) != v.end();
+  };
   for (int i = 2; i < argc; ++i) {
     std::string s = argv[i];
-    if (s.rfind("--", 0) != 0) {
-      a.positional.push_back(s);
-    } else if (std::find(flags.begin(), flags.end(), s) != flags.end()) {
-      a.opt[s] = "1";
-    } else if (i + 1 < argc) {
-      a.opt[s] = argv[++i];
+    if (s == "-h") s = "--help";
+    if (s.rfind("--", 0) != 0 || s == "--") {
+      if (s != "--") a.positional.push_back(s);
+      continue;
+    }
+    std::string key = s, value;
+    bool inline_value = false;
+    if (auto eq = s.find('='); eq != std::string::npos) {
+      key = s.substr(0, eq);
+      value = s.substr(eq + 1);
+      inline_value = true;
+    }
+    if (has(spec->flags, key) && !inline_value) {
+      a.opt[key] = "1";
+    } else if (has(spec->values, key)) {
+      if (!inline_value) {
+        if (i + 1 >= argc) {
+          std::fprintf(stderr, "hakmem review %s: option %s needs a value\n", a.cmd.c_str(), key.c_str());
+          return 2;
+        }
+        value = argv[++i];
+      }
+      a.opt[key] = value;
     } else {
-      std::fprintf(stderr, "hakmem review: option %s needs a value\n", s.c_str());
-      return false;
+      std::fprintf(stderr, "hakmem review %s: unknown option '%s' (see hakmem review %s --help)\n", a.cmd.c_str(),
+                   key.c_str(), a.cmd.c_str());
+      return 2;
     }
   }
-  return true;
+  if (a.flag("--help")) {
+    std::fputs(spec->help, stdout);
+    return 0;
+  }
+  return -1;
 }
+
+}  // namespace
+
+namespace hm::review {
 
 std::string capture(const std::string& cmd) {
   FILE* p = popen(cmd.c_str(), "r");
@@ -87,7 +197,10 @@ std::string capture(const std::string& cmd) {
 std::string repo_root(const Args& a) {
   if (a.flag("--repo")) return fs::absolute(a.get("--repo")).lexically_normal().string();
   std::string top = capture("git rev-parse --show-toplevel 2>/dev/null");
-  return top.empty() ? fs::current_path().string() : top;
+  if (top.empty())
+    throw std::runtime_error("not inside a git repository (" + fs::current_path().string() +
+                             "); run from the hakmem checkout or pass --repo DIR");
+  return top;
 }
 
 bool inside(const std::string& path, const std::string& repo) {
@@ -135,6 +248,15 @@ std::string today_utc() {
   std::strftime(b, sizeof b, "%Y-%m-%d", &tm);
   return b;
 }
+
+Policy load_policy_of(const Args& a, const std::string& repo) {
+  std::string f = a.get("--policy", repo + "/bench/ledger/policy.json");
+  return load_policy(f, display(f, repo));
+}
+
+}  // namespace hm::review
+
+namespace {
 
 std::vector<std::string> write_graph(const Registry& reg, const GraphCheck& chk, const std::string& dir,
                                      const std::string& repo) {
@@ -190,8 +312,32 @@ int cmd_questionnaire(const Args& a) {
   if (a.flag("--callgrind")) {
     std::string f = a.get("--callgrind");
     in.hotspots = parse_callgrind(read_file(f), in.reg, display(f, repo));
+  } else if (!a.flag("--no-hotspots")) {
+    HotspotRequest r;
+    r.bench = a.get("--bench", (fs::read_symlink("/proc/self/exe").parent_path() / "hakmem-bench").string());
+    if (!a.flag("--bench")) {  // default: a build of the same code with debug information
+      r.source_dir = repo;
+      r.build_dir = repo + "/build/review-profile";
+      r.build_display = display(r.build_dir, repo);
+    }
+    r.profile = in.topic.profile;
+    r.git = in.git;
+    r.cache_dir = a.get("--hotspot-cache", repo + "/build/review-cache");
+    r.bench_display = display(r.bench, repo);
+    r.cache_display = display(r.cache_dir, repo);
+    std::string how, why;
+    if (auto text = default_hotspots(r, how, why)) {
+      in.hotspots = parse_callgrind(*text, in.reg, display(cache_file(r), repo));
+      in.hotspots->source = how;
+    } else {
+      in.hotspot_note = why;
+      std::fprintf(stderr, "hakmem review: no hotspot table: %s\n", why.c_str());
+    }
+  } else {
+    in.hotspot_note = "--no-hotspots was given";
   }
   in.profiles = profiles(a, repo);
+  in.policy = load_policy_of(a, repo);
   std::string out = a.get("--out", repo + "/docs/questionnaire");
   std::string gout = a.get("--graph-out", repo + "/docs/boxes");
   // Documents name the output folders repo-relative; outside the repo (tests) they name the defaults.
@@ -231,16 +377,41 @@ int cmd_graph(const Args& a) {
 
 int check(const Args& a, const std::string& answer_path, const std::string& repo) {
   Registry reg = load_registry(a, repo);
-  Requirements req;
-  if (a.flag("--questionnaire")) req = requirements_from_questionnaire(read_file(a.get("--questionnaire")));
-  auto problems = check_answer(read_file(answer_path), reg, req, profiles(a, repo));
-  for (const auto& p : problems) std::fprintf(stderr, "%s:%d: %s\n", answer_path.c_str(), p.line, p.text.c_str());
-  return problems.empty() ? 0 : 1;
+  std::string md = read_file(answer_path);
+  std::string ledger_path = a.get("--ledger", repo + "/bench/ledger/ledger.jsonl");
+  Ledger ledger = load_ledger(ledger_path, display(ledger_path, repo));
+  CheckContext ctx;
+  ctx.reg = &reg;
+  ctx.profiles = profiles(a, repo);
+  ctx.ledger = &ledger;
+  ctx.policy = load_policy_of(a, repo);
+  ctx.repo = repo;
+  ctx.registry_hash = registry_hash(reg);
+  ctx.ledger_entries = ledger.present ? int(ledger.entries.size()) : -1;
+  std::string qpath = a.get("--questionnaire");
+  if (qpath.empty())  // found by the answer's ID
+    if (auto idl = find_id_line(md))
+      if (auto id = parse_id(idl->second)) {
+        std::string guess = repo + "/docs/questionnaire/" + id->topic + ".md";
+        if (fs::exists(guess)) qpath = guess;
+      }
+  if (!qpath.empty()) ctx.questionnaire = read_questionnaire(read_file(qpath));
+  auto problems = check_answer(md, ctx);
+  int errors = 0;
+  for (const auto& p : problems) {
+    std::fprintf(stderr, "%s:%d: %s%s: %s\n", answer_path.c_str(), p.line, p.warning ? "warning: " : "", p.rule.c_str(),
+                 p.text.c_str());
+    errors += p.warning ? 0 : 1;
+  }
+  if (qpath.empty())
+    std::fprintf(stderr, "%s: warning: no questionnaire given or found by the answer's ID; candidates, questions and "
+                 "the \"Do not propose\" list are not checked\n", answer_path.c_str());
+  return errors == 0 ? 0 : 1;
 }
 
 int cmd_check(const Args& a) {
   if (a.positional.size() != 1) {
-    std::fputs(kUsage, stderr);
+    std::fprintf(stderr, "hakmem review %s: needs exactly one ANSWER.md\n", a.cmd.c_str());
     return 2;
   }
   int rc = check(a, a.positional[0], repo_root(a));
@@ -250,7 +421,7 @@ int cmd_check(const Args& a) {
 
 int cmd_plan(const Args& a) {
   if (a.positional.size() != 1) {
-    std::fputs(kUsage, stderr);
+    std::fprintf(stderr, "hakmem review %s: needs exactly one ANSWER.md\n", a.cmd.c_str());
     return 2;
   }
   const std::string& f = a.positional[0];
@@ -258,7 +429,8 @@ int cmd_plan(const Args& a) {
     std::fprintf(stderr, "hakmem review plan: %s does not pass check-answer; fix it first\n", f.c_str());
     return 1;
   }
-  std::fputs(plan_commands(ab_steps(read_file(f)), fs::path(f).filename().string()).c_str(), stdout);
+  std::string md = read_file(f);
+  std::fputs(plan_commands(ab_steps(md), fs::path(f).filename().string(), answer_id(md)).c_str(), stdout);
   return 0;
 }
 
@@ -266,19 +438,19 @@ int cmd_plan(const Args& a) {
 
 int main(int argc, char** argv) {
   Args a;
-  if (!parse_args(argc, argv, a) || a.cmd == "-h" || a.cmd == "--help" || a.flag("--help")) {
-    std::fputs(kUsage, argc < 2 ? stderr : stdout);
-    return argc < 2 ? 2 : 0;
-  }
+  const Spec* spec = nullptr;
+  if (int rc = parse_args(argc, argv, a, spec); rc >= 0) return rc;
   try {
     if (a.cmd == "questionnaire") return cmd_questionnaire(a);
     if (a.cmd == "graph") return cmd_graph(a);
     if (a.cmd == "check-answer") return cmd_check(a);
     if (a.cmd == "plan") return cmd_plan(a);
+    if (a.cmd == "record") return cmd_record(a);
+    if (a.cmd == "compare") return cmd_compare(a);
+    if (a.cmd == "status") return cmd_status(a);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hakmem review: %s\n", e.what());
     return 2;
   }
-  std::fprintf(stderr, "hakmem review: unknown command '%s'\n%s", a.cmd.c_str(), kUsage);
   return 2;
 }

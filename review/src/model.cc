@@ -85,6 +85,27 @@ int run_count(const json& side) {
   return 0;
 }
 
+// The ledger's confidence rule (docs/ledger.md), for entries written before it was recorded.
+void judge(LedgerEntry& e) {
+  if (!e.ratio_median || !e.spread_min || !e.spread_max) return;
+  double go = 1.0 + e.go_pct.value_or(1.0) / 100.0, nogo = 1.0 + e.nogo_pct.value_or(-1.0) / 100.0;
+  bool main_nogo = *e.ratio_median <= nogo;
+  if (e.verdict == "GO") {
+    e.confident = *e.spread_min >= go;
+  } else if (e.verdict == "NEUTRAL") {
+    e.confident = *e.spread_min > nogo && *e.spread_max < go;
+  } else if (e.verdict == "NO-GO" && main_nogo) {
+    e.reason = "main profile";
+    e.confident = *e.spread_max <= nogo;
+  } else if (e.verdict == "NO-GO") {
+    for (const auto& g : e.guards)
+      if (!g.ok) {
+        if (e.reason.empty()) e.reason = "guard " + g.profile;
+        e.confident = e.confident || (g.ratio_median && *g.ratio_median <= nogo);
+      }
+  }
+}
+
 LedgerEntry parse_entry(const json& j, int line) {
   LedgerEntry e;
   e.line = line;
@@ -95,6 +116,7 @@ LedgerEntry parse_entry(const json& j, int line) {
   e.preset = str(j, "preset");
   e.profile = str(j, "profile");
   e.command = str(j, "command");
+  e.metric = str(j, "metric", "wall");
   if (e.kind == "sbs") {
     e.runs = j.value("runs", 0);
     if (j.contains("results") && j["results"].is_array())
@@ -118,6 +140,9 @@ LedgerEntry parse_entry(const json& j, int line) {
     e.a_runs = run_count(a);
     e.b_runs = run_count(b);
     e.ratio_median = num(j, "ratio_median");
+    if (j.contains("ratios") && j["ratios"].is_array())
+      for (const auto& r : j["ratios"])
+        if (r.is_number()) e.ratios.push_back(r.get<double>());
     if (j.contains("spread") && j["spread"].is_array() && j["spread"].size() == 2 && j["spread"][0].is_number() &&
         j["spread"][1].is_number()) {
       e.spread_min = j["spread"][0].get<double>();
@@ -129,6 +154,11 @@ LedgerEntry parse_entry(const json& j, int line) {
     }
     if (j.contains("guards") && j["guards"].is_array())
       for (const auto& g : j["guards"]) e.guards.push_back({str(g, "profile"), num(g, "ratio_median"), g.value("ok", true)});
+    judge(e);
+    if (j.contains("confident") && j["confident"].is_boolean()) e.confident = j["confident"].get<bool>();
+    if (j.contains("reason") && j["reason"].is_string()) e.reason = j["reason"].get<std::string>();
+    e.answer = str(j, "answer");
+    e.phase = str(j, "phase");
   }
   return e;
 }
@@ -231,19 +261,44 @@ const LedgerEntry* Ledger::latest_ab() const {
   return v.empty() ? nullptr : v[0];
 }
 
-AbSettings ab_settings(const Ledger& ledger) {
-  AbSettings s;
-  const LedgerEntry* e = ledger.latest_ab();
-  if (!e) {
-    s.source = "the A/B runner's documented defaults (the ledger has no `ab` entry yet)";
-    return s;
+Policy load_policy(const std::string& path, const std::string& display) {
+  Policy p;
+  if (!std::filesystem::exists(path)) return p;
+  json j;
+  try {
+    j = json::parse(read_file(path));
+  } catch (const std::exception& ex) {
+    throw std::runtime_error("policy " + display + ": " + ex.what());
   }
-  if (e->go_pct) s.go_pct = *e->go_pct;
-  if (e->nogo_pct) s.nogo_pct = *e->nogo_pct;
-  s.guard_pct = s.nogo_pct;
-  if (e->a_runs > 0) s.runs = e->a_runs;
-  s.source = "the latest `ab` entry, `" + ledger.display + "` line " + std::to_string(e->line) + " (" + e->date + ")";
-  return s;
+  auto need = [&](const char* k) {
+    if (!j.contains(k) || !j[k].is_number()) throw std::runtime_error("policy " + display + ": " + k + " is not a number");
+    return j[k].get<double>();
+  };
+  p.runs = int(need("runs"));
+  p.min_runs = int(need("min_runs"));
+  p.go_pct = need("go_pct");
+  p.nogo_pct = need("nogo_pct");
+  p.guard_pct = need("guard_pct");
+  p.min_threshold_pct = need("min_threshold_pct");
+  if (p.min_runs < 1 || p.runs < p.min_runs || p.go_pct <= p.nogo_pct || p.min_threshold_pct < 0)
+    throw std::runtime_error("policy " + display + ": needs 1 <= min_runs <= runs, go_pct > nogo_pct, min_threshold_pct >= 0");
+  p.source = "`" + display + "`";
+  return p;
+}
+
+std::optional<Noise> measured_noise(const Ledger& ledger, const std::string& profile, const std::string& metric) {
+  std::vector<double> half;
+  Noise n;
+  for (const auto& e : ledger.entries)
+    if (e.kind == "ab" && e.profile == profile && e.metric == metric && e.spread_min && e.spread_max) {
+      half.push_back((*e.spread_max - *e.spread_min) / 2.0 * 100.0);
+      n.lines.push_back(e.line);
+    }
+  if (half.empty()) return std::nullopt;
+  std::sort(half.begin(), half.end());
+  size_t m = half.size() / 2;
+  n.pct = half.size() % 2 ? half[m] : (half[m - 1] + half[m]) / 2.0;
+  return n;
 }
 
 Topic parse_topic(const std::string& text, const std::string& display) {
@@ -278,6 +333,14 @@ Topic parse_topic(const std::string& text, const std::string& display) {
   for (const auto& b : t.builtins)
     if (b != "Q1" && b != "Q2" && b != "Q3" && b != "Q4" && b != "Q5")
       throw std::runtime_error("topic " + display + ": unknown built-in question '" + b + "' (Q1..Q5)");
+  // Purposes state no measured figure by hand: they cite ledger lines ({ledger:N}) the kit renders.
+  static const std::regex hand(R"((^|[^A-Za-z0-9_{:.])(~?[0-9]+(\.[0-9]+)?\s*(%|x\b|×|K\b|M\b|MiB|KiB|GiB|instructions|ops)))");
+  for (size_t i = 0; i < t.purpose.size(); ++i) {
+    std::smatch m;
+    if (std::regex_search(t.purpose[i], m, hand))
+      throw std::runtime_error("topic " + display + ": purpose " + std::to_string(i + 1) + " states the figure '" +
+                               m[2].str() + "' by hand; cite the ledger line instead, as {ledger:N}");
+  }
   return t;
 }
 
@@ -333,8 +396,15 @@ Hotspots parse_callgrind(const std::string& text, const Registry& reg, const std
     std::string file = rest.substr(0, rest.find(':'));
     sum += ir;
     std::smatch b;
-    if (std::regex_search(file, b, box_re) && reg.box(b[2].str()))
-      per[b[2].str()] += ir;
+    std::string fn = rest.find(':') == std::string::npos ? "" : rest.substr(rest.find(':') + 1);
+    fn = fn.substr(0, fn.find_first_of(" (['"));
+    const Box* owner = nullptr;
+    if (std::regex_search(file, b, box_re)) owner = reg.box(b[2].str());
+    if (!owner && !fn.empty())
+      for (const auto& bx : reg.boxes)
+        if (std::find(bx.boundary.begin(), bx.boundary.end(), fn) != bx.boundary.end()) owner = &bx;
+    if (owner)
+      per[owner->name] += ir;
     else
       h.outside += ir;
   }

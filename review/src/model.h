@@ -58,7 +58,7 @@ struct Guard {
 
 struct LedgerEntry {
   int line = 0;  // 1-based line in the ledger file: the entry's citation
-  std::string kind, date, commit, preset, profile, command;
+  std::string kind, date, commit, preset, profile, command, metric = "wall";
   bool dirty = false;
   // kind "sbs"
   int runs = 0;
@@ -66,8 +66,14 @@ struct LedgerEntry {
   // kind "ab"
   std::string box, gate, a_env, b_env, verdict;
   int a_runs = 0, b_runs = 0;
+  std::vector<double> ratios;  // per pair, B/A
   std::optional<double> ratio_median, spread_min, spread_max, go_pct, nogo_pct;
   std::vector<Guard> guards;
+  // The verdict's confidence and, for a NO-GO, its reason, as recorded (docs/ledger.md) or, for entries
+  // older than those fields, judged from the entry's own figures by the same rule.
+  bool confident = false;
+  std::string reason;
+  std::string answer, phase;  // the review answer and plan phase of the run (hakmem review plan), if any
 };
 
 struct Ledger {
@@ -117,9 +123,12 @@ struct GitState {
 GitState read_git_state(const std::string& repo);
 
 // Instruction counts per box from `callgrind_annotate` output: every function line whose source path contains
-// alloc/<box>/ counts for that box; the rest is "outside alloc/".
+// alloc/<box>/ counts for that box; a line without a source path (a build without debug information) counts
+// for the box whose registry boundary lists its function, so a box's inlined code counts for the boundary
+// function it is inlined into; the rest is "outside alloc/".
 struct Hotspots {
   std::string display;
+  std::string source;  // how the profile was made (the command, the cache), for the questionnaire
   double total = 0;                          // PROGRAM TOTALS (or the sum of the lines when absent)
   std::vector<std::pair<std::string, double>> per_box;  // sorted by Ir, largest first
   double outside = 0;
@@ -130,13 +139,24 @@ Hotspots parse_callgrind(const std::string& text, const Registry& reg, const std
 // line) when present, else the runners' all_profiles() list in bench/runner/benchio.cc, else a fixed copy.
 std::vector<std::string> known_profiles(const std::string& repo);
 
-// Defaults of the A/B runner, used when the ledger has no `ab` entry yet.
-struct AbSettings {
-  double go_pct = 1.0, nogo_pct = -1.0, guard_pct = -1.0;
-  int runs = 10;
-  std::string source;  // where the figures come from
+// The A/B policy (bench/ledger/policy.json): runs and thresholds every plan and etiquette quotes, the least
+// runs a plan may ask for, and the smallest threshold any A/B may use whatever the measured noise.
+struct Policy {
+  int runs = 10, min_runs = 5;
+  double go_pct = 1.0, nogo_pct = -1.0, guard_pct = -1.0, min_threshold_pct = 0.5;
+  std::string source = "the review kit's built-in policy";  // where the figures come from
 };
-AbSettings ab_settings(const Ledger& ledger);
+// Throws std::runtime_error on a malformed file; a missing file gives the built-in policy.
+Policy load_policy(const std::string& path, const std::string& display);
+
+// The measured noise of one profile and metric: the median over the ledger's A/B entries of the half-width
+// of their per-pair ratio spread, in percent.
+struct Noise {
+  double pct = 0;
+  std::vector<int> lines;  // the entries it comes from
+};
+std::optional<Noise> measured_noise(const Ledger& ledger, const std::string& profile, const std::string& metric);
+
 
 std::string read_file(const std::string& path);  // throws std::runtime_error when unreadable
 void write_file(const std::string& path, const std::string& text);

@@ -18,9 +18,8 @@ std::string gap_sentence(const Inputs& in) {
     return "The latest side-by-side of profile `" + in.topic.profile + "` (" + g.citation + ") lacks hakmem or " +
            in.topic.reference + "; state the gap you assume as an assumption.";
   std::string s = "Measured on profile `" + in.topic.profile + "`: hakmem " + fmt_ops(g.hakmem->ops_per_s) +
-                  " ops/s vs " + in.topic.reference + " " + fmt_ops(g.reference->ops_per_s) + " ops/s, i.e. " +
-                  fmt_num(g.hakmem->ops_per_s / g.reference->ops_per_s, 2) + "x (parity needs " +
-                  fmt_pct((g.reference->ops_per_s / g.hakmem->ops_per_s - 1.0) * 100.0) + ")";
+                  " ops/s vs " + in.topic.reference + " " + fmt_ops(g.reference->ops_per_s) + " ops/s; " +
+                  lead_text(g, in.topic.reference);
   if (g.hakmem->instr_per_op && g.reference->instr_per_op)
     s += "; instructions per op " + fmt_num(*g.hakmem->instr_per_op, 1) + " vs " + fmt_num(*g.reference->instr_per_op, 1);
   return s + ". Source: " + g.citation + ".";
@@ -81,7 +80,7 @@ void q3(std::ostringstream& o, const Inputs& in) {
 }
 
 void q4(std::ostringstream& o, const Inputs& in) {
-  AbSettings s = ab_settings(in.ledger);
+  const Policy& s = in.policy;
   o << "### Q4. Reversible rollout plan (required)\n\n"
     << "Give small patches in order, phase 0 to 2, each behind a gate that is off by default until its A/B says "
        "GO. Existing gates of the topic's boxes: ";
@@ -98,11 +97,17 @@ void q4(std::ostringstream& o, const Inputs& in) {
 }
 
 void q5(std::ostringstream& o, const Inputs& in) {
-  o << "### Q5. A realistic ceiling against " << in.topic.reference << " (required)\n\n"
-    << gap_sentence(in) << " Keeping today's layering (" << box_chain(in) << "), how close can hakmem get, "
-    << "roughly in percent of " << in.topic.reference << "? Which layers must be merged or removed to approach "
-    << "parity, concretely?\n\n"
-    << "Answer format: one line `" << kCeiling << " <N>% of " << in.topic.reference << "` and one line `"
+  Gap g = measured_gap(in);
+  bool leads = g.hakmem && g.reference && g.reference->ops_per_s > 0 && g.hakmem->ops_per_s >= g.reference->ops_per_s;
+  o << "### Q5. A realistic ceiling against " << in.topic.reference << " (required)\n\n" << gap_sentence(in);
+  if (leads)
+    o << " Keeping today's layering (" << box_chain(in) << "), how large a lead over " << in.topic.reference
+      << " can hakmem hold, roughly in percent of " << in.topic.reference << "? Which layers carry the lead, and "
+      << "which must be merged or removed to widen it, concretely?\n\n";
+  else
+    o << " Keeping today's layering (" << box_chain(in) << "), how close can hakmem get, roughly in percent of "
+      << in.topic.reference << "? Which layers must be merged or removed to approach parity, concretely?\n\n";
+  o << "Answer format: one line `" << kCeiling << " <N>% of " << in.topic.reference << "` and one line `"
     << kMergeOrRemove << " <boxes or layers, why>`.\n\n";
 }
 

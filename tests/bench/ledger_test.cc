@@ -76,7 +76,7 @@ TEST(LedgerJson, AbRoundTrip) {
   EXPECT_EQ(r.prov.date, e.prov.date);
   EXPECT_EQ(r.prov.commit, e.prov.commit);
   EXPECT_EQ(r.prov.dirty, e.prov.dirty);
-  EXPECT_EQ(r.prov.env, e.prov.env);
+  EXPECT_EQ(r.prov.env, (EnvMap{{"HMB_ITERS", "1000"}}));  // PATH is not recorded
   EXPECT_EQ(r.prov.cores, 2);
   EXPECT_EQ(r.a.env, e.a.env);
   EXPECT_EQ(r.b.runs, e.b.runs);
@@ -238,6 +238,105 @@ TEST(LedgerFile, AppendThenReadBack) {
     EXPECT_NE(std::string(e.what()).find(":3:"), std::string::npos) << e.what();
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST(LedgerConfidence, EveryPairOnTheVerdictsSide) {
+  AbEntry e = sample_ab();  // ratios 1.03, 1.01, 1.02: GO at +1%, the 1.01 pair just clears it
+  EXPECT_EQ(e.verdict, Verdict::Go);
+  EXPECT_TRUE(e.confident);
+  e.b.runs = {103.0, 110.0, 91.8};  // one pair at 1.0: the median is GO, that pair is not
+  finish_ab(e);
+  EXPECT_EQ(e.verdict, Verdict::Go);
+  EXPECT_FALSE(e.confident);
+  e.b.runs = {97.0, 107.8, 87.3};  // all pairs -3%: a NO-GO of the main profile
+  finish_ab(e);
+  EXPECT_EQ(e.verdict, Verdict::NoGo);
+  EXPECT_TRUE(e.confident);
+  EXPECT_EQ(e.reason, "main profile");
+  e.b.runs = {101.0, 111.1, 90.9};  // +1% main but a failing guard
+  e.guards = {{"small", 0.995, false}};
+  finish_ab(e);
+  EXPECT_EQ(e.verdict, Verdict::NoGo);
+  EXPECT_EQ(e.reason, "guard small");
+  EXPECT_FALSE(e.confident);  // the guard lost 0.5%, inside the -1% NO-GO threshold
+  e.guards = {{"small", 0.97, false}};
+  finish_ab(e);
+  EXPECT_TRUE(e.confident);
+  json j = to_json(e);
+  EXPECT_EQ(j["pairs"], 3);
+  EXPECT_EQ(j["confident"], true);
+  EXPECT_EQ(j["reason"], "guard small");
+  json old = j;  // an entry written before confidence was recorded
+  old.erase("pairs");
+  old.erase("confident");
+  old.erase("reason");
+  EXPECT_TRUE(validate_entry(old).empty());
+  AbEntry r = ab_from_json(old);
+  EXPECT_TRUE(r.confident);
+  EXPECT_EQ(r.reason, "guard small");
+  j["confident"] = "yes";
+  EXPECT_FALSE(validate_entry(j).empty());
+}
+
+TEST(LedgerJson, AnswerAndPhaseOfAReviewPlan) {
+  AbEntry e = sample_ab();
+  EXPECT_FALSE(to_json(e).contains("answer"));
+  e.answer = "front-fastlane:0123456789ab";
+  e.phase = "1";
+  json j = to_json(e);
+  EXPECT_EQ(j["answer"], "front-fastlane:0123456789ab");
+  EXPECT_EQ(j["phase"], "1");
+  AbEntry r = ab_from_json(j);
+  EXPECT_EQ(r.answer, e.answer);
+  EXPECT_EQ(r.phase, "1");
+  j["phase"] = 1;
+  EXPECT_FALSE(validate_entry(j).empty());
+}
+
+TEST(LedgerPortable, CommandsAndEnvironmentsHoldNoMachinePaths) {
+  EXPECT_EQ(portable_command("/work/main/build/release/bin/hakmem-ab --profile mixed --ledger /tmp/x/l.jsonl"),
+            "build/release/bin/hakmem-ab --profile mixed --ledger l.jsonl");
+  EXPECT_EQ(portable_command("/opt/hm/hakmem-sbs --out=/home/u/r '/a/build/h-bench/bin/hakmem-sbs'"),
+            "hakmem-sbs --out=r 'build/h-bench/bin/hakmem-sbs'");
+  EXPECT_EQ(portable_command("./hakmem-sbs --runs 3"), "./hakmem-sbs --runs 3");
+  EXPECT_EQ(portable_env({{"PATH", "/usr/bin"}, {"HOME", "/root"}, {"HMB_ITERS", "9"}, {"HAKMEM_X", "1"}}),
+            (EnvMap{{"HAKMEM_X", "1"}, {"HMB_ITERS", "9"}}));
+  AbEntry e = sample_ab();
+  e.prov.command = "/work/main/build/release/bin/hakmem-ab --profile mixed";
+  json j = to_json(e);
+  EXPECT_EQ(j["command"], "build/release/bin/hakmem-ab --profile mixed");
+  EXPECT_FALSE(j["env"].contains("PATH"));
+  EXPECT_FALSE(make_portable(j));  // already portable
+}
+
+TEST(LedgerPortable, MigrationRewritesOldEntriesOnce) {
+  auto dir = std::filesystem::temp_directory_path() / ("hmb-ledger-migrate-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "ledger.jsonl").string();
+  json old = to_json(sample_sbs());
+  old["command"] = "/srv/x/build/release/bin/hakmem-sbs --profile ring:50";
+  old["env"]["PATH"] = "/usr/local/bin:/usr/bin";
+  std::ofstream(path) << to_json(sample_ab()).dump() << "\n" << old.dump() << "\n";
+  EXPECT_EQ(migrate_ledger(path), 1);
+  auto entries = read_ledger(path);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1]["command"], "build/release/bin/hakmem-sbs --profile ring:50");
+  EXPECT_FALSE(entries[1]["env"].contains("PATH"));
+  EXPECT_EQ(migrate_ledger(path), 0);  // nothing left to rewrite
+  // Appending migrates what is already there.
+  std::ofstream(path, std::ios::app) << old.dump() << "\n";
+  append_ledger(path, to_json(sample_ab()));
+  for (const auto& j : read_ledger(path)) EXPECT_FALSE(j["env"].contains("PATH")) << j.dump();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(LedgerPortable, CommittedLedgerIsPortable) {
+  std::string ledger = std::filesystem::path(HMB_LEDGER_DOC).parent_path().parent_path().string() +
+                       "/bench/ledger/ledger.jsonl";
+  auto entries = read_ledger(ledger);
+  ASSERT_FALSE(entries.empty());
+  for (auto j : entries) EXPECT_FALSE(make_portable(j)) << "not portable: " << j["date"] << " " << j["command"];
 }
 
 TEST(LedgerFile, FixtureIsValid) {

@@ -13,7 +13,7 @@ std::string fixed_args(const std::string& tmp, const std::string& ledger) {
   return "questionnaire --topic " + fixture("topic.json") + " --registry " + fixture("registry.json") + " --ledger " +
          ledger + " --callgrind " + fixture("callgrind.txt") + " --tree " + fixture("tree") + " --repo " +
          src("") + " --git-commit 0123456789abcdef0123456789abcdef01234567 --git-branch main --git-dirty 1" +
-         " --date 2026-11-26 --profiles " + kProfiles + " --out " + tmp + "/q --graph-out " + tmp + "/boxes";
+         " --date 2026-11-26 --policy " + fixture("policy.json") + " --profiles " + kProfiles + " --out " + tmp + "/q --graph-out " + tmp + "/boxes";
 }
 
 }  // namespace
@@ -38,7 +38,7 @@ TEST(ReviewGolden, EmptyLedgerQuotesNoNumbers) {
   EXPECT_NE(q.find("has no side-by-side (`sbs`) entry for profile `mixed` yet, so no figures are quoted"),
             std::string::npos);
   EXPECT_NE(q.find("has no A/B (`ab`) entry yet"), std::string::npos);
-  EXPECT_NE(q.find("documented defaults"), std::string::npos);
+  EXPECT_NE(q.find("Source: `tests/review/fixtures/policy.json`"), std::string::npos);  // runs come from the policy
   EXPECT_EQ(q.find("ops/s |"), std::string::npos);
   expect_golden("fixture-topic.empty-ledger.md", q);
   std::filesystem::remove_all(tmp);
@@ -64,7 +64,7 @@ TEST(ReviewGolden, ALaterVerdictOnTheSameComparisonLiftsANoGo) {
   ASSERT_EQ(r.rc, 0) << r.err;
   std::string q = read_file(tmp + "/q/fixture-topic.md");
   EXPECT_EQ(q.find("`HAKMEM_PURGE=0` (box segment"), std::string::npos) << "an overturned NO-GO is still banned";
-  EXPECT_NE(q.find("No NO-GO verdict is recorded"), std::string::npos);
+  EXPECT_NE(q.find("No confident NO-GO verdict is recorded"), std::string::npos);
   // The original ledger still bans it.
   std::string tmp2 = temp_dir("overturned-orig");
   ASSERT_EQ(review(fixed_args(tmp2, fixture("ledger.jsonl")), tmp2).rc, 0);
@@ -86,7 +86,8 @@ TEST(ReviewGolden, SameInputsSameBytes) {
 TEST(ReviewGolden, PlanOfTheGoodAnswer) {
   std::string tmp = temp_dir("plan");
   CliRun r = review("plan " + fixture("answers/good.md") + " --registry " + fixture("registry.json") +
-                     " --questionnaire " + golden_path("fixture-topic.md") + " --profiles " + kProfiles,
+                     " --questionnaire " + golden_path("fixture-topic.md") + " --ledger " + fixture("ledger.jsonl") +
+                     " --policy " + fixture("policy.json") + " --profiles " + kProfiles,
                  tmp);
   ASSERT_EQ(r.rc, 0) << r.err;
   expect_golden("plan.txt", r.out);
@@ -96,7 +97,7 @@ TEST(ReviewGolden, PlanOfTheGoodAnswer) {
 TEST(ReviewGolden, PlanRefusesAnAnswerThatFailsTheCheck) {
   std::string tmp = temp_dir("plan-bad");
   CliRun r = review("plan " + fixture("answers/bad-gates.md") + " --registry " + fixture("registry.json") +
-                     " --profiles " + kProfiles,
+                     " --ledger " + fixture("ledger.jsonl") + " --profiles " + kProfiles,
                  tmp);
   EXPECT_EQ(r.rc, 1);
   EXPECT_EQ(r.out, "");
@@ -106,7 +107,8 @@ TEST(ReviewGolden, PlanRefusesAnAnswerThatFailsTheCheck) {
 TEST(ReviewCli, CheckAnswerExitCodesAndLineFormat) {
   std::string tmp = temp_dir("check");
   std::string common = " --registry " + fixture("registry.json") + " --questionnaire " +
-                       golden_path("fixture-topic.md") + " --profiles " + kProfiles;
+                       golden_path("fixture-topic.md") + " --ledger " + fixture("ledger.jsonl") + " --policy " +
+                       fixture("policy.json") + " --profiles " + kProfiles;
   CliRun good = review("check-answer " + fixture("answers/good.md") + common, tmp);
   EXPECT_EQ(good.rc, 0) << good.err;
   EXPECT_EQ(good.err, "");
@@ -117,6 +119,68 @@ TEST(ReviewCli, CheckAnswerExitCodesAndLineFormat) {
   expect_golden("bad-gates.check.txt", err);
   CliRun tmpl = review("check-answer " + golden_path("fixture-topic.answer-template.md") + common, tmp);
   EXPECT_EQ(tmpl.rc, 1) << "an unfilled template must not pass";
-  EXPECT_NE(tmpl.err.find("unfilled placeholder"), std::string::npos);
+  EXPECT_NE(tmpl.err.find("ANS-PLACEHOLDER: unfilled placeholder"), std::string::npos);
+  std::filesystem::remove_all(tmp);
+}
+
+TEST(ReviewGolden, QuestionsFollowWhetherHakmemLeadsOrTrails) {
+  std::string tmp = temp_dir("leads");
+  std::string ledger = read_file(fixture("ledger.jsonl"));
+  std::string from = "\"allocator\":\"hakmem\",\"mode\":\"inprocess\",\"ops_per_s\":44450000.0";
+  auto at = ledger.rfind(from);
+  ASSERT_NE(at, std::string::npos);
+  ledger.replace(at, from.size(), "\"allocator\":\"hakmem\",\"mode\":\"inprocess\",\"ops_per_s\":128920000.0");
+  hm::review::write_file(tmp + "/ledger.jsonl", ledger);
+  ASSERT_EQ(review(fixed_args(tmp, tmp + "/ledger.jsonl"), tmp).rc, 0);
+  std::string q = read_file(tmp + "/q/fixture-topic.md");
+  EXPECT_NE(q.find("hakmem leads mimalloc by +10.00% (inprocess against inprocess, wall clock)"), std::string::npos);
+  EXPECT_NE(q.find("how large a lead over mimalloc can hakmem hold"), std::string::npos);
+  EXPECT_EQ(q.find("parity needs"), std::string::npos);
+  std::string orig = read_file(golden_path("fixture-topic.md"));
+  EXPECT_NE(orig.find("how close can hakmem get"), std::string::npos);
+  std::filesystem::remove_all(tmp);
+}
+
+TEST(ReviewGolden, HotspotsByDefaultAreCachedPerCommit) {
+  std::string tmp = temp_dir("hotspots");
+  std::string commit = "0123456789abcdef0123456789abcdef01234567";
+  auto args = [&](const std::string& dirty) {
+    return "questionnaire --topic " + fixture("topic.json") + " --registry " + fixture("registry.json") + " --ledger " +
+           fixture("ledger.jsonl") + " --tree " + fixture("tree") + " --repo " + src("") + " --git-commit " + commit +
+           " --git-branch main --git-dirty " + dirty + " --date 2026-11-26 --policy " + fixture("policy.json") +
+           " --profiles " + kProfiles + " --out " + tmp + "/q --graph-out " + tmp + "/boxes --bench " + tmp +
+           "/no-such-bench --hotspot-cache " + tmp + "/cache";
+  };
+  // No cache and no benchmark binary: the questionnaire says why there is no table.
+  CliRun none = review(args("0"), tmp);
+  ASSERT_EQ(none.rc, 0) << none.err;
+  EXPECT_NE(read_file(tmp + "/q/fixture-topic.md").find("No callgrind profile: no benchmark binary"), std::string::npos);
+  // A profile cached for this commit and profile is used without running anything.
+  hm::review::write_file(tmp + "/cache/" + commit + "-mixed.callgrind.txt", read_file(fixture("callgrind.txt")));
+  hm::review::write_file(tmp + "/cache/" + commit + "-mixed.callgrind.txt.how",
+                         "callgrind of the hakmem in-process case on profile `mixed` at commit 0123456789ab");
+  ASSERT_EQ(review(args("0"), tmp).rc, 0);
+  std::string q = read_file(tmp + "/q/fixture-topic.md");
+  EXPECT_NE(q.find("at commit 0123456789ab, cached in"), std::string::npos) << q.substr(q.find("### 2.3"), 600);
+  EXPECT_NE(q.find("| front | "), std::string::npos);
+  // A dirty tree is never served from the cache.
+  ASSERT_EQ(review(args("1"), tmp).rc, 0);
+  EXPECT_NE(read_file(tmp + "/q/fixture-topic.md").find("No callgrind profile: no benchmark binary"), std::string::npos);
+  // --no-hotspots turns the table off.
+  ASSERT_EQ(review(args("0") + " --no-hotspots", tmp).rc, 0);
+  EXPECT_NE(read_file(tmp + "/q/fixture-topic.md").find("--no-hotspots was given"), std::string::npos);
+  std::filesystem::remove_all(tmp);
+}
+
+TEST(ReviewGolden, PlanRefusesSidesThatAreNotGateSettings) {
+  std::string tmp = temp_dir("plan-sides");
+  for (const char* f : {"answers/broken/13-ab-side-builds.md", "answers/broken/14-ab-side-preload.md"}) {
+    CliRun r = review("plan " + fixture(f) + " --registry " + fixture("registry.json") + " --questionnaire " +
+                          golden_path("fixture-topic.md") + " --ledger " + fixture("ledger.jsonl") + " --profiles " + kProfiles,
+                      tmp);
+    EXPECT_EQ(r.rc, 1) << f;
+    EXPECT_EQ(r.out, "") << "no `hakmem ab` command may come out of " << f;
+    EXPECT_NE(r.err.find("ANS-AB-SIDE"), std::string::npos) << r.err;
+  }
   std::filesystem::remove_all(tmp);
 }

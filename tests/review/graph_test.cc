@@ -97,16 +97,25 @@ TEST(Ledger, EntriesSettingsAndBadLines) {
   EXPECT_EQ(l.latest_sbs("mixed")->line, 7);
   EXPECT_EQ(l.latest_sbs("small")->line, 6);
   EXPECT_EQ(l.latest_sbs("larson"), nullptr);
-  AbSettings s = ab_settings(l);
-  EXPECT_EQ(s.runs, 12);
-  EXPECT_DOUBLE_EQ(s.go_pct, 0.5);
-  EXPECT_DOUBLE_EQ(s.nogo_pct, -0.5);
   Ledger none = load_ledger(fixture("no-such-ledger.jsonl"), "bench/ledger/ledger.jsonl");
   EXPECT_FALSE(none.present);
-  AbSettings d = ab_settings(none);
-  EXPECT_EQ(d.runs, 10);
-  EXPECT_DOUBLE_EQ(d.go_pct, 1.0);
-  EXPECT_DOUBLE_EQ(d.nogo_pct, -1.0);
+}
+
+TEST(Policy, RunsAndThresholdsComeFromThePolicyFile) {
+  Policy p = load_policy(fixture("policy.json"), "tests/review/fixtures/policy.json");
+  EXPECT_EQ(p.runs, 10);
+  EXPECT_EQ(p.min_runs, 5);
+  EXPECT_DOUBLE_EQ(p.go_pct, 1.0);
+  EXPECT_DOUBLE_EQ(p.min_threshold_pct, 0.5);
+  EXPECT_EQ(p.source, "`tests/review/fixtures/policy.json`");
+  Policy d = load_policy(fixture("no-such-policy.json"), "x");
+  EXPECT_EQ(d.source, "the review kit's built-in policy");
+  std::string tmp = temp_dir("policy");
+  write_file(tmp + "/p.json", R"({"runs": 3, "min_runs": 5, "go_pct": 1, "nogo_pct": -1, "guard_pct": -1, "min_threshold_pct": 0.5})");
+  EXPECT_THROW(load_policy(tmp + "/p.json", "p.json"), std::runtime_error);  // runs below min_runs
+  write_file(tmp + "/p.json", R"({"runs": 10})");
+  EXPECT_THROW(load_policy(tmp + "/p.json", "p.json"), std::runtime_error);
+  std::filesystem::remove_all(tmp);
 }
 
 TEST(Hotspots, CallgrindMappedToBoxes) {
@@ -125,4 +134,37 @@ TEST(Topic, RejectsUnknownBuiltinAndMissingCandidates) {
   Topic t = parse_topic(R"({"builtins":["Q2"]})", "review/topics/my-topic.json");
   EXPECT_EQ(t.name, "my-topic");
   EXPECT_EQ(t.profile, "mixed");
+}
+
+TEST(Topic, PurposesStateNoFigureByHand) {
+  std::string base = R"({"name": "t", "builtins": [], "purpose": [PURPOSE]})";
+  auto with = [&](const std::string& purpose) {
+    std::string j = base;
+    j.replace(j.find("PURPOSE"), 7, purpose);
+    return j;
+  };
+  EXPECT_NO_THROW(parse_topic(with(R"("Lead ring:50 at 2 threads on Mixed 16-1024B; today {ledger:12}.")"), "t.json"));
+  for (const char* hand : {"the gap is ~18%", "1.1x of the leanest peer", "from 149 to 77 instructions per op",
+                           "within 32 MiB", "575K reads"}) {
+    try {
+      parse_topic(with("\"" + std::string(hand) + "\""), "t.json");
+      ADD_FAILURE() << "accepted: " << hand;
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("by hand; cite the ledger line"), std::string::npos) << e.what();
+    }
+  }
+}
+
+TEST(Hotspots, WithoutDebugInformationBoundaryFunctionsMapToTheirBox) {
+  Registry reg = fixture_registry();
+  std::string text =
+      "1,000 (100.0%)  PROGRAM TOTALS\n"
+      "  600 (60.0%)  ???:hm_malloc [/x/hakmem-bench]\n"
+      "  300 (30.0%)  ???:hmb::run_slots<hmb::HakmemPolicy>(unsigned long) [/x/hakmem-bench]\n"
+      "  100 (10.0%)  ./elf/dl-lookup.c:do_lookup_x [/lib/ld.so]\n";
+  Hotspots h = parse_callgrind(text, reg, "x.txt");
+  ASSERT_EQ(h.per_box.size(), 1u);
+  EXPECT_EQ(h.per_box[0].first, "front");
+  EXPECT_DOUBLE_EQ(h.per_box[0].second, 600);
+  EXPECT_DOUBLE_EQ(h.outside, 400);
 }
