@@ -43,19 +43,18 @@ void check_large_cache(Sink& s, int level) {
     size_t bytes = 0, entries = 0;
     const LargeHeader* first = nullptr;
   } ctx{&s};
-  size_t entries = 0;
+  size_t entries = 0, limit = 0;
   size_t bytes = large_cache_for_each([](LargeHeader* h, void* arg) {
     auto* c = static_cast<Ctx*>(arg);
     if (!c->first) c->first = h;
     c->bytes += h->map_size;
     c->entries++;
     check_large_header(*c->s, h, true);
-  }, &ctx, &entries);
+  }, &ctx, &entries, &limit);
   if (level < 2) return;
   Where w;
   w.addr = ctx.first;
   w.page = ctx.first;
-  size_t limit = static_cast<size_t>(config().large_cache_mb) << 20;
   if (ctx.bytes != bytes) {
     s.fail(registry::InvId::large_cache, w, "cached bytes", ctx.bytes, bytes);
   } else if (ctx.entries != entries) {

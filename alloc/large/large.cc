@@ -1,9 +1,14 @@
 // large box: direct mappings plus a small LIFO cache of freed ones (bounded in bytes
-// by HAKMEM_LARGE_CACHE_MB), reused when they fit without wasting more than half.
+// by HAKMEM_LARGE_CACHE_MB), reused when they fit without wasting more than half. With
+// HAKMEM_LARGE_RESIZE=1 any cached mapping serves: the best fit among the larger ones gives back
+// its excess tail, or else the largest smaller one grows (moved whole by the kernel to a new
+// 4 MiB-aligned place when it cannot grow where it is): its pages stay resident, so a program
+// that frees and allocates buffers of changing sizes pays page faults only for the difference.
 #include "large/large.h"
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "config/config.h"
@@ -23,6 +28,18 @@ constexpr size_t kMaxCacheEntries = 32;
 constinit LargeCounters g_counters;
 
 constexpr size_t kHeaderRoom = 64;
+// The cache's byte bound, as last set under the lock: HAKMEM_LARGE_CACHE_MB, or more while the
+// live large blocks are many (HAKMEM_LARGE_CACHE_LIVE_PCT of their bytes).
+constinit size_t g_bound = 0;
+
+// The bound for now, recorded in g_bound (under the lock).
+size_t set_bound() {
+  size_t floor = static_cast<size_t>(config().large_cache_mb) << 20;
+  size_t live = g_counters.live_bytes.load(std::memory_order_relaxed);
+  size_t follow = live / 100 * static_cast<size_t>(config().large_cache_live_pct);
+  g_bound = floor > follow ? floor : follow;
+  return g_bound;
+}
 
 size_t round_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
@@ -40,20 +57,125 @@ void release(LargeHeader* h) {
   g_counters.unmaps.fetch_add(1, std::memory_order_relaxed);
 }
 
+// Unlinks *link's entry from the cache (under the lock).
+LargeHeader* cache_unlink(LargeHeader** link) {
+  LargeHeader* h = *link;
+  *link = h->next;
+  g_cache_bytes -= h->map_size;
+  g_cache_entries--;
+  return h;
+}
+
+// Fills [dst, dst + bytes) with pages moved from the ends of cached mappings (each keeps its
+// header and at least one page after it, or goes whole), so a grown block reuses pages that
+// are resident instead of faulting fresh ones in. Returns the bytes left unfilled. Under the lock.
+size_t steal_pages(uintptr_t dst, size_t bytes) {
+  size_t page = os_page_size();
+  LargeHeader** link = &g_cache;
+  while (bytes && *link) {
+    LargeHeader* b = *link;
+    uintptr_t base = reinterpret_cast<uintptr_t>(b);
+    size_t keep = round_up(b->offset, page) + page;  // the header's page(s) and one more
+    size_t k = b->map_size <= bytes ? b->map_size : b->map_size <= keep ? 0 : std::min(bytes, b->map_size - keep);
+    if (b->offset >= kSegmentSize || k == 0) {
+      link = &b->next;
+      continue;
+    }
+    uintptr_t src = base + b->map_size - k;
+    large_unpoison(reinterpret_cast<void*>(src), k);
+    if (k == b->map_size) {  // the whole mapping: no longer a mapping of its own
+      cache_unlink(link);
+      segmap_set(base, kSegNone);
+      b->magic = 0;
+    } else {
+      b->map_size -= k;
+      b->requested = 0;  // cached: no request of its own
+      g_cache_bytes -= k;
+      link = &b->next;
+    }
+    if (!os_remap(reinterpret_cast<void*>(src), k, k, reinterpret_cast<void*>(dst)))
+      return bytes;  // the kernel refused: the rest faults in fresh
+    dst += k;
+    bytes -= k;
+  }
+  return bytes;
+}
+
+// The pages [p, p + bytes) of a mapping being cut, kept as a cached mapping of their own (moved
+// to a 4 MiB-aligned range, the first page holding its header) while the cache has room; else
+// unmapped. Under the lock.
+void recache_tail(uintptr_t p, size_t bytes) {
+  size_t limit = g_bound;
+  void* to = nullptr;
+  if (bytes > kHeaderRoom + os_page_size() && g_cache_bytes + bytes <= limit && g_cache_entries < kMaxCacheEntries)
+    to = os_map_aligned(bytes, kSegmentSize);
+  if (!to || !os_remap(reinterpret_cast<void*>(p), bytes, bytes, to)) {
+    if (to) os_unmap(to, bytes);
+    os_unmap(reinterpret_cast<void*>(p), bytes);
+    return;
+  }
+  auto* h = static_cast<LargeHeader*>(to);
+  h->map_size = bytes;
+  h->offset = kHeaderRoom;
+  h->requested = 0;
+  h->magic = kLargeFreedMagic ^ (reinterpret_cast<uintptr_t>(to) + kHeaderRoom);
+  segmap_set(reinterpret_cast<uintptr_t>(to), kSegLarge);
+  h->next = g_cache;
+  g_cache = h;
+  large_poison(reinterpret_cast<uint8_t*>(to) + kHeaderRoom, bytes - kHeaderRoom);
+  g_cache_bytes += bytes;
+  g_cache_entries++;
+}
+
+// A cached mapping (unlinked) cut or grown to map_size bytes, its header and pages kept: a cut
+// tail stays cached as a mapping of its own; a growing one moves whole to a new 4 MiB-aligned
+// range, its new part filled with pages of other cached mappings where there are any. nullptr,
+// the mapping released, when the kernel gives no room. Under the lock.
+LargeHeader* resize(LargeHeader* h, size_t map_size) {
+  uintptr_t base = reinterpret_cast<uintptr_t>(h);
+  size_t old = h->map_size;
+  large_unpoison(h, old);
+  if (old > map_size) {
+    h->map_size = map_size;
+    recache_tail(base + map_size, old - map_size);
+    return h;
+  }
+  void* to = os_map_aligned(map_size, kSegmentSize);
+  if (!to || !os_remap(h, old, old, to)) {
+    if (to) os_unmap(to, map_size);
+    release(h);
+    return nullptr;
+  }
+  segmap_set(base, kSegNone);
+  auto* moved = static_cast<LargeHeader*>(to);
+  moved->map_size = map_size;
+  segmap_set(reinterpret_cast<uintptr_t>(moved), kSegLarge);
+  steal_pages(reinterpret_cast<uintptr_t>(to) + old, map_size - old);
+  g_counters.resizes.fetch_add(1, std::memory_order_relaxed);
+  return moved;
+}
+
+// A cached mapping of this offset for map_size bytes, or nullptr: the first that fits without
+// wasting more than half; with HAKMEM_LARGE_RESIZE, else the best fit among the larger (cut to
+// size) or the largest smaller (grown).
 LargeHeader* cache_take(size_t map_size, size_t offset) {
   pthread_mutex_lock(&g_lock);
-  LargeHeader** link = &g_cache;
-  for (LargeHeader* h = g_cache; h; link = &h->next, h = h->next) {
-    if (h->offset == offset && h->map_size >= map_size && h->map_size / 2 <= map_size) {
-      *link = h->next;
-      g_cache_bytes -= h->map_size;
-      g_cache_entries--;
-      pthread_mutex_unlock(&g_lock);
-      return h;
+  LargeHeader **fit = nullptr, **bigger = nullptr, **smaller = nullptr;
+  for (LargeHeader** link = &g_cache; *link; link = &(*link)->next) {
+    LargeHeader* h = *link;
+    if (h->offset != offset) continue;
+    if (h->map_size >= map_size && h->map_size / 2 <= map_size) {
+      fit = link;
+      break;
     }
+    if (h->map_size >= map_size && (!bigger || h->map_size < (*bigger)->map_size)) bigger = link;
+    if (h->map_size < map_size && (!smaller || h->map_size > (*smaller)->map_size)) smaller = link;
   }
+  LargeHeader** take = fit ? fit : !config().large_resize ? nullptr : bigger ? bigger : smaller;
+  LargeHeader* h = take ? cache_unlink(take) : nullptr;
+  if (h && !fit && h->map_size != map_size) h = resize(h, map_size);
   pthread_mutex_unlock(&g_lock);
-  return nullptr;
+  return h;
 }
 
 // Maps `total` bytes whose start lies one 4 MiB unit below an `align` boundary.
@@ -152,30 +274,42 @@ void large_free(LargeHeader* h) {
   HM_CHECK_HOOK(large_free, h, 0);
   g_counters.frees.fetch_add(1, std::memory_order_relaxed);
   g_counters.live_bytes.fetch_sub(h->map_size, std::memory_order_relaxed);
-  size_t limit = static_cast<size_t>(config().large_cache_mb) << 20;
   uintptr_t block = reinterpret_cast<uintptr_t>(block_of(h));
   h->magic = kLargeFreedMagic ^ block;
-  if (h->offset < kSegmentSize && h->map_size <= limit) {
+  LargeHeader* drop = nullptr;  // cached mappings past a bound that fell, oldest first
+  if (h->offset < kSegmentSize) {
     pthread_mutex_lock(&g_lock);
+    size_t limit = set_bound();
     if (g_cache_bytes + h->map_size <= limit && g_cache_entries < kMaxCacheEntries) {
       h->next = g_cache;
       g_cache = h;
       large_poison(block_of(h), h->map_size - h->offset);
       g_cache_bytes += h->map_size;
       g_cache_entries++;
-      pthread_mutex_unlock(&g_lock);
-      return;
+      h = nullptr;
+    }
+    while (g_cache_bytes > limit) {  // the bound follows the live blocks down too
+      LargeHeader** last = &g_cache;
+      while ((*last)->next) last = &(*last)->next;
+      LargeHeader* old = cache_unlink(last);
+      old->next = drop;
+      drop = old;
     }
     pthread_mutex_unlock(&g_lock);
   }
-  release(h);
+  if (h) release(h);
+  for (LargeHeader* next; drop; drop = next) {
+    next = drop->next;
+    release(drop);
+  }
 }
 
-size_t large_cache_for_each(void (*fn)(LargeHeader*, void*), void* arg, size_t* entries) {
+size_t large_cache_for_each(void (*fn)(LargeHeader*, void*), void* arg, size_t* entries, size_t* bound) {
   pthread_mutex_lock(&g_lock);
   for (LargeHeader* h = g_cache; h; h = h->next) fn(h, arg);
   size_t bytes = g_cache_bytes;
   if (entries) *entries = g_cache_entries;
+  if (bound) *bound = g_bound ? g_bound : static_cast<size_t>(config().large_cache_mb) << 20;
   pthread_mutex_unlock(&g_lock);
   return bytes;
 }

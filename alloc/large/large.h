@@ -45,12 +45,14 @@ HM_FAST_PATH size_t large_usable(const LargeHeader* hdr) { return hdr->map_size 
 
 struct LargeCounters {
   std::atomic<uint64_t> allocs{0}, frees{0}, cache_hits{0}, cache_misses{0}, unmaps{0};
+  std::atomic<uint64_t> resizes{0};  // cached mappings grown by moving (HAKMEM_LARGE_RESIZE)
   std::atomic<uint64_t> live_bytes{0};
 };
 LargeCounters& large_counters();
 
 // Walks the cache under its lock: fn(header) per cached mapping; returns the cached byte total.
-size_t large_cache_for_each(void (*fn)(LargeHeader*, void*), void* arg, size_t* entries);
+// *bound (when given) receives the byte bound the cache was last kept within.
+size_t large_cache_for_each(void (*fn)(LargeHeader*, void*), void* arg, size_t* entries, size_t* bound = nullptr);
 // Releases every cached mapping to the OS; returns the bytes released.
 size_t large_cache_trim();
 

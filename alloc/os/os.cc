@@ -49,6 +49,14 @@ void os_unmap(void* p, size_t size) {
   g_counters.unmapped_bytes.fetch_add(size, std::memory_order_relaxed);
 }
 
+void* os_remap(void* p, size_t old_size, size_t new_size, void* to) {
+  void* q = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+  if (q == MAP_FAILED) return nullptr;
+  g_counters.unmaps.fetch_add(1, std::memory_order_relaxed);  // `to` was counted when it was mapped
+  g_counters.unmapped_bytes.fetch_add(old_size, std::memory_order_relaxed);
+  return q;
+}
+
 void os_purge(void* p, size_t size) {
   madvise(p, size, MADV_DONTNEED);
   g_counters.purges.fetch_add(1, std::memory_order_relaxed);

@@ -12,6 +12,11 @@ void* os_map(size_t size);
 // As os_map, with the start aligned to `align` (a power of two, >= the OS page).
 void* os_map_aligned(size_t size, size_t align);
 void os_unmap(void* p, size_t size);
+// Moves the mapping [p, p+old_size) to `to` (itself aligned and mapped by the caller, at least
+// new_size bytes, which the kernel replaces) with new_size bytes, its pages as they were: what
+// was resident stays resident, no copy, no fault; the rest reads as zero. p's range is unmapped.
+// Returns `to`, or nullptr (nothing moved) when the kernel refuses.
+void* os_remap(void* p, size_t old_size, size_t new_size, void* to);
 // Gives the physical memory of [p, p+size) back; the range stays mapped and reads as zero.
 void os_purge(void* p, size_t size);
 size_t os_page_size();

@@ -186,11 +186,81 @@ struct Trim : Cmd {
   void show(std::ostream& os) const override { os << "large_cache_trim()"; }
 };
 
+// The exact cache model holds with HAKMEM_LARGE_RESIZE=0 (reuse only what fits within half).
 RC_GTEST_PROP(LargeProperty, BlocksAndCacheMatchModel, ()) {
+  auto& cfg = config_detail::g_config;
+  long saved = cfg.large_resize, saved_pct = cfg.large_cache_live_pct;
+  cfg.large_resize = 0;
+  cfg.large_cache_live_pct = 0;  // the bound is HAKMEM_LARGE_CACHE_MB alone
   large_cache_trim();
   Model m;
   Sut s;
   rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Alloc, Alloc, Free, Free, Trim>());
+  cfg.large_resize = saved;
+  cfg.large_cache_live_pct = saved_pct;
+}
+
+// HAKMEM_LARGE_RESIZE=1: cached mappings are cut (the tail cached on its own), grown (moved, the
+// new part taken from other cached mappings' pages) and reused. After any mix of allocations,
+// frees and trims of any sizes and alignments, every live block keeps its bytes (sampled), reads
+// zero where calloc gave it, every lookup of a block start says kOk, the cache stays within its
+// bounds and the large box's invariants hold (headers, byte totals); cached bytes go back on trim.
+RC_GTEST_PROP(LargeProperty, ResizingCacheKeepsBlocksAndBounds, ()) {
+  auto& cfg = config_detail::g_config;
+  long saved = cfg.large_resize;
+  cfg.large_resize = 1;
+  large_cache_trim();
+  struct Live {
+    void* p;
+    size_t size;
+    uint8_t seed;
+  };
+  std::vector<Live> live;
+  auto steps = *rc::gen::inRange(1, 60);
+  for (int i = 0; i < steps; ++i) {
+    int op = *rc::gen::inRange(0, 10);
+    if (op < 5 || live.empty()) {
+      size_t size = *gen_large_size();
+      bool zero = op == 0;
+      size_t align = size_t{1} << *rc::gen::inRange(4, 14);
+      void* p = zero ? large_calloc(size) : large_alloc(size, align);
+      RC_ASSERT(bool(p));
+      RC_ASSERT(reinterpret_cast<uintptr_t>(p) % (zero ? 16 : align) == 0);
+      if (zero) RC_ASSERT(hm_prop::all_zero(static_cast<char*>(p) + size - 4096, 4096));
+      uint8_t seed = *rc::gen::arbitrary<uint8_t>();
+      hm_prop::fill_sampled(p, size, seed);
+      live.push_back({p, size, seed});
+    } else if (op < 9) {
+      size_t k = *rc::gen::inRange<size_t>(0, live.size());
+      LargeHeader* h = nullptr;
+      RC_ASSERT(large_lookup(reinterpret_cast<uintptr_t>(live[k].p), &h) == LargeLookup::kOk);
+      large_free(h);
+      live[k] = live.back();
+      live.pop_back();
+    } else {
+      large_cache_trim();
+    }
+    for (const Live& l : live) {
+      LargeHeader* h = nullptr;
+      RC_ASSERT(large_lookup(reinterpret_cast<uintptr_t>(l.p), &h) == LargeLookup::kOk);
+      RC_ASSERT(large_usable(h) >= l.size);
+      RC_ASSERT(hm_prop::check_fill(l.p, l.size, l.seed));
+    }
+    size_t entries = 0, bound = 0;
+    size_t bytes = large_cache_for_each([](LargeHeader*, void*) {}, nullptr, &entries, &bound);
+    RC_ASSERT(bytes <= bound);
+    RC_ASSERT(bound >= (static_cast<size_t>(cfg.large_cache_mb) << 20));
+    hm_prop::check_invariants("large");
+  }
+  for (const Live& l : live) {
+    LargeHeader* h = nullptr;
+    RC_ASSERT(large_lookup(reinterpret_cast<uintptr_t>(l.p), &h) == LargeLookup::kOk);
+    large_free(h);
+  }
+  large_cache_trim();
+  size_t entries = 1;
+  RC_ASSERT(large_cache_for_each([](LargeHeader*, void*) {}, nullptr, &entries) == 0u);
+  cfg.large_resize = saved;
 }
 
 }  // namespace

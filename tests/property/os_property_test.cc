@@ -11,6 +11,7 @@
 
 #include <vector>
 
+#include <algorithm>
 #include "os/os.h"
 #include "property_common.h"
 
@@ -132,6 +133,29 @@ struct Unmap : Cmd {
   }
   void show(std::ostream& os) const override { os << "os_unmap(#" << pick << ")"; }
 };
+
+// os_remap: a mapping of any size with pages written at any places, moved to an aligned range
+// of any size at least as large, reads there as it read before (written bytes kept, the rest
+// zero, the grown part zero), and its old range is gone from the process's mappings.
+RC_GTEST_PROP(OsProperty, RemapKeepsPagesAndMovesTheRange, ()) {
+  const size_t ps = os_page_size();
+  size_t pages = *rc::gen::inRange<size_t>(1, 64);
+  size_t grow = *rc::gen::inRange<size_t>(0, 64);
+  auto written = *rc::gen::container<std::vector<size_t>>(rc::gen::inRange<size_t>(0, pages));
+  auto* p = static_cast<uint8_t*>(os_map_aligned(pages * ps, size_t{1} << 22));
+  RC_ASSERT(bool(p));
+  for (size_t i : written) p[i * ps + 7] = static_cast<uint8_t>(i + 1);
+  auto* to = static_cast<uint8_t*>(os_map_aligned((pages + grow) * ps, size_t{1} << 22));
+  RC_ASSERT(bool(to));
+  RC_ASSERT(bool(os_remap(p, pages * ps, (pages + grow) * ps, to) == to));
+  for (size_t i = 0; i < pages + grow; ++i) {
+    bool w = i < pages && std::find(written.begin(), written.end(), i) != written.end();
+    RC_ASSERT(to[i * ps + 7] == (w ? static_cast<uint8_t>(i + 1) : 0));
+  }
+  unsigned char vec = 0;
+  RC_ASSERT(mincore(p, ps, &vec) == -1 && errno == ENOMEM);  // the old range is unmapped
+  os_unmap(to, (pages + grow) * ps);
+}
 
 RC_GTEST_PROP(OsProperty, MappingsMatchRegionModel, ()) {
   Model m;

@@ -38,6 +38,7 @@ constexpr Row kCoverage[] = {
     {"config", "gate_value", "gate_value("},
     {"os", "os_map", "os_map("},
     {"os", "os_map_aligned", "os_map_aligned("},
+    {"os", "os_remap", "os_remap("},
     {"os", "os_unmap", "os_unmap("},
     {"os", "os_purge", "os_purge("},
     {"os", "os_page_size", "os_page_size("},
