@@ -1,4 +1,4 @@
-// Fuzz harness of the os box: os_map_aligned / os_unmap / os_purge of input-chosen sizes,
+// Fuzz harness of the os box: os_map_aligned / os_unmap / os_purge / os_remap of input-chosen sizes,
 // alignments and ranges; fresh and purged pages read zero, written pages keep their byte, and
 // os_page_size is the kernel's page size.
 #include <unistd.h>
@@ -47,6 +47,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (const Region& x : live)
       for (size_t i = 0; i < x.pages; ++i) HM_FUZZ_CHECK(x.p[i * ps] == x.byte[i] && x.p[i * ps + ps - 1] == 0);
     hm_fuzz::check_invariants("os");
+  }
+  if (!live.empty()) {  // os_remap: the first region, moved and grown by a page, keeps its pages
+    Region& r = live[0];
+    auto* to = static_cast<uint8_t*>(os_map_aligned((r.pages + 1) * ps, ps));
+    HM_FUZZ_CHECK(to && os_remap(r.p, r.pages * ps, (r.pages + 1) * ps, to) == to);
+    r.p = to;
+    r.pages++;
+    r.byte.push_back(0);
+    for (size_t i = 0; i < r.pages; ++i) HM_FUZZ_CHECK(r.p[i * ps] == r.byte[i]);
   }
   for (const Region& r : live) os_unmap(r.p, r.pages * ps);
   return 0;
