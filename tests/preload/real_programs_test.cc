@@ -152,11 +152,6 @@ TEST_F(RealProgramsTest, Python3AllocationHeavyScript) {
   std::vector<std::string> argv = {py, "-c", kPythonScript};
   RunResult plain = hakmem_test::Run(argv, env, tmp_, kDeadlineSeconds);
   auto preload_env = WithPreload(env);
-#ifdef HAKMEM_PRELOAD_CHECK_LEVEL
-  // Millions of allocations: level 2 walks a page per crossing and takes minutes here, so this
-  // one program runs its O(1) checks; Python3WithCheckLevel2 covers level 2 for python3.
-  hakmem_test::SetEnv(preload_env, "HAKMEM_CHECK", "1");
-#endif
   RunResult pre = hakmem_test::Run(argv, preload_env, tmp_, kDeadlineSeconds);
   ExpectSameRun("python3 script", plain, pre);
   EXPECT_EQ(std::count(plain.out.begin(), plain.out.end(), '\n'), 1) << plain.out;
@@ -182,6 +177,27 @@ TEST_F(RealProgramsTest, Python3WithCheckLevel2) {
   hakmem_test::SetEnv(checked, "HAKMEM_CHECK", "2");
   RunResult pre = hakmem_test::Run(argv, checked, tmp_, kDeadlineSeconds);
   ExpectSameRun("python3 with HAKMEM_CHECK=2", plain, pre);
+}
+
+// Python's own regression tests of json and dict (Debian's libpython3.11-testsuite) with every
+// object through the allocator: under the debug build's drop-in they run at level 2. Their
+// output carries timings, so the runs are compared by result, not byte for byte.
+TEST_F(RealProgramsTest, Python3RegressionTests) {
+  std::string py = Require("python3");
+  if (py.empty()) GTEST_SKIP() << "python3 is not installed";
+  auto env = BaseEnv();
+  hakmem_test::SetEnv(env, "PYTHONMALLOC", "malloc");
+  hakmem_test::SetEnv(env, "PYTHONDONTWRITEBYTECODE", "1");
+  std::vector<std::string> argv = {py, "-m", "test", "-q", "test_json", "test_dict"};
+  RunResult plain = hakmem_test::Run(argv, env, tmp_, 300);
+  if (plain.out.find("No module named test") != std::string::npos ||
+      plain.err.find("No module named test") != std::string::npos)
+    GTEST_SKIP() << "python3's regression tests are not installed";
+  ASSERT_TRUE(plain.Ok()) << plain.Describe() << plain.out;
+  RunResult pre = hakmem_test::Run(argv, WithPreload(env), tmp_, 300);
+  EXPECT_TRUE(pre.Ok()) << pre.Describe() << pre.out;
+  EXPECT_NE(pre.out.find("Tests result: SUCCESS"), std::string::npos) << pre.out;
+  EXPECT_EQ(pre.err.find("hakmem: "), std::string::npos) << pre.err;
 }
 
 // ------------------------------------------------------------------ g++
