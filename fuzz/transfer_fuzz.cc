@@ -6,7 +6,9 @@
 // model and transfer_bytes() equals its total. A threaded burst puts and takes from several
 // threads at once, then drains the box: every batch put is taken exactly once, intact.
 // Blocks come from pages of the classes and go back to them; every input ends with the box
-// drained, every page deleted and the bound restored.
+// drained, every page deleted and the bound restored. After each operation the byte total is
+// checked; every batch against the model and the checkers run on the cadence and at the end.
+// The burst's threads are a persistent crew of helpers.
 #include <algorithm>
 #include <atomic>
 #include <iterator>
@@ -17,6 +19,7 @@
 
 #include "config/config.h"
 #include "fuzz_common.h"
+#include "fuzz_crew.h"
 #include "page/page.h"
 #include "transfer/transfer.h"
 
@@ -163,26 +166,23 @@ void burst(World& w, unsigned threads, unsigned ops, unsigned put_pct, uint64_t 
   uint64_t bytes_before = w.bytes;
   std::vector<std::vector<Taken>> taken(threads + 1);
   std::atomic<unsigned> go{0};
-  std::vector<std::thread> ts;
-  for (unsigned t = 0; t < threads; ++t) {
-    ts.emplace_back([&, t] {
-      go.fetch_add(1);
-      while (go.load() < threads) std::this_thread::yield();
-      for (Op& op : plan[t]) {
-        if (op.put) {
-          op.ok = transfer_put(op.cls, op.chain[0], static_cast<uint32_t>(op.chain.size()));
-          continue;
-        }
-        Block* head = nullptr;
-        uint32_t n = transfer_take(op.cls, &head);
-        if (!n) continue;
-        Taken tk{op.cls, {}, n};
-        for (Block* b = head; b && tk.chain.size() <= n; b = b->next) tk.chain.push_back(b);
-        taken[t].push_back(std::move(tk));
+  static hm_fuzz::Crew crew(4);
+  crew.run(threads, [&](unsigned t) {
+    go.fetch_add(1);
+    while (go.load() < threads) std::this_thread::yield();
+    for (Op& op : plan[t]) {
+      if (op.put) {
+        op.ok = transfer_put(op.cls, op.chain[0], static_cast<uint32_t>(op.chain.size()));
+        continue;
       }
-    });
-  }
-  for (auto& t : ts) t.join();
+      Block* head = nullptr;
+      uint32_t n = transfer_take(op.cls, &head);
+      if (!n) continue;
+      Taken tk{op.cls, {}, n};
+      for (Block* b = head; b && tk.chain.size() <= n; b = b->next) tk.chain.push_back(b);
+      taken[t].push_back(std::move(tk));
+    }
+  });
   uint64_t kept = transfer_bytes();
   HM_FUZZ_CHECK(kept <= std::max(bytes_before, w.limit()));
   for (unsigned c = 0; c < kClassCount; ++c) {
@@ -245,6 +245,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   w.cls[2] = in.u8() % kClassCount;
   config_detail::g_config.transfer_kb = kBoundsKb[in.u8() % std::size(kBoundsKb)];
   check_box(w);
+  hm_fuzz::Cadence cadence;
   while (in.more()) {
     uint8_t op = in.u8();
     switch (op % 8) {
@@ -275,8 +276,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           while (w.stacks.count(w.cls[i])) take(w, w.cls[i]);
         break;
     }
-    check_box(w);
+    HM_FUZZ_CHECK(transfer_bytes() == w.bytes);
+    if (cadence.due()) check_box(w);
   }
+  check_box(w);
   // Drain the box and give every block back to its page.
   for (unsigned i = 0; i < 3; ++i)
     while (w.stacks.count(w.cls[i])) take(w, w.cls[i]);
