@@ -97,10 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           HM_FUZZ_CHECK(p == nullptr && errno == ENOMEM);
           break;
         }
-        if (p) {
-          auto* c = static_cast<const uint8_t*>(p);
-          for (size_t i = 0; i < total; ++i) HM_FUZZ_CHECK(c[i] == 0);
-        }
+        if (p) HM_FUZZ_CHECK(zero_ok(p, total));
         adopt(live, p, total, 16, seed);
         break;
       }

@@ -103,6 +103,16 @@ inline void range_fill(void* p, size_t from, size_t len, uint8_t seed) {
   }
 }
 
+// Whether n bytes at p are all zero (calloc's contract), compared a chunk at a time.
+inline bool zero_ok(const void* p, size_t n) {
+  static const uint8_t zeros[kChunk] = {};
+  for (size_t c, at = 0; at < n; at += c) {
+    c = n - at < kChunk ? n - at : kChunk;
+    if (std::memcmp(static_cast<const uint8_t*>(p) + at, zeros, c) != 0) return false;
+  }
+  return true;
+}
+
 inline void fill(void* p, size_t n, uint8_t seed) {
   if (n <= kFull) return range_fill(p, 0, n, seed);
   range_fill(p, 0, kEdge, seed);

@@ -1,11 +1,13 @@
 // Fuzz harness of the os box: os_map_aligned / os_unmap / os_purge of input-chosen sizes,
 // alignments and ranges; fresh and purged pages read zero, written pages keep their byte, and
-// os_page_size is the kernel's page size.
+// os_page_size is the kernel's page size. After each operation the region it touched is read
+// back; every region and the checkers are walked on the cadence and at the end.
 #include <unistd.h>
 
 #include <vector>
 
 #include "fuzz_common.h"
+#include "fuzz_crew.h"
 #include "os/os.h"
 
 using namespace hm;
@@ -16,6 +18,10 @@ struct Region {
   size_t pages;
   std::vector<uint8_t> byte;  // per page: the byte at its start (0 after a purge)
 };
+// Pages [first, first + n) of a region read their byte at the start and zero at the end.
+void read_back(const Region& x, size_t ps, size_t first, size_t n) {
+  for (size_t i = first; i < first + n; ++i) HM_FUZZ_CHECK(x.p[i * ps] == x.byte[i] && x.p[i * ps + ps - 1] == 0);
+}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -23,6 +29,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t ps = os_page_size();
   HM_FUZZ_CHECK(ps == static_cast<size_t>(sysconf(_SC_PAGESIZE)));
   std::vector<Region> live;
+  hm_fuzz::Cadence cadence;
+  auto walk = [&] {
+    for (const Region& x : live) read_back(x, ps, 0, x.pages);
+    hm_fuzz::check_invariants("os");
+  };
   while (in.more() && live.size() < 32) {
     uint8_t op = in.u8();
     if (op % 4 == 0 || live.empty()) {
@@ -30,6 +41,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto* p = static_cast<uint8_t*>(align == ps ? os_map(pages * ps) : os_map_aligned(pages * ps, align));
       HM_FUZZ_CHECK(p && reinterpret_cast<uintptr_t>(p) % align == 0);
       live.push_back({p, pages, std::vector<uint8_t>(pages, 0)});
+      read_back(live.back(), ps, 0, 1);
+      read_back(live.back(), ps, pages - 1, 1);
+      if (cadence.due()) walk();
       continue;
     }
     Region& r = live[in.u16() % live.size()];
@@ -39,15 +53,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } else if (op % 4 == 2) {
       os_purge(r.p + first * ps, n * ps);
       for (size_t i = first; i < first + n; ++i) r.byte[i] = 0;
+      read_back(r, ps, first, n);
     } else {
       os_unmap(r.p, r.pages * ps);
       r = live.back();
       live.pop_back();
     }
-    for (const Region& x : live)
-      for (size_t i = 0; i < x.pages; ++i) HM_FUZZ_CHECK(x.p[i * ps] == x.byte[i] && x.p[i * ps + ps - 1] == 0);
-    hm_fuzz::check_invariants("os");
+    if (cadence.due()) walk();
   }
+  walk();
   for (const Region& r : live) os_unmap(r.p, r.pages * ps);
   return 0;
 }

@@ -36,15 +36,26 @@ struct World {
   std::map<unsigned, std::vector<Page*>> pages;
   std::map<unsigned, std::vector<Chain>> stacks;  // the model: class -> batches, oldest first
   uint64_t bytes = 0;
-  std::set<Block*> out;  // blocks taken from the pages and not yet put back
+  // Blocks taken from the pages and not yet put back: a flag per block of each page.
+  std::map<const Page*, std::vector<uint8_t>> out;
+  size_t out_count = 0;
+  uint8_t& out_flag(Block* b) {
+    uintptr_t u = reinterpret_cast<uintptr_t>(b);
+    const Page* pg = page_of(u);
+    long i = page_block_index(pg, u);
+    HM_FUZZ_CHECK(i >= 0);
+    std::vector<uint8_t>& v = out[pg];
+    if (v.size() <= static_cast<size_t>(i)) v.resize(pg->capacity);
+    return v[static_cast<size_t>(i)];
+  }
 
   uint64_t limit() const { return static_cast<uint64_t>(config().transfer_kb) << 10; }
 
   Block* fresh(unsigned c) {
     std::vector<Page*>& v = pages[c];
-    Page* pg = nullptr;
-    for (Page* p : v)
-      if (page_has_free(p)) pg = p;
+    Page* pg = nullptr;  // the newest page with a free block
+    for (auto it = v.rbegin(); !pg && it != v.rend(); ++it)
+      if (page_has_free(*it)) pg = *it;
     if (!pg) {
       pg = page_new(c, nullptr);
       HM_FUZZ_CHECK(pg != nullptr);
@@ -54,7 +65,9 @@ struct World {
     HM_FUZZ_CHECK(page_take(pg, 1, &first, &last) == 1);
     first->next = nullptr;
     first->cookie = free_cookie(reinterpret_cast<uintptr_t>(first));
-    HM_FUZZ_CHECK(out.insert(first).second);
+    uint8_t& f = out_flag(first);
+    HM_FUZZ_CHECK(!f);
+    f = 1, ++out_count;
     return first;
   }
   Chain fresh_chain(unsigned c, uint32_t k) {
@@ -64,7 +77,9 @@ struct World {
     return v;
   }
   void give_back(Block* b) {
-    HM_FUZZ_CHECK(out.erase(b) == 1);
+    uint8_t& f = out_flag(b);
+    HM_FUZZ_CHECK(f);
+    f = 0, --out_count;
     b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b));
     page_put(page_of(reinterpret_cast<uintptr_t>(b)), b);
   }
@@ -285,7 +300,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     while (w.stacks.count(w.cls[i])) take(w, w.cls[i]);
   HM_FUZZ_CHECK(transfer_bytes() == 0);
   for (unsigned c = 0; c < kClassCount; ++c) HM_FUZZ_CHECK(transfer_batch_for_test(c, 0) == nullptr);
-  HM_FUZZ_CHECK(w.out.empty());
+  HM_FUZZ_CHECK(w.out_count == 0);
   for (auto& [c, v] : w.pages)
     for (Page* pg : v) {
       HM_FUZZ_CHECK(pg->used == 0);
