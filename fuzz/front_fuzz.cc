@@ -79,6 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<Blk> live;
   static Crew helper(1);
   Cadence cadence;
+  bool helped = false;
   while (in.more() && live.size() < 256) {
     uint8_t op = in.u8();
     uint8_t seed = in.u8();
@@ -168,6 +169,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         helper.run(1, [&](unsigned) {
           for (void* p : moved) hm_free(p);
         });
+        helped = true;
         break;
       }
       case 9:
@@ -196,6 +198,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   check_all(live);
   for (const Blk& b : live) hm_free(b.p);
-  helper.run(1, [](unsigned) { hm::heap_thread_exit(hm::heap_get()); });
+  if (helped) helper.run(1, [](unsigned) { hm::heap_thread_exit(hm::heap_get()); });
   return 0;
 }

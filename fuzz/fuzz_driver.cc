@@ -6,6 +6,7 @@
 //
 //   hakmem fuzz [--budget 10m] [--jobs N] [--build DIR] [--src DIR] [--only h1,h2 | --changed BASE]
 //               [--progress SECONDS] [--dry-run]
+//   hakmem fuzz --coverage [--cov-out DIR] [--build DIR] [--only h1,h2]
 //
 // --changed BASE spends the budget on the harnesses of the boxes the files changed since the git
 // revision BASE belong to, and of every box that depends on them (changed.h).
@@ -31,6 +32,7 @@
 #include <vector>
 
 #include "changed.h"
+#include "coverage.h"
 
 namespace {
 
@@ -45,6 +47,8 @@ struct Options {
   std::string changed;  // a git revision, or empty
   long progress_s = 30;
   bool dry_run = false;
+  bool coverage = false;
+  fs::path cov_out = "build/oss-fuzz";
 };
 
 struct Result {
@@ -71,7 +75,10 @@ struct Result {
                "  --changed the harnesses of the boxes changed since git revision BASE and of the boxes\n"
                "            that depend on them (alloc/registry/boxes.def)\n"
                "  --progress a progress line every SECONDS while a harness runs (default 30, 0: none)\n"
-               "  --dry-run print the harnesses and the libFuzzer command lines, run nothing\n");
+               "  --dry-run print the harnesses and the libFuzzer command lines, run nothing\n"
+               "  --coverage build with clang source-based coverage (into --cov-out, default build/oss-fuzz),\n"
+               "            replay the committed and work corpora, print line and branch coverage per box,\n"
+               "            write the HTML report\n");
   std::exit(2);
 }
 
@@ -105,6 +112,8 @@ Options parse(int argc, char** argv) {
     } else if (a == "--changed") o.changed = val();
     else if (a == "--progress") o.progress_s = std::max(0L, std::atol(val().c_str()));
     else if (a == "--dry-run") o.dry_run = true;
+    else if (a == "--coverage") o.coverage = true;
+    else if (a == "--cov-out") o.cov_out = val();
     else if (a == "-h" || a == "--help") usage(nullptr);
     else usage(("unknown argument " + a).c_str());
   }
@@ -227,6 +236,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (hs.empty()) usage("no harnesses found under --src/fuzz");
+  if (o.coverage) return hm_fuzz::run_coverage(o.src, o.cov_out, o.build, hs);
   fs::path bin = o.build / "bin";
   for (const auto& h : hs)
     if (!o.dry_run && !fs::exists(bin / h)) {

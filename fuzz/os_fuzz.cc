@@ -1,7 +1,8 @@
 // Fuzz harness of the os box: os_map_aligned / os_unmap / os_purge of input-chosen sizes,
 // alignments and ranges; fresh and purged pages read zero, written pages keep their byte, and
-// os_page_size is the kernel's page size. After each operation the region it touched is read
-// back; every region and the checkers are walked on the cadence and at the end.
+// os_page_size is the kernel's page size. After each operation the pages it touched are read
+// back; the regions (every touched page, a sample of the others) and the checkers are walked
+// on the cadence and at the end.
 #include <unistd.h>
 
 #include <vector>
@@ -17,6 +18,7 @@ struct Region {
   uint8_t* p;
   size_t pages;
   std::vector<uint8_t> byte;  // per page: the byte at its start (0 after a purge)
+  std::vector<bool> touched;  // per page: written or purged since the map
 };
 // Pages [first, first + n) of a region read their byte at the start and zero at the end.
 void read_back(const Region& x, size_t ps, size_t first, size_t n) {
@@ -31,7 +33,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<Region> live;
   hm_fuzz::Cadence cadence;
   auto walk = [&] {
-    for (const Region& x : live) read_back(x, ps, 0, x.pages);
+    // Every touched page; of the others (first reads fault each page in, the bulk of the
+    // time), the first, the last and every 32nd.
+    for (const Region& x : live)
+      for (size_t i = 0; i < x.pages; ++i)
+        if (x.touched[i] || i % 32 == 0 || i + 1 == x.pages) read_back(x, ps, i, 1);
     hm_fuzz::check_invariants("os");
   };
   while (in.more() && live.size() < 32) {
@@ -40,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       size_t pages = 1 + in.u16() % 512, align = size_t{1} << (12 + in.u8() % 12);
       auto* p = static_cast<uint8_t*>(align == ps ? os_map(pages * ps) : os_map_aligned(pages * ps, align));
       HM_FUZZ_CHECK(p && reinterpret_cast<uintptr_t>(p) % align == 0);
-      live.push_back({p, pages, std::vector<uint8_t>(pages, 0)});
+      live.push_back({p, pages, std::vector<uint8_t>(pages, 0), std::vector<bool>(pages, false)});
       read_back(live.back(), ps, 0, 1);
       read_back(live.back(), ps, pages - 1, 1);
       if (cadence.due()) walk();
@@ -49,10 +55,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Region& r = live[in.u16() % live.size()];
     size_t first = in.u16() % r.pages, n = 1 + in.u16() % (r.pages - first);
     if (op % 4 == 1) {
-      for (size_t i = first; i < first + n; ++i) r.p[i * ps] = r.byte[i] = static_cast<uint8_t>(op | 1);
+      for (size_t i = first; i < first + n; ++i) r.p[i * ps] = r.byte[i] = static_cast<uint8_t>(op | 1), r.touched[i] = true;
     } else if (op % 4 == 2) {
       os_purge(r.p + first * ps, n * ps);
-      for (size_t i = first; i < first + n; ++i) r.byte[i] = 0;
+      for (size_t i = first; i < first + n; ++i) r.byte[i] = 0, r.touched[i] = true;
       read_back(r, ps, first, n);
     } else {
       os_unmap(r.p, r.pages * ps);

@@ -56,6 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static hm_fuzz::Crew helper(1);
   hm_fuzz::Cadence cadence;
   bool exited = false;  // a real helper thread has exited in this input
+  bool helped = false;  // the persistent helper has run in this input
   while (in.more() && held.size() < 512) {
     uint8_t op = in.u8();
     unsigned cls = kClasses[in.u8() % std::size(kClasses)];
@@ -127,7 +128,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           if (direct) heap_thread_exit(heap_get());
         };
         if (!direct && !exited) std::thread(job, 0u).join(), exited = true;
-        else helper.run(1, job);
+        else helper.run(1, job), helped = true;
         for (Block* b : got) {
           HM_FUZZ_CHECK(b != nullptr);
           hand_out(b, cls, seed);
@@ -147,6 +148,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   walk(bins, held);
   for (const Held& x : held) hm_free(x.b);
   tcache_flush_all();
-  helper.run(1, [](unsigned) { heap_thread_exit(heap_get()); });  // the helper's heap back to the pool
+  if (helped) helper.run(1, [](unsigned) { heap_thread_exit(heap_get()); });  // its heap back to the pool
   return 0;
 }
