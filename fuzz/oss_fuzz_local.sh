@@ -11,9 +11,10 @@
 cd "$(dirname "$0")/.."
 san=${1:?usage: fuzz/oss_fuzz_local.sh address|undefined|coverage [OUT_ROOT]}
 root=${2:-build/oss-fuzz}
+case "$root" in /*) ;; *) root=$PWD/$root ;; esac
 common="-O1 -fno-omit-frame-pointer -gline-tables-only"
-ub="array-bounds,bool,builtin,enum,float-divide-by-zero,function,integer-divide-by-zero,null,object-size,return,returns-nonnull-attribute,shift,signed-integer-overflow,unsigned-integer-overflow,unreachable,vla-bound"
-ub_fatal="array-bounds,bool,builtin,enum,float-divide-by-zero,function,integer-divide-by-zero,null,object-size,return,returns-nonnull-attribute,shift,signed-integer-overflow,unreachable,vla-bound"
+ub="array-bounds,bool,builtin,enum,float-divide-by-zero,function,integer-divide-by-zero,null,object-size,return,returns-nonnull-attribute,shift,signed-integer-overflow,unsigned-integer-overflow,unreachable,vla-bound,vptr"
+ub_fatal="array-bounds,bool,builtin,enum,float-divide-by-zero,function,integer-divide-by-zero,null,object-size,return,returns-nonnull-attribute,shift,signed-integer-overflow,unreachable,vla-bound,vptr"
 case "$san" in
   address) flags="-fsanitize=address -fsanitize-address-use-after-scope" ;;
   undefined) flags="-fsanitize=$ub -fno-sanitize-recover=$ub_fatal" ;;
@@ -24,7 +25,7 @@ esac
 export CC=clang CXX=clang++ SANITIZER=$san FUZZING_ENGINE=libfuzzer
 export CFLAGS="$common $flags" CXXFLAGS="$common $flags"
 export LIB_FUZZING_ENGINE=-fsanitize=fuzzer
-export SRC=$PWD/.. WORK=$PWD/$root/$san/work OUT=$PWD/$root/$san/out
+export SRC=$PWD/.. WORK=$root/$san/work OUT=$root/$san/out
 rm -rf "$WORK" "$OUT"
 mkdir -p "$WORK" "$OUT"
 fuzz/build.sh
