@@ -18,7 +18,7 @@ namespace hm_fuzz {
 
 class Crew {
  public:
-  explicit Crew(unsigned n) {
+  explicit Crew(unsigned n) : spin_(n < std::thread::hardware_concurrency() ? kSpin : 0) {
     for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this, i] { loop(i); });
   }
   ~Crew() {
@@ -34,15 +34,18 @@ class Crew {
 
   unsigned size() const { return static_cast<unsigned>(threads_.size()); }
   void start(unsigned k, std::function<void(unsigned)> fn) {
-    std::lock_guard<std::mutex> l(m_);
-    job_ = std::move(fn);
-    want_ = k < size() ? k : size();
-    finished_.store(0);
-    ++generation_;
-    go_.notify_all();
+    {
+      std::lock_guard<std::mutex> l(m_);
+      job_ = std::move(fn);
+      want_ = k < size() ? k : size();
+      finished_.store(0);
+      generation_.fetch_add(1, std::memory_order_release);
+    }
+    go_.notify_all();  // no system call when every helper is still spinning
   }
   bool done() const { return finished_.load() >= want_; }
   void wait() {
+    for (unsigned i = 0; i < spin_ && !done(); ++i) relax();
     std::unique_lock<std::mutex> l(m_);
     finished_cv_.wait(l, [this] { return finished_.load() >= want_; });
   }
@@ -52,26 +55,47 @@ class Crew {
   }
 
  private:
+  // A hand-off costs two futex calls when the other side sleeps: both sides spin a little
+  // first, as the next job or the end of this one usually follows within microseconds -- only
+  // when the helpers and the caller have a core each, else spinning takes the core the other
+  // side needs.
+  static constexpr unsigned kSpin = 2000;
+  static void relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#else
+    std::this_thread::yield();
+#endif
+  }
   void loop(unsigned i) {
     unsigned seen = 0;
-    std::unique_lock<std::mutex> l(m_);
     for (;;) {
-      go_.wait(l, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      if (i >= want_) continue;
-      std::function<void(unsigned)> fn = job_;
-      l.unlock();
+      for (unsigned s = 0; s < spin_ && generation_.load(std::memory_order_acquire) == seen; ++s) relax();
+      std::function<void(unsigned)> fn;
+      unsigned want;
+      {
+        std::unique_lock<std::mutex> l(m_);
+        go_.wait(l, [&] { return stop_ || generation_.load() != seen; });
+        if (stop_) return;
+        seen = generation_.load();
+        if (i >= want_) continue;
+        fn = job_;
+        want = want_;
+      }
       fn(i);
-      l.lock();
-      if (finished_.fetch_add(1) + 1 == want_) finished_cv_.notify_all();
+      if (finished_.fetch_add(1) + 1 == want) {
+        std::lock_guard<std::mutex> l(m_);
+        finished_cv_.notify_all();
+      }
     }
   }
 
   std::mutex m_;
   std::condition_variable go_, finished_cv_;
   std::function<void(unsigned)> job_;
-  unsigned want_ = 0, generation_ = 0;
+  const unsigned spin_;
+  unsigned want_ = 0;
+  std::atomic<unsigned> generation_{0};
   std::atomic<unsigned> finished_{0};
   bool stop_ = false;
   std::vector<std::thread> threads_;
