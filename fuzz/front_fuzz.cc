@@ -3,14 +3,18 @@
 // thread and thread flushes, driven by the input. Live blocks carry a fill pattern and a canary
 // after the requested bytes; after every operation each live block is checked for alignment,
 // usable size, fill, canary and overlap, and the glibc return/errno contract is checked.
+// After each operation the blocks it made are checked; every live block (alignment, usable
+// size, fill, canary, overlap) and the checkers are walked on the cadence and at the end. The
+// other thread is a persistent helper whose heap is given back at the end of every input.
 #include <errno.h>
 
 #include <algorithm>
 #include <map>
-#include <thread>
 #include <vector>
 
 #include "fuzz_common.h"
+#include "fuzz_crew.h"
+#include "tcache/tcache.h"
 #include "hakmem/hakmem.h"
 
 namespace {
@@ -73,6 +77,9 @@ void adopt(std::vector<Blk>& live, void* p, size_t size, size_t align, uint8_t s
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Input in(data, size);
   std::vector<Blk> live;
+  static Crew helper(1);
+  Cadence cadence;
+  bool helped = false;
   while (in.more() && live.size() < 256) {
     uint8_t op = in.u8();
     uint8_t seed = in.u8();
@@ -91,10 +98,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           HM_FUZZ_CHECK(p == nullptr && errno == ENOMEM);
           break;
         }
-        if (p) {
-          auto* c = static_cast<const uint8_t*>(p);
-          for (size_t i = 0; i < total; ++i) HM_FUZZ_CHECK(c[i] == 0);
-        }
+        if (p) HM_FUZZ_CHECK(zero_ok(p, total));
         adopt(live, p, total, 16, seed);
         break;
       }
@@ -162,9 +166,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::vector<void*> moved;
         for (size_t j = i; j < i + k; ++j) check_block(live[j]), moved.push_back(live[j].p);
         live.erase(live.begin() + static_cast<long>(i), live.begin() + static_cast<long>(i + k));
-        std::thread([&] {
+        helper.run(1, [&](unsigned) {
           for (void* p : moved) hm_free(p);
-        }).join();
+        });
+        helped = true;
         break;
       }
       case 9:
@@ -189,8 +194,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
     }
-    check_all(live);
+    if (cadence.due()) check_all(live);
   }
+  check_all(live);
   for (const Blk& b : live) hm_free(b.p);
+  if (helped) helper.run(1, [](unsigned) { hm::heap_thread_exit(hm::heap_get()); });
   return 0;
 }

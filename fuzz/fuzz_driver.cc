@@ -2,13 +2,19 @@
 // share of a time budget, one after the other (each with -fork=N when --jobs N > 1), prints a
 // progress line per harness and a table (executions, exec/s, coverage, new corpus entries,
 // crashes), minimises every crash into fuzz/crashes/<harness>/ and exits non-zero if any
-// harness crashed.
+// harness crashed, with the command that replays each crash.
 //
-//   hakmem fuzz [--budget 10m] [--jobs N] [--build DIR] [--src DIR] [--only h1,h2]
+//   hakmem fuzz [--budget 10m] [--jobs N] [--build DIR] [--src DIR] [--only h1,h2 | --changed BASE]
+//               [--progress SECONDS] [--dry-run]
+//   hakmem fuzz --coverage [--cov-out DIR] [--build DIR] [--only h1,h2]
+//
+// --changed BASE spends the budget on the harnesses of the boxes the files changed since the git
+// revision BASE belong to, and of every box that depends on them (changed.h).
 //
 // DIR is the fuzz build (default build/fuzz, harnesses in DIR/bin/); the work corpora and
 // raw artifacts live in DIR/fuzz-work/<harness>/; the committed seed corpora
 // (fuzz/corpus/<harness>/) are read, never written.
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,9 +26,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include "changed.h"
+#include "coverage.h"
 
 namespace {
 
@@ -34,6 +44,11 @@ struct Options {
   fs::path build = "build/fuzz";
   fs::path src = HAKMEM_SOURCE_DIR;
   std::vector<std::string> only;
+  std::string changed;  // a git revision, or empty
+  long progress_s = 30;
+  bool dry_run = false;
+  bool coverage = false;
+  fs::path cov_out = "build/oss-fuzz";
 };
 
 struct Result {
@@ -44,17 +59,26 @@ struct Result {
   int crashes = 0;
   bool ran = false;
   std::string note;
+  std::vector<std::string> replay;  // commands that replay its crashes
 };
 
 [[noreturn]] void usage(const char* why) {
   if (why) std::fprintf(stderr, "hakmem fuzz: %s\n", why);
   std::fprintf(stderr,
-               "usage: hakmem fuzz [--budget 10m] [--jobs N] [--build DIR] [--src DIR] [--only h1,h2]\n"
+               "usage: hakmem fuzz [--budget 10m] [--jobs N] [--build DIR] [--src DIR] [--only h1,h2 | --changed BASE]\n"
+               "                   [--progress SECONDS] [--dry-run]\n"
                "  --budget  total time: <n>s, <n>m or <n>h (default 10m), shared by all harnesses\n"
                "  --jobs    libFuzzer -fork workers per harness (default 1)\n"
                "  --build   the fuzz build directory (default build/fuzz; cmake --preset fuzz)\n"
                "  --src     the source tree (default: the one this tool was built from)\n"
-               "  --only    comma-separated harness names\n");
+               "  --only    comma-separated harness names\n"
+               "  --changed the harnesses of the boxes changed since git revision BASE and of the boxes\n"
+               "            that depend on them (alloc/registry/boxes.def)\n"
+               "  --progress a progress line every SECONDS while a harness runs (default 30, 0: none)\n"
+               "  --dry-run print the harnesses and the libFuzzer command lines, run nothing\n"
+               "  --coverage build with clang source-based coverage (into --cov-out, default build/oss-fuzz),\n"
+               "            replay the committed and work corpora, print line and branch coverage per box,\n"
+               "            write the HTML report\n");
   std::exit(2);
 }
 
@@ -85,9 +109,15 @@ Options parse(int argc, char** argv) {
     else if (a == "--only") {
       std::stringstream ss(val());
       for (std::string h; std::getline(ss, h, ',');) o.only.push_back(h);
-    } else if (a == "-h" || a == "--help") usage(nullptr);
+    } else if (a == "--changed") o.changed = val();
+    else if (a == "--progress") o.progress_s = std::max(0L, std::atol(val().c_str()));
+    else if (a == "--dry-run") o.dry_run = true;
+    else if (a == "--coverage") o.coverage = true;
+    else if (a == "--cov-out") o.cov_out = val();
+    else if (a == "-h" || a == "--help") usage(nullptr);
     else usage(("unknown argument " + a).c_str());
   }
+  if (!o.only.empty() && !o.changed.empty()) usage("--only and --changed exclude each other");
   return o;
 }
 
@@ -104,11 +134,32 @@ std::vector<std::string> harnesses(const Options& o) {
       if (std::find(out.begin(), out.end(), h) == out.end()) usage(("no harness " + h).c_str());
     out = o.only;
   }
+  if (!o.changed.empty()) {
+    std::vector<std::string> files;
+    std::string error;
+    if (!hm_fuzz::changed_files(o.src.string(), o.changed, &files, &error)) {
+      std::fprintf(stderr, "hakmem fuzz: --changed %s: %s\n", o.changed.c_str(), error.c_str());
+      std::exit(2);
+    }
+    std::set<std::string> boxes;
+    for (const auto& f : files) boxes.merge(hm_fuzz::boxes_of_file(f));
+    std::set<std::string> all = hm_fuzz::with_dependents(boxes);
+    std::string touched, dependents;
+    for (const auto& b : boxes) touched += " " + b;
+    for (const auto& b : all)
+      if (!boxes.count(b)) dependents += " " + b;
+    std::printf("hakmem fuzz: %zu file(s) changed since %s; boxes:%s; their dependents:%s\n", files.size(),
+                o.changed.c_str(), touched.empty() ? " none" : touched.c_str(),
+                dependents.empty() ? " none" : dependents.c_str());
+    out = hm_fuzz::harnesses_of(all, out);
+  }
   return out;
 }
 
-// Runs argv with stdout and stderr appended to `log`; returns the exit status.
-int run(const std::vector<std::string>& args, const fs::path& log) {
+// Runs argv with stdout and stderr appended to `log`; returns the exit status. While it runs,
+// calls tick(seconds so far) every `every` seconds (0: never).
+template <class Tick>
+int run(const std::vector<std::string>& args, const fs::path& log, long every, Tick tick) {
   pid_t pid = fork();
   if (pid == 0) {
     int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -121,8 +172,28 @@ int run(const std::vector<std::string>& args, const fs::path& log) {
     _exit(127);
   }
   int status = 0;
-  waitpid(pid, &status, 0);
+  auto t0 = std::chrono::steady_clock::now();
+  long next = every;
+  for (;;) {
+    pid_t r = waitpid(pid, &status, every > 0 ? WNOHANG : 0);
+    if (r == pid || (r < 0 && errno != EINTR)) break;
+    if (r == 0) {
+      usleep(200 * 1000);
+      long el = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0).count();
+      if (el >= next) tick(el), next = el + every;
+    }
+  }
   return status;
+}
+int run(const std::vector<std::string>& args, const fs::path& log) {
+  return run(args, log, 0, [](long) {});
+}
+
+// A path inside the source tree relative to it (for the lines a user copies), else as given.
+std::string rel(const fs::path& p, const fs::path& src) {
+  std::error_code ec;
+  fs::path r = fs::relative(p, src, ec);
+  return ec || r.empty() || r.string().rfind("..", 0) == 0 ? p.string() : r.string();
 }
 
 size_t count_files(const fs::path& d) {
@@ -160,10 +231,15 @@ void parse_log(const fs::path& log, Result& r) {
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   std::vector<std::string> hs = harnesses(o);
+  if (hs.empty() && !o.changed.empty()) {
+    std::printf("hakmem fuzz: the change touches no box with a harness; nothing to fuzz\n");
+    return 0;
+  }
   if (hs.empty()) usage("no harnesses found under --src/fuzz");
+  if (o.coverage) return hm_fuzz::run_coverage(o.src, o.cov_out, o.build, hs);
   fs::path bin = o.build / "bin";
   for (const auto& h : hs)
-    if (!fs::exists(bin / h)) {
+    if (!o.dry_run && !fs::exists(bin / h)) {
       std::fprintf(stderr, "hakmem fuzz: %s not built; run: cmake --preset fuzz && cmake --build --preset fuzz\n",
                    (bin / h).c_str());
       return 2;
@@ -194,10 +270,24 @@ int main(int argc, char** argv) {
     if (o.jobs > 1) args.push_back("-fork=" + std::to_string(o.jobs));
     args.push_back(corpus.string());
     if (fs::is_directory(seeds)) args.push_back(fs::absolute(seeds).string());
+    if (o.dry_run) {
+      std::printf("[%zu/%zu] %s:", i + 1, hs.size(), h.c_str());
+      for (const auto& a : args) std::printf(" %s", a.c_str());
+      std::printf("\n");
+      continue;
+    }
     std::printf("[%zu/%zu] %-16s fuzzing for %lds ...\n", i + 1, hs.size(), h.c_str(), share);
     std::fflush(stdout);
     auto t0 = std::chrono::steady_clock::now();
-    int status = run(args, log);
+    int status = run(args, log, o.progress_s, [&](long el) {
+      Result now;
+      now.seconds = el;
+      parse_log(log, now);
+      std::printf("[%zu/%zu] %-16s %lds/%lds  execs %llu  exec/s %llu  cov %llu  corpus +%ld\n", i + 1, hs.size(),
+                  h.c_str(), el, share, now.execs, now.exec_per_s, now.cov,
+                  static_cast<long>(count_files(corpus)) - static_cast<long>(before));
+      std::fflush(stdout);
+    });
     r.seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0).count();
     r.ran = true;
     parse_log(log, r);
@@ -216,7 +306,8 @@ int main(int argc, char** argv) {
            "-exact_artifact_path=" + dest.string(), e.path().string()},
           work / "minimize.log");
       if (!fs::exists(dest)) fs::copy_file(e.path(), dest, fs::copy_options::overwrite_existing);
-      r.note += " " + dest.string();
+      r.note += " " + rel(dest, o.src);
+      r.replay.push_back(rel(fs::absolute(bin / h), o.src) + " " + rel(dest, o.src));
     }
     if (!r.crashes && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
       r.crashes = 1;  // died without an artifact
@@ -229,14 +320,17 @@ int main(int argc, char** argv) {
     results.push_back(r);
   }
 
+  if (o.dry_run) return 0;
   std::printf("\n%-16s %8s %12s %9s %7s %7s %6s %8s\n", "harness", "time(s)", "executions", "exec/s", "cov", "ft",
               "new", "crashes");
   for (const Result& r : results)
     std::printf("%-16s %8ld %12llu %9llu %7llu %7llu %6ld %8d\n", r.name.c_str(), r.seconds, r.execs, r.exec_per_s,
                 r.cov, r.ft, r.new_entries, r.crashes);
   if (total_crashes) {
-    std::printf("\nhakmem fuzz: %d crash(es), minimised under %s/fuzz/crashes/ (replayed by the test suite)\n",
-                total_crashes, o.src.c_str());
+    std::printf("\nhakmem fuzz: %d crash(es), minimised under fuzz/crashes/<harness>/ (replayed by the test suite)\n",
+                total_crashes);
+    for (const Result& r : results)
+      for (const auto& c : r.replay) std::printf("  replay: %s\n", c.c_str());
     return 1;
   }
   std::printf("\nhakmem fuzz: no crashes\n");

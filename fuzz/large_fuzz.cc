@@ -1,11 +1,14 @@
 // Fuzz harness of the large box: large_alloc / large_calloc / large_free of input-chosen sizes
 // and alignments, large_lookup (large_header_of) of block starts, interiors and freed blocks,
 // large_usable, large_cache_trim, and the cache bound (bytes equal the sum of entries, within
-// the limit).
+// the limit). After each operation the block it made or freed and the cache bound are
+// checked; every live block (lookups of its start and an interior, alignment, usable size,
+// fill) and the checkers are walked on the cadence and at the end.
 #include <vector>
 
 #include "config/config.h"
 #include "fuzz_common.h"
+#include "fuzz_crew.h"
 #include "large/large.h"
 
 using namespace hm;
@@ -16,29 +19,45 @@ struct Blk {
   size_t size, align;
   uint8_t seed;
 };
+void check_live(const Blk& b, size_t interior) {
+  auto u = reinterpret_cast<uintptr_t>(b.p);
+  LargeHeader* h = nullptr;
+  HM_FUZZ_CHECK(large_lookup(u, &h) == LargeLookup::kOk);
+  HM_FUZZ_CHECK(u % b.align == 0 && large_usable(h) >= b.size && h->requested == b.size);
+  HM_FUZZ_CHECK(hm_fuzz::check(b.p, b.size, b.seed));
+  LargeHeader* d = nullptr;
+  HM_FUZZ_CHECK(large_lookup(u + 16 + interior % (b.size - 16), &d) != LargeLookup::kOk);
+}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hm_fuzz::Input in(data, size);
   std::vector<Blk> live;
+  hm_fuzz::Cadence cadence;
+  auto walk = [&] {
+    for (const Blk& b : live) check_live(b, in.u16());
+    hm_fuzz::check_invariants("large");
+  };
   while (in.more() && live.size() < 48) {
     uint8_t op = in.u8();
     if (op % 29 == 28) {  // trim: every cached mapping goes back, the live blocks stay
       size_t cached = large_cache_for_each([](LargeHeader*, void*) {}, nullptr, nullptr);
       HM_FUZZ_CHECK(large_cache_trim() == cached && large_cache_trim() == 0);
     } else if (op % 3 != 2) {
-      size_t n = (size_t{128} << 10) + 1 + in.u32() % (op & 8 ? (size_t{16} << 20) : (size_t{1} << 20));
+      // Mostly up to 1 MiB; one in four up to 16 MiB (past the cache: poisoning and mapping
+      // such blocks dominates the time of an input).
+      size_t n = (size_t{128} << 10) + 1 + in.u32() % ((op & 24) == 24 ? (size_t{16} << 20) : (size_t{1} << 20));
       size_t align = size_t{1} << (4 + in.u8() % 20);
       bool zero = op % 7 == 0;
       void* p = zero ? large_calloc(n) : large_alloc(n, align);
       HM_FUZZ_CHECK(p != nullptr);
       if (zero) {
-        auto* c = static_cast<const uint8_t*>(p);
-        for (size_t i = 0; i < 1024; ++i) HM_FUZZ_CHECK(c[i] == 0 && c[n - 1 - i] == 0);
+        HM_FUZZ_CHECK(hm_fuzz::zero_ok(p, 1024) && hm_fuzz::zero_ok(static_cast<char*>(p) + n - 1024, 1024));
       }
       uint8_t seed = in.u8();
       hm_fuzz::fill(p, n, seed);
       live.push_back({p, n, zero ? 16 : align, seed});
+      check_live(live.back(), in.u16());
     } else if (!live.empty()) {
       size_t i = in.u16() % live.size();
       Blk b = live[i];
@@ -51,21 +70,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       LargeLookup after = large_lookup(reinterpret_cast<uintptr_t>(b.p), &d);
       HM_FUZZ_CHECK(after == LargeLookup::kFreed || after == LargeLookup::kNotOurs);
     }
-    for (const Blk& b : live) {
-      auto u = reinterpret_cast<uintptr_t>(b.p);
-      LargeHeader* h = nullptr;
-      HM_FUZZ_CHECK(large_lookup(u, &h) == LargeLookup::kOk);
-      HM_FUZZ_CHECK(u % b.align == 0 && large_usable(h) >= b.size && h->requested == b.size);
-      HM_FUZZ_CHECK(hm_fuzz::check(b.p, b.size, b.seed));
-      LargeHeader* d = nullptr;
-      HM_FUZZ_CHECK(large_lookup(u + 16 + in.u16() % (b.size - 16), &d) != LargeLookup::kOk);
-    }
     size_t entries = 0, sum = 0, bound = 0;
     size_t bytes = large_cache_for_each([](LargeHeader* h, void* a) { *static_cast<size_t*>(a) += h->map_size; },
                                         &sum, &entries, &bound);
     HM_FUZZ_CHECK(bytes == sum && bytes <= bound && entries <= 32);
-    hm_fuzz::check_invariants("large");
+    if (cadence.due()) walk();
   }
+  walk();
   for (const Blk& b : live) {
     LargeHeader* h = nullptr;
     HM_FUZZ_CHECK(large_lookup(reinterpret_cast<uintptr_t>(b.p), &h) == LargeLookup::kOk);

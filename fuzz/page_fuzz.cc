@@ -1,11 +1,14 @@
 // Fuzz harness of the page box: page_new (page_init), page_take, page_put and page_block_index
 // on a page of an input-chosen class, against a model of its free list (an ordered list of
-// slots) and its carved count. Handed-out blocks carry a fill pattern.
+// slots) and its carved count. Handed-out blocks carry a fill pattern. After each operation
+// the used count is checked; the free list against the model and the checkers run on the
+// cadence and at the end.
 #include <algorithm>
 #include <deque>
-#include <map>
+#include <vector>
 
 #include "fuzz_common.h"
+#include "fuzz_crew.h"
 #include "page/page.h"
 
 using namespace hm;
@@ -17,8 +20,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   HM_FUZZ_CHECK(pg != nullptr);
   auto slot = [&](uint32_t i) { return reinterpret_cast<Block*>(pg->start + size_t{i} * pg->block_size); };
   std::deque<uint32_t> free_list;
-  std::map<uint32_t, uint8_t> held;
+  std::vector<uint32_t> held;  // slots handed out, ascending
+  std::vector<uint8_t> seeds(pg->capacity);
   uint32_t carved = 0;
+  auto walk = [&] {
+    size_t k = 0;
+    for (Block* b = pg->free; b; b = b->next, ++k)
+      HM_FUZZ_CHECK(k < free_list.size() && b == slot(free_list[k]) && b->cookie == page_cookie(reinterpret_cast<uintptr_t>(b)));
+    HM_FUZZ_CHECK(k == free_list.size());
+    hm_fuzz::check_invariants("page");
+  };
+  hm_fuzz::Cadence cadence;
   while (in.more()) {
     uint8_t op = in.u8();
     if (op % 3 == 0) {
@@ -38,7 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         Block* next = b->next;
         uint8_t seed = static_cast<uint8_t>(op + k);
         hm_fuzz::fill(b, pg->block_size, seed);
-        held[want] = seed;
+        seeds[want] = seed;
+        held.insert(std::lower_bound(held.begin(), held.end(), want), want);
         if (k + 1 == got) HM_FUZZ_CHECK(b == last);
         b = next;
       }
@@ -46,12 +59,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       unsigned can = free_before + std::min<unsigned>(pg->capacity - carved_before, fresh);
       HM_FUZZ_CHECK(got == std::min(n, can));
     } else if (op % 3 == 1 && !held.empty()) {
-      auto it = held.begin();
-      std::advance(it, in.u16() % held.size());
-      Block* b = slot(it->first);
-      HM_FUZZ_CHECK(hm_fuzz::check(b, pg->block_size, it->second));
+      auto it = held.begin() + in.u16() % held.size();
+      Block* b = slot(*it);
+      HM_FUZZ_CHECK(hm_fuzz::check(b, pg->block_size, seeds[*it]));
       page_put(pg, b);
-      free_list.push_front(it->first);
+      free_list.push_front(*it);
       held.erase(it);
     } else {
       uint32_t i = in.u32() % pg->capacity, off = in.u32() % pg->block_size;
@@ -59,13 +71,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       HM_FUZZ_CHECK(idx == (off == 0 && i < carved ? static_cast<long>(i) : -1L));
     }
     HM_FUZZ_CHECK(pg->used == carved - free_list.size());
-    size_t k = 0;
-    for (Block* b = pg->free; b; b = b->next, ++k)
-      HM_FUZZ_CHECK(k < free_list.size() && b == slot(free_list[k]) && b->cookie == page_cookie(reinterpret_cast<uintptr_t>(b)));
-    HM_FUZZ_CHECK(k == free_list.size());
-    hm_fuzz::check_invariants("page");
+    HM_FUZZ_CHECK(free_list.empty() ? pg->free == nullptr : pg->free == slot(free_list.front()));
+    if (cadence.due()) walk();
   }
-  for (auto [i, seed] : held) page_put(pg, slot(i));
+  walk();
+  for (uint32_t i : held) page_put(pg, slot(i));
   page_delete(pg);
   return 0;
 }

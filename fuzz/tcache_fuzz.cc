@@ -2,7 +2,10 @@
 // the slow free past the bound), tcache_refill of an empty bin (may_borrow either way: a borrowed
 // block is the top of the nearest larger non-empty bin), tcache_flush_all, tcache_trim, heap_get,
 // and heap_thread_exit of helper threads whose blocks outlive them. Model: each bin as a LIFO
-// stack within its bound; held blocks carry a fill pattern.
+// stack within its bound; held blocks carry a fill pattern. The helper is a persistent thread
+// that exits its heap with heap_thread_exit (the pthread-key destructor's call); one helper per
+// input is a real thread that exits. After each operation the bins it touched are counted; the
+// bin lists, every held block and the checkers are walked on the cadence and at the end.
 #include <algorithm>
 #include <map>
 #include <thread>
@@ -10,6 +13,7 @@
 
 #include "config/config.h"
 #include "fuzz_common.h"
+#include "fuzz_crew.h"
 #include "hakmem/hakmem.h"
 #include "page/poison.h"
 #include "tcache/tcache.h"
@@ -28,6 +32,19 @@ void hand_out(Block* b, unsigned cls, uint8_t seed) {
   b->cookie = 0;
   hm_fuzz::fill(b, class_to_size(cls), seed);
 }
+void walk(const std::map<unsigned, std::vector<Block*>>& bins, const std::vector<Held>& held) {
+  Heap* h = heap_get();
+  for (auto& [c, s] : bins) {
+    HM_FUZZ_CHECK(h->bins[c].count() == s.size() && s.size() <= h->bins[c].bound);
+    size_t k = 0;
+    for (Block* b = h->bins[c].head; b; b = b->next, ++k) HM_FUZZ_CHECK(k < s.size() && b == s[s.size() - 1 - k]);
+  }
+  for (const Held& x : held) {
+    Page* pg = page_of(reinterpret_cast<uintptr_t>(x.b));
+    HM_FUZZ_CHECK(pg && pg->cls == x.cls && hm_fuzz::check(x.b, class_to_size(x.cls), x.seed));
+  }
+  hm_fuzz::check_invariants();
+}
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -36,6 +53,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tcache_flush_all();
   std::map<unsigned, std::vector<Block*>> bins;  // back = top
   std::vector<Held> held;
+  static hm_fuzz::Crew helper(1);
+  hm_fuzz::Cadence cadence;
+  bool exited = false;  // a real helper thread has exited in this input
+  bool helped = false;  // the persistent helper has run in this input
   while (in.more() && held.size() < 512) {
     uint8_t op = in.u8();
     unsigned cls = kClasses[in.u8() % std::size(kClasses)];
@@ -103,10 +124,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         unsigned n = 1 + in.u8() % 32;
         bool direct = op & 16;
         std::vector<Block*> got(n);
-        std::thread([&] {
+        auto job = [&](unsigned) {
           for (auto& b : got) b = static_cast<Block*>(hm_malloc(class_to_size(cls)));
           if (direct) heap_thread_exit(heap_get());
-        }).join();
+        };
+        if (!direct && !exited) std::thread(job, 0u).join(), exited = true;
+        else helper.run(1, job), helped = true;
         for (Block* b : got) {
           HM_FUZZ_CHECK(b != nullptr);
           hand_out(b, cls, seed);
@@ -116,18 +139,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
     h = heap_get();
-    for (auto& [c, s] : bins) {
-      HM_FUZZ_CHECK(h->bins[c].count() == s.size() && s.size() <= h->bins[c].bound);
-      size_t k = 0;
-      for (Block* b = h->bins[c].head; b; b = b->next, ++k) HM_FUZZ_CHECK(k < s.size() && b == s[s.size() - 1 - k]);
+    HM_FUZZ_CHECK(h->bins[cls].count() == bins[cls].size());
+    if (!held.empty()) {  // the newest held block
+      const Held& x = held.back();
+      HM_FUZZ_CHECK(page_of(reinterpret_cast<uintptr_t>(x.b))->cls == x.cls);
     }
-    for (const Held& x : held) {
-      Page* pg = page_of(reinterpret_cast<uintptr_t>(x.b));
-      HM_FUZZ_CHECK(pg && pg->cls == x.cls && hm_fuzz::check(x.b, class_to_size(x.cls), x.seed));
-    }
-    hm_fuzz::check_invariants();
+    if (cadence.due()) walk(bins, held);
   }
+  walk(bins, held);
   for (const Held& x : held) hm_free(x.b);
   tcache_flush_all();
+  if (helped) helper.run(1, [](unsigned) { heap_thread_exit(heap_get()); });  // its heap back to the pool
   return 0;
 }

@@ -6,7 +6,9 @@
 // model and transfer_bytes() equals its total. A threaded burst puts and takes from several
 // threads at once, then drains the box: every batch put is taken exactly once, intact.
 // Blocks come from pages of the classes and go back to them; every input ends with the box
-// drained, every page deleted and the bound restored.
+// drained, every page deleted and the bound restored. After each operation the byte total is
+// checked; every batch against the model and the checkers run on the cadence and at the end.
+// The burst's threads are a persistent crew of helpers.
 #include <algorithm>
 #include <atomic>
 #include <iterator>
@@ -17,6 +19,7 @@
 
 #include "config/config.h"
 #include "fuzz_common.h"
+#include "fuzz_crew.h"
 #include "page/page.h"
 #include "transfer/transfer.h"
 
@@ -33,15 +36,26 @@ struct World {
   std::map<unsigned, std::vector<Page*>> pages;
   std::map<unsigned, std::vector<Chain>> stacks;  // the model: class -> batches, oldest first
   uint64_t bytes = 0;
-  std::set<Block*> out;  // blocks taken from the pages and not yet put back
+  // Blocks taken from the pages and not yet put back: a flag per block of each page.
+  std::map<const Page*, std::vector<uint8_t>> out;
+  size_t out_count = 0;
+  uint8_t& out_flag(Block* b) {
+    uintptr_t u = reinterpret_cast<uintptr_t>(b);
+    const Page* pg = page_of(u);
+    long i = page_block_index(pg, u);
+    HM_FUZZ_CHECK(i >= 0);
+    std::vector<uint8_t>& v = out[pg];
+    if (v.size() <= static_cast<size_t>(i)) v.resize(pg->capacity);
+    return v[static_cast<size_t>(i)];
+  }
 
   uint64_t limit() const { return static_cast<uint64_t>(config().transfer_kb) << 10; }
 
   Block* fresh(unsigned c) {
     std::vector<Page*>& v = pages[c];
-    Page* pg = nullptr;
-    for (Page* p : v)
-      if (page_has_free(p)) pg = p;
+    Page* pg = nullptr;  // the newest page with a free block
+    for (auto it = v.rbegin(); !pg && it != v.rend(); ++it)
+      if (page_has_free(*it)) pg = *it;
     if (!pg) {
       pg = page_new(c, nullptr);
       HM_FUZZ_CHECK(pg != nullptr);
@@ -51,7 +65,9 @@ struct World {
     HM_FUZZ_CHECK(page_take(pg, 1, &first, &last) == 1);
     first->next = nullptr;
     first->cookie = free_cookie(reinterpret_cast<uintptr_t>(first));
-    HM_FUZZ_CHECK(out.insert(first).second);
+    uint8_t& f = out_flag(first);
+    HM_FUZZ_CHECK(!f);
+    f = 1, ++out_count;
     return first;
   }
   Chain fresh_chain(unsigned c, uint32_t k) {
@@ -61,7 +77,9 @@ struct World {
     return v;
   }
   void give_back(Block* b) {
-    HM_FUZZ_CHECK(out.erase(b) == 1);
+    uint8_t& f = out_flag(b);
+    HM_FUZZ_CHECK(f);
+    f = 0, --out_count;
     b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b));
     page_put(page_of(reinterpret_cast<uintptr_t>(b)), b);
   }
@@ -163,26 +181,23 @@ void burst(World& w, unsigned threads, unsigned ops, unsigned put_pct, uint64_t 
   uint64_t bytes_before = w.bytes;
   std::vector<std::vector<Taken>> taken(threads + 1);
   std::atomic<unsigned> go{0};
-  std::vector<std::thread> ts;
-  for (unsigned t = 0; t < threads; ++t) {
-    ts.emplace_back([&, t] {
-      go.fetch_add(1);
-      while (go.load() < threads) std::this_thread::yield();
-      for (Op& op : plan[t]) {
-        if (op.put) {
-          op.ok = transfer_put(op.cls, op.chain[0], static_cast<uint32_t>(op.chain.size()));
-          continue;
-        }
-        Block* head = nullptr;
-        uint32_t n = transfer_take(op.cls, &head);
-        if (!n) continue;
-        Taken tk{op.cls, {}, n};
-        for (Block* b = head; b && tk.chain.size() <= n; b = b->next) tk.chain.push_back(b);
-        taken[t].push_back(std::move(tk));
+  static hm_fuzz::Crew crew(4);
+  crew.run(threads, [&](unsigned t) {
+    go.fetch_add(1);
+    while (go.load() < threads) std::this_thread::yield();
+    for (Op& op : plan[t]) {
+      if (op.put) {
+        op.ok = transfer_put(op.cls, op.chain[0], static_cast<uint32_t>(op.chain.size()));
+        continue;
       }
-    });
-  }
-  for (auto& t : ts) t.join();
+      Block* head = nullptr;
+      uint32_t n = transfer_take(op.cls, &head);
+      if (!n) continue;
+      Taken tk{op.cls, {}, n};
+      for (Block* b = head; b && tk.chain.size() <= n; b = b->next) tk.chain.push_back(b);
+      taken[t].push_back(std::move(tk));
+    }
+  });
   uint64_t kept = transfer_bytes();
   HM_FUZZ_CHECK(kept <= std::max(bytes_before, w.limit()));
   for (unsigned c = 0; c < kClassCount; ++c) {
@@ -245,6 +260,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   w.cls[2] = in.u8() % kClassCount;
   config_detail::g_config.transfer_kb = kBoundsKb[in.u8() % std::size(kBoundsKb)];
   check_box(w);
+  hm_fuzz::Cadence cadence;
   while (in.more()) {
     uint8_t op = in.u8();
     switch (op % 8) {
@@ -275,14 +291,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           while (w.stacks.count(w.cls[i])) take(w, w.cls[i]);
         break;
     }
-    check_box(w);
+    HM_FUZZ_CHECK(transfer_bytes() == w.bytes);
+    if (cadence.due()) check_box(w);
   }
+  check_box(w);
   // Drain the box and give every block back to its page.
   for (unsigned i = 0; i < 3; ++i)
     while (w.stacks.count(w.cls[i])) take(w, w.cls[i]);
   HM_FUZZ_CHECK(transfer_bytes() == 0);
   for (unsigned c = 0; c < kClassCount; ++c) HM_FUZZ_CHECK(transfer_batch_for_test(c, 0) == nullptr);
-  HM_FUZZ_CHECK(w.out.empty());
+  HM_FUZZ_CHECK(w.out_count == 0);
   for (auto& [c, v] : w.pages)
     for (Page* pg : v) {
       HM_FUZZ_CHECK(pg->used == 0);

@@ -148,7 +148,10 @@ void emit(const Line& human, const Line& json) {
   if (fd != 2) ::close(fd);
 }
 
+void (*g_exit_for_test)() = nullptr;
+
 [[noreturn]] void die() {
+  if (g_exit_for_test) g_exit_for_test();
   // abort() may run handlers that allocate; raise SIGABRT with default action first.
   signal(SIGABRT, SIG_DFL);
   raise(SIGABRT);
@@ -338,6 +341,11 @@ void report_fatal(const char* what, const char* detail) {
   h.s("hakmem: ").text(what).s(detail ? ": " : "").text(detail).s("\n");
   write_all(2, h.buf, h.len);
   die();
+}
+
+void report_set_exit_for_test(void (*fn)()) {
+  g_exit_for_test = fn;
+  g_reporting.store(0);
 }
 
 void set_json_path(const char* path) { g_json_path = path ? path : ""; }

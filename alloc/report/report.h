@@ -38,6 +38,11 @@ struct Site {
 // Bad start-up input (a malformed gate): one line, then abort.
 [[noreturn]] void report_fatal(const char* what, const char* detail);
 
+// Test seam (fuzz/report_fuzz.cc): while fn is set, a report calls fn -- which must not return
+// (the harness longjmps out) -- where it would raise SIGABRT; nullptr restores the abort. Each
+// call also ends the report in progress, so the next one is written rather than refused.
+void report_set_exit_for_test(void (*fn)());
+
 // Where the JSON line goes (a file path; empty: stderr). Set once by the config box.
 void set_json_path(const char* path);
 

@@ -1,0 +1,69 @@
+// tests of fuzz/fuzz_crew.h: the persistent helpers run each job on k distinct threads (never
+// the caller), done() reports a job still running, jobs run one after another on the same
+// threads, and the cadence is due every kWalkEvery operations.
+#include "fuzz_crew.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace hm_fuzz {
+namespace {
+
+TEST(FuzzCrew, RunsAJobOnKDistinctHelperThreads) {
+  Crew crew(4);
+  for (unsigned k = 1; k <= 4; ++k) {
+    std::mutex m;
+    std::set<std::thread::id> ids;
+    std::set<unsigned> slots;
+    crew.run(k, [&](unsigned t) {
+      std::lock_guard<std::mutex> l(m);
+      ids.insert(std::this_thread::get_id());
+      slots.insert(t);
+    });
+    EXPECT_EQ(ids.size(), k);
+    EXPECT_EQ(slots.size(), k);
+    EXPECT_EQ(*slots.rbegin(), k - 1);
+    EXPECT_FALSE(ids.count(std::this_thread::get_id()));
+  }
+}
+
+TEST(FuzzCrew, DoneIsFalseWhileAHelperRuns) {
+  Crew crew(2);
+  std::atomic<bool> release{false};
+  std::atomic<unsigned> started{0};
+  crew.start(2, [&](unsigned) {
+    started.fetch_add(1);
+    while (!release.load()) std::this_thread::yield();
+  });
+  while (started.load() < 2) std::this_thread::yield();
+  EXPECT_FALSE(crew.done());
+  release.store(true);
+  crew.wait();
+  EXPECT_TRUE(crew.done());
+}
+
+TEST(FuzzCrew, KeepsItsThreadsAcrossJobs) {
+  Crew crew(1);
+  std::thread::id first, again;
+  crew.run(1, [&](unsigned) { first = std::this_thread::get_id(); });
+  for (int i = 0; i < 100; ++i) crew.run(1, [&](unsigned) { again = std::this_thread::get_id(); });
+  EXPECT_EQ(first, again);
+}
+
+TEST(FuzzCrew, CadenceIsDueEveryKWalkEveryOperations) {
+  Cadence c;
+  unsigned due = 0;
+  for (unsigned i = 1; i <= 10 * kWalkEvery; ++i)
+    if (c.due()) {
+      ++due;
+      EXPECT_EQ(i % kWalkEvery, 0u);
+    }
+  EXPECT_EQ(due, 10u);
+}
+
+}  // namespace
+}  // namespace hm_fuzz
