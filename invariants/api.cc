@@ -99,7 +99,8 @@ int hm_check_block(const void* p, hm_check_result* out) {
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
   Sink s;
   if (const Page* pg = page_of(u)) {
-    if (const Block* blk = redzone_block(p, pg)) {
+    const Block* blk = page_block_index(pg, u) < 0 ? redzone_block(p, pg) : nullptr;  // reads p - 16
+    if (blk) {
       if (is_free_cookie(blk->cookie, reinterpret_cast<uintptr_t>(blk))) return -1;
       check_page_o1(s, pg) && check_redzone(s, blk, p);
       return finish(s, out);

@@ -166,8 +166,10 @@ HM_SLOW_PATH void free_slow(void* p) {
 size_t usable_or_die(void* p, registry::ErrorId freed_kind, registry::ErrorId large_freed_kind) {
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
   if (Page* pg = page_of(u)) {
-    if (Block* blk = redzone_block(p, pg)) return redzone_size(blk);
-    if (page_block_index(pg, u) < 0) misuse(registry::ErrorId::interior_free, p, pg);
+    if (page_block_index(pg, u) < 0) {  // not a block start: a redzoned block's user pointer, or misuse
+      if (Block* blk = redzone_block(p, pg)) return redzone_size(blk);
+      misuse(registry::ErrorId::interior_free, p, pg);
+    }
     if (is_free_cookie(reinterpret_cast<Block*>(p)->cookie, u)) misuse(freed_kind, p, pg);
     return pg->block_size;
   }

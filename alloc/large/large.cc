@@ -141,12 +141,14 @@ LargeHeader* resize(LargeHeader* h, size_t map_size) {
     return h;
   }
   void* to = os_map_aligned(map_size, kSegmentSize);
+  // The old unit's map entry goes while the range is still ours: once the pages move, another
+  // thread may map a new block there and set its own entry.
+  if (to) segmap_set(base, kSegNone);
   if (!to || !os_remap(h, old, old, to)) {
     if (to) os_unmap(to, map_size);
     release(h);
     return nullptr;
   }
-  segmap_set(base, kSegNone);
   auto* moved = static_cast<LargeHeader*>(to);
   moved->map_size = map_size;
   segmap_set(reinterpret_cast<uintptr_t>(moved), kSegLarge);
