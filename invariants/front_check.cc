@@ -7,11 +7,11 @@
 namespace hm::check {
 
 bool check_redzone(Sink& s, const Block* blk, const void* p) {
-  const void* bad = nullptr;
-  const char* fault = redzone_fault(blk, p, &bad);
-  if (!fault) return true;
+  registry::ErrorId kind;
+  const void* bad = redzone_bad(blk, p, &kind);
+  if (!bad) return true;
   Where w = at_page(page_of(reinterpret_cast<uintptr_t>(blk)), bad);
-  return s.fail_text(registry::InvId::front_redzone, w, "intact redzones", fault);
+  return s.fail_text(registry::InvId::front_redzone, w, "intact redzones", registry::error(kind).text.data());
 }
 
 void check_front(Sink& s, int level) {

@@ -32,7 +32,7 @@ void front_block(Sink& s, const Block* b, const Page* pg, int level) {
   const Heap* h = heap_get();
   if (!h->real) return;
   if (!check_bin_bound(s, h, pg->cls) || level < 2) return;
-  const Bin& bin = slow_bin(const_cast<Heap*>(h), pg->cls);
+  const Bin& bin = slow_bin(h, pg->cls);
   if (bin.head && !check_free_block(s, registry::InvId::tcache_list, pg->cls, bin.head)) return;
   walker_step(s, h);
   (void)b;

@@ -97,25 +97,16 @@ HM_SLOW_PATH void* redzone_malloc(size_t n) {
 
 // Checked mode: a redzoned small block's head and tail are checked, then the block is freed.
 HM_COLD void redzone_free(void* p, Block* blk, Page* pg) {
-  const void* bad = nullptr;
-  if (const char* fault = redzone_fault(blk, p, &bad)) {
-    report::Site site;
-    site.addr = bad;
-    site.size_class = pg->cls;
-    site.page = pg;
-    site.segment = segment_of(reinterpret_cast<uintptr_t>(p));
-    report::report_misuse(fault[5] == 'u' ? registry::ErrorId::heap_underflow : registry::ErrorId::heap_overflow,
-                          site);
-  }
+  registry::ErrorId kind;
+  if (const void* bad = redzone_bad(blk, p, &kind)) misuse(kind, bad, pg);
   hm_free(blk);
 }
 
 // Checked mode: a large block's tail (its header counts the kRedTail bytes).
 void large_tail_check(void* p, const LargeHeader* hdr) {
   if (!g_redzones || hdr->requested < kRedTail) return;
-  bool under = false;
-  if (const void* bad = redzone_large_bad(p, hdr->requested - kRedTail, hdr, &under))
-    misuse(under ? registry::ErrorId::heap_underflow : registry::ErrorId::heap_overflow, bad);
+  registry::ErrorId kind;
+  if (const void* bad = redzone_large_bad(p, hdr->requested - kRedTail, hdr, &kind)) misuse(kind, bad);
 }
 
 // hm_free of an address that is no live small block: says which misuse it is, or hands it to

@@ -66,19 +66,16 @@ size_t redzone_size(const Block* blk) {
   return reinterpret_cast<const uint64_t*>(blk)[1] ^ size_key(u);
 }
 
-const char* redzone_fault(const Block* blk, const void* p, const void** bad) {
+const void* redzone_bad(const Block* blk, const void* p, registry::ErrorId* kind) {
   auto u = reinterpret_cast<uintptr_t>(blk);
   const Page* pg = page_of(u);
-  *bad = blk;
-  if (!pg || reinterpret_cast<const uint64_t*>(blk)[0] != head_word(u)) return "heap underflow";
+  *kind = registry::ErrorId::heap_underflow;
+  if (!pg || reinterpret_cast<const uint64_t*>(blk)[0] != head_word(u)) return blk;
   size_t n = redzone_size(blk);
-  size_t room = pg->block_size - kRedHead - kRedTail;
-  *bad = reinterpret_cast<const uint64_t*>(blk) + 1;
-  if (n > room) return "heap underflow";  // the size word was overwritten
+  if (n > pg->block_size - kRedHead - kRedTail) return reinterpret_cast<const uint64_t*>(blk) + 1;  // size word
+  *kind = registry::ErrorId::heap_overflow;
   auto* user = static_cast<const uint8_t*>(p);
-  const uint8_t* q = bad_tail(user + n, reinterpret_cast<const uint8_t*>(u + pg->block_size));
-  *bad = q;
-  return q ? "heap overflow" : nullptr;
+  return bad_tail(user + n, reinterpret_cast<const uint8_t*>(u + pg->block_size));
 }
 
 void redzone_large_fill(void* p, size_t n) {
@@ -89,11 +86,11 @@ void redzone_large_fill(void* p, size_t n) {
     fill_tail(gap_start(hdr, b), gap_end(b));  // the gap between header and guard word
 }
 
-const void* redzone_large_bad(const void* p, size_t n, const LargeHeader* hdr, bool* under) {
+const void* redzone_large_bad(const void* p, size_t n, const LargeHeader* hdr, registry::ErrorId* kind) {
   auto* b = static_cast<const uint8_t*>(p);
-  *under = true;
+  *kind = registry::ErrorId::heap_underflow;
   if (const void* q = bad_tail(gap_start(hdr, b), gap_end(b))) return q;
-  *under = false;
+  *kind = registry::ErrorId::heap_overflow;
   return bad_tail(b + n, b + n + kRedTail);
 }
 

@@ -16,6 +16,7 @@
 
 #include "large/large.h"
 #include "page/page.h"
+#include "registry/registry.h"
 
 namespace hm {
 
@@ -32,14 +33,14 @@ void* redzone_wrap(void* block, size_t n, size_t block_size);
 Block* redzone_block(const void* p, const Page* pg);
 // The requested size a redzoned block's head records (its usable size).
 size_t redzone_size(const Block* blk);
-// What is wrong with the redzones of the block at user pointer p (head blk, n bytes): nullptr
-// when intact, else "heap underflow" or "heap overflow"; *bad receives the first broken byte.
-const char* redzone_fault(const Block* blk, const void* p, const void** bad);
+// The first broken byte of the redzones of the block at user pointer p (head blk), nullptr when
+// intact; *kind says which side (heap_underflow or heap_overflow).
+const void* redzone_bad(const Block* blk, const void* p, registry::ErrorId* kind);
 // The redzones of a large block of n user bytes (the mapping holds n + kRedTail): the tail, and
-// the gap between its header and the block. Fill; check (the first broken byte, *under telling
+// the gap between its header and the block. Fill; check (the first broken byte, *kind telling
 // which side).
 void redzone_large_fill(void* p, size_t n);
-const void* redzone_large_bad(const void* p, size_t n, const LargeHeader* hdr, bool* under);
+const void* redzone_large_bad(const void* p, size_t n, const LargeHeader* hdr, registry::ErrorId* kind);
 
 // The calling thread's last redzoned small blocks: user pointer and the head's first word when
 // it was handed out (a block freed and handed out again has another head, and is skipped).

@@ -86,6 +86,7 @@ HM_FAST_PATH void tcache_set_next(const Heap* h, Block* b, Block* next) {
 
 // The bin the slow paths work on: the fast lane's, or the hardened one.
 HM_FAST_PATH Bin& slow_bin(Heap* h, unsigned cls) { return h->link_key ? h->hbins[cls] : h->bins[cls]; }
+HM_FAST_PATH const Bin& slow_bin(const Heap* h, unsigned cls) { return h->link_key ? h->hbins[cls] : h->bins[cls]; }
 
 namespace tcache_detail {
 // A block freed twice, or written after free, lacks its cookie: the pop leaves it in place
