@@ -60,7 +60,7 @@ HM_FAST_PATH void* finish_block(Block* b) {
 
 // A small block of class cls from the slow path; may_borrow: realloc's new block, which may
 // come from a larger class instead of never-used memory (HAKMEM_BORROW).
-void* small_alloc_slow(unsigned cls, bool may_borrow = false) {
+void* small_alloc_slow(unsigned cls, bool may_borrow) {
   Heap* h = heap_get();
   Block* b = tcache_pop(h, cls);
   if (!b) b = tcache_refill(&h, cls, may_borrow);
@@ -68,30 +68,28 @@ void* small_alloc_slow(unsigned cls, bool may_borrow = false) {
   return finish_block(b);
 }
 
-HM_SLOW_PATH void* malloc_slow(size_t n) {
+// The one small/large decision: a block of n bytes aligned to align (a power of two), zeroed
+// when zero (calloc: align is kMinAlign). Checked mode (g_redzones) adds the redzones: a small
+// block of a class n + 32 bytes fit in, or a large one of n + kRedTail bytes with its tail;
+// aligned small blocks carry none. may_borrow: realloc's new block (HAKMEM_BORROW).
+HM_SLOW_PATH void* alloc_slow(size_t n, size_t align, bool zero, bool may_borrow = false) {
   front_init();
   if (n == 0) n = 1;
-  if (n <= kMaxSmall) return small_alloc_slow(size_to_class(n));
-  if (n > static_cast<size_t>(PTRDIFF_MAX)) return no_memory();
-  void* p = large_alloc(n, kMinAlign);
-  return p ? p : no_memory();
-}
-
-HM_SLOW_PATH void free_slow(void* p);
-
-// Checked mode: a small block of a class n + 32 bytes fit in, with its redzones; or a large one
-// of n + kRedTail bytes with its tail.
-HM_SLOW_PATH void* redzone_malloc(size_t n) {
-  front_init();
-  if (n <= kMaxSmall - kRedHead - kRedTail) {
-    unsigned cls = size_to_class(n + kRedHead + kRedTail);
-    void* b = small_alloc_slow(cls);
-    return b ? redzone_wrap(b, n, class_to_size(cls)) : nullptr;
+  bool red = g_redzones;
+  unsigned cls = kClassCount;
+  if (align > kMinAlign) cls = aligned_class(n, align);
+  else if (n <= kMaxSmall - (red ? kRedHead + kRedTail : 0)) cls = size_to_class(red ? n + kRedHead + kRedTail : n);
+  if (cls < kClassCount) {
+    void* b = small_alloc_slow(cls, may_borrow && !red);
+    if (b && red && align <= kMinAlign) b = redzone_wrap(b, n, class_to_size(cls));
+    if (b && zero) std::memset(b, 0, n);
+    return b;
   }
-  if (n > static_cast<size_t>(PTRDIFF_MAX) - kRedTail) return no_memory();
-  void* p = large_alloc(n + kRedTail, kMinAlign);
+  size_t tail = red ? kRedTail : 0;
+  if (n > static_cast<size_t>(PTRDIFF_MAX) - tail - (align > kMinAlign ? align : 0)) return no_memory();
+  void* p = zero ? large_calloc(n + tail) : large_alloc(n + tail, align);
   if (!p) return no_memory();
-  redzone_large_fill(p, n);
+  if (red) redzone_large_fill(p, n);
   return p;
 }
 
@@ -109,10 +107,9 @@ void large_tail_check(void* p, const LargeHeader* hdr) {
   if (const void* bad = redzone_large_bad(p, hdr->requested - kRedTail, hdr, &kind)) misuse(kind, bad);
 }
 
-// hm_free of an address that is no live small block: says which misuse it is, or hands it to
-// free_slow when no span of a small segment holds it.
-HM_COLD void free_misuse(void* p, Page* pg) {
-  if (pg == no_span()) return free_slow(p);  // no small segment's live span: large, null, foreign or bad
+// hm_free of an address inside a small segment's span that the fast lane did not take: a
+// redzoned block's user pointer (checked mode), else misuse, named here.
+HM_COLD void free_misfit(void* p, Page* pg) {
   if (Block* blk = redzone_block(p, pg)) return redzone_free(p, blk, pg);
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
   if (g_redzones && page_block_index(pg, u - kRedHead) >= 0) {  // a redzoned block whose head is gone
@@ -125,8 +122,10 @@ HM_COLD void free_misuse(void* p, Page* pg) {
   misuse(registry::ErrorId::double_free, p, pg);
 }
 
-// free() of an address that is not a live small-segment slice: large, foreign, or bad.
-HM_SLOW_PATH void free_slow(void* p) {
+// The one free path for an address that is no carved small block start: inside a small span
+// (free_misfit), or in none (pg is no_span()): null, a large block, a foreign pointer, or misuse.
+HM_SLOW_PATH void free_slow(void* p, Page* pg) {
+  if (pg != no_span()) return free_misfit(p, pg);
   if (!p) return;
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
   LargeHeader* hdr = nullptr;
@@ -184,20 +183,15 @@ bool is_pow2(size_t x) { return x && !(x & (x - 1)); }
 
 constexpr size_t kMaxAlignedClass = size_t{64} << 10;  // largest power-of-two class aligned_class uses
 
+// memalign's arguments made whole: an alignment past half the address space is EINVAL, one
+// that is no power of two is rounded up to the next.
 HM_SLOW_PATH void* memalign_slow(size_t align, size_t n) {
-  front_init();
   if (align > SIZE_MAX / 2 + 1) {
     errno = EINVAL;
     return nullptr;
   }
   if (!is_pow2(align)) align = size_t{1} << (floor_log2(align) + 1);
-  if (n > static_cast<size_t>(PTRDIFF_MAX) - align) return no_memory();
-  unsigned cls = aligned_class(n ? n : 1, align);
-  if (cls < kClassCount) return small_alloc_slow(cls);
-  size_t want = n ? n : 1;
-  void* p = large_alloc(g_redzones ? want + kRedTail : want, align);
-  if (p && g_redzones) redzone_large_fill(p, want);
-  return p ? p : no_memory();
+  return alloc_slow(n, align, false);
 }
 
 // Aligned fast lane: a power-of-two alignment and size up to 64 KiB pop the bin of the
@@ -252,7 +246,7 @@ extern "C" {
 
 void* hm_malloc(size_t n) {
   if constexpr (report::kCheckHooks) {  // the debug build's checked mode: every block redzoned
-    if (HM_UNLIKELY(g_redzones)) return redzone_malloc(n);
+    if (HM_UNLIKELY(g_redzones)) return alloc_slow(n, kMinAlign, false);
   }
   // Fast lane: one bin pop for 1..2048 bytes (the heap's table gives the bin); the rest of the small
   // classes, up to 128 KiB, pop their bin the same way after a log2 class computation.
@@ -261,19 +255,19 @@ void* hm_malloc(size_t n) {
   } else if (n - 1 < kMaxSmall) {
     if (Block* b = tcache_pop(heap_get(), size_to_class(n))) return finish_block(b);
   }
-  return malloc_slow(n);
+  return alloc_slow(n, kMinAlign, false);
 }
 
 void hm_free(void* p) {
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
   // An address in no small segment, or in a slice of no span, gives the zero record: its block
-  // test fails below, and free_misuse sends it on to free_slow (large, foreign or bad).
+  // test fails below, and free_slow takes it (large, foreign or bad).
   auto* pg = static_cast<Page*>(slice_entry_any(u));
   auto* b = static_cast<Block*>(p);
   uintptr_t cookie = free_cookie(pg, u);
-  if (HM_UNLIKELY(!page_is_block(pg, u))) return free_misuse(p, pg);  // not a carved block start
+  if (HM_UNLIKELY(!page_is_block(pg, u))) return free_slow(p, pg);  // not a carved block start
   if (HM_UNLIKELY(g_free_reads)) {  // free already (either cookie)?
-    if (HM_UNLIKELY((static_cast<Block*>(p)->cookie | 1) == cookie)) return free_misuse(p, pg);
+    if (HM_UNLIKELY((static_cast<Block*>(p)->cookie | 1) == cookie)) return free_misfit(p, pg);
   }
   b->cookie = cookie;
   poison_free_block(b, pg->block_size);
@@ -287,20 +281,12 @@ void hm_free_aligned(void* p, size_t) { hm_free(p); }
 void* hm_calloc(size_t n, size_t size) {
   size_t total;
   if (__builtin_mul_overflow(n, size, &total)) return no_memory();
-  if (total > kMaxSmall) {
-    front_init();
-    if (total > static_cast<size_t>(PTRDIFF_MAX)) return no_memory();
-    if (g_redzones) {  // the tail follows the zeroed bytes
-      void* p = large_calloc(total + kRedTail);
-      if (p) redzone_large_fill(p, total);
-      return p ? p : no_memory();
-    }
-    void* p = large_calloc(total);
-    return p ? p : no_memory();
+  if (HM_LIKELY(total - 1 < kLaneMax)) {  // the malloc fast lane, then zeroed
+    void* p = hm_malloc(total);
+    if (p) std::memset(p, 0, total);
+    return p;
   }
-  void* p = hm_malloc(total);
-  if (p) std::memset(p, 0, total ? total : 1);
-  return p;
+  return alloc_slow(total, kMinAlign, true);
 }
 
 void* hm_realloc(void* p, size_t n) {
@@ -311,7 +297,7 @@ void* hm_realloc(void* p, size_t n) {
   }
   size_t old = usable_or_die(p, registry::ErrorId::realloc_freed, registry::ErrorId::large_realloc_freed);
   if (n <= old && n >= old / 2 && !g_redzones) return p;  // redzoned: a new block, whose tail fits n
-  void* q = n <= kMaxSmall && !g_redzones ? small_alloc_slow(size_to_class(n), true) : hm_malloc(n);
+  void* q = alloc_slow(n, kMinAlign, false, true);
   if (!q) return nullptr;  // errno is ENOMEM; p is untouched
   std::memcpy(q, p, n < old ? n : old);
   hm_free(p);

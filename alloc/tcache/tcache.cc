@@ -144,12 +144,6 @@ void exit_key_destructor(void* p) {
   if (p) heap_thread_exit(static_cast<Heap*>(p));
 }
 
-// The remote box, counted in the heap's counters.
-void push_remote(Heap* h, Page* pg, Block* first, Block* last, unsigned n) {
-  remote_push(pg, first, last, n);
-  h->counters.remote_pushes++;
-  h->counters.remote_flushed += n;
-}
 
 unsigned collect(Heap* h, Page* pg) {
   unsigned n = remote_collect(pg);
@@ -186,6 +180,18 @@ HM_FAST_PATH Page* checked_free_block(const Block* b) {
   return pg;
 }
 
+// The one local→remote step: a block goes straight back to its page when heap h (nullptr:
+// the thread has none) owns the page, else through the remote box with the page's cookie.
+void return_block(Heap* h, Page* pg, Block* b) {
+  if (h && pg->owner.load(std::memory_order_relaxed) == h) return return_local(h, pg, b);  // page_put: its cookie
+  b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
+  remote_push(pg, b, b, 1);
+  if (h) {
+    h->counters.remote_pushes++;
+    h->counters.remote_flushed++;
+  }
+}
+
 // Returns the chain first.. (n blocks) to their pages: locally for the pages this heap
 // owns, else by the remote box. Each block is checked and gets its page cookie, so a block
 // that is twice in the chain is caught on its second visit instead of being counted twice.
@@ -194,12 +200,7 @@ void return_chain(Heap* h, Block* b, unsigned n) {
   while (n--) {
     Page* pg = checked_free_block(b);
     Block* next = tcache_next(h, b);
-    if (pg->owner.load(std::memory_order_relaxed) == h) {
-      return_local(h, pg, b);  // page_put gives it the page cookie
-    } else {
-      b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
-      push_remote(h, pg, b, b, 1);
-    }
+    return_block(h, pg, b);
     b = next;
   }
 }
@@ -344,11 +345,7 @@ void tcache_free_slow(Page* pg, Block* b) {
   Heap* h = tl_heap;
   if (HM_UNLIKELY(!h->real)) {
     h = heap_start();
-    if (!h) {  // no heap: give the block straight back
-      b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
-      remote_push(pg, b, b, 1);
-      return;
-    }
+    if (!h) return return_block(nullptr, pg, b);  // no heap: the block goes straight back
   }
   HM_CHECK_HOOK(free_slow, b, pg->cls);
   Bin& bin = slow_bin(h, pg->cls);
