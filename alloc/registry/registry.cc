@@ -132,6 +132,22 @@ std::string build_json() {
     quote(o, e.invariant);
     o += '}';
   }
+  o += "],\"counters\":[";
+  first = true;
+  for (const auto& c : kCounters) {
+    if (!first) o += ',';
+    first = false;
+    o += "{\"name\":";
+    quote(o, c.name);
+    o += ",\"line\":";
+    quote(o, c.line);
+    o += ",\"label\":";
+    quote(o, c.label);
+    o += c.per_heap ? ",\"per_heap\":true" : ",\"per_heap\":false";
+    o += ",\"text\":";
+    quote(o, c.text);
+    o += '}';
+  }
   o += "]}\n";
   return o;
 }
@@ -158,6 +174,28 @@ std::string build_markdown() {
   for (const auto& e : kErrors) {
     o += "| " + std::string(e.text) + " | " + std::string(e.box) + " | `" + std::string(e.invariant) + "` |\n";
   }
+  o += "\n## Counters (HAKMEM_STATS=1)\n\n| stats line | label | field | kept | meaning |\n|---|---|---|---|---|\n";
+  for (const auto& c : kCounters) {
+    o += "| " + std::string(c.line) + " | `" + std::string(c.label) + "` | `" + std::string(c.name) + "` | " +
+         (c.per_heap ? "per heap" : "by the box") + " | " + std::string(c.text) + " |\n";
+  }
+  return o;
+}
+
+// alloc/README.md's table: the layers from the top down, each box with its job and the boxes
+// it sits on (its deps, all of lower layers).
+std::string build_layers() {
+  int top = 0;
+  for (const auto& b : kBoxes) top = b.layer > top ? b.layer : top;
+  std::string o = "| layer | box | job | sits on |\n|---|---|---|---|\n";
+  for (int l = top; l >= 0; --l) {
+    for (const auto& b : kBoxes) {
+      if (b.layer != l) continue;
+      std::string deps = b.deps.empty() ? "(nothing)" : std::string(b.deps);
+      o += "| " + std::to_string(l) + " | [`" + std::string(b.name) + "`](" + std::string(b.name) + "/) | " +
+           std::string(b.job) + " | " + deps + " |\n";
+    }
+  }
   return o;
 }
 
@@ -170,6 +208,11 @@ const char* json() {
 
 const char* markdown() {
   static const std::string s = build_markdown();
+  return s.c_str();
+}
+
+const char* layers_markdown() {
+  static const std::string s = build_layers();
   return s.c_str();
 }
 

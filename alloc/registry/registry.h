@@ -36,8 +36,16 @@ struct Invariant {
 
 struct ErrorKind {
   std::string_view text;
-  std::string_view box;
-  std::string_view invariant;
+  std::string_view box;        // the owning box's name
+  std::string_view invariant;  // its invariant's ID
+};
+
+struct Counter {
+  std::string_view line;   // the box whose stats line prints it
+  std::string_view name;   // StatsSnapshot's field
+  std::string_view label;  // printed as label=value
+  bool per_heap;           // kept by every thread heap and summed
+  std::string_view text;
 };
 
 enum class BoxId : int {
@@ -78,7 +86,7 @@ inline constexpr Gate kGates[] = {
 inline constexpr Invariant kInvariants[] = {
 #define O1 Cost::O1
 #define ON Cost::ON
-#define HM_INV(tok, id, box, cost, text) {id, box, cost, text},
+#define HM_INV(tok, id, box, cost, text) {id, kBoxes[static_cast<int>(BoxId::box)].name, cost, text},
 #include "registry/invariants.def"
 #undef HM_INV
 #undef O1
@@ -86,9 +94,18 @@ inline constexpr Invariant kInvariants[] = {
 };
 
 inline constexpr ErrorKind kErrors[] = {
-#define HM_ERROR(tok, text, box, inv) {text, box, inv},
+#define HM_ERROR(tok, text, box, inv) \
+  {text, kBoxes[static_cast<int>(BoxId::box)].name, kInvariants[static_cast<int>(InvId::inv)].id},
 #include "registry/errors.def"
 #undef HM_ERROR
+};
+
+inline constexpr Counter kCounters[] = {
+#define HM_HEAP_COUNTER(line, name, label, text) {#line, #name, #label, true, text},
+#define HM_COUNTER(line, name, label, source, text) {#line, #name, #label, false, text},
+#include "registry/counters.def"
+#undef HM_HEAP_COUNTER
+#undef HM_COUNTER
 };
 
 constexpr const Box& box(BoxId b) { return kBoxes[static_cast<int>(b)]; }
@@ -98,9 +115,11 @@ constexpr const ErrorKind& error(ErrorId e) { return kErrors[static_cast<int>(e)
 const Box* find_box(std::string_view name);
 const Invariant* find_invariant(std::string_view id);
 
-// JSON document of all four tables (static storage, built once).
+// JSON document of all five tables (static storage, built once).
 const char* json();
-// Markdown tables of boxes, gates and invariants (for docs/boxes.md).
+// Markdown tables of boxes, gates, invariants, misuse kinds and counters (for docs/boxes.md).
 const char* markdown();
+// The layer table of alloc/README.md: boxes from the top layer down, with what each sits on.
+const char* layers_markdown();
 
 }  // namespace hm::registry

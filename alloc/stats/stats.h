@@ -6,21 +6,12 @@
 
 namespace hm {
 
-struct StatsSnapshot {
-  // tcache
-  uint64_t heaps_live, refills, flushes, blocks_flushed, remote_flushed, pages_new, pages_adopted, pages_freed,
-      pages_abandoned, abandoned_now, pages_pooled;
-  // remote
-  uint64_t remote_pushes, remote_blocks, remote_collects, remote_collected;
-  // transfer
-  uint64_t transfer_puts, transfer_takes, transfer_bytes;
-  // segment
-  uint64_t segments_mapped, segments_unmapped, segments_live, spans_alloc, spans_free;
-  // large
-  uint64_t large_allocs, large_frees, large_cache_hits, large_cache_misses, large_unmaps, large_live_bytes,
-      large_cached_bytes;
-  // os
-  uint64_t os_maps, os_unmaps, os_purges, os_mapped_bytes, os_unmapped_bytes, os_purged_bytes;
+struct StatsSnapshot {  // one field per row of registry/counters.def
+#define HM_HEAP_COUNTER(line, name, label, text) uint64_t name;
+#define HM_COUNTER(line, name, label, source, text) uint64_t name;
+#include "registry/counters.def"
+#undef HM_HEAP_COUNTER
+#undef HM_COUNTER
 };
 
 StatsSnapshot stats_snapshot();

@@ -75,20 +75,11 @@ void queue_remove(PageQueue& q, Page* pg) {
 // ---- heap life cycle ----
 
 void add_counters(HeapCounters& to, const HeapCounters& c) {
-  to.refills += c.refills;
-  to.flushes += c.flushes;
-  to.blocks_flushed += c.blocks_flushed;
-  to.remote_flushed += c.remote_flushed;
-  to.pages_new += c.pages_new;
-  to.pages_adopted += c.pages_adopted;
-  to.pages_freed += c.pages_freed;
-  to.pages_abandoned += c.pages_abandoned;
-  to.remote_pushes += c.remote_pushes;
-  to.remote_collects += c.remote_collects;
-  to.remote_collected += c.remote_collected;
-  to.pages_pooled += c.pages_pooled;
-  to.transfer_puts += c.transfer_puts;
-  to.transfer_takes += c.transfer_takes;
+#define HM_HEAP_COUNTER(line, name, label, text) to.name += c.name;
+#define HM_COUNTER(...)
+#include "registry/counters.def"
+#undef HM_HEAP_COUNTER
+#undef HM_COUNTER
 }
 
 // Zeroes every field of h but the avail queues, which hold a pooled heap's empty pages

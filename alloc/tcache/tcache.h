@@ -37,12 +37,12 @@ struct PageQueue {
 
 enum : uint8_t { kQueueNone = 0, kQueueAvail = 1, kQueueFull = 2 };
 
-struct HeapCounters {
-  uint64_t refills, flushes, blocks_flushed, remote_flushed, pages_new, pages_adopted, pages_freed,
-      pages_abandoned;
-  uint64_t remote_pushes, remote_collects, remote_collected;  // the remote box's traffic
-  uint64_t pages_pooled;  // empty pages kept with the heap when its thread exited
-  uint64_t transfer_puts, transfer_takes;  // batches handed to / taken from the transfer box
+struct HeapCounters {  // the HM_HEAP_COUNTER rows of registry/counters.def
+#define HM_HEAP_COUNTER(line, name, label, text) uint64_t name;
+#define HM_COUNTER(...)
+#include "registry/counters.def"
+#undef HM_HEAP_COUNTER
+#undef HM_COUNTER
 };
 
 struct Heap {
