@@ -19,7 +19,7 @@ void usage() {
   std::fprintf(stderr,
                "usage: hakmem <command> [args...]\n"
                "commands (each is the program hakmem-<command> beside this one):\n"
-               "  registry   dump the box/gate/invariant registry (--json | --markdown)\n"
+               "  registry   dump the box/gate/invariant registry (--json | --markdown | --layers)\n"
                "  sbs        side-by-side benchmark against mimalloc, glibc and other peers\n"
                "  ab         same-binary A/B of HAKMEM_* gates, with verdict and ledger entry\n"
                "  run        run a program on the debug build with invariant checks\n"

@@ -13,6 +13,10 @@ int main(int argc, char** argv) {
     std::fputs(hm::registry::markdown(), stdout);
     return 0;
   }
-  std::fprintf(stderr, "usage: hakmem registry --json | --markdown\n");
+  if (argc == 2 && !std::strcmp(argv[1], "--layers")) {
+    std::fputs(hm::registry::layers_markdown(), stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "usage: hakmem registry --json | --markdown | --layers\n");
   return 2;
 }

@@ -18,7 +18,7 @@ TEST(Registry, BoxNamesAreUniqueAndDepsPointDown) {
     for (auto it = std::sregex_iterator(deps.begin(), deps.end(), word); it != std::sregex_iterator(); ++it) {
       const Box* d = find_box(it->str());
       ASSERT_NE(d, nullptr) << b.name << " depends on unknown box " << it->str();
-      EXPECT_LE(d->layer, b.layer) << b.name << " -> " << d->name;
+      EXPECT_LT(d->layer, b.layer) << b.name << " -> " << d->name << ": a box sits only on boxes of a lower layer";
     }
   }
 }
