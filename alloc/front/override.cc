@@ -1,5 +1,6 @@
 // The drop-in layer of the front box, linked into libhakmem.so only: the C allocation
-// symbols and every C++ operator new/delete, each a direct call into the hm_* API.
+// symbols and every C++ operator new/delete: the C symbols and operator delete are the hm_*
+// functions themselves (link-time aliases), operator new a loop over hm_malloc.
 #include <errno.h>
 #include <malloc.h>
 
@@ -10,18 +11,10 @@
 
 #define HM_EXPORT extern "C" __attribute__((visibility("default")))
 
-HM_EXPORT void* malloc(size_t n) { return hm_malloc(n); }
-HM_EXPORT void free(void* p) { hm_free(p); }
-HM_EXPORT void* calloc(size_t n, size_t s) { return hm_calloc(n, s); }
-HM_EXPORT void* realloc(void* p, size_t n) { return hm_realloc(p, n); }
-HM_EXPORT void* reallocarray(void* p, size_t n, size_t s) { return hm_reallocarray(p, n, s); }
-HM_EXPORT void* aligned_alloc(size_t a, size_t n) { return hm_aligned_alloc(a, n); }
-HM_EXPORT int posix_memalign(void** out, size_t a, size_t n) { return hm_posix_memalign(out, a, n); }
-HM_EXPORT void* memalign(size_t a, size_t n) { return hm_memalign(a, n); }
-HM_EXPORT void* valloc(size_t n) { return hm_valloc(n); }
-HM_EXPORT void* pvalloc(size_t n) { return hm_pvalloc(n); }
-HM_EXPORT size_t malloc_usable_size(void* p) { return hm_malloc_usable_size(p); }
-HM_EXPORT int malloc_trim(size_t pad) { return hm_trim(pad); }
+// The C symbols malloc, free, calloc, realloc, ... are not defined here: the link makes each the
+// same address as its hm_* function (HAKMEM_DROP_IN_ALIASES in alloc/CMakeLists.txt), so a call from the
+// program lands on the allocator's own entry with no jump in between.
+static_assert(sizeof(&hm_malloc) == sizeof(void*));
 
 namespace {
 
@@ -61,21 +54,5 @@ HM_CXX void* operator new[](size_t n, std::align_val_t a, const std::nothrow_t&)
   return new_nothrow(n, static_cast<size_t>(a));
 }
 
-HM_CXX void operator delete(void* p) noexcept { hm_free(p); }
-HM_CXX void operator delete[](void* p) noexcept { hm_free(p); }
-HM_CXX void operator delete(void* p, const std::nothrow_t&) noexcept { hm_free(p); }
-HM_CXX void operator delete[](void* p, const std::nothrow_t&) noexcept { hm_free(p); }
-HM_CXX void operator delete(void* p, size_t n) noexcept { hm_free_sized(p, n); }
-HM_CXX void operator delete[](void* p, size_t n) noexcept { hm_free_sized(p, n); }
-HM_CXX void operator delete(void* p, std::align_val_t a) noexcept { hm_free_aligned(p, static_cast<size_t>(a)); }
-HM_CXX void operator delete[](void* p, std::align_val_t a) noexcept { hm_free_aligned(p, static_cast<size_t>(a)); }
-HM_CXX void operator delete(void* p, std::align_val_t a, const std::nothrow_t&) noexcept {
-  hm_free_aligned(p, static_cast<size_t>(a));
-}
-HM_CXX void operator delete[](void* p, std::align_val_t a, const std::nothrow_t&) noexcept {
-  hm_free_aligned(p, static_cast<size_t>(a));
-}
-HM_CXX void operator delete(void* p, size_t, std::align_val_t a) noexcept { hm_free_aligned(p, static_cast<size_t>(a)); }
-HM_CXX void operator delete[](void* p, size_t, std::align_val_t a) noexcept {
-  hm_free_aligned(p, static_cast<size_t>(a));
-}
+// Every operator delete is hm_free itself, as the C symbols are (HAKMEM_DROP_IN_ALIASES): a size or
+// an alignment argument is ignored, since the block's page or header knows both.
