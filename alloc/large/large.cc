@@ -4,9 +4,12 @@
 // its excess tail, or else the largest smaller one grows (moved whole by the kernel to a new
 // 4 MiB-aligned place when it cannot grow where it is): its pages stay resident, so a program
 // that frees and allocates buffers of changing sizes pays page faults only for the difference.
+// With HAKMEM_LARGE_PURGE_MS a cached mapping idle that long gives its pages back and stays
+// cached, so memory a program stopped using does not stay resident.
 #include "large/large.h"
 
 #include <pthread.h>
+#include <time.h>
 
 #include <algorithm>
 #include <cstring>
@@ -42,6 +45,30 @@ size_t set_bound() {
 }
 
 size_t round_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
+
+// Milliseconds of a coarse monotonic clock, never 0 (0 marks a purged cache entry).
+uint64_t now_ms() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1000 + static_cast<uint64_t>(t.tv_nsec) / 1000000 + 1;
+}
+
+// HAKMEM_LARGE_PURGE_MS: the pages of every cached mapping idle that long (its header's page
+// kept) go back to the OS; the mapping stays cached. Under the lock.
+void purge_idle() {
+  long delay = config().large_purge_ms;
+  if (delay < 0 || !g_cache) return;
+  uint64_t now = now_ms();
+  size_t page = os_page_size();
+  for (LargeHeader* h = g_cache; h; h = h->next) {
+    if (!h->cached_ms || now - h->cached_ms < static_cast<uint64_t>(delay)) continue;
+    uintptr_t base = reinterpret_cast<uintptr_t>(h);
+    uintptr_t from = round_up(base + h->offset, page), end = base + h->map_size;
+    if (end > from) os_purge(reinterpret_cast<void*>(from), end - from);
+    h->cached_ms = 0;
+    g_counters.purges.fetch_add(1, std::memory_order_relaxed);
+  }
+}
 
 uint8_t* block_of(LargeHeader* h) { return reinterpret_cast<uint8_t*>(h) + h->offset; }
 
@@ -118,6 +145,7 @@ void recache_tail(uintptr_t p, size_t bytes) {
   h->map_size = bytes;
   h->offset = kHeaderRoom;
   h->requested = 0;
+  h->cached_ms = now_ms();
   h->magic = kLargeFreedMagic ^ (reinterpret_cast<uintptr_t>(to) + kHeaderRoom);
   segmap_set(reinterpret_cast<uintptr_t>(to), kSegLarge);
   h->next = g_cache;
@@ -162,6 +190,7 @@ LargeHeader* resize(LargeHeader* h, size_t map_size) {
 // size) or the largest smaller (grown).
 LargeHeader* cache_take(size_t map_size, size_t offset) {
   pthread_mutex_lock(&g_lock);
+  purge_idle();
   LargeHeader **fit = nullptr, **bigger = nullptr, **smaller = nullptr;
   for (LargeHeader** link = &g_cache; *link; link = &(*link)->next) {
     LargeHeader* h = *link;
@@ -284,12 +313,14 @@ void large_free(LargeHeader* h) {
     size_t limit = set_bound();
     if (g_cache_bytes + h->map_size <= limit && g_cache_entries < kMaxCacheEntries) {
       h->next = g_cache;
+      h->cached_ms = now_ms();
       g_cache = h;
       large_poison(block_of(h), h->map_size - h->offset);
       g_cache_bytes += h->map_size;
       g_cache_entries++;
       h = nullptr;
     }
+    purge_idle();
     while (g_cache_bytes > limit) {  // the bound follows the live blocks down too
       LargeHeader** last = &g_cache;
       while ((*last)->next) last = &(*last)->next;

@@ -25,6 +25,7 @@ struct LargeHeader {
   size_t offset;      // block - header
   size_t requested;   // bytes asked for
   LargeHeader* next;  // cache list
+  uint64_t cached_ms;  // while cached: when it entered the cache (ms, never 0); 0 once its pages were purged
 };
 
 // A block of at least `size` bytes aligned to `align` (power of two >= 16); nullptr on failure.
@@ -46,6 +47,7 @@ HM_FAST_PATH size_t large_usable(const LargeHeader* hdr) { return hdr->map_size 
 struct LargeCounters {
   std::atomic<uint64_t> allocs{0}, frees{0}, cache_hits{0}, cache_misses{0}, unmaps{0};
   std::atomic<uint64_t> resizes{0};  // cached mappings grown by moving (HAKMEM_LARGE_RESIZE)
+  std::atomic<uint64_t> purges{0};   // cached mappings whose pages went back (HAKMEM_LARGE_PURGE_MS)
   std::atomic<uint64_t> live_bytes{0};
 };
 LargeCounters& large_counters();

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <cstring>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <cstring>
+#include <vector>
+
+#include "config/config.h"
 #include "hakmem/hakmem.h"
 #include "segment/segment.h"
 
@@ -66,6 +71,54 @@ TEST_F(LargeTest, ForeignAddressesAreNotOurs) {
   int local;
   LargeHeader* h = nullptr;
   EXPECT_EQ(large_lookup(reinterpret_cast<uintptr_t>(&local), &h), LargeLookup::kNotOurs);
+}
+
+
+// Resident pages of [p, p + n) (mincore).
+size_t resident_pages(void* p, size_t n) {
+  size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> v((n + page - 1) / page);
+  if (mincore(p, n, v.data()) != 0) return SIZE_MAX;
+  size_t r = 0;
+  for (unsigned char c : v) r += c & 1;
+  return r;
+}
+
+// HAKMEM_LARGE_PURGE_MS: 0 purges a freed mapping's pages as it enters the cache (the mapping
+// stays cached and serves the next request, zero-filled); -1 keeps them resident.
+TEST_F(LargeTest, IdleCachedMappingsGiveTheirPagesBack) {
+  auto& cfg = config_detail::g_config;
+  long saved = cfg.large_purge_ms;
+  constexpr size_t kSize = size_t{1} << 20;
+  for (long delay : {-1L, 0L}) {
+    cfg.large_purge_ms = delay;
+    large_cache_trim();
+    void* p = large_alloc(kSize, 16);
+    ASSERT_NE(p, nullptr);
+    std::memset(p, 0x5a, kSize);
+    LargeHeader* h = nullptr;
+    ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(p), &h), LargeLookup::kOk);
+    uint64_t purges = large_counters().purges.load();
+    size_t before = resident_pages(h, h->map_size);
+    large_free(h);
+    size_t after = resident_pages(h, h->map_size);  // still mapped: it is cached
+    if (delay < 0) {
+      EXPECT_EQ(large_counters().purges.load(), purges);
+      EXPECT_EQ(after, before);
+    } else {
+      EXPECT_EQ(large_counters().purges.load(), purges + 1);
+      EXPECT_LE(after, 1u) << "only the header's page stays";
+    }
+    uint64_t hits = large_counters().cache_hits.load();
+    auto* q = static_cast<unsigned char*>(large_alloc(kSize, 16));
+    EXPECT_EQ(q, p) << "the cached mapping serves again";
+    EXPECT_EQ(large_counters().cache_hits.load(), hits + 1);
+    if (delay == 0) EXPECT_EQ(q[kSize - 1], 0) << "purged pages come back zero-filled";
+    ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(q), &h), LargeLookup::kOk);
+    large_free(h);
+  }
+  cfg.large_purge_ms = saved;
+  large_cache_trim();
 }
 
 }  // namespace
