@@ -15,7 +15,6 @@
 #include "front/redzone.h"
 #include "large/large.h"
 #include "page/page.h"
-#include "page/poison.h"
 #include "registry/registry.h"
 #include "report/report.h"
 #include "segment/segment.h"

@@ -130,3 +130,6 @@ HM_FAST_PATH void page_put(Page* pg, Block* b) {
 }
 
 }  // namespace hm
+
+// ASan poisoning of free blocks (asan builds; empty otherwise): part of the boundary.
+#include "page/poison.h"

@@ -112,15 +112,14 @@ Heap* heap_start() {
     h->prev_heap = nullptr;  // linked afresh below
   } else {
     heap_reset(h);
-    h->cookie_key = page_detail::g_secret;
+    h->cookie_key = free_cookie(uintptr_t{0});  // the process secret (a free cookie is address ^ secret)
     uint32_t bound = config().tcache ? static_cast<uint32_t>(config().tcache_max) : 0;
     h->link_key = config().harden ? harden_key() : 0;
     for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bin.room = bound;
   }
   h->real = true;
-  const uint8_t* of = sizeclass_detail::g_table.of;  // (n-1)/16 -> class: the lane's whole table
-  for (unsigned i = 0; i < kLaneSlots; ++i)
-    h->small_bin[i] = static_cast<uint16_t>(offsetof(Heap, bins) + of[i] * sizeof(Bin));
+  for (unsigned i = 0; i < kLaneSlots; ++i)  // slot (n-1)/16 -> the bin of size_to_class(n)
+    h->small_bin[i] = static_cast<uint16_t>(offsetof(Heap, bins) + size_to_class((i + 1) * 16) * sizeof(Bin));
   pthread_mutex_lock(&g_heaps_lock);
   h->next_heap = g_heaps;
   if (g_heaps) g_heaps->prev_heap = h;

@@ -30,7 +30,6 @@
 #include "hakmem/hakmem.h"
 #include "property_common.h"
 #include "config/config.h"
-#include "page/poison.h"
 #include "tcache/tcache.h"
 
 namespace {
