@@ -1,5 +1,6 @@
 #include "runner/spawn.h"
 
+#include "common/git_state.h"
 #include "common/spawn.h"
 
 #include <unistd.h>
@@ -62,15 +63,10 @@ void write_file(const std::string& path, const std::string& text) {
 }
 
 GitState git_state(const std::string& source_dir) {
+  hm_tools::GitState t = hm_tools::git_state(source_dir);  // the dirty rule: tools/common/git_state.h
   GitState g;
-  try {
-    auto head = run_process({"git", "-C", source_dir, "rev-parse", "HEAD"}, nullptr);
-    if (head.status == 0) g.commit = trim(head.out);
-    auto st = run_process({"git", "-C", source_dir, "status", "--porcelain", "--untracked-files=normal"}, nullptr);
-    g.dirty = st.status != 0 || !trim(st.out).empty();
-  } catch (const std::exception&) {
-    g.dirty = true;  // no git: provenance unknown
-  }
+  if (!t.commit.empty()) g.commit = t.commit;
+  g.dirty = t.dirty;
   return g;
 }
 

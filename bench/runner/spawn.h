@@ -34,6 +34,8 @@ struct GitState {
   std::string commit = "none";  // "none" outside git or before the first commit
   bool dirty = false;
 };
+// Dirty by the one rule of tools/common/git_state.h (tracked changes or untracked files that are not
+// ignored; unknown counts as dirty).
 GitState git_state(const std::string& source_dir);
 
 struct Machine {

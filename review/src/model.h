@@ -1,5 +1,6 @@
-// The review kit's view of the project's live state: the box registry (from its JSON dump), the benchmark
-// ledger (JSON lines), a topic file, git state and callgrind hotspots. Plain data, loaded once per command.
+// The review kit's view of the project's live state: the box registry (from its JSON dump),
+// the benchmark ledger (JSON lines, schema in tools/common/ledger_schema.h), a topic file, git state and
+// callgrind hotspots. Plain data, loaded once per command.
 #pragma once
 
 #include <map>
@@ -119,7 +120,8 @@ struct GitState {
   bool dirty = false;
 };
 
-// Runs git in `repo`; a tree without commits gives commit "(none)".
+// Runs git in `repo`; a tree without commits gives commit "(none)". Dirty by the one rule of
+// tools/common/git_state.h (tracked changes or untracked files that are not ignored; unknown counts as dirty).
 GitState read_git_state(const std::string& repo);
 
 // Instruction counts per box from `callgrind_annotate` output: every function line whose source path contains
