@@ -1,4 +1,4 @@
-// The review kit's view of the project's live state: the box registry (from its JSON dump),
+// The review kit's view of the project's live state: the box registry (the linked tables, or a JSON dump),
 // the benchmark ledger (JSON lines, schema in tools/common/ledger_schema.h), a topic file, git state and
 // callgrind hotspots. Plain data, loaded once per command.
 #pragma once
@@ -42,7 +42,10 @@ struct Registry {
   int max_layer() const;
 };
 
-// Throws std::runtime_error with a readable message on malformed input.
+// The registry linked into the kit (alloc/registry/*.def), read from its tables.
+Registry linked_registry(const std::string& source);
+// A registry file of another tree or a fixture (`hakmem registry --json`). Throws std::runtime_error with
+// a readable message on malformed input.
 Registry parse_registry(const std::string& json_text, const std::string& source);
 
 struct SbsResult {
