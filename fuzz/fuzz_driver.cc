@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "../tools/common/spawn.h"
 #include "changed.h"
 #include "coverage.h"
 
@@ -160,30 +161,16 @@ std::vector<std::string> harnesses(const Options& o) {
 // calls tick(seconds so far) every `every` seconds (0: never).
 template <class Tick>
 int run(const std::vector<std::string>& args, const fs::path& log, long every, Tick tick) {
-  pid_t pid = fork();
-  if (pid == 0) {
-    int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) dup2(fd, 1), dup2(fd, 2), close(fd);
-    std::vector<char*> av;
-    for (const auto& a : args) av.push_back(const_cast<char*>(a.c_str()));
-    av.push_back(nullptr);
-    execv(av[0], av.data());
-    std::perror("execv");
-    _exit(127);
-  }
-  int status = 0;
-  auto t0 = std::chrono::steady_clock::now();
-  long next = every;
-  for (;;) {
-    pid_t r = waitpid(pid, &status, every > 0 ? WNOHANG : 0);
-    if (r == pid || (r < 0 && errno != EINTR)) break;
-    if (r == 0) {
-      usleep(200 * 1000);
-      long el = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0).count();
-      if (el >= next) tick(el), next = el + every;
-    }
-  }
-  return status;
+  hm_tools::Spawn s;
+  s.argv = args;
+  s.stdin_null = false;
+  s.out = s.err = hm_tools::Output::Append;
+  s.append_to = log.string();
+  s.tick_s = static_cast<double>(every);
+  s.tick = [&](double el) { tick(static_cast<long>(el)); };
+  hm_tools::SpawnResult r = hm_tools::run(s);
+  if (!r.started) std::fprintf(stderr, "hakmem fuzz: %s\n", r.error.c_str());
+  return r.started || r.wait_status ? r.wait_status : 127 << 8;  // 127: as a shell reports "cannot run"
 }
 int run(const std::vector<std::string>& args, const fs::path& log) {
   return run(args, log, 0, [](long) {});

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "common/self_dir.h"
+#include "common/spawn.h"
 
 namespace {
 
@@ -182,24 +183,14 @@ int main(int argc, char** argv) {
   setenv("HAKMEM_REPORT", report.c_str(), 1);
   setenv("HAKMEM_CHECK_SUMMARY", summary.c_str(), 1);
 
-  pid_t pid = fork();
-  if (pid < 0) {
-    std::perror("hakmem run: fork");
-    return 2;
-  }
-  if (pid == 0) {
-    execvp(argv[i], argv + i);
-    std::fprintf(stderr, "hakmem run: cannot run %s: %s\n", argv[i], std::strerror(errno));
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) {
-      std::perror("hakmem run: waitpid");
-      return 2;
-    }
-  }
-  int code = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+  hm_tools::Spawn child;  // the environment set above, stdin and output inherited
+  child.argv.assign(argv + i, argv + argc);
+  child.stdin_null = false;
+  child.out = child.err = hm_tools::Output::Inherit;
+  hm_tools::SpawnResult ran = hm_tools::run(child);
+  if (!ran.started) std::fprintf(stderr, "hakmem run: %s\n", ran.error.c_str());
+  int status = ran.wait_status;
+  int code = ran.started ? ran.status : 127;
   print_check_summary(summary, check);
   unlink(summary.c_str());
   std::string line = first_line(report);

@@ -28,25 +28,15 @@ void finish_ab(AbEntry& e) {
 }
 
 namespace {
+// The rule is the schema's (tools/common/ledger_schema.h), shared with the review kit's reader.
 void judge_confidence(AbEntry& e) {
-  Verdict main = verdict_for(e.ratio_median, e.thresholds);
-  double go = 1.0 + e.thresholds.go_pct / 100.0, nogo = 1.0 + e.thresholds.nogo_pct / 100.0;
-  e.reason.clear();
-  e.confident = false;
-  if (e.verdict == Verdict::Go) {
-    e.confident = e.spread.min >= go;
-  } else if (e.verdict == Verdict::Neutral) {
-    e.confident = e.spread.min > nogo && e.spread.max < go;
-  } else if (main == Verdict::NoGo) {
-    e.reason = "main profile";
-    e.confident = e.spread.max <= nogo;
-  } else {
-    for (const auto& g : e.guards)
-      if (!g.ok) {
-        if (e.reason.empty()) e.reason = "guard " + g.profile;
-        e.confident = e.confident || g.ratio_median <= nogo;
-      }
-  }
+  std::vector<hm_ledger::GuardFigure> guards;
+  for (const auto& g : e.guards) guards.push_back({g.profile, g.ratio_median, g.ok});
+  hm_ledger::Confidence c = hm_ledger::judge_confidence(to_string(e.verdict), e.ratio_median, e.spread.min,
+                                                        e.spread.max, e.thresholds.go_pct, e.thresholds.nogo_pct,
+                                                        guards);
+  e.confident = c.confident;
+  e.reason = c.reason;
 }
 }  // namespace
 
@@ -64,12 +54,13 @@ std::string portable_path(const std::string& path) {
 }
 
 json common_json(const Provenance& p, const char* kind) {
-  return json{{"schema", kLedgerSchema}, {"kind", kind},         {"date", p.date},
-              {"commit", p.commit},      {"dirty", p.dirty},     {"preset", p.preset},
-              {"binary_sha256", p.binary_sha256},
-              {"machine", {{"cpu", p.cpu}, {"cores", p.cores}}},
-              {"command", portable_command(p.command)}, {"env", portable_env(p.env)}, {"profile", p.profile},
-              {"metric", p.metric}};
+  namespace k = hm_ledger::key;
+  return json{{k::kSchema, kLedgerSchema}, {k::kKind, kind},         {k::kDate, p.date},
+              {k::kCommit, p.commit},      {k::kDirty, p.dirty},     {k::kPreset, p.preset},
+              {k::kBinarySha256, p.binary_sha256},
+              {k::kMachine, {{k::kCpu, p.cpu}, {k::kCores, p.cores}}},
+              {k::kCommand, portable_command(p.command)}, {k::kEnv, portable_env(p.env)}, {k::kProfile, p.profile},
+              {k::kMetric, p.metric}};
 }
 
 Provenance common_from(const json& j) {
@@ -88,7 +79,10 @@ Provenance common_from(const json& j) {
   return p;
 }
 
-json side_json(const AbSide& s) { return {{"env", s.env}, {"runs", s.runs}, {"median", s.median}}; }
+json side_json(const AbSide& s) {
+  namespace k = hm_ledger::key;
+  return {{k::kEnv, s.env}, {k::kRuns, s.runs}, {k::kMedian, s.median}};
+}
 
 AbSide side_from(const json& j) {
   return {j.at("env").get<EnvMap>(), j.at("runs").get<std::vector<double>>(), j.at("median")};
@@ -134,41 +128,43 @@ struct Checker {
 }  // namespace
 
 json to_json(const AbEntry& e) {
-  json j = common_json(e.prov, "ab");
-  j["box"] = e.box;
-  j["gate"] = e.gate;
-  j["a"] = side_json(e.a);
-  j["b"] = side_json(e.b);
-  j["ratios"] = e.ratios;
-  j["ratio_median"] = e.ratio_median;
-  j["spread"] = {e.spread.min, e.spread.max};
-  j["thresholds"] = {{"go_pct", e.thresholds.go_pct}, {"nogo_pct", e.thresholds.nogo_pct}};
-  j["verdict"] = to_string(e.verdict);
-  j["pairs"] = e.ratios.size();
-  j["confident"] = e.confident;
-  if (!e.reason.empty()) j["reason"] = e.reason;
-  if (!e.answer.empty()) j["answer"] = e.answer;
-  if (!e.phase.empty()) j["phase"] = e.phase;
+  namespace k = hm_ledger::key;
+  json j = common_json(e.prov, hm_ledger::kind::kAb);
+  j[k::kBox] = e.box;
+  j[k::kGate] = e.gate;
+  j[k::kA] = side_json(e.a);
+  j[k::kB] = side_json(e.b);
+  j[k::kRatios] = e.ratios;
+  j[k::kRatioMedian] = e.ratio_median;
+  j[k::kSpread] = {e.spread.min, e.spread.max};
+  j[k::kThresholds] = {{k::kGoPct, e.thresholds.go_pct}, {k::kNogoPct, e.thresholds.nogo_pct}};
+  j[k::kVerdict] = to_string(e.verdict);
+  j[k::kPairs] = e.ratios.size();
+  j[k::kConfident] = e.confident;
+  if (!e.reason.empty()) j[k::kReason] = e.reason;
+  if (!e.answer.empty()) j[k::kAnswer] = e.answer;
+  if (!e.phase.empty()) j[k::kPhase] = e.phase;
   if (!e.guards.empty()) {
-    j["guards"] = json::array();
+    j[k::kGuards] = json::array();
     for (const auto& g : e.guards)
-      j["guards"].push_back({{"profile", g.profile}, {"ratio_median", g.ratio_median}, {"ok", g.ok}});
+      j[k::kGuards].push_back({{k::kProfile, g.profile}, {k::kRatioMedian, g.ratio_median}, {k::kOk, g.ok}});
   }
   return j;
 }
 
 json to_json(const SbsEntry& e) {
-  json j = common_json(e.prov, "sbs");
-  j["runs"] = e.runs;
-  j["results"] = json::array();
+  namespace k = hm_ledger::key;
+  json j = common_json(e.prov, hm_ledger::kind::kSbs);
+  j[k::kRuns] = e.runs;
+  j[k::kResults] = json::array();
   for (const auto& r : e.results) {
-    json row = {{"allocator", r.allocator}, {"mode", r.mode}, {"ops_per_s", r.ops_per_s},
-                {"ns_per_op", r.ns_per_op}, {"peak_rss_kb", r.peak_rss_kb},
-                {"final_rss_kb", r.final_rss_kb},
-                {"instr_per_op", r.instr_per_op ? json(*r.instr_per_op) : json(nullptr)}};
-    if (r.sys_s) row["sys_s"] = *r.sys_s;
-    if (r.minor_faults) row["minor_faults"] = *r.minor_faults;
-    j["results"].push_back(row);
+    json row = {{k::kAllocator, r.allocator}, {k::kMode, r.mode}, {k::kOpsPerS, r.ops_per_s},
+                {k::kNsPerOp, r.ns_per_op}, {k::kPeakRssKb, r.peak_rss_kb},
+                {k::kFinalRssKb, r.final_rss_kb},
+                {k::kInstrPerOp, r.instr_per_op ? json(*r.instr_per_op) : json(nullptr)}};
+    if (r.sys_s) row[k::kSysS] = *r.sys_s;
+    if (r.minor_faults) row[k::kMinorFaults] = *r.minor_faults;
+    j[k::kResults].push_back(row);
   }
   return j;
 }

@@ -8,12 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "common/ledger_schema.h"
 #include "runner/env.h"
 #include "runner/stats.h"
 
 namespace hmb {
 
-inline constexpr int kLedgerSchema = 1;
+// Field names, kinds, defaults and the confidence rule: tools/common/ledger_schema.h, shared with the
+// review kit's reader.
+inline constexpr int kLedgerSchema = hm_ledger::kSchema;
 
 // Fields common to every entry.
 struct Provenance {

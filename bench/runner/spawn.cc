@@ -1,16 +1,10 @@
 #include "runner/spawn.h"
 
-#include <fcntl.h>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
+#include "common/git_state.h"
+#include "common/spawn.h"
+
 #include <unistd.h>
 
-#include <cerrno>
-#include <chrono>
-#include <climits>
-#include <cstring>
-#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -18,33 +12,9 @@
 #include <stdexcept>
 #include <thread>
 
-extern char** environ;
-
 namespace hmb {
 
 namespace {
-
-// An unlinked temporary file that collects one stream of a child.
-struct TempFile {
-  int fd = -1;
-  TempFile() {
-    char name[] = "/tmp/hmb-out-XXXXXX";
-    fd = mkstemp(name);
-    if (fd < 0) throw std::runtime_error("mkstemp failed");
-    unlink(name);
-  }
-  ~TempFile() {
-    if (fd >= 0) close(fd);
-  }
-  std::string slurp() const {
-    std::string s;
-    char buf[8192];
-    ssize_t n;
-    lseek(fd, 0, SEEK_SET);
-    while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
-    return s;
-  }
-};
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
@@ -55,53 +25,23 @@ std::string trim(std::string s) {
 
 ProcResult run_process(const std::vector<std::string>& argv, const EnvMap* env) {
   if (argv.empty()) throw std::runtime_error("empty command");
-  TempFile out, err;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out.fd, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&fa, err.fd, STDERR_FILENO);
-  posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  std::vector<char*> envp;
+  hm_tools::Spawn s;
+  s.argv = argv;
   if (env) {
-    env_strings = env_to_strings(*env);
-    for (auto& e : env_strings) envp.push_back(e.data());
-    envp.push_back(nullptr);
+    s.inherit_env = false;
+    s.env = env_to_strings(*env);
   }
-  char** child_env = env ? envp.data() : environ;
-  // posix_spawnp searches the runner's own PATH; resolve against the child's when scrubbed.
-  std::string exe = argv[0];
-  if (exe.find('/') == std::string::npos) {
-    std::string path = env && env->count("PATH") ? env->at("PATH") : (getenv("PATH") ? getenv("PATH") : "");
-    std::istringstream dirs(path);
-    std::string dir;
-    while (std::getline(dirs, dir, ':'))
-      if (!dir.empty() && access((dir + "/" + exe).c_str(), X_OK) == 0) {
-        exe = dir + "/" + exe;
-        break;
-      }
-  }
-  pid_t pid;
-  auto t0 = std::chrono::steady_clock::now();
-  int rc = posix_spawn(&pid, exe.c_str(), &fa, nullptr, args.data(), child_env);
-  posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
-  int status = 0;
-  rusage ru{};
-  while (wait4(pid, &status, 0, &ru) < 0)
-    if (errno != EINTR) throw std::runtime_error("waitpid failed");
+  hm_tools::SpawnResult c = hm_tools::run(s);
+  if (!c.started) throw std::runtime_error(c.error);
   ProcResult r;
-  r.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  r.user_s = static_cast<double>(ru.ru_utime.tv_sec) + static_cast<double>(ru.ru_utime.tv_usec) * 1e-6;
-  r.sys_s = static_cast<double>(ru.ru_stime.tv_sec) + static_cast<double>(ru.ru_stime.tv_usec) * 1e-6;
-  r.maxrss_kb = static_cast<double>(ru.ru_maxrss);
-  r.minor_faults = static_cast<double>(ru.ru_minflt);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.out = out.slurp();
-  r.err = err.slurp();
+  r.status = c.status;
+  r.out = std::move(c.out);
+  r.err = std::move(c.err);
+  r.wall_s = c.wall_s;
+  r.user_s = c.user_s;
+  r.sys_s = c.sys_s;
+  r.maxrss_kb = c.maxrss_kb;
+  r.minor_faults = c.minor_faults;
   return r;
 }
 
@@ -123,15 +63,10 @@ void write_file(const std::string& path, const std::string& text) {
 }
 
 GitState git_state(const std::string& source_dir) {
+  hm_tools::GitState t = hm_tools::git_state(source_dir);  // the dirty rule: tools/common/git_state.h
   GitState g;
-  try {
-    auto head = run_process({"git", "-C", source_dir, "rev-parse", "HEAD"}, nullptr);
-    if (head.status == 0) g.commit = trim(head.out);
-    auto st = run_process({"git", "-C", source_dir, "status", "--porcelain", "--untracked-files=normal"}, nullptr);
-    g.dirty = st.status != 0 || !trim(st.out).empty();
-  } catch (const std::exception&) {
-    g.dirty = true;  // no git: provenance unknown
-  }
+  if (!t.commit.empty()) g.commit = t.commit;
+  g.dirty = t.dirty;
   return g;
 }
 

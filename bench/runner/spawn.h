@@ -1,5 +1,5 @@
-// Process side of the runners: spawning children (posix_spawn, output to
-// temporary files), querying git and the machine, locating siblings.
+// Process side of the runners: spawning children (tools/common/spawn.h, output
+// captured), querying git and the machine, locating siblings.
 #pragma once
 
 #include <optional>
@@ -19,7 +19,8 @@ struct ProcResult {
   double wall_s = 0, user_s = 0, sys_s = 0, maxrss_kb = 0, minor_faults = 0;
 };
 // Runs argv[0] (absolute path, or looked up in env's PATH) with exactly `env`
-// (inheriting the runner's environment when `env` is null), waits, returns its output.
+// (inheriting the runner's environment when `env` is null), stdin from /dev/null,
+// waits, returns its output.
 // Throws std::runtime_error when it cannot be started.
 ProcResult run_process(const std::vector<std::string>& argv, const EnvMap* env);
 
@@ -33,6 +34,8 @@ struct GitState {
   std::string commit = "none";  // "none" outside git or before the first commit
   bool dirty = false;
 };
+// Dirty by the one rule of tools/common/git_state.h (tracked changes or untracked files that are not
+// ignored; unknown counts as dirty).
 GitState git_state(const std::string& source_dir);
 
 struct Machine {

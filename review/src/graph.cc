@@ -1,4 +1,4 @@
-// Box graph: include scan of alloc/, comparison with the registry's declared deps, ASCII and DOT output.
+// Box graph: the check of tools/common/boxgraph.h over the registry, boundary signatures, ASCII and DOT output.
 #include "graph.h"
 
 #include <algorithm>
@@ -14,22 +14,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
-bool source_file(const fs::path& p) {
-  static const std::set<std::string> ext = {".h", ".hpp", ".cc", ".cpp", ".inc", ".def"};
-  return ext.count(p.extension().string()) > 0;
-}
-
-std::vector<fs::path> sorted_files(const fs::path& dir, bool recursive) {
+std::vector<fs::path> sorted_files(const fs::path& dir) {
   std::vector<fs::path> out;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return out;
-  if (recursive) {
-    for (const auto& e : fs::recursive_directory_iterator(dir, ec))
-      if (e.is_regular_file() && source_file(e.path())) out.push_back(e.path());
-  } else {
-    for (const auto& e : fs::directory_iterator(dir, ec))
-      if (e.is_regular_file()) out.push_back(e.path());
-  }
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.is_regular_file()) out.push_back(e.path());
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -38,23 +28,10 @@ std::string rel(const fs::path& p, const std::string& tree) {
   return fs::path(p).lexically_relative(fs::path(tree)).generic_string();
 }
 
-int index_of(const Registry& reg, const std::string& name) {
-  for (size_t i = 0; i < reg.boxes.size(); ++i)
-    if (reg.boxes[i].name == name) return int(i);
-  return int(reg.boxes.size());
-}
-
 // Deps ordered by layer (highest first), then registry order.
 std::vector<std::string> ordered_deps(const Registry& reg, const Box& b) {
-  std::vector<std::string> d = b.deps;
-  std::stable_sort(d.begin(), d.end(), [&](const std::string& x, const std::string& y) {
-    const Box* bx = reg.box(x);
-    const Box* by = reg.box(y);
-    int lx = bx ? bx->layer : -1, ly = by ? by->layer : -1;
-    if (lx != ly) return lx > ly;
-    return index_of(reg, x) < index_of(reg, y);
-  });
-  return d;
+  auto nodes = box_nodes(reg);
+  return hm_tools::ordered_deps(nodes, *hm_tools::find_node(nodes, b.name));
 }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
@@ -65,68 +42,25 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
 
 }  // namespace
 
-std::vector<IncludeEdge> scan_includes(const std::string& tree, const Registry& reg) {
-  static const std::regex inc_re(R"(^\s*#\s*include\s*"([A-Za-z0-9_]+)/[^"]*")");
-  std::vector<IncludeEdge> out;
-  for (const auto& b : reg.boxes) {
-    for (const auto& f : sorted_files(fs::path(tree) / "alloc" / b.name, true)) {
-      std::istringstream in(read_file(f.string()));
-      std::string line;
-      int n = 0;
-      while (std::getline(in, line)) {
-        ++n;
-        std::smatch m;
-        if (!std::regex_search(line, m, inc_re)) continue;
-        std::string to = m[1].str();
-        if (to == b.name || !reg.box(to)) continue;
-        out.push_back({b.name, to, rel(f, tree), n});
-      }
-    }
-  }
+std::vector<hm_tools::BoxNode> box_nodes(const Registry& reg) {
+  std::vector<hm_tools::BoxNode> out;
+  for (const auto& b : reg.boxes) out.push_back({b.name, b.layer, b.deps});
   return out;
+}
+
+std::vector<IncludeEdge> scan_includes(const std::string& tree, const Registry& reg) {
+  return hm_tools::scan_includes(tree, box_nodes(reg));
 }
 
 GraphCheck check_graph(const std::string& tree, const Registry& reg) {
   GraphCheck c;
-  fs::path alloc = fs::path(tree) / "alloc";
+  static_cast<hm_tools::BoxGraphCheck&>(c) = hm_tools::check_box_graph(tree, box_nodes(reg));
   std::error_code ec;
-  c.scanned = fs::is_directory(alloc, ec);
-  std::set<std::pair<std::string, std::string>> used;
-  if (c.scanned) {
-    for (const auto& b : reg.boxes)
-      if (!fs::is_directory(alloc / b.name, ec)) c.missing_folders.push_back(b.name);
-    std::vector<std::string> dirs;
-    for (const auto& e : fs::directory_iterator(alloc, ec))
-      if (e.is_directory()) dirs.push_back(e.path().filename().string());
-    std::sort(dirs.begin(), dirs.end());
-    for (const auto& d : dirs)
-      if (d != "registry" && !reg.box(d)) c.unknown_folders.push_back(d);
+  if (c.scanned)
     for (const auto& b : reg.boxes) {
-      if (!fs::is_directory(alloc / b.name, ec)) continue;
+      if (!fs::is_directory(fs::path(tree) / "alloc" / b.name, ec)) continue;
       for (const auto& fn : b.boundary)
         if (find_signature(tree, b.name, fn).ret.empty()) c.missing_boundary.push_back(b.name + "." + fn);
-    }
-    for (const auto& e : scan_includes(tree, reg)) {
-      const Box* from = reg.box(e.from);
-      bool declared = std::find(from->deps.begin(), from->deps.end(), e.to) != from->deps.end();
-      if (!declared && !used.count({e.from, e.to})) c.undeclared.push_back(e);
-      used.insert({e.from, e.to});
-    }
-  }
-  for (const auto& b : reg.boxes)
-    for (const auto& d : ordered_deps(reg, b)) {
-      const Box* to = reg.box(d);
-      if (!to) {
-        c.unknown_deps.push_back(b.name + " -> " + d);
-        continue;
-      }
-      if (to->layer >= b.layer)
-        c.layer_problems.push_back(b.name + " (layer " + std::to_string(b.layer) + ") -> " + d + " (layer " +
-                                   std::to_string(to->layer) + ")");
-      if (used.count({b.name, d}))
-        c.seen.emplace_back(b.name, d);
-      else
-        c.unseen.emplace_back(b.name, d);
     }
   return c;
 }
@@ -215,7 +149,7 @@ std::string graph_dot(const Registry& reg, const GraphCheck& c) {
 
 std::vector<std::string> box_headers(const std::string& tree, const std::string& box) {
   std::vector<std::string> out;
-  for (const auto& f : sorted_files(fs::path(tree) / "alloc" / box, false))
+  for (const auto& f : sorted_files(fs::path(tree) / "alloc" / box))
     if (f.extension() == ".h" || f.extension() == ".hpp") out.push_back(rel(f, tree));
   return out;
 }
@@ -250,7 +184,7 @@ Signature find_signature(const std::string& tree, const std::string& box, const 
   const std::regex name_re("(^|[^A-Za-z0-9_.>])" + fn + R"(\s*\()");
   // The box's own headers first, then the public headers (the front box's boundary is the public API).
   std::vector<std::string> headers = box_headers(tree, box);
-  for (const auto& f : sorted_files(fs::path(tree) / "include" / "hakmem", false))
+  for (const auto& f : sorted_files(fs::path(tree) / "include" / "hakmem"))
     if (f.extension() == ".h") headers.push_back(rel(f, tree));
   for (const auto& h : headers) {
     std::string text = read_file((fs::path(tree) / h).string());

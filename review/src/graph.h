@@ -1,32 +1,25 @@
-// The box graph: declared edges (registry deps) checked against the real include graph of alloc/,
-// rendered as ASCII (by layer) and as graphviz DOT.
+// The box graph: declared edges (registry deps) checked against the real include graph of alloc/
+// (tools/common/boxgraph.h), rendered as ASCII (by layer) and as graphviz DOT.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "common/boxgraph.h"
 #include "model.h"
 
 namespace hm::review {
 
-struct IncludeEdge {
-  std::string from, to;
-  std::string file;  // repo-relative file that holds the include
-  int line = 0;
-};
+using hm_tools::IncludeEdge;
 
-struct GraphCheck {
-  bool scanned = false;                      // alloc/ exists in the scanned tree
-  std::vector<std::string> missing_folders;  // registry boxes without alloc/<box>/
-  std::vector<std::string> unknown_folders;  // alloc/<dir>/ that is neither a box nor "registry"
-  std::vector<IncludeEdge> undeclared;       // include edges the registry does not declare (first site each)
-  std::vector<std::pair<std::string, std::string>> unseen;  // declared edges with no include yet
-  std::vector<std::pair<std::string, std::string>> seen;    // declared edges that the code uses
-  std::vector<std::string> layer_problems;   // declared edges that do not point to a lower layer
-  std::vector<std::string> unknown_deps;     // deps naming no box
+// The include and layer check of tools/common/boxgraph.h, plus the boundary functions the registry lists
+// that the box's headers do not declare.
+struct GraphCheck : hm_tools::BoxGraphCheck {
   std::vector<std::string> missing_boundary; // "box.function" declared in the registry, absent from its headers
 };
 
+// The registry's boxes as the box graph sees them.
+std::vector<hm_tools::BoxNode> box_nodes(const Registry& reg);
 // Scans <tree>/alloc/<box>/ (recursively; .h .hpp .cc .cpp .inc .def) for #include "<otherbox>/...".
 std::vector<IncludeEdge> scan_includes(const std::string& tree, const Registry& reg);
 GraphCheck check_graph(const std::string& tree, const Registry& reg);

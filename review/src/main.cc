@@ -23,7 +23,6 @@
 #include "graph.h"
 #include "model.h"
 #include "questionnaire.h"
-#include "registry/registry.h"
 
 namespace fs = std::filesystem;
 using namespace hm::review;
@@ -221,7 +220,7 @@ Registry load_registry(const Args& a, const std::string& repo) {
     std::string f = a.get("--registry");
     return parse_registry(read_file(f), "file `" + display(f, repo) + "`");
   }
-  return parse_registry(hm::registry::json(), "`hakmem registry --json`");
+  return linked_registry("`hakmem registry --json`");
 }
 
 // --profiles a,b,c overrides the list read from the bench tree (tests use it to stay independent of bench/).

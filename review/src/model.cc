@@ -1,6 +1,9 @@
 // Loading the live state: registry JSON, ledger JSON lines, topic files, git state, callgrind hotspots.
 #include "model.h"
 
+#include "common/git_state.h"
+#include "common/ledger_schema.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -69,96 +72,90 @@ std::optional<double> num(const json& j, const char* key) {
   return std::nullopt;
 }
 
+namespace k = hm_ledger::key;
+
 std::string env_text(const json& side) {
-  if (!side.is_object() || !side.contains("env") || !side["env"].is_object() || side["env"].empty())
+  if (!side.is_object() || !side.contains(k::kEnv) || !side[k::kEnv].is_object() || side[k::kEnv].empty())
     return "(defaults)";
   std::string s;
-  for (const auto& [k, v] : side["env"].items()) {  // nlohmann sorts object keys: deterministic
+  for (const auto& [name, v] : side[k::kEnv].items()) {  // nlohmann sorts object keys: deterministic
     if (!s.empty()) s += ' ';
-    s += k + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
+    s += name + "=" + (v.is_string() ? v.get<std::string>() : v.dump());
   }
   return s;
 }
 
 int run_count(const json& side) {
-  if (side.is_object() && side.contains("runs") && side["runs"].is_array()) return int(side["runs"].size());
+  if (side.is_object() && side.contains(k::kRuns) && side[k::kRuns].is_array()) return int(side[k::kRuns].size());
   return 0;
 }
 
-// The ledger's confidence rule (docs/ledger.md), for entries written before it was recorded.
+// The schema's confidence rule (tools/common/ledger_schema.h), for entries written before it was recorded.
 void judge(LedgerEntry& e) {
   if (!e.ratio_median || !e.spread_min || !e.spread_max) return;
-  double go = 1.0 + e.go_pct.value_or(1.0) / 100.0, nogo = 1.0 + e.nogo_pct.value_or(-1.0) / 100.0;
-  bool main_nogo = *e.ratio_median <= nogo;
-  if (e.verdict == "GO") {
-    e.confident = *e.spread_min >= go;
-  } else if (e.verdict == "NEUTRAL") {
-    e.confident = *e.spread_min > nogo && *e.spread_max < go;
-  } else if (e.verdict == "NO-GO" && main_nogo) {
-    e.reason = "main profile";
-    e.confident = *e.spread_max <= nogo;
-  } else if (e.verdict == "NO-GO") {
-    for (const auto& g : e.guards)
-      if (!g.ok) {
-        if (e.reason.empty()) e.reason = "guard " + g.profile;
-        e.confident = e.confident || (g.ratio_median && *g.ratio_median <= nogo);
-      }
-  }
+  std::vector<hm_ledger::GuardFigure> guards;
+  for (const auto& g : e.guards) guards.push_back({g.profile, g.ratio_median, g.ok});
+  hm_ledger::Confidence c = hm_ledger::judge_confidence(
+      e.verdict, *e.ratio_median, *e.spread_min, *e.spread_max, e.go_pct.value_or(hm_ledger::kDefaultGoPct),
+      e.nogo_pct.value_or(hm_ledger::kDefaultNogoPct), guards);
+  e.confident = c.confident;
+  e.reason = c.reason;
 }
 
 LedgerEntry parse_entry(const json& j, int line) {
   LedgerEntry e;
   e.line = line;
-  e.kind = str(j, "kind");
-  e.date = str(j, "date");
-  e.commit = str(j, "commit");
-  e.dirty = j.value("dirty", false);
-  e.preset = str(j, "preset");
-  e.profile = str(j, "profile");
-  e.command = str(j, "command");
-  e.metric = str(j, "metric", "wall");
-  if (e.kind == "sbs") {
-    e.runs = j.value("runs", 0);
-    if (j.contains("results") && j["results"].is_array())
-      for (const auto& r : j["results"]) {
+  e.kind = str(j, k::kKind);
+  e.date = str(j, k::kDate);
+  e.commit = str(j, k::kCommit);
+  e.dirty = j.value(k::kDirty, false);
+  e.preset = str(j, k::kPreset);
+  e.profile = str(j, k::kProfile);
+  e.command = str(j, k::kCommand);
+  e.metric = str(j, k::kMetric, hm_ledger::kDefaultMetric);
+  if (e.kind == hm_ledger::kind::kSbs) {
+    e.runs = j.value(k::kRuns, 0);
+    if (j.contains(k::kResults) && j[k::kResults].is_array())
+      for (const auto& r : j[k::kResults]) {
         SbsResult s;
-        s.allocator = str(r, "allocator");
-        s.mode = str(r, "mode");
-        s.ops_per_s = num(r, "ops_per_s").value_or(0);
-        s.ns_per_op = num(r, "ns_per_op").value_or(0);
-        s.peak_rss_kb = num(r, "peak_rss_kb");
-        s.instr_per_op = num(r, "instr_per_op");
+        s.allocator = str(r, k::kAllocator);
+        s.mode = str(r, k::kMode);
+        s.ops_per_s = num(r, k::kOpsPerS).value_or(0);
+        s.ns_per_op = num(r, k::kNsPerOp).value_or(0);
+        s.peak_rss_kb = num(r, k::kPeakRssKb);
+        s.instr_per_op = num(r, k::kInstrPerOp);
         e.results.push_back(s);
       }
-  } else if (e.kind == "ab") {
-    e.box = str(j, "box");
-    e.gate = str(j, "gate");
-    e.verdict = str(j, "verdict");
-    json a = j.value("a", json::object()), b = j.value("b", json::object());
+  } else if (e.kind == hm_ledger::kind::kAb) {
+    e.box = str(j, k::kBox);
+    e.gate = str(j, k::kGate);
+    e.verdict = str(j, k::kVerdict);
+    json a = j.value(k::kA, json::object()), b = j.value(k::kB, json::object());
     e.a_env = env_text(a);
     e.b_env = env_text(b);
     e.a_runs = run_count(a);
     e.b_runs = run_count(b);
-    e.ratio_median = num(j, "ratio_median");
-    if (j.contains("ratios") && j["ratios"].is_array())
-      for (const auto& r : j["ratios"])
+    e.ratio_median = num(j, k::kRatioMedian);
+    if (j.contains(k::kRatios) && j[k::kRatios].is_array())
+      for (const auto& r : j[k::kRatios])
         if (r.is_number()) e.ratios.push_back(r.get<double>());
-    if (j.contains("spread") && j["spread"].is_array() && j["spread"].size() == 2 && j["spread"][0].is_number() &&
-        j["spread"][1].is_number()) {
-      e.spread_min = j["spread"][0].get<double>();
-      e.spread_max = j["spread"][1].get<double>();
+    if (j.contains(k::kSpread) && j[k::kSpread].is_array() && j[k::kSpread].size() == 2 &&
+        j[k::kSpread][0].is_number() && j[k::kSpread][1].is_number()) {
+      e.spread_min = j[k::kSpread][0].get<double>();
+      e.spread_max = j[k::kSpread][1].get<double>();
     }
-    if (j.contains("thresholds") && j["thresholds"].is_object()) {
-      e.go_pct = num(j["thresholds"], "go_pct");
-      e.nogo_pct = num(j["thresholds"], "nogo_pct");
+    if (j.contains(k::kThresholds) && j[k::kThresholds].is_object()) {
+      e.go_pct = num(j[k::kThresholds], k::kGoPct);
+      e.nogo_pct = num(j[k::kThresholds], k::kNogoPct);
     }
-    if (j.contains("guards") && j["guards"].is_array())
-      for (const auto& g : j["guards"]) e.guards.push_back({str(g, "profile"), num(g, "ratio_median"), g.value("ok", true)});
+    if (j.contains(k::kGuards) && j[k::kGuards].is_array())
+      for (const auto& g : j[k::kGuards])
+        e.guards.push_back({str(g, k::kProfile), num(g, k::kRatioMedian), g.value(k::kOk, true)});
     judge(e);
-    if (j.contains("confident") && j["confident"].is_boolean()) e.confident = j["confident"].get<bool>();
-    if (j.contains("reason") && j["reason"].is_string()) e.reason = j["reason"].get<std::string>();
-    e.answer = str(j, "answer");
-    e.phase = str(j, "phase");
+    if (j.contains(k::kConfident) && j[k::kConfident].is_boolean()) e.confident = j[k::kConfident].get<bool>();
+    if (j.contains(k::kReason) && j[k::kReason].is_string()) e.reason = j[k::kReason].get<std::string>();
+    e.answer = str(j, k::kAnswer);
+    e.phase = str(j, k::kPhase);
   }
   return e;
 }
@@ -220,7 +217,7 @@ Ledger parse_ledger(const std::string& text, const std::string& display) {
       json j = json::parse(line);
       if (!j.is_object()) throw std::runtime_error("not an object");
       LedgerEntry e = parse_entry(j, n);
-      if (e.kind != "ab" && e.kind != "sbs") {
+      if (e.kind != hm_ledger::kind::kAb && e.kind != hm_ledger::kind::kSbs) {
         l.problems.push_back("line " + std::to_string(n) + ": unknown kind '" + e.kind + "'");
         continue;
       }
@@ -344,32 +341,12 @@ Topic parse_topic(const std::string& text, const std::string& display) {
   return t;
 }
 
-namespace {
-
-bool run_git(const std::string& repo, const std::string& args, std::string& out) {
-  std::string cmd = "git -C '" + repo + "' " + args + " 2>/dev/null";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return false;
-  char buf[4096];
-  out.clear();
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int rc = pclose(p);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return rc == 0;
-}
-
-}  // namespace
-
 GitState read_git_state(const std::string& repo) {
+  hm_tools::GitState t = hm_tools::git_state(repo);  // the dirty rule: tools/common/git_state.h
   GitState g;
-  std::string out;
-  if (run_git(repo, "rev-parse HEAD", out) && !out.empty()) g.commit = out;
-  if (run_git(repo, "symbolic-ref --short HEAD", out) && !out.empty())
-    g.branch = out;
-  else if (g.commit != "(none)")
-    g.branch = "(detached)";
-  if (run_git(repo, "status --porcelain --untracked-files=no", out)) g.dirty = !out.empty();
+  if (!t.commit.empty()) g.commit = t.commit;
+  if (!t.branch.empty()) g.branch = t.branch;
+  g.dirty = t.dirty;
   return g;
 }
 

@@ -1,5 +1,6 @@
-// The review kit's view of the project's live state: the box registry (from its JSON dump), the benchmark
-// ledger (JSON lines), a topic file, git state and callgrind hotspots. Plain data, loaded once per command.
+// The review kit's view of the project's live state: the box registry (the linked tables, or a JSON dump),
+// the benchmark ledger (JSON lines, schema in tools/common/ledger_schema.h), a topic file, git state and
+// callgrind hotspots. Plain data, loaded once per command.
 #pragma once
 
 #include <map>
@@ -41,7 +42,10 @@ struct Registry {
   int max_layer() const;
 };
 
-// Throws std::runtime_error with a readable message on malformed input.
+// The registry linked into the kit (alloc/registry/*.def), read from its tables.
+Registry linked_registry(const std::string& source);
+// A registry file of another tree or a fixture (`hakmem registry --json`). Throws std::runtime_error with
+// a readable message on malformed input.
 Registry parse_registry(const std::string& json_text, const std::string& source);
 
 struct SbsResult {
@@ -119,7 +123,8 @@ struct GitState {
   bool dirty = false;
 };
 
-// Runs git in `repo`; a tree without commits gives commit "(none)".
+// Runs git in `repo`; a tree without commits gives commit "(none)". Dirty by the one rule of
+// tools/common/git_state.h (tracked changes or untracked files that are not ignored; unknown counts as dirty).
 GitState read_git_state(const std::string& repo);
 
 // Instruction counts per box from `callgrind_annotate` output: every function line whose source path contains
