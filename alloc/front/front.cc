@@ -16,6 +16,7 @@
 #include "large/large.h"
 #include "page/page.h"
 #include "page/poison.h"
+#include "pagemap/pagemap.h"
 #include "registry/registry.h"
 #include "report/report.h"
 #include "segment/segment.h"
@@ -144,7 +145,7 @@ HM_SLOW_PATH void free_slow(void* p) {
     case LargeLookup::kNotOurs:
       break;
   }
-  if (segmap_kind(u) == kSegNone && config().foreign_free) {
+  if (pagemap_kind(u) == kSegNone && config().foreign_free) {
     __libc_free(p);
     return;
   }
@@ -232,9 +233,9 @@ void front_init() {
     g_free_reads = !config().reuse_check || config().check || config().harden;
     g_redzones = report::kCheckHooks && config().check >= 2;
     tcache_process_init();
-    pthread_atfork([] { segment_lock_all(), large_lock_all(); },
-                   [] { large_unlock_all(), segment_unlock_all(); },
-                   [] { large_unlock_all(), segment_unlock_all(); });
+    pthread_atfork([] { segment_lock_all(), large_lock_all(), pagemap_lock_all(); },
+                   [] { pagemap_unlock_all(), large_unlock_all(), segment_unlock_all(); },
+                   [] { pagemap_unlock_all(), large_unlock_all(), segment_unlock_all(); });
     g_init_state.store(2, std::memory_order_release);
     stats_init();
     return;
