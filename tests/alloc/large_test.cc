@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "hakmem/hakmem.h"
+#include "pagemap/pagemap.h"
 #include "segment/segment.h"
 
 namespace hm {
@@ -45,7 +46,7 @@ TEST_F(LargeTest, FreedMappingsAreCachedAndReused) {
   ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(q), &h), LargeLookup::kOk);
   large_free(h);
   large_cache_trim();
-  EXPECT_EQ(segmap_kind(reinterpret_cast<uintptr_t>(p)), kSegNone);
+  EXPECT_EQ(pagemap_kind(reinterpret_cast<uintptr_t>(p)), kSegNone);
 }
 
 TEST_F(LargeTest, CallocFromTheCacheIsZeroed) {
