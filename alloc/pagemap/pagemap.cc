@@ -32,7 +32,8 @@ bool pagemap_reserve() {
   if (HM_LIKELY(__atomic_load_n(&g_map.limit, __ATOMIC_ACQUIRE) != 0)) return true;
   pthread_mutex_lock(&g_lock);
   if (g_map.limit == 0) {
-    if (auto* base = static_cast<uint8_t*>(os_map(kUnits))) {
+    // One byte more than the units (rounded to a page): what a unit past the bound reads.
+    if (auto* base = static_cast<uint8_t*>(os_map(kUnits + os_page_size()))) {
       g_table = base;
       __atomic_store_n(&g_map.base, base, __ATOMIC_RELAXED);
       g_counters.reserved = true;
@@ -47,10 +48,10 @@ bool pagemap_reserve() {
 void pagemap_set(uintptr_t unit_start, uint8_t kind) {
   uintptr_t unit = unit_start >> kSegmentShift;
   pthread_mutex_lock(&g_lock);
-  if (unit >= g_map.limit || unit == 0 || kind >= kSegKinds) {
+  if (unit >= g_map.limit || kind >= kSegKinds) {
     pthread_mutex_unlock(&g_lock);
     if (kind == kSegNone) return;  // nothing was marked there
-    report::report_fatal("pagemap_set", "a unit outside the reserved page map, unit 0, or no such kind");
+    report::report_fatal("pagemap_set", "a unit outside the reserved page map, or no such kind");
   }
   uint8_t old = g_table[unit];
   if (old != kind) {

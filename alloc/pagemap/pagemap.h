@@ -4,10 +4,9 @@
 //
 //   address --(>> 22)--> kind: none, small segment, large mapping, large block above its header
 //
-// A lookup is one byte load and no branch: a unit at or past the bound reads unit 0 instead (the
-// first 4 MiB of the address space, where no mapping can start: always kSegNone). Until the
-// table is reserved the bound is 0 and the base a single zero byte, so every lookup answers
-// kSegNone. The segment box registers its segments here, the large box its mappings; the free
+// A lookup is one byte load and no branch: a unit past the bound reads the byte at the bound
+// instead, which is never marked (the table has one byte past its last unit). Until the table
+// is reserved the bound is 0 and the base a single zero byte, so every lookup answers kSegNone. The segment box registers its segments here, the large box its mappings; the free
 // fast lane reads one byte (segment.h, slice_entry_any).
 #pragma once
 
@@ -26,7 +25,7 @@ inline constexpr unsigned kSegKinds = 4;
 namespace pagemap_detail {
 inline constexpr size_t kUnits = size_t{1} << (kAddressBits - kSegmentShift);
 // One cache line read by every lookup: the table and the units it covers (until reserved: a
-// zero byte and 0).
+// zero byte and 0). base[limit] is always kSegNone.
 struct alignas(64) Map {
   const uint8_t* base;
   uintptr_t limit;
@@ -40,7 +39,7 @@ HM_FAST_PATH uint8_t pagemap_kind(uintptr_t p) {
   // The bound first (acquire): a reader that sees it sees the table it bounds.
   uintptr_t limit = __atomic_load_n(&pagemap_detail::g_map.limit, __ATOMIC_ACQUIRE);
   const uint8_t* base = __atomic_load_n(&pagemap_detail::g_map.base, __ATOMIC_RELAXED);
-  unit = unit < limit ? unit : 0;  // a select, not a branch
+  unit = unit < limit ? unit : limit;  // a select, not a branch
   return __atomic_load_n(base + unit, __ATOMIC_RELAXED);
 }
 
@@ -49,8 +48,8 @@ HM_FAST_PATH uint8_t pagemap_kind(uintptr_t p) {
 bool pagemap_reserve();
 
 // Marks the unit starting at unit_start (4 MiB aligned) with kind. A kind other than kSegNone
-// needs a reserved table (pagemap_reserve() returned true) and a unit other than 0; kSegNone on
-// a table not reserved is a no-op. Stores with release order: a lookup that sees the kind sees what the caller wrote
+// needs a reserved table (pagemap_reserve() returned true); kSegNone on a table not reserved is
+// a no-op. Stores with release order: a lookup that sees the kind sees what the caller wrote
 // before (a segment's header, a large header).
 void pagemap_set(uintptr_t unit_start, uint8_t kind);
 
