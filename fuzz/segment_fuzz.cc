@@ -1,7 +1,7 @@
 // Fuzz harness of the segment box: segment_page_alloc / segment_page_free of input-chosen span
-// sizes and segment_trim, with page_of, slice_entry_any and the page-map kind (pagemap_kind) checked for the first,
-// last and an input-chosen byte of every live span, a tag word at each end of each span, and no
-// overlap.
+// sizes and segment_trim, with page_of, slice_entry_any and the page-map kind (pagemap_kind)
+// checked for the first, last and an input-chosen byte of every live span, a tag word at each end
+// of each span, and no overlap.
 #include <algorithm>
 #include <vector>
 

@@ -6,8 +6,9 @@
 //
 // A lookup is one byte load and no branch: a unit past the bound reads the byte at the bound
 // instead, which is never marked (the table has one byte past its last unit). Until the table
-// is reserved the bound is 0 and the base a single zero byte, so every lookup answers kSegNone. The segment box registers its segments here, the large box its mappings; the free
-// fast lane reads one byte (segment.h, slice_entry_any).
+// is reserved the bound is 0 and the base a single zero byte, so every lookup answers kSegNone.
+// The segment box registers its segments here, the large box its mappings; the free fast lane
+// reads one byte (segment.h, slice_entry_any).
 #pragma once
 
 #include "base.h"

@@ -1,5 +1,6 @@
 // Property test of the segment box: segment_page_alloc, segment_page_free, segment_trim, page_of
-// (span_meta_of), slice_entry_any and the page-map kind of each span (pagemap_kind), against a map from span metadata to its slice count.
+// (span_meta_of), slice_entry_any and the page-map kind of each span (pagemap_kind), against a map
+// from span metadata to its slice count.
 //
 // After every command, for each live span: the span is slice-aligned inside a small segment,
 // every probed address in it maps back to the span's metadata, span_start/span_slices agree
