@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: hakmem-fuzz-seeds <fuzz dir>\n");
     return 2;
   }
-  const char* harnesses[] = {"report_fuzz", "config_fuzz", "os_fuzz",    "sizeclass_fuzz", "segment_fuzz", "page_fuzz",
+  const char* harnesses[] = {"report_fuzz", "config_fuzz", "os_fuzz",    "sizeclass_fuzz", "pagemap_fuzz", "segment_fuzz", "page_fuzz",
                              "remote_fuzz", "transfer_fuzz", "large_fuzz", "tcache_fuzz", "front_fuzz",   "stats_fuzz"};
   for (const char* h : harnesses) {
     fs::path dir = fs::path(argv[1]) / "corpus" / h;

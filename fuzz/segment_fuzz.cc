@@ -1,7 +1,7 @@
 // Fuzz harness of the segment box: segment_page_alloc / segment_page_free of input-chosen span
-// sizes and segment_trim, with page_of, slice_entry_any and segmap_kind checked for the first,
-// last and an input-chosen byte of every live span, a tag word at each end of each span, and no
-// overlap.
+// sizes and segment_trim, with page_of, slice_entry_any and the page-map kind (pagemap_kind)
+// checked for the first, last and an input-chosen byte of every live span, a tag word at each end
+// of each span, and no overlap.
 #include <algorithm>
 #include <vector>
 
@@ -17,7 +17,7 @@ uint64_t tag(const Span& s) { return reinterpret_cast<uintptr_t>(s.start) * 0x9e
 void check_span(const Span& s, uint32_t probe) {
   auto start = reinterpret_cast<uintptr_t>(s.start);
   HM_FUZZ_CHECK(start % kSliceSize == 0 && (start & kSegmentMask) != 0);
-  HM_FUZZ_CHECK(segmap_kind(start) == kSegSmall);
+  HM_FUZZ_CHECK(pagemap_kind(start) == kSegSmall);
   HM_FUZZ_CHECK(static_cast<void*>(page_of(start)) == s.meta);
   HM_FUZZ_CHECK(static_cast<void*>(page_of(start + s.bytes - 1)) == s.meta);
   HM_FUZZ_CHECK(static_cast<void*>(page_of(start + probe % s.bytes)) == s.meta);

@@ -21,12 +21,14 @@ enum Scope : unsigned {
   kLarge = 16,
   kTransfer = 32,
   kFront = 64,
-  kAll = 127,
+  kPagemap = 128,
+  kAll = 255,
 };
 
 unsigned scope_of(std::string_view box) {
   if (box == "config") return kConfig;
   if (box == "sizeclass") return kSizeclass;
+  if (box == "pagemap") return kPagemap;
   if (box == "segment") return kSegments | kHeap;  // INV-SEGMENT-4 is checked with the pages
   if (box == "page" || box == "remote" || box == "tcache") return kHeap;
   if (box == "large") return kLarge;
@@ -40,6 +42,7 @@ void run(Sink& s, unsigned scope, int level) {
   if (scope & kConfig) check_config(s);
   if (scope & kSizeclass) check_sizeclass(s);
   if (scope & kSegments) check_segments(s, level);
+  if ((scope & kPagemap) && level >= 2) check_pagemap(s);
   if (scope & kHeap) check_heap(s, heap_get(), level, -1, -1), check_pool(s, level);
   if (scope & kLarge) check_large_cache(s, level);
   if ((scope & kTransfer) && level >= 2) check_transfer(s);

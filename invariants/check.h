@@ -99,6 +99,9 @@ void check_segments(Sink& s, int level);
 // The same walk of one segment, under the segment lock.
 void check_one_segment(Sink& s, const Segment* seg, int level);
 
+// pagemap (pagemap_check.cc): INV-PAGEMAP-1 over the written pages of the map, under its lock.
+void check_pagemap(Sink& s);
+
 // page (page_check.cc): the O(1) checks of a page (INV-SEGMENT-1, INV-SEGMENT-4, INV-PAGE-1),
 // and the walk of a page owned by `owner` (INV-PAGE-2/-3/-4, INV-REMOTE-1 by remote_check.cc).
 bool check_page_o1(Sink& s, const Page* pg);

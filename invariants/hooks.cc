@@ -56,6 +56,7 @@ void segment_crossing(Sink& s, const void* meta, int level) {
   const Segment* seg = segment_of(reinterpret_cast<uintptr_t>(meta));
   if (!check_segment(s, seg, 1) || level < 2) return;
   check_one_segment(s, seg, level);
+  if (!s.count()) check_pagemap(s);  // the units this crossing may have marked or cleared
 }
 
 bool heads_span(const void* meta) {
@@ -150,6 +151,7 @@ void run(report::Event ev, const void* obj, uintptr_t arg, Sink& s, int level) {
       if (ev == Event::large_free && h->magic != (kLargeMagic ^ block)) never_hit(Never::large_free_not_live);
       if (level < 1 || !check_large_header(s, h, false) || level < 2) return;
       check_large_cache(s, level);
+      if (!s.count()) check_pagemap(s);
       return;
     }
     case Event::count_:

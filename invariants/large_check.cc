@@ -5,7 +5,7 @@
 #include "config/config.h"
 #include "large/large.h"
 #include "os/os.h"
-#include "segment/segment.h"
+#include "pagemap/pagemap.h"
 
 namespace hm::check {
 namespace {
@@ -22,7 +22,7 @@ Where at_header(const LargeHeader* h) {
 bool check_large_header(Sink& s, const LargeHeader* h, bool cached) {
   Where w = at_header(h);
   uintptr_t base = reinterpret_cast<uintptr_t>(h);
-  if (segmap_kind(base) != kSegLarge) return s.fail(registry::InvId::large_header, w, "segment-map kind", kSegLarge, segmap_kind(base));
+  if (pagemap_kind(base) != kSegLarge) return s.fail(registry::InvId::large_header, w, "page-map kind", kSegLarge, pagemap_kind(base));
   if (h->offset < 64 || h->offset > kSegmentSize || h->offset % kMinAlign)
     return s.fail(registry::InvId::large_header, w, "block offset (64..4 MiB, 16-aligned)", 64, h->offset);
   uintptr_t block = base + h->offset;

@@ -53,6 +53,8 @@ void shared_boxes(Sink& s) {
   if (s.count()) return;
   check_segments(s, 2);
   if (s.count()) return;
+  check_pagemap(s);
+  if (s.count()) return;
   check_pool(s, 2);
   if (s.count()) return;
   check_large_cache(s, 2);

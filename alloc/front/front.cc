@@ -15,6 +15,7 @@
 #include "front/redzone.h"
 #include "large/large.h"
 #include "page/page.h"
+#include "pagemap/pagemap.h"
 #include "registry/registry.h"
 #include "report/report.h"
 #include "segment/segment.h"
@@ -142,7 +143,7 @@ HM_SLOW_PATH void free_slow(void* p, Page* pg) {
     case LargeLookup::kNotOurs:
       break;
   }
-  if (segmap_kind(u) == kSegNone && config().foreign_free) {
+  if (pagemap_kind(u) == kSegNone && config().foreign_free) {
     __libc_free(p);
     return;
   }
@@ -225,9 +226,9 @@ void front_init() {
     g_free_reads = !config().reuse_check || config().check || config().harden;
     g_redzones = report::kCheckHooks && config().check >= 2;
     tcache_process_init();
-    pthread_atfork([] { segment_lock_all(), large_lock_all(); },
-                   [] { large_unlock_all(), segment_unlock_all(); },
-                   [] { large_unlock_all(), segment_unlock_all(); });
+    pthread_atfork([] { segment_lock_all(), large_lock_all(), pagemap_lock_all(); },
+                   [] { pagemap_unlock_all(), large_unlock_all(), segment_unlock_all(); },
+                   [] { pagemap_unlock_all(), large_unlock_all(), segment_unlock_all(); });
     g_init_state.store(2, std::memory_order_release);
     stats_init();
     return;

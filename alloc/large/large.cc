@@ -17,8 +17,8 @@
 #include "config/config.h"
 #include "large/poison.h"
 #include "os/os.h"
+#include "pagemap/pagemap.h"
 #include "report/report.h"
-#include "segment/segment.h"
 
 namespace hm {
 namespace {
@@ -75,8 +75,9 @@ uint8_t* block_of(LargeHeader* h) { return reinterpret_cast<uint8_t*>(h) + h->of
 void release(LargeHeader* h) {
   uintptr_t base = reinterpret_cast<uintptr_t>(h);
   uintptr_t block = reinterpret_cast<uintptr_t>(block_of(h));
-  segmap_set(base, kSegNone);
-  if (h->offset >= kSegmentSize) segmap_set(block, kSegNone);
+  // The block's unit first: a unit marked large-above always has its header's unit below it.
+  if (h->offset >= kSegmentSize) pagemap_set(block, kSegNone);
+  pagemap_set(base, kSegNone);
   size_t bytes = h->map_size;
   h->magic = 0;
   large_unpoison(h, bytes);
@@ -112,7 +113,7 @@ size_t steal_pages(uintptr_t dst, size_t bytes) {
     large_unpoison(reinterpret_cast<void*>(src), k);
     if (k == b->map_size) {  // the whole mapping: no longer a mapping of its own
       cache_unlink(link);
-      segmap_set(base, kSegNone);
+      pagemap_set(base, kSegNone);
       b->magic = 0;
     } else {
       b->map_size -= k;
@@ -147,7 +148,7 @@ void recache_tail(uintptr_t p, size_t bytes) {
   h->requested = 0;
   h->cached_ms = now_ms();
   h->magic = kLargeFreedMagic ^ (reinterpret_cast<uintptr_t>(to) + kHeaderRoom);
-  segmap_set(reinterpret_cast<uintptr_t>(to), kSegLarge);
+  pagemap_set(reinterpret_cast<uintptr_t>(to), kSegLarge);
   h->next = g_cache;
   g_cache = h;
   large_poison(reinterpret_cast<uint8_t*>(to) + kHeaderRoom, bytes - kHeaderRoom);
@@ -171,7 +172,7 @@ LargeHeader* resize(LargeHeader* h, size_t map_size) {
   void* to = os_map_aligned(map_size, kSegmentSize);
   // The old unit's map entry goes while the range is still ours: once the pages move, another
   // thread may map a new block there and set its own entry.
-  if (to) segmap_set(base, kSegNone);
+  if (to) pagemap_set(base, kSegNone);
   if (!to || !os_remap(h, old, old, to)) {
     if (to) os_unmap(to, map_size);
     release(h);
@@ -179,7 +180,7 @@ LargeHeader* resize(LargeHeader* h, size_t map_size) {
   }
   auto* moved = static_cast<LargeHeader*>(to);
   moved->map_size = map_size;
-  segmap_set(reinterpret_cast<uintptr_t>(moved), kSegLarge);
+  pagemap_set(reinterpret_cast<uintptr_t>(moved), kSegLarge);
   steal_pages(reinterpret_cast<uintptr_t>(to) + old, map_size - old);
   g_counters.resizes.fetch_add(1, std::memory_order_relaxed);
   return moved;
@@ -249,6 +250,7 @@ void* large_alloc_impl(size_t size, size_t align, bool zero) {
     if (zero) std::memset(reinterpret_cast<uint8_t*>(h) + offset, 0, h->map_size - offset);
   } else {
     g_counters.cache_misses.fetch_add(1, std::memory_order_relaxed);
+    if (!pagemap_reserve()) return nullptr;  // no page map: the block could never be freed
     void* mem;
     if (offset < kSegmentSize) {
       mem = os_map_aligned(map_size, kSegmentSize);
@@ -262,8 +264,8 @@ void* large_alloc_impl(size_t size, size_t align, bool zero) {
     h = static_cast<LargeHeader*>(mem);
     h->map_size = map_size;
     h->offset = offset;
-    segmap_set(reinterpret_cast<uintptr_t>(h), kSegLarge);
-    if (offset >= kSegmentSize) segmap_set(reinterpret_cast<uintptr_t>(h) + offset, kSegLargeAbove);
+    pagemap_set(reinterpret_cast<uintptr_t>(h), kSegLarge);
+    if (offset >= kSegmentSize) pagemap_set(reinterpret_cast<uintptr_t>(h) + offset, kSegLargeAbove);
   }
   h->requested = size;
   h->next = nullptr;
@@ -278,7 +280,7 @@ void* large_alloc_impl(size_t size, size_t align, bool zero) {
 }  // namespace
 
 LargeLookup large_lookup(uintptr_t p, LargeHeader** out) {
-  uint8_t kind = segmap_kind(p);
+  uint8_t kind = pagemap_kind(p);
   uintptr_t unit = p & ~kSegmentMask;
   LargeHeader* h;
   if (kind == kSegLarge) {
@@ -286,7 +288,7 @@ LargeLookup large_lookup(uintptr_t p, LargeHeader** out) {
   } else if (kind == kSegLargeAbove) {
     // The block starts this unit; its header is the unit below.
     h = reinterpret_cast<LargeHeader*>(unit - kSegmentSize);
-    if (segmap_kind(reinterpret_cast<uintptr_t>(h)) != kSegLarge) return LargeLookup::kInterior;
+    if (pagemap_kind(reinterpret_cast<uintptr_t>(h)) != kSegLarge) return LargeLookup::kInterior;
   } else {
     return LargeLookup::kNotOurs;
   }

@@ -2,7 +2,7 @@
 //
 // A mapping starts on a 4 MiB boundary with its header; the block follows at
 // max(64, alignment). For alignments of 4 MiB and more the block starts a unit of its
-// own and the header sits one unit below (segment-map kind kSegLargeAbove).
+// own and the header sits one unit below (page-map kind kSegLargeAbove).
 #pragma once
 
 #include <atomic>

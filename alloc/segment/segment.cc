@@ -12,9 +12,7 @@
 
 namespace hm {
 namespace segment_detail {
-constinit uint8_t g_segmap[kMapEntries];
 alignas(64) unsigned char g_no_span[kSpanMetaSize];
-constinit uintptr_t g_slice_tables[kMapEntries];
 #define HM_NO_SPAN8 g_no_span, g_no_span, g_no_span, g_no_span, g_no_span, g_no_span, g_no_span, g_no_span
 alignas(64) void* const g_no_slices[kSlicesPerSegment] = {HM_NO_SPAN8, HM_NO_SPAN8, HM_NO_SPAN8, HM_NO_SPAN8,
                                                           HM_NO_SPAN8, HM_NO_SPAN8, HM_NO_SPAN8, HM_NO_SPAN8};
@@ -54,6 +52,7 @@ Segment* segment_new() {
     return s;
   }
   if (g_all_count == sizeof g_all / sizeof g_all[0]) return nullptr;
+  if (!pagemap_reserve()) return nullptr;  // no page map: nothing could find the segment
   void* mem = os_map_aligned(kSegmentSize, kSegmentSize);
   if (!mem) return nullptr;
   auto* s = static_cast<Segment*>(mem);
@@ -64,7 +63,7 @@ Segment* segment_new() {
   for (void*& m : s->slice_meta) m = no_span();
   s->index_in_list = static_cast<uint32_t>(g_all_count);
   g_all[g_all_count++] = s;
-  segmap_set(reinterpret_cast<uintptr_t>(s), kSegSmall);
+  pagemap_set(reinterpret_cast<uintptr_t>(s), kSegSmall);
   g_counters.segments_mapped++;
   g_counters.live_segments++;
   return s;
@@ -74,7 +73,7 @@ Segment* segment_new() {
 void segment_unmap(Segment* s) {
   g_counters.dirty_slices -= static_cast<uint64_t>(__builtin_popcountll(s->dirty_mask));
   s->dirty_mask = 0;
-  segmap_set(reinterpret_cast<uintptr_t>(s), kSegNone);
+  pagemap_set(reinterpret_cast<uintptr_t>(s), kSegNone);
   uint32_t i = s->index_in_list;
   g_all[i] = g_all[--g_all_count];
   g_all[i]->index_in_list = i;
@@ -124,16 +123,6 @@ void purge_pass() {
 }
 
 }  // namespace
-
-void segmap_set(uintptr_t unit_start, uint8_t kind) {
-  uintptr_t unit = unit_start >> kSegmentShift;
-  uintptr_t table = 0;  // g_no_slices
-  if (kind == kSegSmall)
-    table = reinterpret_cast<uintptr_t>(reinterpret_cast<Segment*>(unit_start)->slice_meta) -
-            reinterpret_cast<uintptr_t>(segment_detail::g_no_slices);
-  __atomic_store_n(&segment_detail::g_slice_tables[unit], table, __ATOMIC_RELEASE);
-  __atomic_store_n(&segment_detail::g_segmap[unit], kind, __ATOMIC_RELEASE);
-}
 
 Span segment_page_alloc(unsigned slices) {
   pthread_mutex_lock(&g_lock);

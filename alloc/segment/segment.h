@@ -1,23 +1,19 @@
 // segment box boundary: 4 MiB aligned segments carved into spans of 64 KiB slices,
 // and the O(1) map from any address to the metadata of the span that holds it.
 //
-//   address --(>> 22)--> g_slice_tables --(slice index)--> span metadata or no_span()
-//   address --(>> 22)--> g_segmap kind (small, large, none: for the large box and the checkers)
+//   address --(>> 22)--> page map kind --(small: the segment's slice table, else all no-span)
+//           --(slice index)--> span metadata or no_span()
+//
+// Segments are registered in the page map (pagemap box) as kSegSmall.
 //
 // The segment box owns the storage of span metadata (kSpanMetaSize bytes per possible
 // span start) but not its meaning: the page box places its Page there.
 #pragma once
 
 #include "base.h"
+#include "pagemap/pagemap.h"
 
 namespace hm {
-
-enum SegKind : uint8_t {
-  kSegNone = 0,
-  kSegSmall = 1,       // a segment of page spans
-  kSegLarge = 2,       // a large mapping whose header sits at the start of this 4 MiB unit
-  kSegLargeAbove = 3,  // a large block starting this unit; its header is one unit below
-};
 
 inline constexpr size_t kSpanMetaSize = 128;
 inline constexpr uint64_t kSegmentMagic = 0x68616b6d656d5347ull;  // "hakmemSG"
@@ -36,14 +32,9 @@ struct Segment {
 static_assert(sizeof(Segment) <= kSliceSize, "segment header must fit slice 0");
 
 namespace segment_detail {
-inline constexpr size_t kMapEntries = size_t{1} << (kAddressBits - kSegmentShift);
-extern uint8_t g_segmap[kMapEntries];
-extern unsigned char g_no_span[kSpanMetaSize];
-// Per 4 MiB unit, the slice table (slice_meta) of the small segment there, stored as its byte
-// offset from g_no_slices: 0, the zero of untouched memory, reads g_no_slices, whose every
-// entry is no_span(). One load gives the free lane a slice entry for any address in range.
-extern uintptr_t g_slice_tables[kMapEntries];
-extern void* const g_no_slices[kSlicesPerSegment];
+extern unsigned char g_no_span[kSpanMetaSize] HM_HIDDEN;
+// The slice table of every address in no small segment: each entry is no_span().
+extern void* const g_no_slices[kSlicesPerSegment] HM_HIDDEN;
 }  // namespace segment_detail
 
 // What slice_meta holds for a slice that is no part of a span (the header, free slices): an
@@ -51,24 +42,29 @@ extern void* const g_no_slices[kSlicesPerSegment];
 // of an empty span instead of testing for a null pointer.
 HM_FAST_PATH void* no_span() { return segment_detail::g_no_span; }
 
-HM_FAST_PATH uint8_t segmap_kind(uintptr_t p) {
-  uintptr_t unit = p >> kSegmentShift;
-  if (HM_UNLIKELY(unit >= segment_detail::kMapEntries)) return kSegNone;
-  return __atomic_load_n(&segment_detail::g_segmap[unit], __ATOMIC_RELAXED);
-}
-void segmap_set(uintptr_t unit_start, uint8_t kind);
-
 HM_FAST_PATH Segment* segment_of(uintptr_t p) { return reinterpret_cast<Segment*>(p & ~kSegmentMask); }
 
 // The slice entry of any address: span metadata, or no_span() when the address is in no small
-// segment or its slice is no part of a span. The free fast lane's lookup: no kind test, since
-// an address outside every small segment reads the all-no-span table.
+// segment or its slice is no part of a span. The free fast lane's lookup: one byte of the page
+// map, then a select without a branch between the segment header's slice table (at a fixed
+// offset from the 4 MiB boundary) and the all-no-span table, then the entry.
 HM_FAST_PATH void* slice_entry_any(uintptr_t p) {
-  uintptr_t unit = p >> kSegmentShift;
-  if (HM_UNLIKELY(unit >= segment_detail::kMapEntries)) return no_span();
-  uintptr_t table = reinterpret_cast<uintptr_t>(segment_detail::g_no_slices) +
-                    __atomic_load_n(&segment_detail::g_slice_tables[unit], __ATOMIC_RELAXED);
-  return reinterpret_cast<void* const*>(table)[(p >> kSliceShift) & (kSlicesPerSegment - 1)];
+  uint8_t kind = pagemap_kind(p);
+  // Integer arithmetic, not member accesses: the unit may hold no segment (or be page 0). The
+  // all-no-span table stands where a segment's slice table would, so one load serves both.
+  uintptr_t header = p & ~kSegmentMask;
+  uintptr_t none = reinterpret_cast<uintptr_t>(segment_detail::g_no_slices) - offsetof(Segment, slice_meta);
+#if defined(__x86_64__)
+  // A conditional move (the compiler turns the select below into a branch in hm_free).
+  asm("cmpb %[small], %[kind]\n\tcmovne %[none], %[header]"
+      : [header] "+r"(header)
+      : [kind] "q"(kind), [small] "i"(kSegSmall), [none] "r"(none)
+      : "cc");
+#else
+  header = kind == kSegSmall ? header : none;
+#endif
+  uintptr_t slice = (p >> kSliceShift) & (kSlicesPerSegment - 1);
+  return *reinterpret_cast<void* const*>(header + offsetof(Segment, slice_meta) + slice * sizeof(void*));
 }
 
 // Span metadata for an address inside a small segment; nullptr if the address is not in one

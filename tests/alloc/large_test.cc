@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "hakmem/hakmem.h"
+#include "pagemap/pagemap.h"
 #include "segment/segment.h"
 
 namespace hm {
@@ -50,7 +51,7 @@ TEST_F(LargeTest, FreedMappingsAreCachedAndReused) {
   ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(q), &h), LargeLookup::kOk);
   large_free(h);
   large_cache_trim();
-  EXPECT_EQ(segmap_kind(reinterpret_cast<uintptr_t>(p)), kSegNone);
+  EXPECT_EQ(pagemap_kind(reinterpret_cast<uintptr_t>(p)), kSegNone);
 }
 
 TEST_F(LargeTest, CallocFromTheCacheIsZeroed) {

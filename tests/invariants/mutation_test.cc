@@ -24,6 +24,7 @@
 #include "large/large.h"
 #include "os/os.h"
 #include "page/page.h"
+#include "pagemap/pagemap.h"
 #include "segment/segment.h"
 #include "sizeclass/sizeclass.h"
 #include "remote/remote.h"
@@ -195,6 +196,17 @@ struct Mutation {
 uint64_t g_saved;
 void* g_saved_ptr;
 
+// A unit the page map marks none, in the same page of the map as the segment of w.pg (a page the
+// box has written), for a stray write into the map.
+uint8_t* unmarked_unit_near(const World& w) {
+  uintptr_t unit = reinterpret_cast<uintptr_t>(w.seg()) >> kSegmentShift;
+  auto* map = const_cast<uint8_t*>(pagemap_detail::g_map.base);  // the test writes past pagemap_set
+  uintptr_t first = unit / kPageUnits * kPageUnits;
+  for (uintptr_t u = first + 1; u < first + kPageUnits; ++u)
+    if (map[u] == kSegNone && u != unit) return map + u;
+  return nullptr;
+}
+
 const std::vector<Mutation>& mutations() {
   static const std::vector<Mutation> table = {
       {"INV-CONFIG-1", 1,
@@ -294,6 +306,21 @@ const std::vector<Mutation>& mutations() {
       // thread's recent redzoned blocks (and by the block's free, as a misuse report).
       {"INV-FRONT-1", 2, [](World& w) { w.red[40] ^= 0xff; }, [](World& w) { w.red[40] ^= 0xff; },
        [](World& w) { w.walk_round(); }},
+      // A stray write into the page map: a unit marked large that no pagemap_set marked (and no
+      // mapping backs). The kind counts disagree before any unit is read.
+      {"INV-PAGEMAP-1", 2,
+       [](World& w) {
+         uint8_t* u = unmarked_unit_near(w);
+         ASSERT_NE(u, nullptr) << "no unmarked unit beside the segment";
+         g_saved_ptr = u;
+         *u = kSegLarge;
+       },
+       [](World&) { *static_cast<uint8_t*>(g_saved_ptr) = kSegNone; }, [](World& w) { w.delete_extra(); }},
+      // A unit marked small through the boundary that holds no segment (a live large mapping).
+      {"INV-PAGEMAP-1", 2,
+       [](World& w) { pagemap_set(reinterpret_cast<uintptr_t>(w.large_live) & ~kSegmentMask, kSegSmall); },
+       [](World& w) { pagemap_set(reinterpret_cast<uintptr_t>(w.large_live) & ~kSegmentMask, kSegLarge); },
+       [](World& w) { w.delete_extra(); }, "small_without_segment"},
       {"INV-LARGE-2", 2, [](World& w) { w.cached->map_size += os_page_size(); },
        [](World& w) { w.cached->map_size -= os_page_size(); }, [](World& w) { w.free_large(); }},
   };

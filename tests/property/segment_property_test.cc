@@ -1,5 +1,6 @@
 // Property test of the segment box: segment_page_alloc, segment_page_free, segment_trim, page_of
-// (span_meta_of), slice_entry_any and segmap_kind, against a map from span metadata to its slice count.
+// (span_meta_of), slice_entry_any and the page-map kind of each span (pagemap_kind), against a map
+// from span metadata to its slice count.
 //
 // After every command, for each live span: the span is slice-aligned inside a small segment,
 // every probed address in it maps back to the span's metadata, span_start/span_slices agree
@@ -37,7 +38,7 @@ void check_all(const Model& m, const Sut& sut, uint64_t probe) {
     RC_ASSERT(s.bytes == size_t{m.slices[i]} << kSliceShift);
     RC_ASSERT(start % kSliceSize == 0);
     RC_ASSERT((start & kSegmentMask) != 0);  // slice 0 holds the segment header
-    RC_ASSERT(segmap_kind(start) == kSegSmall);
+    RC_ASSERT(pagemap_kind(start) == kSegSmall);
     RC_ASSERT(bool(segment_of(start) == segment_of(start + s.bytes - 1)));
     RC_ASSERT(bool(span_start(s.meta) == s.start));
     RC_ASSERT(bool(span_slices(s.meta) == m.slices[i]));
@@ -120,7 +121,7 @@ struct ForeignLookup : Cmd {
     uintptr_t p = which == 0 ? reinterpret_cast<uintptr_t>(&stack_var)
                  : which == 1 ? (uintptr_t{1} << kAddressBits) + 4096
                               : ~uintptr_t{0} - 15;
-    RC_ASSERT(segmap_kind(p) == kSegNone);
+    RC_ASSERT(pagemap_kind(p) == kSegNone);
     RC_ASSERT(bool(page_of(p) == nullptr));
     RC_ASSERT(bool(slice_entry_any(p) == no_span()));
     check_all(m, sut, 0);
