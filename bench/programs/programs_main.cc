@@ -37,10 +37,10 @@ struct Alloc {
 
 std::vector<Alloc> allocators(const std::string& hakmem_so, const std::vector<std::string>& wanted) {
   std::vector<Alloc> all;
-  if (file_exists(hakmem_so)) all.push_back({"hakmem", hakmem_so});
-  all.push_back({"glibc", ""});
+  if (file_exists(hakmem_so)) all.push_back({"hakmem", hakmem_so, {}});
+  all.push_back({"glibc", "", {}});
   for (auto [name, so] : {std::pair{"mimalloc", kMimallocSo}, {"tcmalloc", kTcmallocSo}, {"jemalloc", kJemallocSo}})
-    if (file_exists(so)) all.push_back({name, so});
+    if (file_exists(so)) all.push_back({name, so, {}});
   std::vector<Alloc> out;
   for (const auto& a : all)
     if (wanted.empty() || std::find(wanted.begin(), wanted.end(), a.name) != wanted.end()) out.push_back(a);
