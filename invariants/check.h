@@ -102,19 +102,6 @@ void check_one_segment(Sink& s, const Segment* seg, int level);
 // page (page_check.cc): the O(1) checks of a page (INV-SEGMENT-1, INV-SEGMENT-4, INV-PAGE-1),
 // and the walk of a page owned by `owner` (INV-PAGE-2/-3/-4, INV-REMOTE-1 by remote_check.cc).
 bool check_page_o1(Sink& s, const Page* pg);
-// The same for a thread that checks the same pages again and again (the front's hooks): `memo`
-// holds the fields a page keeps from its creation to its deletion (first block, geometry, class,
-// slices, copy of the secret) as they were when that page last passed. A page whose fields are
-// those has its segment and carve state checked only; any other is checked whole and remembered.
-struct PageMemo {
-  const Page* pg;
-  const void* start;
-  uint64_t blk_mul, cookie_key, step;
-  uint32_t block_size, capacity;
-  uint16_t cls;
-  uint8_t slices;
-};
-bool check_page_o1_memo(Sink& s, const Page* pg, PageMemo& memo);
 bool check_page_walk(Sink& s, const Page* pg, const Heap* owner);
 
 // remote (remote_check.cc): INV-REMOTE-1 (and INV-PAGE-4 for the queued blocks) over the

@@ -18,9 +18,6 @@ extern std::atomic<int> g_level_override;  // sink.cc: the test seam's level, -1
 namespace {
 
 constinit thread_local bool tl_busy HM_TLS = false;
-// The last page of each class (modulo kMemos) the front's checks passed (page_check.cc).
-constexpr unsigned kMemos = 8;
-constinit thread_local PageMemo tl_memo[kMemos] HM_TLS = {};
 
 // The calling thread's heap when it owns pg (the only case in which pg may be walked).
 const Heap* owner_if_mine(const Page* pg) {
@@ -32,7 +29,7 @@ const Heap* owner_if_mine(const Page* pg) {
 // the block now at the top of the bin (the list is walked whole at refill and flush, which
 // come once per half a bound of operations) and a step of the walker.
 void front_block(Sink& s, const Block* b, const Page* pg, int level) {
-  if (!check_page_o1_memo(s, pg, tl_memo[pg->cls % kMemos])) return;
+  if (!check_page_o1(s, pg)) return;
   const Heap* h = heap_get();
   if (!h->real) return;
   if (!check_bin_bound(s, h, pg->cls) || level < 2) return;

@@ -21,21 +21,6 @@ uint64_t class_blk_mul(unsigned cls, size_t bs) {
   return m;
 }
 
-// The carve limit against the carved count (read first) and the block step.
-bool check_carve(Sink& s, const Page* pg, uint32_t carved, uint64_t step) {
-  uint64_t seen = pg->carve_limit.load(std::memory_order_relaxed);
-  // The owner's pair test implies the single-word one (carved is at most the capacity): no division.
-  if (pg->owner.load(std::memory_order_relaxed) == heap_get()) {
-    uint64_t limit = carved * step;
-    if (seen != limit) return s.fail(registry::InvId::page_geometry, at_page(pg, nullptr), "carve limit", limit, seen);
-    return true;
-  }
-  if (seen % step != 0 || seen / step > pg->capacity)
-    return s.fail(registry::InvId::page_geometry, at_page(pg, nullptr),
-                  "carve limit at most, a multiple of the block step", uint64_t{pg->capacity} * step, seen);
-  return true;
-}
-
 }  // namespace
 
 bool check_page_o1(Sink& s, const Page* pg) {
@@ -63,23 +48,18 @@ bool check_page_o1(Sink& s, const Page* pg) {
   // of block steps within the capacity); only the owner compares the pair.
   uint32_t carved = pg->carved.load(std::memory_order_relaxed);
   if (carved > pg->capacity) return s.fail(registry::InvId::page_geometry, w(), "carved at most", pg->capacity, carved);
-  return check_carve(s, pg, carved, mul * bs);  // blk_step(bs)
-}
-
-bool check_page_o1_memo(Sink& s, const Page* pg, PageMemo& m) {
-  if (m.pg != pg || pg->start != m.start || pg->blk_mul != m.blk_mul || pg->cookie_key != m.cookie_key ||
-      pg->block_size != m.block_size || pg->capacity != m.capacity || pg->cls != m.cls || pg->slices != m.slices) {
-    m.pg = nullptr;
-    if (!check_page_o1(s, pg)) return false;
-    m = {pg, pg->start, pg->blk_mul, pg->cookie_key, pg->blk_mul * pg->block_size, pg->block_size, pg->capacity,
-         pg->cls, pg->slices};
+  uint64_t step = mul * bs;  // blk_step(bs)
+  uint64_t seen = pg->carve_limit.load(std::memory_order_relaxed);
+  // The owner's pair test implies the single-word one (carved is at most the capacity): no division.
+  if (pg->owner.load(std::memory_order_relaxed) == heap_get()) {
+    uint64_t limit = carved * step;
+    if (seen != limit) return s.fail(registry::InvId::page_geometry, w(), "carve limit", limit, seen);
     return true;
   }
-  if (!check_segment(s, segment_of(reinterpret_cast<uintptr_t>(pg)), 1)) return false;
-  uint32_t carved = pg->carved.load(std::memory_order_relaxed);
-  if (carved > pg->capacity)
-    return s.fail(registry::InvId::page_geometry, at_page(pg, nullptr), "carved at most", pg->capacity, carved);
-  return check_carve(s, pg, carved, m.step);
+  if (seen % step != 0 || seen / step > pg->capacity)
+    return s.fail(registry::InvId::page_geometry, w(), "carve limit at most, a multiple of the block step",
+                  uint64_t{pg->capacity} * step, seen);
+  return true;
 }
 
 bool check_page_walk(Sink& s, const Page* pg, const Heap* owner) {
