@@ -66,7 +66,7 @@ class Sink {
  private:
   std::string_view only_;
   int count_ = 0;
-  Finding first_{};
+  Finding first_;  // the first finding; read only when count_ > 0, so not cleared per Sink
 };
 
 // ---- levels ----

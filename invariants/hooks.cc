@@ -14,6 +14,7 @@
 #include "tcache/tcache.h"
 
 namespace hm::check {
+extern std::atomic<int> g_level_override;  // sink.cc: the test seam's level, -1: HAKMEM_CHECK
 namespace {
 
 constinit thread_local bool tl_busy HM_TLS = false;
@@ -71,9 +72,9 @@ void run(report::Event ev, const void* obj, uintptr_t arg, Sink& s, int level) {
     case Event::malloc: {
       auto* b = static_cast<const Block*>(obj);
       uintptr_t u = reinterpret_cast<uintptr_t>(b);
+      if (level < 1) return;
       const Page* pg = page_of(u);
       bool was_free = b->cookie == free_cookie(u);  // the pop checked it; a hook-level double check
-      if (level < 1) return;
       if (!pg) {
         s.fail(registry::InvId::tcache_list, Where{b}, "page of block", 1, 0);
         return;
@@ -164,13 +165,14 @@ void run(report::Event ev, const void* obj, uintptr_t arg, Sink& s, int level) {
 
 namespace hm::report {
 
-void check_hook(Event ev, const void* obj, uintptr_t arg) {
+namespace {
+
+// Records the event, runs the level's checks, reports the first finding.
+HM_SLOW_PATH void check_crossing(Event ev, const void* obj, uintptr_t arg, int level) {
   using namespace hm::check;
-  if (tl_busy) return;  // a hook inside a hook (none expected: checkers do not allocate)
-  tl_busy = true;
   record_event(ev, obj, arg);
+  tl_busy = true;
   Sink s;
-  int level = hook_level();
   if (level >= 1 && count_check()) {  // one check in kTimedEvery is timed: the clock costs as much as a check
     uint64_t t0 = check_clock_ns();
     run(ev, obj, arg, s, level);
@@ -179,7 +181,20 @@ void check_hook(Event ev, const void* obj, uintptr_t arg) {
     run(ev, obj, arg, s, level);
   }
   tl_busy = false;
-  if (s.count()) report_violation(s.first().inv, s.first().site);
+  if (HM_UNLIKELY(s.count())) report_violation(s.first().inv, s.first().site);
+}
+
+}  // namespace
+
+// Read straight through: at level 0 a malloc or free only records its event (every never-happen
+// count is at another box's crossing), with no frame of its own.
+void check_hook(Event ev, const void* obj, uintptr_t arg) {
+  using namespace hm::check;
+  if (tl_busy) return;  // a hook inside a hook (none expected: checkers do not allocate)
+  int level = g_level_override.load(std::memory_order_relaxed);
+  if (level < 0) level = static_cast<int>(config().check);  // hook_level(), inline
+  if (level < 1 && (ev == Event::malloc || ev == Event::free)) return record_event(ev, obj, arg);
+  check_crossing(ev, obj, arg, level);
 }
 
 namespace {

@@ -40,10 +40,11 @@ void copy(char* buf, size_t cap, const char* t) {
   buf[n] = '\0';
 }
 
-constinit std::atomic<int> g_level_override{-1};
 constinit std::atomic<uint64_t> g_never[static_cast<int>(Never::count_)];
 
 }  // namespace
+
+constinit std::atomic<int> g_level_override{-1};  // read inline by the check hook (hooks.cc)
 
 Where at_page(const Page* pg, const void* addr) {
   Where w;

@@ -1,6 +1,7 @@
 // report box: fixed-format lines built in static buffers and written with write(2).
 // The backtrace comes from the unwinder (_Unwind_Backtrace) and dladdr, neither of which
-// allocates; the per-box event rings are fixed arrays written with one atomic increment.
+// allocates; the event rings are fixed arrays: the front's one per thread, the other boxes' one
+// per box, written with one atomic increment.
 #include "report/report.h"
 
 #include <dlfcn.h>
@@ -24,16 +25,31 @@ constinit const char* g_json_path = "";
 
 // ---- event rings ----
 
+// The front's events (every malloc and free of the program) go to a ring of the calling thread:
+// plain stores, no atomic read-modify-write on a line every thread shares. A report comes from
+// the thread whose operation found the fault, and reads that thread's ring. The other boxes'
+// crossings (a refill, a flush, a page, a span, a batch: one per many front operations) go to
+// one ring per box shared by all threads, ordered by one atomic increment.
 struct Ring {
   std::atomic<uint64_t> next{0};
   EventRecord slot[kEventRing]{};
 };
 constinit Ring g_rings[static_cast<int>(registry::BoxId::count_)];
-constinit thread_local uint32_t tl_tid HM_TLS = 0;
+
+struct ThreadRing {
+  uint64_t next;
+  uint32_t tid;
+  struct Slot {
+    const void* obj;
+    uintptr_t arg;
+    Event ev;
+  } slot[kEventRing];
+};
+constinit thread_local ThreadRing tl_ring HM_TLS = {};
 
 uint32_t thread_id() {
-  if (HM_UNLIKELY(!tl_tid)) tl_tid = static_cast<uint32_t>(syscall(SYS_gettid));
-  return tl_tid;
+  if (HM_UNLIKELY(!tl_ring.tid)) tl_ring.tid = static_cast<uint32_t>(syscall(SYS_gettid));
+  return tl_ring.tid;
 }
 
 constexpr registry::BoxId kEventBox[] = {
@@ -240,7 +256,7 @@ void add_site(Line& h, Line& j, const Site& site) {
 }
 
 // The last events of the report's box and, when that is another box, of the front (the
-// program's own malloc and free calls). JSON: "events":[{"box":...,"seq":...,...}].
+// reporting thread's own malloc and free calls). JSON: "events":[{"box":...,"seq":...,...}].
 void add_events(Line& h, Line& j, registry::BoxId box) {
   j.s(",\"events\":[");
   bool comma = false;
@@ -250,7 +266,7 @@ void add_events(Line& h, Line& j, registry::BoxId box) {
     registry::BoxId b = boxes[k];
     EventRecord ev[kEventRing];
     unsigned n = recent_events(b, ev, kEventRing);
-    h.s("  last events of box ").s(registry::box(b).name).s(":");
+    h.s("  last events of box ").s(registry::box(b).name).s(b == registry::BoxId::front ? " (this thread):" : ":");
     if (!n) h.s(kCheckHooks ? " none" : " none (recorded in the debug build only)");
     h.s("\n");
     for (unsigned i = 0; i < n; ++i) {
@@ -273,8 +289,9 @@ void add_events(Line& h, Line& j, registry::BoxId box) {
 registry::BoxId event_box(Event ev) { return kEventBox[static_cast<int>(ev)]; }
 const char* event_name(Event ev) { return kEventName[static_cast<int>(ev)]; }
 
-void record_event(Event ev, const void* obj, uintptr_t arg) {
-  Ring& r = g_rings[static_cast<int>(event_box(ev))];
+namespace {
+HM_SLOW_PATH void record_shared(Event ev, registry::BoxId box, const void* obj, uintptr_t arg) {
+  Ring& r = g_rings[static_cast<int>(box)];
   uint64_t seq = r.next.fetch_add(1, std::memory_order_relaxed) + 1;
   EventRecord& e = r.slot[seq % kEventRing];
   e.seq = 0;  // a reader skips the slot while it is being written
@@ -284,12 +301,33 @@ void record_event(Event ev, const void* obj, uintptr_t arg) {
   e.arg = arg;
   __atomic_store_n(&e.seq, seq, __ATOMIC_RELEASE);
 }
+}  // namespace
+
+void record_event(Event ev, const void* obj, uintptr_t arg) {
+  registry::BoxId box = event_box(ev);
+  if (HM_UNLIKELY(box != registry::BoxId::front)) return record_shared(ev, box, obj, arg);
+  ThreadRing& t = tl_ring;
+  uint64_t seq = ++t.next;
+  auto& e = t.slot[seq % kEventRing];
+  e.obj = obj;
+  e.arg = arg;
+  e.ev = ev;
+}
 
 unsigned recent_events(registry::BoxId box, EventRecord* out, unsigned max) {
+  unsigned n = 0;
+  if (box == registry::BoxId::front) {  // the calling thread's
+    const ThreadRing& t = tl_ring;
+    uint64_t from = t.next > kEventRing ? t.next - kEventRing + 1 : 1;
+    for (uint64_t s = from; s <= t.next && n < max; ++s) {  // every one of them written
+      const auto& e = t.slot[s % kEventRing];
+      out[n++] = {s, e.ev, thread_id(), e.obj, e.arg};
+    }
+    return n;
+  }
   Ring& r = g_rings[static_cast<int>(box)];
   uint64_t last = r.next.load(std::memory_order_acquire);
   uint64_t from = last > kEventRing ? last - kEventRing + 1 : 1;
-  unsigned n = 0;
   for (uint64_t s = from; s <= last && n < max; ++s) {
     const EventRecord& e = r.slot[s % kEventRing];
     if (__atomic_load_n(&e.seq, __ATOMIC_ACQUIRE) != s) continue;  // overwritten or in flight

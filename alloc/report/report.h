@@ -66,12 +66,15 @@ enum class Event : uint8_t {
 registry::BoxId event_box(Event ev);
 const char* event_name(Event ev);
 
-// Appends an event to its box's ring of recent events (lock-free, bounded, overwrites).
+// Appends an event to its ring of recent events (bounded, overwrites): the front's events to the
+// calling thread's ring (plain stores), the other boxes' to their box's ring (lock-free, one
+// atomic increment).
 void record_event(Event ev, const void* obj, uintptr_t arg);
 
-// The last events of a box, oldest first, for reports and tests; returns how many.
+// The last events of a box, oldest first, for reports and tests; returns how many. For the front,
+// the calling thread's.
 struct EventRecord {
-  uint64_t seq;  // 1-based position in the box's event stream; 0: empty slot
+  uint64_t seq;  // 1-based position in the box's (front: the thread's) event stream; 0: empty slot
   Event ev;
   uint32_t tid;
   const void* obj;

@@ -14,6 +14,9 @@ std::vector<Program> default_programs(const std::string& tmp) {
        "a database: bulk insert, three indexes, joins, grouping, update and delete in one in-memory database"},
       {"python", {"/usr/bin/python3", "bench/programs/workload.py"}, {{"PYTHONHASHSEED", "0"}}, "",
        "an interpreter: dicts, lists and strings built, serialised to JSON and parsed back"},
+      {"python-malloc", {"/usr/bin/python3", "bench/programs/workload.py"},
+       {{"PYTHONHASHSEED", "0"}, {"PYTHONMALLOC", "malloc"}}, "",
+       "the same interpreter with its small-object allocator off: every object from malloc"},
       {"gxx",
        {"/usr/bin/g++", "-std=c++20", "-O1", "-Ibench", "-c", "bench/runner/stats.cc", "-o", tmp + "/hmb-programs-stats.o"},
        {}, tmp + "/hmb-programs-stats.o",
@@ -69,6 +72,54 @@ std::string format_programs_table(const std::vector<ProgramRow>& rows) {
   return render_table({"program", "allocator", "wall s", "cpu s", "sys s", "peak MiB", "minflt", "wall x best peer",
                        "cpu x best peer", "rss x leanest peer", "output = glibc"},
                       cells, TableStyle::Text);
+}
+
+std::vector<CheckVariant> check_variants(const std::string& release_so, const std::string& debug_so) {
+  std::vector<CheckVariant> v = {{"glibc", "", {}}, {"release", release_so, {}}};
+  for (int level = 0; level <= 2; ++level)
+    v.push_back({"check" + std::to_string(level), debug_so, {{"HAKMEM_CHECK", std::to_string(level)}}});
+  return v;
+}
+
+std::optional<CheckRatios> ratios_vs_release(const std::vector<ProgramRow>& rows, const ProgramRow& r) {
+  auto rel = std::find_if(rows.begin(), rows.end(), [](const ProgramRow& x) { return x.allocator == "release"; });
+  if (rel == rows.end() || rel->wall_s <= 0 || rel->cpu_s <= 0) return std::nullopt;
+  CheckRatios c;
+  c.wall = r.wall_s / rel->wall_s, c.cpu = r.cpu_s / rel->cpu_s;
+  c.rss = rel->peak_rss_kb > 0 ? r.peak_rss_kb / rel->peak_rss_kb : 0;
+  return c;
+}
+
+std::string format_check_table(const std::vector<ProgramRow>& rows) {
+  std::vector<std::vector<std::string>> cells;
+  for (const auto& r : rows) {
+    auto x = ratios_vs_release(rows, r);
+    auto show = [&](double CheckRatios::*f) { return x && (*x).*f > 0 ? fmt_fixed((*x).*f, 2) + "x" : std::string("-"); };
+    cells.push_back({r.program, r.allocator, fmt_fixed(r.wall_s, 3), fmt_fixed(r.cpu_s, 3),
+                     fmt_fixed(r.peak_rss_kb / 1024.0, 1), show(&CheckRatios::wall), show(&CheckRatios::cpu),
+                     show(&CheckRatios::rss), r.output_matches ? "yes" : "NO"});
+  }
+  return render_table({"program", "variant", "wall s", "cpu s", "peak MiB", "wall x release", "cpu x release",
+                       "rss x release", "output = glibc"},
+                      cells, TableStyle::Text);
+}
+
+CheckCostProgram check_cost_program(const std::string& program, const std::vector<ProgramRow>& rows,
+                                    const std::vector<CheckVariant>& variants) {
+  CheckCostProgram p;
+  p.program = program;
+  for (const auto& r : rows) {
+    if (r.allocator == "glibc") continue;
+    CheckCostRow c;
+    c.variant = r.allocator;
+    for (const auto& v : variants)
+      if (v.name == r.allocator) c.gates = v.gates;
+    c.wall_s = r.wall_s, c.cpu_s = r.cpu_s, c.peak_rss_kb = r.peak_rss_kb, c.runs = r.runs;
+    c.output_matches = r.output_matches;
+    if (auto x = ratios_vs_release(rows, r)) c.wall_x_release = x->wall, c.cpu_x_release = x->cpu;
+    p.rows.push_back(c);
+  }
+  return p;
 }
 
 }  // namespace hmb

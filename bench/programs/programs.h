@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "runner/env.h"
+#include "runner/ledger.h"
 
 namespace hmb {
 
@@ -22,8 +23,9 @@ struct Program {
 };
 
 // sqlite (sqlite3 on bench/programs/workload.sql), python (python3 on
-// bench/programs/workload.py), gxx (g++ -O1 of bench/runner/stats.cc). `tmp` is a
-// directory for the object file g++ writes.
+// bench/programs/workload.py), python-malloc (the same with PYTHONMALLOC=malloc: every
+// object from malloc), gxx (g++ -O1 of bench/runner/stats.cc). `tmp` is a directory for
+// the object file g++ writes.
 std::vector<Program> default_programs(const std::string& tmp);
 // The named subset, in the given order; throws std::invalid_argument naming an unknown one.
 std::vector<Program> select_programs(const std::vector<Program>& all, const std::vector<std::string>& names);
@@ -47,5 +49,30 @@ ProgramRow summarize(const std::string& program, const std::string& allocator, c
 // The table of one program's rows: medians, and wall and CPU time relative to the fastest
 // peer (the fastest row whose allocator is not hakmem) and peak RSS relative to the leanest.
 std::string format_programs_table(const std::vector<ProgramRow>& rows);
+
+// ---- --check-levels: what the debug build's checks cost on the same programs ----
+
+// One variant: "release" (the release drop-in), "check0".."check2" (the debug drop-in at
+// HAKMEM_CHECK=0..2) and "glibc" (nothing preloaded: the reference output).
+struct CheckVariant {
+  std::string name, preload;
+  EnvMap gates;
+};
+std::vector<CheckVariant> check_variants(const std::string& release_so, const std::string& debug_so);
+
+// A row's wall, CPU time and peak RSS over the release row's of the same rows (nullopt: no
+// release row, or a zero time in it).
+struct CheckRatios {
+  double wall = 0, cpu = 0, rss = 0;
+};
+std::optional<CheckRatios> ratios_vs_release(const std::vector<ProgramRow>& rows, const ProgramRow& r);
+
+// The table of one program's rows with the ratios to the release row.
+std::string format_check_table(const std::vector<ProgramRow>& rows);
+
+// One program's part of the ledger entry (kind "check-cost"): every row but glibc's, with its
+// gates and ratios to release.
+CheckCostProgram check_cost_program(const std::string& program, const std::vector<ProgramRow>& rows,
+                                    const std::vector<CheckVariant>& variants);
 
 }  // namespace hmb

@@ -6,6 +6,11 @@
 // compared with glibc's first run. Prints a table per program and writes
 // <out>/programs-<stamp>.json. Exit status 1 when a run failed or an output
 // differed, 2 on errors.
+//
+// --check-levels: the same programs under the release drop-in and the debug
+// build's drop-in at HAKMEM_CHECK=0, 1 and 2 (glibc for the reference output),
+// with each variant's times over release's; appends a kind "check-cost" entry
+// to the ledger (--no-ledger: not) and regenerates LEDGER.md.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +20,7 @@
 
 #include "programs/programs.h"
 #include "runner/build_info.h"
+#include "runner/common.h"
 #include "runner/sha256.h"
 #include "runner/spawn.h"
 
@@ -26,14 +32,15 @@ using namespace hmb;
 
 struct Alloc {
   std::string name, preload;
+  EnvMap gates;
 };
 
 std::vector<Alloc> allocators(const std::string& hakmem_so, const std::vector<std::string>& wanted) {
   std::vector<Alloc> all;
-  if (file_exists(hakmem_so)) all.push_back({"hakmem", hakmem_so});
-  all.push_back({"glibc", ""});
+  if (file_exists(hakmem_so)) all.push_back({"hakmem", hakmem_so, {}});
+  all.push_back({"glibc", "", {}});
   for (auto [name, so] : {std::pair{"mimalloc", kMimallocSo}, {"tcmalloc", kTcmallocSo}, {"jemalloc", kJemallocSo}})
-    if (file_exists(so)) all.push_back({name, so});
+    if (file_exists(so)) all.push_back({name, so, {}});
   std::vector<Alloc> out;
   for (const auto& a : all)
     if (wanted.empty() || std::find(wanted.begin(), wanted.end(), a.name) != wanted.end()) out.push_back(a);
@@ -41,7 +48,7 @@ std::vector<Alloc> allocators(const std::string& hakmem_so, const std::vector<st
 }
 
 ProgramRun run_once(const Program& p, const Alloc& a, const EnvMap& parent) {
-  EnvMap env = scrub_env(parent, {{}, {}, a.preload});
+  EnvMap env = scrub_env(parent, {{}, a.gates, a.preload});
   for (const auto& [k, v] : p.env) env[k] = v;
   if (!p.output_file.empty()) std::remove(p.output_file.c_str());
   ProcResult r = run_process(p.argv, &env);
@@ -58,16 +65,29 @@ ProgramRun run_once(const Program& p, const Alloc& a, const EnvMap& parent) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> names{"sqlite", "python", "gxx"}, wanted;
+  std::vector<std::string> names, wanted;
   int runs = 5;
   std::string out = "bench/results", hakmem_so = default_hakmem_so(), tmp = "/tmp";
+  std::string debug_so = source_dir() + "/build/debug/lib/libhakmem.so", ledger = default_ledger();
+  bool check_levels = false, no_ledger = false;
   CLI::App app{"hakmem programs: real programs run whole under hakmem and every peer"};
-  app.add_option("--programs", names, "sqlite, python, gxx (comma list)")->delimiter(',');
+  app.add_option("--programs", names,
+                 "sqlite, python, python-malloc, gxx (comma list; default sqlite,python,gxx, with --check-levels "
+                 "sqlite,python,python-malloc,gxx)")
+      ->delimiter(',');
   app.add_option("--runs", runs, "interleaved runs per allocator")->check(CLI::Range(1, 1000));
   app.add_option("--allocators", wanted, "only these: hakmem, glibc, mimalloc, tcmalloc, jemalloc")->delimiter(',');
   app.add_option("--out", out, "directory of the JSON results, relative to the source tree");
-  app.add_option("--hakmem-so", hakmem_so, "hakmem's drop-in library");
+  app.add_option("--hakmem-so", hakmem_so, "hakmem's drop-in library (with --check-levels: the release one)");
+  app.add_flag("--check-levels", check_levels,
+               "release drop-in vs the debug drop-in at HAKMEM_CHECK=0,1,2 (kind \"check-cost\" ledger entry)");
+  app.add_option("--debug-so", debug_so, "the debug build's drop-in library (--check-levels)");
+  app.add_option("--ledger", ledger, "ledger file of --check-levels (LEDGER.md is regenerated beside it)");
+  app.add_flag("--no-ledger", no_ledger, "--check-levels: do not append to the ledger");
   CLI11_PARSE(app, argc, argv);
+  if (names.empty())
+    names = check_levels ? std::vector<std::string>{"sqlite", "python", "python-malloc", "gxx"}
+                         : std::vector<std::string>{"sqlite", "python", "gxx"};
   EnvMap parent = env_from_environ(environ);
   if (!stray_gates(parent).empty()) {
     std::fprintf(stderr, "hakmem programs: %s\n", stray_refusal(stray_gates(parent)).c_str());
@@ -77,7 +97,18 @@ int main(int argc, char** argv) {
     // The programs' inputs are named relative to the source tree, and so is what the JSON records.
     if (chdir(source_dir().c_str()) != 0) throw std::runtime_error("cannot enter the source tree");
     auto progs = select_programs(default_programs(tmp), names);
-    auto allocs = allocators(hakmem_so, wanted);
+    std::vector<Alloc> allocs;
+    std::vector<CheckVariant> variants;
+    if (check_levels) {
+      for (const auto& so : {hakmem_so, debug_so})
+        if (!file_exists(so)) throw std::runtime_error("no " + so + " (build the release and debug presets' hakmem_preload)");
+      variants = check_variants(hakmem_so, debug_so);
+      for (const auto& v : variants) allocs.push_back({v.name, v.preload, v.gates});
+    } else {
+      allocs = allocators(hakmem_so, wanted);
+    }
+    CheckCostEntry entry;
+    entry.runs = runs;
     bool ok = true;
     nlohmann::json doc = {{"date", utc_now_iso()}, {"commit", git_state(".").commit}, {"runs", runs},
                           {"programs", nlohmann::json::object()}};
@@ -107,7 +138,8 @@ int main(int argc, char** argv) {
         rows.push_back(summarize(p.name, a.name, got[a.name], reference));
         const auto& r = rows.back();
         ok = ok && r.output_matches;
-        pj["rows"].push_back({{"allocator", r.allocator}, {"preload", a.preload.empty() ? "" : "lib" + a.name},
+        pj["rows"].push_back({{"allocator", r.allocator}, {"preload", a.preload.empty() ? "" : check_levels ? portable_command(a.preload) : "lib" + a.name},
+                              {"gates", a.gates},
                               {"wall_s", r.wall_s}, {"cpu_s", r.cpu_s}, {"sys_s", r.sys_s},
                               {"peak_rss_kb", r.peak_rss_kb}, {"minor_faults", r.minor_faults},
                               {"output_matches", r.output_matches}, {"runs", r.runs}});
@@ -115,13 +147,25 @@ int main(int argc, char** argv) {
       ok = ok && failed.empty() && reference.has_value();
       doc["programs"][p.name] = pj;
       std::printf("\n== %s: medians of %d interleaved runs ==\n%s", p.name.c_str(), runs,
-                  format_programs_table(rows).c_str());
+                  (check_levels ? format_check_table(rows) : format_programs_table(rows)).c_str());
+      if (check_levels) entry.programs.push_back(check_cost_program(p.name, rows, variants));
       for (const auto& [name, why] : failed) std::printf("%s FAILED: %s\n", name.c_str(), why.c_str());
       if (!reference) std::printf("no glibc run: outputs not compared\n");
     }
     std::string path = out + "/programs-" + utc_now_stamp() + ".json";
     write_file(path, doc.dump(2) + "\n");
     std::printf("results: %s\n", path.c_str());
+    if (check_levels && !no_ledger && !entry.programs.empty()) {
+      // The binary measured is the debug drop-in; the provenance names it and its preset.
+      ChildContext ctx{debug_so, parent, {}};
+      std::string names_joined;
+      for (const auto& p : progs) names_joined += (names_joined.empty() ? "" : ",") + p.name;
+      entry.prov = make_provenance(ctx, std::vector<std::string>(argv, argv + argc), {}, names_joined);
+      entry.prov.preset = "debug";
+      entry.prov.metric = "cpu";
+      append_ledger(ledger, to_json(entry));
+      std::printf("ledger: appended to %s; summary %s\n", ledger.c_str(), regenerate_ledger_md(ledger).c_str());
+    }
     return ok ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "hakmem programs: %s\n", e.what());

@@ -1,5 +1,6 @@
 #include "runner/ledger.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -169,6 +170,26 @@ json to_json(const SbsEntry& e) {
   return j;
 }
 
+json to_json(const CheckCostEntry& e) {
+  json j = common_json(e.prov, "check-cost");
+  j["runs"] = e.runs;
+  j["programs"] = json::array();
+  for (const auto& p : e.programs) {
+    json rows = json::array();
+    for (const auto& r : p.rows)
+      rows.push_back({{"variant", r.variant}, {"gates", r.gates}, {"wall_s", r.wall_s}, {"cpu_s", r.cpu_s},
+                      {"peak_rss_kb", r.peak_rss_kb}, {"wall_x_release", r.wall_x_release},
+                      {"cpu_x_release", r.cpu_x_release}, {"runs", r.runs}, {"output_matches", r.output_matches}});
+    j["programs"].push_back({{"program", p.program}, {"rows", rows}});
+  }
+  return j;
+}
+
+namespace {
+struct Checker;
+void validate_check_cost(Checker& c, const json& j);
+}  // namespace
+
 std::vector<std::string> validate_entry(const json& j) {
   Checker c;
   if (!j.is_object()) return {"entry is not a JSON object"};
@@ -176,7 +197,7 @@ std::vector<std::string> validate_entry(const json& j) {
   std::string kind;
   if (auto* f = c.field(j, "kind", "")) {
     kind = f->is_string() ? f->get<std::string>() : "";
-    c.expect(kind == "ab" || kind == "sbs", "kind: not \"ab\" or \"sbs\"");
+    c.expect(kind == "ab" || kind == "sbs" || kind == "check-cost", "kind: not \"ab\", \"sbs\" or \"check-cost\"");
   }
   if (auto* f = c.field(j, "date", ""))
     c.expect(f->is_string() && std::regex_match(f->get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")),
@@ -251,8 +272,52 @@ std::vector<std::string> validate_entry(const json& j) {
               c.expect(r[k].is_number(), std::string("results[].") + k + ": not a number");
         }
     }
+  } else if (kind == "check-cost") {
+    validate_check_cost(c, j);
   }
   return c.problems;
+}
+
+namespace {
+void validate_check_cost(Checker& c, const json& j) {
+  if (auto* f = c.field(j, "runs", "")) c.expect(f->is_number_integer(), "runs: not an integer");
+  auto* ps = c.field(j, "programs", "");
+  if (!ps) return;
+  c.expect(ps->is_array() && !ps->empty(), "programs: not a non-empty array");
+  if (!ps->is_array()) return;
+  for (const auto& p : *ps) {
+    c.string(p, "program", "programs[].");
+    auto* rows = c.field(p, "rows", "programs[].");
+    if (!rows) continue;
+    c.expect(rows->is_array(), "programs[].rows: not an array");
+    if (!rows->is_array()) continue;
+    for (const auto& r : *rows) {
+      const std::string w = "programs[].rows[].";
+      c.string(r, "variant", w);
+      c.string_map(r, "gates", w);
+      for (const char* k : {"wall_s", "cpu_s", "peak_rss_kb", "wall_x_release", "cpu_x_release"}) c.number(r, k, w);
+      if (auto* f = c.field(r, "runs", w)) c.expect(f->is_number_integer(), w + "runs: not an integer");
+      if (auto* f = c.field(r, "output_matches", w)) c.expect(f->is_boolean(), w + "output_matches: not a boolean");
+    }
+  }
+}
+}  // namespace
+
+CheckCostEntry check_cost_from_json(const json& j) {
+  if (auto p = validate_entry(j); !p.empty()) throw std::runtime_error("invalid check-cost entry: " + p.front());
+  if (j["kind"] != "check-cost") throw std::runtime_error("not a check-cost entry");
+  CheckCostEntry e;
+  e.prov = common_from(j);
+  e.runs = j["runs"];
+  for (const auto& p : j["programs"]) {
+    CheckCostProgram cp;
+    cp.program = p["program"];
+    for (const auto& r : p["rows"])
+      cp.rows.push_back({r["variant"], r["gates"].get<EnvMap>(), r["wall_s"], r["cpu_s"], r["peak_rss_kb"],
+                         r["wall_x_release"], r["cpu_x_release"], r["runs"], r["output_matches"]});
+    e.programs.push_back(cp);
+  }
+  return e;
 }
 
 AbEntry ab_from_json(const json& j) {
@@ -441,18 +506,40 @@ std::string ab_table(const std::vector<json>& ab) {
                       rows, TableStyle::Markdown, 9);
 }
 
+// One row per program and entry: the medians' CPU (and wall) time of each variant over release's.
+std::string check_cost_table(const std::vector<json>& checks) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& j : checks) {
+    CheckCostEntry e = check_cost_from_json(j);
+    for (const auto& p : e.programs) {
+      std::vector<std::string> row = {e.prov.date, short_commit(j), p.program, std::to_string(e.runs)};
+      for (const char* v : {"check0", "check1", "check2"}) {
+        auto r = std::find_if(p.rows.begin(), p.rows.end(), [&](const CheckCostRow& x) { return x.variant == v; });
+        row.push_back(r == p.rows.end() || r->cpu_x_release <= 0
+                          ? "-"
+                          : fmt_fixed(r->cpu_x_release, 2) + "x (" + fmt_fixed(r->wall_x_release, 2) + "x)" +
+                                (r->output_matches ? "" : " output differs"));
+      }
+      rows.push_back(row);
+    }
+  }
+  return render_table({"date", "commit", "program", "runs", "HAKMEM_CHECK=0 cpu (wall) x release", "CHECK=1", "CHECK=2"},
+                      rows, TableStyle::Markdown, 3);
+}
+
 }  // namespace
 
 std::string render_ledger_md(const std::vector<json>& entries) {
-  std::vector<json> ab, sbs;
+  std::vector<json> ab, sbs, checks;
   for (const auto& j : entries) {
     if (auto p = validate_entry(j); !p.empty()) throw std::runtime_error("invalid ledger entry: " + p.front());
-    (j["kind"] == "ab" ? ab : sbs).push_back(j);
+    (j["kind"] == "ab" ? ab : j["kind"] == "sbs" ? sbs : checks).push_back(j);
   }
   std::string md = "# Benchmark ledger\n\n";
   md += "Generated from `ledger.jsonl` by `hakmem ab` and `hakmem sbs`; do not edit by hand.\n";
   md += std::to_string(entries.size()) + " entries: " + std::to_string(ab.size()) + " A/B, " +
-        std::to_string(sbs.size()) + " side-by-side. Ratios are B/A (A/B) or ops/s relative to the row named.\n\n";
+        std::to_string(sbs.size()) + " side-by-side" +
+        (checks.empty() ? "" : ", " + std::to_string(checks.size()) + " check cost") + ". Ratios are B/A (A/B) or ops/s relative to the row named.\n\n";
   md += "## A/B verdicts\n\n";
   md += ab.empty() ? "No A/B entries yet.\n" : ab_table(ab);
   md += "\n## Side-by-side\n";
@@ -463,6 +550,7 @@ std::string render_ledger_md(const std::vector<json>& entries) {
           std::to_string(e.runs) + " runs, " + e.prov.metric + " metric, " + e.prov.cpu + " x" + std::to_string(e.prov.cores) + ")\n\n";
     md += format_sbs_table(e.results, TableStyle::Markdown);
   }
+  if (!checks.empty()) md += "\n## Check cost (debug build vs release)\n\n" + check_cost_table(checks);
   return md;
 }
 

@@ -80,15 +80,37 @@ struct SbsEntry {
   std::vector<SbsRow> results;
 };
 
+// kind "check-cost" (hakmem-programs --check-levels): real programs under the release drop-in
+// and the debug drop-in at each HAKMEM_CHECK level, medians and ratios to release.
+struct CheckCostRow {
+  std::string variant;  // "release", "check0", "check1", "check2"
+  EnvMap gates;         // HAKMEM_CHECK of the debug variants
+  double wall_s = 0, cpu_s = 0, peak_rss_kb = 0;
+  double wall_x_release = 0, cpu_x_release = 0;  // 0: no release row to compare with
+  int runs = 0;
+  bool output_matches = true;  // every run's output equal to glibc's
+};
+struct CheckCostProgram {
+  std::string program;
+  std::vector<CheckCostRow> rows;
+};
+struct CheckCostEntry {
+  Provenance prov;
+  int runs = 0;
+  std::vector<CheckCostProgram> programs;
+};
+
 // Fills ratios, ratio_median, spread, verdict (guards included), confidence and reason from a, b,
 // thresholds and guards; a.median / b.median from their runs.
 void finish_ab(AbEntry& e);
 
 nlohmann::json to_json(const AbEntry& e);
 nlohmann::json to_json(const SbsEntry& e);
+nlohmann::json to_json(const CheckCostEntry& e);
 // Throw std::runtime_error naming the first missing or mistyped field.
 AbEntry ab_from_json(const nlohmann::json& j);
 SbsEntry sbs_from_json(const nlohmann::json& j);
+CheckCostEntry check_cost_from_json(const nlohmann::json& j);
 
 // Problems of one ledger entry against the schema (empty when valid).
 std::vector<std::string> validate_entry(const nlohmann::json& j);

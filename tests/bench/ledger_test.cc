@@ -52,6 +52,21 @@ SbsEntry sample_sbs() {
   return e;
 }
 
+CheckCostEntry sample_check_cost() {
+  CheckCostEntry e;
+  e.prov = prov("python,sqlite");
+  e.prov.preset = "debug";
+  e.prov.metric = "cpu";
+  e.runs = 3;
+  e.programs = {{"python",
+                 {{"release", {}, 1.0, 0.9, 160000, 1.0, 1.0, 3, true},
+                  {"check0", {{"HAKMEM_CHECK", "0"}}, 1.1, 1.0, 160000, 1.1, 1.111, 3, true},
+                  {"check1", {{"HAKMEM_CHECK", "1"}}, 1.2, 1.08, 160000, 1.2, 1.2, 3, true},
+                  {"check2", {{"HAKMEM_CHECK", "2"}}, 2.5, 2.25, 240000, 2.5, 2.5, 3, false}}},
+                {"sqlite", {{"release", {}, 1.0, 1.0, 9000, 1.0, 1.0, 3, true}}}};
+  return e;
+}
+
 TEST(FinishAb, FillsFiguresAndVerdict) {
   AbEntry e = sample_ab();
   EXPECT_DOUBLE_EQ(e.a.median, 100.0);
@@ -143,7 +158,7 @@ TEST(LedgerJson, ValidationNamesProblems) {
 // Field names documented in docs/ledger.md: the first column of the common
 // table, and in the kind paragraphs every `name` span and every "name": key.
 struct DocFields {
-  std::set<std::string> common, ab, sbs;
+  std::set<std::string> common, ab, sbs, check_cost;
 };
 
 DocFields doc_fields() {
@@ -174,10 +189,13 @@ DocFields doc_fields() {
   };
   auto ab_at = doc.find("`kind: \"ab\"` adds");
   auto sbs_at = doc.find("`kind: \"sbs\"` adds");
-  if (ab_at != std::string::npos && sbs_at != std::string::npos) {
+  auto cc_at = doc.find("`kind: \"check-cost\"`");
+  if (ab_at != std::string::npos && sbs_at != std::string::npos && cc_at != std::string::npos) {
     size_t ab_from = doc.find("adds:", ab_at) + 5, sbs_from = doc.find("adds:", sbs_at) + 5;
+    size_t cc_from = doc.find("adds:", cc_at) + 5;
     f.ab = names(doc.substr(ab_from, sbs_at - ab_from));
-    f.sbs = names(doc.substr(sbs_from));
+    f.sbs = names(doc.substr(sbs_from, cc_at - sbs_from));
+    f.check_cost = names(doc.substr(cc_from));
   }
   return f;
 }
@@ -194,16 +212,20 @@ TEST(LedgerJson, MatchesTheDocumentedSchema) {
   ASSERT_GE(f.common.size(), 10u) << "could not read the common fields of " << HMB_LEDGER_DOC;
   ASSERT_FALSE(f.ab.empty());
   ASSERT_FALSE(f.sbs.empty());
-  json ab = to_json(sample_ab()), sbs = to_json(sample_sbs());
+  ASSERT_FALSE(f.check_cost.empty());
+  json ab = to_json(sample_ab()), sbs = to_json(sample_sbs()), cc = to_json(sample_check_cost());
   for (const auto& name : f.common) {
     EXPECT_TRUE(ab.contains(name)) << "ab entry lacks common field " << name;
     EXPECT_TRUE(sbs.contains(name)) << "sbs entry lacks common field " << name;
+    EXPECT_TRUE(cc.contains(name)) << "check-cost entry lacks common field " << name;
   }
-  std::set<std::string> ab_keys, sbs_keys;
+  std::set<std::string> ab_keys, sbs_keys, cc_keys;
   collect_keys(ab, ab_keys);
   collect_keys(sbs, sbs_keys);
+  collect_keys(cc, cc_keys);
   for (const auto& name : f.ab) EXPECT_TRUE(ab_keys.count(name)) << "ab entry lacks " << name;
   for (const auto& name : f.sbs) EXPECT_TRUE(sbs_keys.count(name)) << "sbs entry lacks " << name;
+  for (const auto& name : f.check_cost) EXPECT_TRUE(cc_keys.count(name)) << "check-cost entry lacks " << name;
   EXPECT_TRUE(f.ab.count("ratio_median"));
   EXPECT_TRUE(f.sbs.count("instr_per_op"));
 }
@@ -337,6 +359,33 @@ TEST(LedgerPortable, CommittedLedgerIsPortable) {
   auto entries = read_ledger(ledger);
   ASSERT_FALSE(entries.empty());
   for (auto j : entries) EXPECT_FALSE(make_portable(j)) << "not portable: " << j["date"] << " " << j["command"];
+}
+
+TEST(LedgerCheckCost, SchemaRoundTripAndSummary) {
+  json j = to_json(sample_check_cost());
+  EXPECT_EQ(j["kind"], "check-cost");
+  EXPECT_TRUE(validate_entry(j).empty()) << validate_entry(j).front();
+  CheckCostEntry back = check_cost_from_json(j);
+  ASSERT_EQ(back.programs.size(), 2u);
+  EXPECT_EQ(back.programs[0].rows[2].gates.at("HAKMEM_CHECK"), "1");
+  EXPECT_DOUBLE_EQ(back.programs[0].rows[3].cpu_x_release, 2.5);
+  EXPECT_FALSE(back.programs[0].rows[3].output_matches);
+  EXPECT_THROW(ab_from_json(j), std::runtime_error);
+  json bad = j;
+  bad["programs"][0]["rows"][1].erase("cpu_x_release");
+  EXPECT_FALSE(validate_entry(bad).empty());
+  bad = j;
+  bad["programs"][0]["rows"][1]["output_matches"] = "yes";
+  EXPECT_FALSE(validate_entry(bad).empty());
+  bad = j;
+  bad["programs"] = json::array();
+  EXPECT_FALSE(validate_entry(bad).empty());
+  std::string md = render_ledger_md({to_json(sample_ab()), j});
+  EXPECT_NE(md.find("2 entries: 1 A/B, 0 side-by-side, 1 check cost"), std::string::npos) << md;
+  EXPECT_NE(md.find("## Check cost"), std::string::npos);
+  EXPECT_NE(md.find("1.20x (1.20x)"), std::string::npos);                 // python at level 1
+  EXPECT_NE(md.find("2.50x (2.50x) output differs"), std::string::npos);  // python at level 2
+  EXPECT_NE(md.find("| sqlite "), std::string::npos);                      // a program without debug rows
 }
 
 TEST(LedgerFile, FixtureIsValid) {

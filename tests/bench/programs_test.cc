@@ -9,9 +9,10 @@ namespace {
 
 TEST(Programs, DefaultsAndSelection) {
   auto all = default_programs("/tmp");
-  ASSERT_EQ(all.size(), 3u);
+  ASSERT_EQ(all.size(), 4u);
   EXPECT_EQ(all[0].name, "sqlite");
-  EXPECT_EQ(all[2].output_file, "/tmp/hmb-programs-stats.o");  // g++'s output is its object file
+  EXPECT_EQ(all[2].env.at("PYTHONMALLOC"), "malloc");  // python-malloc: every object from malloc
+  EXPECT_EQ(all[3].output_file, "/tmp/hmb-programs-stats.o");  // g++'s output is its object file
   for (const auto& p : all) {
     EXPECT_FALSE(p.stands_for.empty()) << p.name;
     for (const auto& a : p.argv)  // inputs named relative to the source tree
@@ -47,6 +48,90 @@ TEST(Programs, TableRatiosAgainstPeers) {
   EXPECT_NE(t.find("1.100"), std::string::npos);  // its CPU time over tcmalloc's
   EXPECT_NE(t.find("2.000"), std::string::npos);  // its peak RSS over glibc's, the leanest
   EXPECT_NE(t.find("NO"), std::string::npos);     // its output differed
+}
+
+// --check-levels: glibc for the reference, release, and the debug drop-in at each level.
+TEST(ProgramsCheckLevels, Variants) {
+  auto v = check_variants("build/release/lib/libhakmem.so", "build/debug/lib/libhakmem.so");
+  ASSERT_EQ(v.size(), 5u);
+  EXPECT_EQ(v[0].name, "glibc");
+  EXPECT_TRUE(v[0].preload.empty());
+  EXPECT_EQ(v[1].name, "release");
+  EXPECT_EQ(v[1].preload, "build/release/lib/libhakmem.so");
+  EXPECT_TRUE(v[1].gates.empty());
+  for (int level = 0; level <= 2; ++level) {
+    const auto& d = v[2 + level];
+    EXPECT_EQ(d.name, "check" + std::to_string(level));
+    EXPECT_EQ(d.preload, "build/debug/lib/libhakmem.so");
+    EXPECT_EQ(d.gates.at("HAKMEM_CHECK"), std::to_string(level));
+  }
+}
+
+std::vector<ProgramRow> check_rows() {
+  return {{"python", "glibc", 1.1, 1.0, 0.1, 1000, 10, 3, true},
+          {"python", "release", 2.0, 1.6, 0.1, 2048, 10, 3, true},
+          {"python", "check0", 2.2, 2.0, 0.1, 2048, 10, 3, true},
+          {"python", "check1", 2.6, 2.4, 0.1, 2048, 10, 3, true},
+          {"python", "check2", 6.0, 4.8, 0.1, 4096, 10, 3, false}};
+}
+
+TEST(ProgramsCheckLevels, RatiosToRelease) {
+  auto rows = check_rows();
+  auto x = ratios_vs_release(rows, rows[3]);
+  ASSERT_TRUE(x);
+  EXPECT_DOUBLE_EQ(x->wall, 1.3);
+  EXPECT_DOUBLE_EQ(x->cpu, 1.5);
+  EXPECT_DOUBLE_EQ(x->rss, 1.0);
+  EXPECT_DOUBLE_EQ(ratios_vs_release(rows, rows[4])->rss, 2.0);
+  rows.erase(rows.begin() + 1);  // no release row: nothing to compare with
+  EXPECT_FALSE(ratios_vs_release(rows, rows[1]));
+}
+
+TEST(ProgramsCheckLevels, Table) {
+  std::string t = format_check_table(check_rows());
+  EXPECT_NE(t.find("cpu x release"), std::string::npos);
+  EXPECT_NE(t.find("1.50x"), std::string::npos);  // check1's CPU time over release's
+  EXPECT_NE(t.find("1.30x"), std::string::npos);  // its wall time
+  EXPECT_NE(t.find("3.00x"), std::string::npos);  // check2's CPU time
+  EXPECT_NE(t.find("0.62x"), std::string::npos);  // glibc's CPU time (1.0 / 1.6)
+  EXPECT_NE(t.find("NO"), std::string::npos);     // check2's output differed
+  std::vector<ProgramRow> no_release = {check_rows()[0]};
+  EXPECT_NE(format_check_table(no_release).find(" - "), std::string::npos);
+}
+
+TEST(ProgramsCheckLevels, LedgerEntryShape) {
+  auto variants = check_variants("r.so", "d.so");
+  CheckCostProgram p = check_cost_program("python", check_rows(), variants);
+  EXPECT_EQ(p.program, "python");
+  ASSERT_EQ(p.rows.size(), 4u);  // glibc is the reference only
+  EXPECT_EQ(p.rows[0].variant, "release");
+  EXPECT_DOUBLE_EQ(p.rows[0].cpu_x_release, 1.0);
+  EXPECT_EQ(p.rows[2].variant, "check1");
+  EXPECT_EQ(p.rows[2].gates.at("HAKMEM_CHECK"), "1");
+  EXPECT_DOUBLE_EQ(p.rows[2].cpu_x_release, 1.5);
+  EXPECT_DOUBLE_EQ(p.rows[2].wall_x_release, 1.3);
+  EXPECT_EQ(p.rows[2].runs, 3);
+  EXPECT_FALSE(p.rows[3].output_matches);
+  CheckCostEntry e;
+  e.prov.date = "2026-11-30T05:00:00Z";
+  e.prov.commit = std::string(40, '1');
+  e.prov.preset = "debug";
+  e.prov.binary_sha256 = std::string(64, 'b');
+  e.prov.cpu = "AMD EPYC";
+  e.prov.cores = 2;
+  e.prov.command = "/abs/build/release/bin/hakmem-programs --check-levels";
+  e.prov.profile = "python";
+  e.prov.metric = "cpu";
+  e.runs = 3;
+  e.programs = {p};
+  nlohmann::json j = to_json(e);
+  EXPECT_EQ(j["kind"], "check-cost");
+  EXPECT_TRUE(validate_entry(j).empty()) << validate_entry(j).front();
+  EXPECT_DOUBLE_EQ(j["programs"][0]["rows"][2]["cpu_x_release"].get<double>(), 1.5);
+  CheckCostEntry back = check_cost_from_json(j);
+  ASSERT_EQ(back.programs.size(), 1u);
+  EXPECT_EQ(back.programs[0].rows[3].variant, "check2");
+  EXPECT_EQ(back.programs[0].rows[3].gates.at("HAKMEM_CHECK"), "2");
 }
 
 }  // namespace
