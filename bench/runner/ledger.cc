@@ -171,7 +171,7 @@ json to_json(const SbsEntry& e) {
 }
 
 json to_json(const CheckCostEntry& e) {
-  json j = common_json(e.prov, "check-cost");
+  json j = common_json(e.prov, hm_ledger::kind::kCheckCost);
   j["runs"] = e.runs;
   j["programs"] = json::array();
   for (const auto& p : e.programs) {
@@ -272,7 +272,7 @@ std::vector<std::string> validate_entry(const json& j) {
               c.expect(r[k].is_number(), std::string("results[].") + k + ": not a number");
         }
     }
-  } else if (kind == "check-cost") {
+  } else if (kind == hm_ledger::kind::kCheckCost) {
     validate_check_cost(c, j);
   }
   return c.problems;
@@ -305,7 +305,7 @@ void validate_check_cost(Checker& c, const json& j) {
 
 CheckCostEntry check_cost_from_json(const json& j) {
   if (auto p = validate_entry(j); !p.empty()) throw std::runtime_error("invalid check-cost entry: " + p.front());
-  if (j["kind"] != "check-cost") throw std::runtime_error("not a check-cost entry");
+  if (j["kind"] != hm_ledger::kind::kCheckCost) throw std::runtime_error("not a check-cost entry");
   CheckCostEntry e;
   e.prov = common_from(j);
   e.runs = j["runs"];

@@ -16,6 +16,7 @@ inline constexpr int kSchema = 1;
 namespace kind {
 inline constexpr const char* kAb = "ab";    // same-binary A/B of one gate (hakmem ab)
 inline constexpr const char* kSbs = "sbs";  // allocators side by side (hakmem sbs)
+inline constexpr const char* kCheckCost = "check-cost";  // programs under each check level (hakmem-programs --check-levels)
 }  // namespace kind
 
 // Field names. Common to every entry:
