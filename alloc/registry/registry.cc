@@ -148,6 +148,19 @@ std::string build_json() {
     quote(o, c.text);
     o += '}';
   }
+  o += "],\"events\":[";
+  first = true;
+  for (const auto& e : kEvents) {
+    if (!first) o += ',';
+    first = false;
+    o += "{\"name\":";
+    quote(o, e.name);
+    o += ",\"box\":";
+    quote(o, e.box);
+    o += ",\"text\":";
+    quote(o, e.text);
+    o += '}';
+  }
   o += "]}\n";
   return o;
 }
@@ -179,6 +192,9 @@ std::string build_markdown() {
     o += "| " + std::string(c.line) + " | `" + std::string(c.label) + "` | `" + std::string(c.name) + "` | " +
          (c.per_heap ? "per heap" : "by the box") + " | " + std::string(c.text) + " |\n";
   }
+  o += "\n## Events (debug build: recorded and checked at each crossing)\n\n| event | box | what |\n|---|---|---|\n";
+  for (const auto& e : kEvents)
+    o += "| `" + std::string(e.name) + "` | " + std::string(e.box) + " | " + std::string(e.text) + " |\n";
   return o;
 }
 

@@ -48,6 +48,12 @@ struct Counter {
   std::string_view text;
 };
 
+struct EventKind {
+  std::string_view name;  // HM_CHECK_HOOK's event
+  std::string_view box;
+  std::string_view text;
+};
+
 enum class BoxId : int {
 #define HM_BOX(id, ...) id,
 #include "registry/boxes.def"
@@ -108,6 +114,12 @@ inline constexpr Counter kCounters[] = {
 #undef HM_COUNTER
 };
 
+inline constexpr EventKind kEvents[] = {
+#define HM_EVENT(ev, box, text) {#ev, kBoxes[static_cast<int>(BoxId::box)].name, text},
+#include "registry/events.def"
+#undef HM_EVENT
+};
+
 constexpr const Box& box(BoxId b) { return kBoxes[static_cast<int>(b)]; }
 constexpr const Invariant& invariant(InvId i) { return kInvariants[static_cast<int>(i)]; }
 constexpr const ErrorKind& error(ErrorId e) { return kErrors[static_cast<int>(e)]; }
@@ -115,9 +127,9 @@ constexpr const ErrorKind& error(ErrorId e) { return kErrors[static_cast<int>(e)
 const Box* find_box(std::string_view name);
 const Invariant* find_invariant(std::string_view id);
 
-// JSON document of all five tables (static storage, built once).
+// JSON document of all six tables (static storage, built once).
 const char* json();
-// Markdown tables of boxes, gates, invariants, misuse kinds and counters (for docs/boxes.md).
+// Markdown tables of boxes, gates, invariants, misuse kinds, counters and events (for docs/boxes.md).
 const char* markdown();
 // The layer table of alloc/README.md: boxes from the top layer down, with what each sits on.
 const char* layers_markdown();

@@ -53,14 +53,14 @@ uint32_t thread_id() {
 }
 
 constexpr registry::BoxId kEventBox[] = {
-#define HM_EVENT_BOX(ev, box) registry::BoxId::box,
-    HM_EVENTS(HM_EVENT_BOX)
-#undef HM_EVENT_BOX
+#define HM_EVENT(ev, box, text) registry::BoxId::box,
+#include "registry/events.def"
+#undef HM_EVENT
 };
 constexpr const char* kEventName[] = {
-#define HM_EVENT_NAME(ev, box) #ev,
-    HM_EVENTS(HM_EVENT_NAME)
-#undef HM_EVENT_NAME
+#define HM_EVENT(ev, box, text) #ev,
+#include "registry/events.def"
+#undef HM_EVENT
 };
 
 // ---- text ----

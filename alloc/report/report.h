@@ -51,17 +51,13 @@ void log_once(bool* flag, const char* line);
 
 // ---- boundary events and check hooks ----
 
-// The boundary crossings that record an event and call the check hook (debug build).
-#define HM_EVENTS(X)                                                                   \
-  X(malloc, front) X(free, front) X(refill, tcache) X(free_slow, tcache) X(heap_take, tcache) \
-  X(page_new, page) X(page_delete, page) X(span_alloc, segment) X(span_free, segment) \
-  X(remote_push, remote) X(remote_collect, remote) X(transfer_put, transfer) X(transfer_take, transfer)          \
-  X(large_alloc, large) X(large_free, large) X(heap_exit, tcache) X(trim, front)
+// The boundary crossings that record an event and call the check hook (debug build), from the
+// registry (registry/events.def).
 enum class Event : uint8_t {
-#define HM_EVENT_ENUM(ev, box) ev,
-  HM_EVENTS(HM_EVENT_ENUM)
-#undef HM_EVENT_ENUM
-      count_
+#define HM_EVENT(ev, box, text) ev,
+#include "registry/events.def"
+#undef HM_EVENT
+  count_
 };
 registry::BoxId event_box(Event ev);
 const char* event_name(Event ev);

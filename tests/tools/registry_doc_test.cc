@@ -3,7 +3,10 @@
 //   (header lines) + build/release/bin/hakmem registry --layers     (alloc/README.md)
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 
@@ -25,4 +28,24 @@ TEST(RegistryDoc, AllocReadmeLayerTableIsCurrent) {
   ss << f.rdbuf();
   EXPECT_NE(ss.str().find(hm::registry::layers_markdown()), std::string::npos)
       << "alloc/README.md's layer table is stale: regenerate it from `hakmem registry --layers`";
+}
+
+// registry/events.def and the code agree: every declared event is raised by an HM_CHECK_HOOK in
+// alloc/, and every hook raises a declared event (the enum would not compile otherwise, but a
+// declared event no hook raises would go unseen).
+TEST(RegistryDoc, EveryDeclaredEventIsRaised) {
+  std::set<std::string> raised;
+  std::regex hook(R"(HM_CHECK_HOOK\((\w+),)");
+  for (const auto& f : std::filesystem::recursive_directory_iterator(HAKMEM_SOURCE_DIR "/alloc")) {
+    if (!f.is_regular_file() || (f.path().extension() != ".cc" && f.path().extension() != ".h")) continue;
+    std::ifstream in(f.path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::string text = ss.str();
+    for (std::sregex_iterator it(text.begin(), text.end(), hook), end; it != end; ++it) raised.insert((*it)[1]);
+  }
+  raised.erase("ev");  // the macro's own definition
+  std::set<std::string> declared;
+  for (const auto& e : hm::registry::kEvents) declared.insert(std::string(e.name));
+  EXPECT_EQ(raised, declared);
 }
