@@ -62,46 +62,41 @@ inline uint8_t pattern(uint8_t seed, size_t i) { return static_cast<uint8_t>(see
 inline constexpr size_t kFull = 2048, kEdge = 1024;
 
 // The fill and its check touch every byte of a block, which makes them the cost of an input:
-// the pattern is computed into a local buffer outside ASan's and the fuzzer's instrumentation
-// (it guides nothing), then copied or compared with memcpy / memcmp, which ASan checks as one
+// they copy or compare slices of a table of the pattern, built once outside ASan's and the
+// fuzzer's instrumentation (it guides nothing), with memcpy / memcmp, which ASan checks as one
 // range each (a poisoned byte of the block is still reported).
 #if defined(__clang__)
 #define HM_FUZZ_PLAIN __attribute__((no_sanitize("address", "undefined", "coverage"), noinline))
 #else
 #define HM_FUZZ_PLAIN
 #endif
-struct Ramp {  // pattern(0, i) for i < kFull
-  uint8_t v[kFull];
-  constexpr Ramp() : v() {
-    for (size_t i = 0; i < kFull; ++i) v[i] = static_cast<uint8_t>(i * 31 + (i >> 8));
-  }
-};
-inline constexpr Ramp kRamp{};
-HM_FUZZ_PLAIN inline void pattern_into(uint8_t* out, size_t from, size_t len, uint8_t seed) {
-  if (from < kFull && len <= kFull - from) {
-    for (size_t k = 0; k < len; ++k) out[k] = static_cast<uint8_t>(seed + kRamp.v[from + k]);
-    return;
-  }
-  for (size_t k = 0, i = from; k < len; ++k, ++i) out[k] = static_cast<uint8_t>(seed + i * 31 + (i >> 8));  // pattern()
+// pattern(seed, i) = c + 31 * (i % 256) with c = seed + i / 256: every 256-byte aligned segment
+// of a fill is a slice of one row of this 64 KiB table, so a fill or check is a memcpy / memcmp
+// per segment, with no pattern computed.
+HM_FUZZ_PLAIN inline const uint8_t* pattern_segment(uint8_t seed, size_t i) {
+  static const struct Rows {
+    uint8_t v[256][256];
+    Rows() {
+      for (unsigned c = 0; c < 256; ++c)
+        for (unsigned j = 0; j < 256; ++j) v[c][j] = static_cast<uint8_t>(c + 31 * j);
+    }
+  } rows;
+  return rows.v[static_cast<uint8_t>(seed + (i >> 8))] + (i & 255);
 }
-inline constexpr size_t kChunk = 512;
 inline bool range_ok(const void* p, size_t from, size_t len, uint8_t seed) {
-  uint8_t want[kChunk];
   for (size_t c; len; from += c, len -= c) {
-    c = len < kChunk ? len : kChunk;
-    pattern_into(want, from, c, seed);
-    if (std::memcmp(static_cast<const uint8_t*>(p) + from, want, c) != 0) return false;
+    c = 256 - (from & 255) < len ? 256 - (from & 255) : len;
+    if (std::memcmp(static_cast<const uint8_t*>(p) + from, pattern_segment(seed, from), c) != 0) return false;
   }
   return true;
 }
 inline void range_fill(void* p, size_t from, size_t len, uint8_t seed) {
-  uint8_t want[kChunk];
   for (size_t c; len; from += c, len -= c) {
-    c = len < kChunk ? len : kChunk;
-    pattern_into(want, from, c, seed);
-    std::memcpy(static_cast<uint8_t*>(p) + from, want, c);
+    c = 256 - (from & 255) < len ? 256 - (from & 255) : len;
+    std::memcpy(static_cast<uint8_t*>(p) + from, pattern_segment(seed, from), c);
   }
 }
+inline constexpr size_t kChunk = 512;
 
 // Whether n bytes at p are all zero (calloc's contract), compared a chunk at a time.
 inline bool zero_ok(const void* p, size_t n) {
