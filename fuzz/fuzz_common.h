@@ -12,8 +12,16 @@
 #include <cstring>
 
 #include "hakmem/check.h"
+#include "report/report.h"
 
 namespace hm_fuzz {
+
+// A report of the allocator (a misuse or a broken invariant it caught itself) ends by raising
+// SIGABRT with the default action, past libFuzzer's handler: the run died without saving the
+// input. In a harness the report ends in abort() instead, which libFuzzer catches like any
+// failed check, saving the input as a crash.
+[[noreturn]] inline void report_crash() { std::abort(); }
+inline const bool kReportsCrashTheFuzzer = (hm::report::report_set_exit_for_test(&report_crash), true);
 
 class Input {
  public:
