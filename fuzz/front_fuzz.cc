@@ -7,15 +7,20 @@
 // size, fill, canary, overlap) and the checkers are walked on the cadence and at the end. The
 // other thread is a persistent helper whose heap is given back at the end of every input.
 #include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "fuzz_common.h"
 #include "fuzz_crew.h"
 #include "tcache/tcache.h"
 #include "hakmem/hakmem.h"
+#include "report/report.h"
 
 namespace {
 
@@ -70,6 +75,69 @@ void adopt(std::vector<Blk>& live, void* p, size_t size, size_t align, uint8_t s
   put_canary(p, size, b.usable);
   check_block(b);
   live.push_back(b);
+}
+
+// Runs a misuse the front must catch: its report must end through the report's exit seam (a
+// longjmp back here, before the allocator changed anything) and name one of the kinds given.
+jmp_buf g_back;
+[[noreturn]] void back() { longjmp(g_back, 1); }
+template <class F>
+void expect_report(F misuse, std::initializer_list<const char*> kinds) {
+  int pfd[2];
+  HM_FUZZ_CHECK(pipe2(pfd, O_NONBLOCK) == 0);
+  int saved = dup(2);
+  dup2(pfd[1], 2);
+  close(pfd[1]);
+  hm::report::report_set_exit_for_test(back);
+  volatile bool ended = false;
+  if (setjmp(g_back) == 0) misuse();
+  else ended = true;
+  hm::report::report_set_exit_for_test(report_crash);
+  dup2(saved, 2);
+  close(saved);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(pfd[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(pfd[0]);
+  bool named = false;
+  for (const char* k : kinds) named = named || out.find("\"kind\":\"" + std::string(k) + "\"") != std::string::npos;
+  if (!ended || !named) std::fprintf(stderr, "%s", out.c_str());
+  HM_FUZZ_CHECK(ended && named);
+}
+
+// Frees and usable-size queries of addresses that are no live block: inside a live block, off
+// its alignment, a large block freed twice, a stack address. Each is reported with its kind.
+void misuse(std::vector<Blk>& live, Input& in) {
+  uint8_t what = in.u8() % 6;
+  alignas(64) char local[64];  // no block of ours, aligned as one
+  if (live.empty() || what == 5) {
+    if (what & 1) expect_report([&] { hm_malloc_usable_size(local); }, {"malloc_usable_size of invalid pointer"});
+    else expect_report([&] { hm_free(local); }, {"invalid free"});
+    return;
+  }
+  size_t i = in.u16() % live.size();
+  const Blk b = live[i];
+  auto* p = static_cast<char*>(b.p);
+  bool large = hm::page_of(reinterpret_cast<uintptr_t>(p)) == nullptr;
+  switch (what) {
+    case 0:  // inside the block (16 bytes in: no other block's start)
+      if (b.usable >= 32) expect_report([&] { hm_free(p + 16); }, {"interior free"});
+      break;
+    case 1:  // off the alignment
+      expect_report([&] { hm_free(p + 1); }, {large ? "interior free" : "misaligned free"});
+      break;
+    case 2:
+      if (b.usable >= 32) expect_report([&] { hm_malloc_usable_size(p + 16); }, {"interior free"});
+      break;
+    default:  // a large block freed twice: its header says freed, or its mapping is gone
+      if (!large) break;
+      check_block(b);
+      hm_free(p);
+      live.erase(live.begin() + static_cast<long>(i));
+      expect_report([&] { hm_free(p); }, {"double free", "invalid free"});
+      break;
+  }
+  if (what < 3) check_block(b);  // untouched, still live
 }
 
 }  // namespace
@@ -177,6 +245,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         else hm_thread_flush();
         break;
       case 10: {  // bad alignments: EINVAL without touching errno or *p
+        if (op & 128) {  // or a misuse
+          misuse(live, in);
+          break;
+        }
         void* p = reinterpret_cast<void*>(1);
         size_t align = 8 * (3 + 2 * (in.u8() % 50));
         errno = 4242;
