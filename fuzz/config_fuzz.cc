@@ -16,6 +16,7 @@
 
 #include "config/config.h"
 #include "fuzz_common.h"
+#include "hakmem/hakmem.h"
 #include "registry/registry.h"
 
 using namespace hm;
@@ -57,6 +58,7 @@ void check_start_up_once() {
     HM_FUZZ_CHECK(!has(text, "HAKMEM_PURGE_MB is not"));
   }
   std::string_view json = registry::json(), md = registry::markdown();
+  HM_FUZZ_CHECK(json == hm_registry_json());  // the public API's copy
   for (const auto& b : registry::kBoxes) {
     HM_FUZZ_CHECK(has(json, "\"" + std::string(b.name) + "\"") && has(md, b.name));
     HM_FUZZ_CHECK(registry::find_box(b.name) == &b);

@@ -5,11 +5,17 @@
 // fails prints what broke and aborts, which libFuzzer records as a crash.
 #pragma once
 
+#include <fcntl.h>
+#include <setjmp.h>
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
+#include <string>
 
 #include "hakmem/check.h"
 #include "report/report.h"
@@ -22,6 +28,34 @@ namespace hm_fuzz {
 // failed check, saving the input as a crash.
 [[noreturn]] inline void report_crash() { std::abort(); }
 inline const bool kReportsCrashTheFuzzer = (hm::report::report_set_exit_for_test(&report_crash), true);
+
+// Runs a misuse the allocator must catch: its report must end through the report's exit seam (a
+// longjmp back here, before the allocator changed anything) and name one of the kinds given.
+inline jmp_buf g_report_back;
+[[noreturn]] inline void report_back() { longjmp(g_report_back, 1); }
+template <class F>
+void expect_report(F misuse, std::initializer_list<const char*> kinds) {
+  int pfd[2];
+  if (pipe2(pfd, O_NONBLOCK) != 0) std::abort();
+  int saved = dup(2);
+  dup2(pfd[1], 2);
+  close(pfd[1]);
+  hm::report::report_set_exit_for_test(report_back);
+  volatile bool ended = false;
+  if (setjmp(g_report_back) == 0) misuse();
+  else ended = true;
+  hm::report::report_set_exit_for_test(report_crash);
+  dup2(saved, 2);
+  close(saved);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(pfd[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(pfd[0]);
+  bool named = false;
+  for (const char* k : kinds) named = named || out.find("\"kind\":\"" + std::string(k) + "\"") != std::string::npos;
+  if (!ended || !named) std::fprintf(stderr, "%s\nexpected a report naming %s\n", out.c_str(), *kinds.begin());
+  if (!ended || !named) std::abort();
+}
 
 class Input {
  public:
