@@ -9,7 +9,11 @@ cd "$(dirname "$0")/.."
 WORK=${WORK:-build/oss-fuzz-work}
 mkdir -p "$OUT" "$WORK"
 OUT=$(cd "$OUT" && pwd)
-INC="-Ialloc -Iinclude -Ifuzz"
+# As the fuzz preset builds them: the invariant-check hooks compiled in (HAKMEM_DEBUG) and, under
+# ASan, hakmem's own poisoning of free blocks (HAKMEM_ASAN) -- else the service would fuzz, and
+# `hakmem fuzz --coverage` measure, an allocator without either.
+INC="-Ialloc -Iinclude -Ifuzz -DHAKMEM_DEBUG=1"
+case "$CXXFLAGS" in *-fsanitize=address*) INC="$INC -DHAKMEM_ASAN=1" ;; esac
 # The allocator is built without RTTI, which clang's vptr check (part of OSS-Fuzz's undefined
 # build) refuses: it has no polymorphic classes, so the check is dropped for it alone.
 NORTTI="-fno-rtti"

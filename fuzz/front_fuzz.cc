@@ -7,6 +7,8 @@
 // size, fill, canary, overlap) and the checkers are walked on the cadence and at the end. The
 // other thread is a persistent helper whose heap is given back at the end of every input.
 #include <errno.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
@@ -72,14 +74,70 @@ void adopt(std::vector<Blk>& live, void* p, size_t size, size_t align, uint8_t s
   live.push_back(b);
 }
 
+// Frees and usable-size queries of addresses that are no live block: inside a live block, off
+// its alignment, a large block freed twice, a stack address. Each is reported with its kind.
+void misuse(std::vector<Blk>& live, Input& in) {
+  uint8_t what = in.u8() % 6;
+  alignas(64) char local[64];  // no block of ours, aligned as one
+  if (live.empty() || what == 5) {
+    if (what & 1) expect_report([&] { hm_malloc_usable_size(local); }, {"malloc_usable_size of invalid pointer"});
+    else expect_report([&] { hm_free(local); }, {"invalid free"});
+    return;
+  }
+  size_t i = in.u16() % live.size();
+  const Blk b = live[i];
+  auto* p = static_cast<char*>(b.p);
+  bool large = hm::page_of(reinterpret_cast<uintptr_t>(p)) == nullptr;
+  switch (what) {
+    case 0:  // inside the block (16 bytes in: no other block's start)
+      if (b.usable >= 32) expect_report([&] { hm_free(p + 16); }, {"interior free"});
+      break;
+    case 1:  // off the alignment
+      expect_report([&] { hm_free(p + 1); }, {large ? "interior free" : "misaligned free"});
+      break;
+    case 2:
+      if (b.usable >= 32) expect_report([&] { hm_malloc_usable_size(p + 16); }, {"interior free"});
+      break;
+    default:  // a large block freed twice: its header says freed, or its mapping is gone
+      if (!large) break;
+      check_block(b);
+      hm_free(p);
+      live.erase(live.begin() + static_cast<long>(i));
+      expect_report([&] { hm_malloc_usable_size(p); }, {"double free", "malloc_usable_size of invalid pointer"});
+      expect_report([&] { hm_free(p); }, {"double free", "invalid free"});
+      break;
+  }
+  if (what < 3) check_block(b);  // untouched, still live
+}
+
+// Once per process: a child forked while the helper thread lives allocates and frees small and
+// large blocks and exits cleanly (the allocator's fork handlers leave no lock held in it).
+void check_fork_once() {
+  static bool done = false;
+  if (done) return;
+  done = true;
+  pid_t pid = fork();
+  HM_FUZZ_CHECK(pid >= 0);
+  if (pid == 0) {
+    void* a = hm_malloc(100);
+    void* b = hm_malloc(1 << 20);
+    hm_free(a), hm_free(b);
+    _exit(a && b ? 0 : 1);
+  }
+  int st = 0;
+  HM_FUZZ_CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Input in(data, size);
   std::vector<Blk> live;
   static Crew helper(1);
+  check_fork_once();
   Cadence cadence;
   bool helped = false;
+  bool reported = false;
   while (in.more() && live.size() < 256) {
     uint8_t op = in.u8();
     uint8_t seed = in.u8();
@@ -107,7 +165,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         size_t i = in.u16() % live.size();
         size_t n = pick_size(in);
         Blk b = live[i];
-        void* q = hm_realloc(b.p, n);
+        void* q = op & 128 ? hm_reallocarray(b.p, n, 1) : hm_realloc(b.p, n);  // the same contract
         if (n == 0) {
           HM_FUZZ_CHECK(q == nullptr);
           live.erase(live.begin() + static_cast<long>(i));
@@ -177,6 +235,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         else hm_thread_flush();
         break;
       case 10: {  // bad alignments: EINVAL without touching errno or *p
+        if (op & 128) {  // or a misuse: reported once per input (a report costs as much as an input)
+          if (!reported) misuse(live, in), reported = true;
+          break;
+        }
         void* p = reinterpret_cast<void*>(1);
         size_t align = 8 * (3 + 2 * (in.u8() % 50));
         errno = 4242;

@@ -5,15 +5,57 @@
 // fails prints what broke and aborts, which libFuzzer records as a crash.
 #pragma once
 
+#include <fcntl.h>
+#include <setjmp.h>
+#include <unistd.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
+#include <string>
 
 #include "hakmem/check.h"
+#include "report/report.h"
 
 namespace hm_fuzz {
+
+// A report of the allocator (a misuse or a broken invariant it caught itself) ends by raising
+// SIGABRT with the default action, past libFuzzer's handler: the run died without saving the
+// input. In a harness the report ends in abort() instead, which libFuzzer catches like any
+// failed check, saving the input as a crash.
+[[noreturn]] inline void report_crash() { std::abort(); }
+inline const bool kReportsCrashTheFuzzer = (hm::report::report_set_exit_for_test(&report_crash), true);
+
+// Runs a misuse the allocator must catch: its report must end through the report's exit seam (a
+// longjmp back here, before the allocator changed anything) and name one of the kinds given.
+inline jmp_buf g_report_back;
+[[noreturn]] inline void report_back() { longjmp(g_report_back, 1); }
+template <class F>
+void expect_report(F misuse, std::initializer_list<const char*> kinds) {
+  int pfd[2];
+  if (pipe2(pfd, O_NONBLOCK) != 0) std::abort();
+  int saved = dup(2);
+  dup2(pfd[1], 2);
+  close(pfd[1]);
+  hm::report::report_set_exit_for_test(report_back);
+  volatile bool ended = false;
+  if (setjmp(g_report_back) == 0) misuse();
+  else ended = true;
+  hm::report::report_set_exit_for_test(report_crash);
+  dup2(saved, 2);
+  close(saved);
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(pfd[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
+  close(pfd[0]);
+  bool named = false;
+  for (const char* k : kinds) named = named || out.find("\"kind\":\"" + std::string(k) + "\"") != std::string::npos;
+  if (!ended || !named) std::fprintf(stderr, "%s\nexpected a report naming %s\n", out.c_str(), *kinds.begin());
+  if (!ended || !named) std::abort();
+}
 
 class Input {
  public:
@@ -62,46 +104,41 @@ inline uint8_t pattern(uint8_t seed, size_t i) { return static_cast<uint8_t>(see
 inline constexpr size_t kFull = 2048, kEdge = 1024;
 
 // The fill and its check touch every byte of a block, which makes them the cost of an input:
-// the pattern is computed into a local buffer outside ASan's and the fuzzer's instrumentation
-// (it guides nothing), then copied or compared with memcpy / memcmp, which ASan checks as one
+// they copy or compare slices of a table of the pattern, built once outside ASan's and the
+// fuzzer's instrumentation (it guides nothing), with memcpy / memcmp, which ASan checks as one
 // range each (a poisoned byte of the block is still reported).
 #if defined(__clang__)
 #define HM_FUZZ_PLAIN __attribute__((no_sanitize("address", "undefined", "coverage"), noinline))
 #else
 #define HM_FUZZ_PLAIN
 #endif
-struct Ramp {  // pattern(0, i) for i < kFull
-  uint8_t v[kFull];
-  constexpr Ramp() : v() {
-    for (size_t i = 0; i < kFull; ++i) v[i] = static_cast<uint8_t>(i * 31 + (i >> 8));
-  }
-};
-inline constexpr Ramp kRamp{};
-HM_FUZZ_PLAIN inline void pattern_into(uint8_t* out, size_t from, size_t len, uint8_t seed) {
-  if (from < kFull && len <= kFull - from) {
-    for (size_t k = 0; k < len; ++k) out[k] = static_cast<uint8_t>(seed + kRamp.v[from + k]);
-    return;
-  }
-  for (size_t k = 0, i = from; k < len; ++k, ++i) out[k] = static_cast<uint8_t>(seed + i * 31 + (i >> 8));  // pattern()
+// pattern(seed, i) = c + 31 * (i % 256) with c = seed + i / 256: every 256-byte aligned segment
+// of a fill is a slice of one row of this 64 KiB table, so a fill or check is a memcpy / memcmp
+// per segment, with no pattern computed.
+HM_FUZZ_PLAIN inline const uint8_t* pattern_segment(uint8_t seed, size_t i) {
+  static const struct Rows {
+    uint8_t v[256][256];
+    Rows() {
+      for (unsigned c = 0; c < 256; ++c)
+        for (unsigned j = 0; j < 256; ++j) v[c][j] = static_cast<uint8_t>(c + 31 * j);
+    }
+  } rows;
+  return rows.v[static_cast<uint8_t>(seed + (i >> 8))] + (i & 255);
 }
-inline constexpr size_t kChunk = 512;
 inline bool range_ok(const void* p, size_t from, size_t len, uint8_t seed) {
-  uint8_t want[kChunk];
   for (size_t c; len; from += c, len -= c) {
-    c = len < kChunk ? len : kChunk;
-    pattern_into(want, from, c, seed);
-    if (std::memcmp(static_cast<const uint8_t*>(p) + from, want, c) != 0) return false;
+    c = 256 - (from & 255) < len ? 256 - (from & 255) : len;
+    if (std::memcmp(static_cast<const uint8_t*>(p) + from, pattern_segment(seed, from), c) != 0) return false;
   }
   return true;
 }
 inline void range_fill(void* p, size_t from, size_t len, uint8_t seed) {
-  uint8_t want[kChunk];
   for (size_t c; len; from += c, len -= c) {
-    c = len < kChunk ? len : kChunk;
-    pattern_into(want, from, c, seed);
-    std::memcpy(static_cast<uint8_t*>(p) + from, want, c);
+    c = 256 - (from & 255) < len ? 256 - (from & 255) : len;
+    std::memcpy(static_cast<uint8_t*>(p) + from, pattern_segment(seed, from), c);
   }
 }
+inline constexpr size_t kChunk = 512;
 
 // Whether n bytes at p are all zero (calloc's contract), compared a chunk at a time.
 inline bool zero_ok(const void* p, size_t n) {

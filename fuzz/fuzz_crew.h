@@ -7,10 +7,13 @@
 // input (heap_thread_exit from the helper, as a thread exit would), so inputs stay independent.
 #pragma once
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
-#include <condition_variable>
 #include <functional>
-#include <mutex>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -18,36 +21,34 @@ namespace hm_fuzz {
 
 class Crew {
  public:
-  explicit Crew(unsigned n) : spin_(n < std::thread::hardware_concurrency() ? kSpin : 0) {
+  explicit Crew(unsigned n)
+      : spin_(n < std::thread::hardware_concurrency() ? kSpin : 0), slots_(std::make_unique<Slot[]>(n)) {
     for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this, i] { loop(i); });
   }
   ~Crew() {
-    {
-      std::lock_guard<std::mutex> l(m_);
-      stop_ = true;
-    }
-    go_.notify_all();
+    stop_.store(true);
+    for (unsigned i = 0; i < size(); ++i) slots_[i].gen.fetch_add(1), wake(slots_[i].gen);
     for (auto& t : threads_) t.join();
   }
   Crew(const Crew&) = delete;
   Crew& operator=(const Crew&) = delete;
 
   unsigned size() const { return static_cast<unsigned>(threads_.size()); }
+  // Wakes helpers 0..k-1 only, each on its own word: no lock, no broadcast.
   void start(unsigned k, std::function<void(unsigned)> fn) {
-    {
-      std::lock_guard<std::mutex> l(m_);
-      job_ = std::move(fn);
-      want_ = k < size() ? k : size();
-      finished_.store(0);
-      generation_.fetch_add(1, std::memory_order_release);
+    job_ = std::move(fn);
+    want_ = k < size() ? k : size();
+    finished_.store(0, std::memory_order_relaxed);
+    for (unsigned i = 0; i < want_; ++i) {
+      slots_[i].gen.fetch_add(1, std::memory_order_release);
+      wake(slots_[i].gen);
     }
-    go_.notify_all();  // no system call when every helper is still spinning
   }
-  bool done() const { return finished_.load() >= want_; }
+  bool done() const { return finished_.load(std::memory_order_acquire) >= want_; }
   void wait() {
-    for (unsigned i = 0; i < spin_ && !done(); ++i) relax();
-    std::unique_lock<std::mutex> l(m_);
-    finished_cv_.wait(l, [this] { return finished_.load() >= want_; });
+    spin_until([this] { return done(); }, wait_spin_);
+    for (unsigned f; (f = finished_.load(std::memory_order_acquire)) < want_;) sleep_while(finished_, f);
+    job_ = nullptr;  // its captures are freed within the caller's input
   }
   void run(unsigned k, std::function<void(unsigned)> fn) {
     start(k, std::move(fn));
@@ -55,11 +56,24 @@ class Crew {
   }
 
  private:
-  // A hand-off costs two futex calls when the other side sleeps: both sides spin a little
-  // first, as the next job or the end of this one usually follows within microseconds -- only
-  // when the helpers and the caller have a core each, else spinning takes the core the other
-  // side needs.
-  static constexpr unsigned kSpin = 2000;
+  // A hand-off costs a futex wake and a wait when the other side sleeps: both sides spin a
+  // little first, as the next job or the end of this one usually follows within microseconds --
+  // only when the helpers and the caller have a core each, else spinning takes the core the
+  // other side needs. On a loaded machine the other side is often not running, so each side
+  // halves its spin after a spin that ended asleep and doubles it after one that did not.
+  static constexpr unsigned kSpin = 2000, kMinSpin = 16;
+  template <class Ready>
+  void spin_until(Ready ready, unsigned& budget) {
+    if (!spin_) return;
+    for (unsigned i = 0; i < budget; ++i)
+      if (ready()) {
+        budget = budget * 2 < spin_ ? budget * 2 : spin_;
+        return;
+      } else {
+        relax();
+      }
+    budget = budget / 2 > kMinSpin ? budget / 2 : kMinSpin;
+  }
   static void relax() {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
@@ -67,37 +81,38 @@ class Crew {
     std::this_thread::yield();
 #endif
   }
+  // The futex calls themselves (std::atomic's wait and notify took milliseconds a hand-off with
+  // the C++ library here): a wake costs a system call, a sleep returns at once when the word moved.
+  static void sleep_while(std::atomic<unsigned>& w, unsigned v) {
+    syscall(SYS_futex, reinterpret_cast<unsigned*>(&w), FUTEX_WAIT_PRIVATE, v, nullptr, nullptr, 0);
+  }
+  static void wake(std::atomic<unsigned>& w) {
+    syscall(SYS_futex, reinterpret_cast<unsigned*>(&w), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  }
   void loop(unsigned i) {
-    unsigned seen = 0;
-    for (;;) {
-      for (unsigned s = 0; s < spin_ && generation_.load(std::memory_order_acquire) == seen; ++s) relax();
-      std::function<void(unsigned)> fn;
-      unsigned want;
-      {
-        std::unique_lock<std::mutex> l(m_);
-        go_.wait(l, [&] { return stop_ || generation_.load() != seen; });
-        if (stop_) return;
-        seen = generation_.load();
-        if (i >= want_) continue;
-        fn = job_;
-        want = want_;
-      }
-      fn(i);
-      if (finished_.fetch_add(1) + 1 == want) {
-        std::lock_guard<std::mutex> l(m_);
-        finished_cv_.notify_all();
-      }
+    std::atomic<unsigned>& gen = slots_[i].gen;
+    for (unsigned seen = 0;;) {
+      spin_until([&] { return gen.load(std::memory_order_acquire) != seen; }, slots_[i].spin);
+      while (gen.load(std::memory_order_acquire) == seen) sleep_while(gen, seen);
+      seen = gen.load(std::memory_order_acquire);
+      if (stop_.load()) return;
+      unsigned want = want_;  // read before the caller may start the next job
+      job_(i);
+      if (finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == want) wake(finished_);
     }
   }
 
-  std::mutex m_;
-  std::condition_variable go_, finished_cv_;
-  std::function<void(unsigned)> job_;
+  struct alignas(64) Slot {
+    std::atomic<unsigned> gen{0};
+    unsigned spin = kSpin;  // the helper's own
+  };
+  unsigned wait_spin_ = kSpin;
   const unsigned spin_;
+  std::unique_ptr<Slot[]> slots_;
+  std::function<void(unsigned)> job_;
   unsigned want_ = 0;
-  std::atomic<unsigned> generation_{0};
-  std::atomic<unsigned> finished_{0};
-  bool stop_ = false;
+  alignas(64) std::atomic<unsigned> finished_{0};
+  std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
 };
 

@@ -2,8 +2,8 @@
 // several threads at once, and remote_collect by the owner (also while pushers run), against a
 // model of pending blocks: every pushed block is collected exactly once, the queue holds only
 // blocks of its page, and used == capacity - local free. The pushers are a persistent crew of
-// four helper threads; the queue walk and the checkers run on the cadence and at the end.
-#include <set>
+// four helper threads (a lone pusher with no collect beside it runs on the fuzzing thread); the
+// queue walk and the checkers run on the cadence and at the end.
 #include <vector>
 
 #include "fuzz_common.h"
@@ -15,12 +15,14 @@ using namespace hm;
 namespace {
 void walk_queue(Page* pg, size_t pending) {
   HM_FUZZ_CHECK(remote_pending(pg) == pending);
-  std::set<Block*> seen;
-  for (Block* b = remote_head(pg); b; b = b->next) {
-    HM_FUZZ_CHECK(page_block_index(pg, reinterpret_cast<uintptr_t>(b)) >= 0);
-    HM_FUZZ_CHECK(seen.insert(b).second);
+  std::vector<uint8_t> seen(pg->capacity);  // a flag per block of the page
+  size_t n = 0;
+  for (Block* b = remote_head(pg); b; b = b->next, ++n) {
+    long i = page_block_index(pg, reinterpret_cast<uintptr_t>(b));
+    HM_FUZZ_CHECK(i >= 0 && !seen[static_cast<size_t>(i)]);
+    seen[static_cast<size_t>(i)] = 1;
   }
-  HM_FUZZ_CHECK(seen.size() == pending);
+  HM_FUZZ_CHECK(n == pending);
   hm_fuzz::check_invariants("remote");
 }
 }  // namespace
@@ -47,7 +49,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       size_t n = std::min<size_t>(held.size(), 1 + in.u16() % 256);
       std::vector<Block*> batch(held.end() - static_cast<long>(n), held.end());
       held.resize(held.size() - n);
-      crew.start(threads, [&, threads, chain](unsigned t) {
+      auto push = [&, threads, chain](unsigned t) {
         std::vector<Block*> mine;
         for (size_t i = t; i < batch.size(); i += threads) mine.push_back(batch[i]);
         for (size_t i = 0; i < mine.size(); i += chain) {
@@ -58,11 +60,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           }
           remote_push(pg, mine[i], mine[e - 1], static_cast<unsigned>(e - i));
         }
-      });
+      };
       size_t got = 0;
-      if (op % 3 == 1)  // collect while the pushers run
-        while (!crew.done()) got += remote_collect(pg);
-      crew.wait();
+      bool racing = op % 3 == 1;  // collect while the pushers run
+      if (threads == 1 && !racing) {
+        push(0);  // nothing runs beside a lone pusher: no hand-off needed
+      } else {
+        crew.start(threads, push);
+        if (racing)
+          while (!crew.done()) got += remote_collect(pg);
+        crew.wait();
+      }
       pending += n;
       HM_FUZZ_CHECK(got <= pending);
       pending -= got, local += got;

@@ -57,6 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hm_fuzz::Cadence cadence;
   bool exited = false;  // a real helper thread has exited in this input
   bool helped = false;  // the persistent helper has run in this input
+  bool reported = false;  // the double free has been reported in this input
   while (in.more() && held.size() < 512) {
     uint8_t op = in.u8();
     unsigned cls = kClasses[in.u8() % std::size(kClasses)];
@@ -115,6 +116,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       case 4:
+        if ((op & 128) && !reported && !held.empty() && h->bins[held.back().cls].room >= 2) {
+          // The newest held block freed twice into its bin: the exit scan reports the repeat;
+          // then the bin is as it was and the block held again. Once per input (a report
+          // costs as much as the rest of an input).
+          reported = true;
+          Held x = held.back();
+          Bin saved = h->bins[x.cls];
+          HM_FUZZ_CHECK(hm_fuzz::check(x.b, class_to_size(x.cls), x.seed));
+          x.b->cookie = free_cookie(reinterpret_cast<uintptr_t>(x.b));
+          Page* pg = page_of(reinterpret_cast<uintptr_t>(x.b));
+          HM_FUZZ_CHECK(tcache_push(h, pg, x.b) && tcache_push(h, pg, x.b));
+          hm_fuzz::expect_report([] { tcache_exit_scan(); }, {"double free or write after free"});
+          h->bins[x.cls] = saved;
+          hand_out(x.b, x.cls, x.seed);
+          break;
+        }
         if (op & 32) tcache_exit_scan();  // on clean bins, pool and batches: never a report
         if (op & 64) tcache_trim();  // also cools the heaps the helper threads left in the pool
         else tcache_flush_all();
