@@ -23,20 +23,22 @@ Where at_unit(uintptr_t unit) {
   return w;
 }
 
-bool written(const uint64_t* bits, size_t page) { return (bits[page / 64] >> (page % 64)) & 1; }
-
-// Calls fn(unit, kind) for every marked unit of the written pages until it returns false.
+// Calls fn(unit, kind) for every marked unit of the written pages until it returns false: the
+// written bits a word (64 table pages) at a time, each written page eight units at a time.
 template <class Fn>
 bool each_marked(const uint8_t* map, const uint64_t* bits, Fn fn) {
-  for (size_t page = 0; page < kMapPages; ++page) {
-    if (!written(bits, page)) continue;
-    const uint8_t* p = map + page * kPageUnits;
-    for (size_t i = 0; i < kPageUnits; i += 8) {
-      uint64_t word;
-      std::memcpy(&word, p + i, sizeof word);
-      if (!word) continue;
-      for (size_t j = 0; j < 8; ++j)
-        if (p[i + j] && !fn(page * kPageUnits + i + j, p[i + j])) return false;
+  static_assert(kMapPages % 64 == 0);
+  for (size_t w = 0; w < kMapPages / 64; ++w) {
+    for (uint64_t set = bits[w]; set; set &= set - 1) {
+      size_t page = w * 64 + static_cast<size_t>(__builtin_ctzll(set));
+      const uint8_t* p = map + page * kPageUnits;
+      for (size_t i = 0; i < kPageUnits; i += 8) {
+        uint64_t word;
+        std::memcpy(&word, p + i, sizeof word);
+        if (!word) continue;
+        for (size_t j = 0; j < 8; ++j)
+          if (p[i + j] && !fn(page * kPageUnits + i + j, p[i + j])) return false;
+      }
     }
   }
   return true;
