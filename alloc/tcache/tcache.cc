@@ -92,6 +92,19 @@ void heap_reset(Heap* h) {
   std::memset(p + kTo, 0, sizeof(Heap) - kTo);
 }
 
+// A bin's bound: HAKMEM_TCACHE_MAX blocks, and no more than HAKMEM_TCACHE_KB of them but at least
+// kMinBinBound, so small classes keep many blocks and large ones no more than they always had;
+// 0 with HAKMEM_TCACHE=0.
+constexpr uint32_t kMinBinBound = 64;
+uint32_t bin_bound(unsigned cls) {
+  if (!config().tcache) return 0;
+  auto bound = static_cast<uint32_t>(config().tcache_max);
+  if (config().tcache_kb == 0) return bound;
+  size_t by_bytes = (static_cast<size_t>(config().tcache_kb) << 10) / class_to_size(cls);
+  uint32_t cap = by_bytes < kMinBinBound ? kMinBinBound : by_bytes > bound ? bound : static_cast<uint32_t>(by_bytes);
+  return cap < bound ? cap : bound;
+}
+
 Heap* heap_start() {
   pthread_mutex_lock(&g_heaps_lock);
   Heap* h = g_heap_pool;
@@ -113,9 +126,9 @@ Heap* heap_start() {
   } else {
     heap_reset(h);
     h->cookie_key = free_cookie(uintptr_t{0});  // the process secret (a free cookie is address ^ secret)
-    uint32_t bound = config().tcache ? static_cast<uint32_t>(config().tcache_max) : 0;
     h->link_key = config().harden ? harden_key() : 0;
-    for (auto& bin : h->link_key ? h->hbins : h->bins) bin.bound = bin.room = bound;
+    Bin* bins = h->link_key ? h->hbins : h->bins;
+    for (unsigned c = 0; c < kClassCount; ++c) bins[c].bound = bins[c].room = bin_bound(c);
   }
   h->real = true;
   for (unsigned i = 0; i < kLaneSlots; ++i)  // slot (n-1)/16 -> the bin of size_to_class(n)

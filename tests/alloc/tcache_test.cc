@@ -7,6 +7,7 @@
 #include <cstring>
 #include <set>
 #include <thread>
+#include <algorithm>
 #include <vector>
 
 #include "config/config.h"
@@ -45,6 +46,27 @@ TEST(Tcache, BinsStayWithinTheirBoundAndFlushHalf) {
   unsigned n = 0;
   for (Block* b = h->bins[cls].head; b; b = b->next) ++n;
   EXPECT_EQ(n, h->bins[cls].count());
+}
+
+// HAKMEM_TCACHE_KB: a bin's bound is HAKMEM_TCACHE_KB over the class size, at least 64 and at most
+// HAKMEM_TCACHE_MAX: small classes get many blocks, large ones 64.
+TEST(Tcache, BinBoundsFollowTheClassSize) {
+  hm_free(hm_malloc(64));
+  Heap* h = heap_get();
+  ASSERT_TRUE(h->real);
+  const size_t budget = static_cast<size_t>(config().tcache_kb) << 10;
+  for (size_t size : {size_t{16}, size_t{64}, size_t{1024}, size_t{4096}, size_t{16384}, size_t{65536}, kMaxSmall}) {
+    unsigned cls = size_to_class(size);
+    size_t want = static_cast<size_t>(config().tcache_max);
+    if (budget) want = std::min(want, std::max<size_t>(64, budget / class_to_size(cls)));
+    EXPECT_EQ(slow_bin(h, cls).bound, want) << size;
+  }
+  if (budget == (size_t{64} << 10) && config().tcache_max == 256) {  // the defaults
+    EXPECT_EQ(slow_bin(h, size_to_class(64)).bound, 256u);
+    EXPECT_EQ(slow_bin(h, size_to_class(512)).bound, 128u);
+    EXPECT_EQ(slow_bin(h, size_to_class(2048)).bound, 64u);
+    EXPECT_EQ(slow_bin(h, size_to_class(kMaxSmall)).bound, 64u);
+  }
 }
 
 TEST(Tcache, FlushAllEmptiesEveryBin) {

@@ -77,6 +77,7 @@ struct TransferTest : ::testing::Test {
   void TearDown() override {
     unsetenv("HAKMEM_TRANSFER_KB");
     unsetenv("HAKMEM_HARDEN");
+    unsetenv("HAKMEM_TCACHE_MAX");
   }
 };
 
@@ -94,6 +95,7 @@ TEST_F(TransferTest, OverflowingBinsHandBatchesOverInsteadOfRemotePushes) {
 
 TEST_F(TransferTest, GateOffSendsEveryBlockBackThroughTheRemoteBox) {
   setenv("HAKMEM_TRANSFER_KB", "0", 1);
+  setenv("HAKMEM_TCACHE_MAX", "64", 1);  // at most 7 classes x 64 blocks stay in the exiting worker's bins
   EXPECT_EXIT(
       {
         Round r = exchange();

@@ -46,7 +46,7 @@ struct Model {
   std::map<unsigned, std::vector<int>> bins;  // back = top of the stack
   std::map<int, HeldDesc> held;
   int next_id = 0;
-  uint32_t bound = 0;
+  std::map<unsigned, uint32_t> bound;  // each class's bin bound, read once from the heap
 };
 struct Sut {
   std::map<int, Block*> blocks;  // every id the model knows (held or in a bin)
@@ -76,7 +76,7 @@ void check_all(const Model& m, const Sut& s) {
   RC_ASSERT(h->real);
   for (unsigned c : kClasses) {
     const Bin& bin = h->bins[c];
-    RC_ASSERT(bin.bound == m.bound);
+    RC_ASSERT(bin.bound == m.bound.at(c));
     RC_ASSERT(bin.count() <= bin.bound);
     auto it = m.bins.find(c);
     std::vector<int> want = it == m.bins.end() ? std::vector<int>{} : it->second;
@@ -134,7 +134,7 @@ struct Refill : Cmd {
       s.pool.push_back(x);
       ++k;
     }
-    RC_ASSERT(k <= m.bound / 2);
+    RC_ASSERT(k <= m.bound.at(cls) / 2);
     check_all(nextState(m), s);
   }
   void show(std::ostream& os) const override { os << "tcache_refill(" << cls << ")"; }
@@ -179,8 +179,8 @@ struct Push : Cmd {
     unsigned cls = m.held.at(i).cls;
     m.held.erase(i);
     auto& st = m.bins[cls];
-    if (st.size() >= m.bound) {  // slow free: keep the newest bound/2, flush the rest
-      st.erase(st.begin(), st.end() - m.bound / 2);
+    if (st.size() >= m.bound.at(cls)) {  // slow free: keep the newest bound/2, flush the rest
+      st.erase(st.begin(), st.end() - m.bound.at(cls) / 2);
     }
     st.push_back(i);
   }
@@ -396,8 +396,10 @@ RC_GTEST_PROP(TcacheProperty, BinsMatchLifoModel, ()) {
   hm_free(hm_malloc(16));  // start this thread's heap
   tcache_flush_all();
   Model m;
-  m.bound = heap_get()->bins[0].bound;
-  RC_ASSERT(m.bound > 0u);
+  for (unsigned c : kClasses) {
+    m.bound[c] = heap_get()->bins[c].bound;
+    RC_ASSERT(m.bound[c] > 0u);
+  }
   Sut s;
   check_all(m, s);
   rc::state::check(m, s,
