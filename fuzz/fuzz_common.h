@@ -29,21 +29,23 @@ namespace hm_fuzz {
 [[noreturn]] inline void report_crash() { std::abort(); }
 inline const bool kReportsCrashTheFuzzer = (hm::report::report_set_exit_for_test(&report_crash), true);
 
-// Runs a misuse the allocator must catch: its report must end through the report's exit seam (a
-// longjmp back here, before the allocator changed anything) and name one of the kinds given.
+// Runs fn with stderr sent to a pipe and the report's exit seam set to longjmp back here;
+// returns what was written and (*ended) whether a report ended through the seam. Afterwards a
+// report aborts again (report_crash).
 inline jmp_buf g_report_back;
 [[noreturn]] inline void report_back() { longjmp(g_report_back, 1); }
 template <class F>
-void expect_report(F misuse, std::initializer_list<const char*> kinds) {
+std::string capture_report(F fn, bool* ended) {
   int pfd[2];
   if (pipe2(pfd, O_NONBLOCK) != 0) std::abort();
+  std::fflush(stderr);
   int saved = dup(2);
   dup2(pfd[1], 2);
   close(pfd[1]);
   hm::report::report_set_exit_for_test(report_back);
-  volatile bool ended = false;
-  if (setjmp(g_report_back) == 0) misuse();
-  else ended = true;
+  volatile bool back = false;
+  if (setjmp(g_report_back) == 0) fn();
+  else back = true;
   hm::report::report_set_exit_for_test(report_crash);
   dup2(saved, 2);
   close(saved);
@@ -51,6 +53,16 @@ void expect_report(F misuse, std::initializer_list<const char*> kinds) {
   char buf[4096];
   for (ssize_t n; (n = read(pfd[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
   close(pfd[0]);
+  *ended = back;
+  return out;
+}
+
+// Runs a misuse the allocator must catch: its report must end through the report's exit seam (a
+// longjmp back here, before the allocator changed anything) and name one of the kinds given.
+template <class F>
+void expect_report(F misuse, std::initializer_list<const char*> kinds) {
+  bool ended = false;
+  std::string out = capture_report(misuse, &ended);
   bool named = false;
   for (const char* k : kinds) named = named || out.find("\"kind\":\"" + std::string(k) + "\"") != std::string::npos;
   if (!ended || !named) std::fprintf(stderr, "%s\nexpected a report naming %s\n", out.c_str(), *kinds.begin());

@@ -18,34 +18,13 @@ using namespace hm;
 
 namespace {
 
-jmp_buf g_back;
-[[noreturn]] void back() { longjmp(g_back, 1); }
-
 // Runs a report with fd 2 on a pipe (the report writes at most 32 KiB, under a pipe's
-// capacity); returns what it wrote and whether it ended through the exit seam.
+// capacity) and its JSON line on stderr too; returns what it wrote and whether it ended through
+// the exit seam.
 template <class F>
 std::string capture(F report_fn, bool* exited) {
-  int pfd[2];
-  HM_FUZZ_CHECK(pipe(pfd) == 0);
-  fcntl(pfd[0], F_SETFL, O_NONBLOCK);
-  std::fflush(stderr);
-  int saved = dup(2);
-  dup2(pfd[1], 2);
-  close(pfd[1]);
-  report::set_json_path("");  // JSON to stderr (the pipe)
-  report::report_set_exit_for_test(back);
-  volatile bool ended = false;
-  if (setjmp(g_back) == 0) report_fn();
-  else ended = true;
-  report::report_set_exit_for_test(hm_fuzz::report_crash);  // as every harness has it
-  dup2(saved, 2);
-  close(saved);
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = read(pfd[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
-  close(pfd[0]);
-  *exited = ended;
-  return out;
+  report::set_json_path("");
+  return hm_fuzz::capture_report(report_fn, exited);
 }
 
 // A JSON object on one line: braces balance outside strings, strings close, no raw control

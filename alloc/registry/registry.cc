@@ -60,16 +60,38 @@ void list(std::string& o, const std::vector<std::string_view>& v) {
 
 const char* cost_name(Cost c) { return c == Cost::O1 ? "O(1)" : "O(n)"; }
 
-std::string build_json() {
-  std::string o = "{\"schema\":1,\"boxes\":[";
+// ,"key":"v" -- or "key":"v" for an object's first field.
+void str(std::string& o, const char* key, std::string_view v, bool first_field = false) {
+  if (!first_field) o += ',';
+  o += '"';
+  o += key;
+  o += "\":";
+  quote(o, v);
+}
+
+// "name":[{...},{...}]: one object per row of a registry table, its fields written by fields(row).
+template <class Table, class Fields>
+void array(std::string& o, const char* name, const Table& rows, Fields fields) {
+  o += '"';
+  o += name;
+  o += "\":[";
   bool first = true;
-  for (const auto& b : kBoxes) {
+  for (const auto& row : rows) {
     if (!first) o += ',';
     first = false;
-    o += "{\"name\":";
-    quote(o, b.name);
-    o += ",\"layer\":" + std::to_string(b.layer) + ",\"job\":";
-    quote(o, b.job);
+    o += '{';
+    fields(row);
+    o += '}';
+  }
+  o += ']';
+}
+
+std::string build_json() {
+  std::string o = "{\"schema\":1,";
+  array(o, "boxes", kBoxes, [&](const Box& b) {
+    str(o, "name", b.name, true);
+    o += ",\"layer\":" + std::to_string(b.layer);
+    str(o, "job", b.job);
     o += ",\"boundary\":";
     list(o, words(b.boundary));
     o += ",\"deps\":";
@@ -83,85 +105,47 @@ std::string build_json() {
     list(o, gates);
     o += ",\"invariants\":";
     list(o, invs);
-    o += '}';
-  }
-  o += "],\"gates\":[";
-  first = true;
-  for (const auto& g : kGates) {
-    if (!first) o += ',';
-    first = false;
-    o += "{\"name\":";
-    quote(o, g.env);
-    o += ",\"box\":";
-    quote(o, g.box);
+  });
+  o += ',';
+  array(o, "gates", kGates, [&](const Gate& g) {
+    str(o, "name", g.env, true);
+    str(o, "box", g.box);
     if (g.type == GateType::Int) {
       o += ",\"type\":\"int\",\"default\":\"" + std::to_string(g.def) + "\",\"min\":" + std::to_string(g.min) +
            ",\"max\":" + std::to_string(g.max);
     } else {
       o += ",\"type\":\"string\",\"default\":\"\"";
     }
-    o += ",\"description\":";
-    quote(o, g.description);
-    o += '}';
-  }
-  o += "],\"invariants\":[";
-  first = true;
-  for (const auto& i : kInvariants) {
-    if (!first) o += ',';
-    first = false;
-    o += "{\"id\":";
-    quote(o, i.id);
-    o += ",\"box\":";
-    quote(o, i.box);
-    o += ",\"cost\":";
-    quote(o, cost_name(i.cost));
-    o += ",\"text\":";
-    quote(o, i.text);
-    o += '}';
-  }
-  o += "],\"errors\":[";
-  first = true;
-  for (const auto& e : kErrors) {
-    if (!first) o += ',';
-    first = false;
-    o += "{\"kind\":";
-    quote(o, e.text);
-    o += ",\"box\":";
-    quote(o, e.box);
-    o += ",\"invariant\":";
-    quote(o, e.invariant);
-    o += '}';
-  }
-  o += "],\"counters\":[";
-  first = true;
-  for (const auto& c : kCounters) {
-    if (!first) o += ',';
-    first = false;
-    o += "{\"name\":";
-    quote(o, c.name);
-    o += ",\"line\":";
-    quote(o, c.line);
-    o += ",\"label\":";
-    quote(o, c.label);
+    str(o, "description", g.description);
+  });
+  o += ',';
+  array(o, "invariants", kInvariants, [&](const Invariant& i) {
+    str(o, "id", i.id, true);
+    str(o, "box", i.box);
+    str(o, "cost", cost_name(i.cost));
+    str(o, "text", i.text);
+  });
+  o += ',';
+  array(o, "errors", kErrors, [&](const ErrorKind& e) {
+    str(o, "kind", e.text, true);
+    str(o, "box", e.box);
+    str(o, "invariant", e.invariant);
+  });
+  o += ',';
+  array(o, "counters", kCounters, [&](const Counter& c) {
+    str(o, "name", c.name, true);
+    str(o, "line", c.line);
+    str(o, "label", c.label);
     o += c.per_heap ? ",\"per_heap\":true" : ",\"per_heap\":false";
-    o += ",\"text\":";
-    quote(o, c.text);
-    o += '}';
-  }
-  o += "],\"events\":[";
-  first = true;
-  for (const auto& e : kEvents) {
-    if (!first) o += ',';
-    first = false;
-    o += "{\"name\":";
-    quote(o, e.name);
-    o += ",\"box\":";
-    quote(o, e.box);
-    o += ",\"text\":";
-    quote(o, e.text);
-    o += '}';
-  }
-  o += "]}\n";
+    str(o, "text", c.text);
+  });
+  o += ',';
+  array(o, "events", kEvents, [&](const EventKind& e) {
+    str(o, "name", e.name, true);
+    str(o, "box", e.box);
+    str(o, "text", e.text);
+  });
+  o += "}\n";
   return o;
 }
 

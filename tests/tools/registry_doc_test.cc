@@ -12,21 +12,26 @@
 
 #include "registry/registry.h"
 
-TEST(RegistryDoc, BoxesMarkdownIsCurrent) {
-  std::ifstream f(HAKMEM_SOURCE_DIR "/docs/boxes.md");
-  ASSERT_TRUE(f) << "docs/boxes.md is missing";
+namespace {
+
+std::string slurp(const std::filesystem::path& p) {
+  std::ifstream in(p);
   std::stringstream ss;
-  ss << f.rdbuf();
-  EXPECT_NE(ss.str().find(hm::registry::markdown()), std::string::npos)
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST(RegistryDoc, BoxesMarkdownIsCurrent) {
+  ASSERT_TRUE(std::filesystem::exists(HAKMEM_SOURCE_DIR "/docs/boxes.md")) << "docs/boxes.md is missing";
+  EXPECT_NE(slurp(HAKMEM_SOURCE_DIR "/docs/boxes.md").find(hm::registry::markdown()), std::string::npos)
       << "docs/boxes.md is stale: regenerate it from `hakmem registry --markdown`";
 }
 
 TEST(RegistryDoc, AllocReadmeLayerTableIsCurrent) {
-  std::ifstream f(HAKMEM_SOURCE_DIR "/alloc/README.md");
-  ASSERT_TRUE(f) << "alloc/README.md is missing";
-  std::stringstream ss;
-  ss << f.rdbuf();
-  EXPECT_NE(ss.str().find(hm::registry::layers_markdown()), std::string::npos)
+  ASSERT_TRUE(std::filesystem::exists(HAKMEM_SOURCE_DIR "/alloc/README.md")) << "alloc/README.md is missing";
+  EXPECT_NE(slurp(HAKMEM_SOURCE_DIR "/alloc/README.md").find(hm::registry::layers_markdown()), std::string::npos)
       << "alloc/README.md's layer table is stale: regenerate it from `hakmem registry --layers`";
 }
 
@@ -38,10 +43,7 @@ TEST(RegistryDoc, EveryDeclaredEventIsRaised) {
   std::regex hook(R"(HM_CHECK_HOOK\((\w+),)");
   for (const auto& f : std::filesystem::recursive_directory_iterator(HAKMEM_SOURCE_DIR "/alloc")) {
     if (!f.is_regular_file() || (f.path().extension() != ".cc" && f.path().extension() != ".h")) continue;
-    std::ifstream in(f.path());
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::string text = ss.str();
+    std::string text = slurp(f.path());
     for (std::sregex_iterator it(text.begin(), text.end(), hook), end; it != end; ++it) raised.insert((*it)[1]);
   }
   raised.erase("ev");  // the macro's own definition
