@@ -36,7 +36,7 @@ size_t pick_size(Input& in) {
     case 0: return r % 17;
     case 1: case 2: case 3: return 1 + r % 1024;
     case 4: case 5: return 1 + r % (128 << 10);
-    case 6: return (128 << 10) + r % (2 << 20);
+    case 6: return (128 << 10) + r % (r & 0x10000 ? 2 << 20 : 256 << 10);  // large: mostly near the threshold
     default: return r % 3 == 0 ? SIZE_MAX - (r % 8192) : (r % 3 == 1 ? PTRDIFF_MAX : 1 + r % 256);
   }
 }
@@ -149,7 +149,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       case 2: {
-        size_t k = in.u8() % 64, each = pick_size(in) % 70000;
+        size_t k = in.u8() % 64, each = pick_size(in) % 9000;  // up to 567,000 bytes: small and large
         size_t total;
         void* p = hm_calloc(k, each);
         if (__builtin_mul_overflow(k, each, &total)) {
