@@ -1,6 +1,6 @@
 // Fuzz harness of the large box: large_alloc / large_calloc / large_free of input-chosen sizes
 // and alignments, large_lookup (large_header_of) of block starts, interiors and freed blocks,
-// large_usable, large_cache_trim, and the cache bound (bytes equal the sum of entries, within
+// large_usable, large_cache_trim, large_purge_idle, and the cache bound (bytes equal the sum of entries, within
 // the limit). After each operation the block it made or freed and the cache bound are
 // checked; every live block (lookups of its start and an interior, alignment, usable size,
 // fill) and the checkers are walked on the cadence and at the end.
@@ -43,6 +43,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (op % 29 == 28) {  // trim: every cached mapping goes back, the live blocks stay
       size_t cached = large_cache_for_each([](LargeHeader*, void*) {}, nullptr, nullptr);
       HM_FUZZ_CHECK(large_cache_trim() == cached && large_cache_trim() == 0);
+    } else if (op % 29 == 27) {  // idle purge: pages go back, the cached mappings stay
+      size_t cached = large_cache_for_each([](LargeHeader*, void*) {}, nullptr, nullptr);
+      large_purge_idle();
+      HM_FUZZ_CHECK(large_cache_for_each([](LargeHeader*, void*) {}, nullptr, nullptr) == cached);
     } else if (op % 3 != 2) {
       // Mostly up to 1 MiB; one in four up to 16 MiB (past the cache: poisoning and mapping
       // such blocks dominates the time of an input).

@@ -1,8 +1,8 @@
 // Fuzz harness of the sizeclass box: sizeclass_init (the input's first byte picks the mapping),
 // size_to_class, class_to_size, class_count, aligned_class on input-chosen sizes and
 // alignments, checked against the reference properties (smallest class in use that fits,
-// 16-byte steps to 1 KiB -- four per doubling above 256 bytes in coarse mode -- at most 25%
-// waste above, power-of-two classes for aligned requests).
+// 16-byte steps to 1 KiB -- four per doubling above 256 bytes in coarse mode -- at most 12.5%
+// waste above with fine classes, 25% without, power-of-two classes for aligned requests).
 #include "fuzz_common.h"
 #include "sizeclass/sizeclass.h"
 
@@ -10,8 +10,9 @@ using namespace hm;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hm_fuzz::Input in(data, size);
-  bool coarse = in.u8() & 1;
-  sizeclass_init(coarse);
+  uint8_t mode = in.u8();
+  bool coarse = mode & 1, fine = !(mode & 2);
+  sizeclass_init(coarse, fine);
   while (in.more()) {
     size_t n = 1 + in.u32() % kMaxSmall;
     unsigned c = size_to_class(n);
@@ -19,8 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t s = class_to_size(c);
     HM_FUZZ_CHECK(s >= n);
     size_t step = !coarse || s <= 256 ? 16 : s <= 512 ? 64 : 128;  // the mapping's steps to 1 KiB
-    HM_FUZZ_CHECK(n > 1024 ? c == 0 || class_to_size(c - 1) < n : s - n < step && s % step == 0);
-    HM_FUZZ_CHECK(n > 1024 ? (s - n) * 4 <= n : true);
+    unsigned below = fine ? 1 : 2;  // the class in use below, above 1 KiB
+    HM_FUZZ_CHECK(n > 1024 ? class_to_size(c - below) < n : s - n < step && s % step == 0);
+    HM_FUZZ_CHECK(n > 1024 ? (s - n) * (fine ? 8 : 4) <= n : true);
     HM_FUZZ_CHECK(size_to_class(s) == c);
     unsigned sl = class_slices(c);
     HM_FUZZ_CHECK(sl >= 1 && sl < kSlicesPerSegment && (size_t{sl} << kSliceShift) >= (s <= 8192 ? s : 8 * s));

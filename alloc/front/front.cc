@@ -63,7 +63,10 @@ HM_FAST_PATH void* finish_block(Block* b) {
 void* small_alloc_slow(unsigned cls, bool may_borrow) {
   Heap* h = heap_get();
   Block* b = tcache_pop(h, cls);
-  if (!b) b = tcache_refill(&h, cls, may_borrow);
+  if (!b) {
+    large_purge_idle();  // a refill: where a program that moved on from large blocks passes
+    b = tcache_refill(&h, cls, may_borrow);
+  }
   if (HM_UNLIKELY(!b)) return no_memory();
   return finish_block(b);
 }
@@ -221,7 +224,7 @@ void front_init() {
   if (g_init_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
     g_init_tid.store(gettid(), std::memory_order_relaxed);
     config_init();
-    sizeclass_init(config().coarse_classes != 0);
+    sizeclass_init(config().coarse_classes != 0, config().fine_classes != 0);
     page_secret_init();
     g_free_reads = !config().reuse_check || config().check || config().harden;
     g_redzones = report::kCheckHooks && config().check >= 2;

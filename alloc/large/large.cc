@@ -53,21 +53,41 @@ uint64_t now_ms() {
   return static_cast<uint64_t>(t.tv_sec) * 1000 + static_cast<uint64_t>(t.tv_nsec) / 1000000 + 1;
 }
 
+// The pages of cached mapping h go back to the OS (its header's page kept); it stays cached.
+void purge_entry(LargeHeader* h) {
+  size_t page = os_page_size();
+  uintptr_t base = reinterpret_cast<uintptr_t>(h);
+  uintptr_t from = round_up(base + h->offset, page), end = base + h->map_size;
+  if (end > from) os_purge(reinterpret_cast<void*>(from), end - from);
+  h->cached_ms = 0;
+  g_counters.purges.fetch_add(1, std::memory_order_relaxed);
+}
+
+// When the next cached mapping falls idle for HAKMEM_LARGE_PURGE_MS (ms of now_ms()); 0: none
+// holds its pages, or idle mappings are never purged. Written under the lock, read without.
+constinit std::atomic<uint64_t> g_due_ms{0};
+
 // HAKMEM_LARGE_PURGE_MS: the pages of every cached mapping idle that long (its header's page
 // kept) go back to the OS; the mapping stays cached. Under the lock.
+// A mapping h entered the cache with its pages: it falls due at h->cached_ms + the delay.
+void note_resident(const LargeHeader* h) {
+  long delay = config().large_purge_ms;
+  if (delay < 0) return;
+  uint64_t at = h->cached_ms + static_cast<uint64_t>(delay), due = g_due_ms.load(std::memory_order_relaxed);
+  if (!due || at < due) g_due_ms.store(at, std::memory_order_relaxed);
+}
+
 void purge_idle() {
   long delay = config().large_purge_ms;
-  if (delay < 0 || !g_cache) return;
-  uint64_t now = now_ms();
-  size_t page = os_page_size();
-  for (LargeHeader* h = g_cache; h; h = h->next) {
-    if (!h->cached_ms || now - h->cached_ms < static_cast<uint64_t>(delay)) continue;
-    uintptr_t base = reinterpret_cast<uintptr_t>(h);
-    uintptr_t from = round_up(base + h->offset, page), end = base + h->map_size;
-    if (end > from) os_purge(reinterpret_cast<void*>(from), end - from);
-    h->cached_ms = 0;
-    g_counters.purges.fetch_add(1, std::memory_order_relaxed);
+  uint64_t due = 0;
+  if (delay >= 0 && g_cache) {
+    uint64_t now = now_ms(), d = static_cast<uint64_t>(delay);
+    for (LargeHeader* h = g_cache; h; h = h->next) {
+      if (h->cached_ms && now - h->cached_ms >= d) purge_entry(h);
+      if (h->cached_ms && (!due || h->cached_ms + d < due)) due = h->cached_ms + d;
+    }
   }
+  g_due_ms.store(due, std::memory_order_relaxed);
 }
 
 uint8_t* block_of(LargeHeader* h) { return reinterpret_cast<uint8_t*>(h) + h->offset; }
@@ -151,6 +171,7 @@ void recache_tail(uintptr_t p, size_t bytes) {
   pagemap_set(reinterpret_cast<uintptr_t>(to), kSegLarge);
   h->next = g_cache;
   g_cache = h;
+  note_resident(h);
   large_poison(reinterpret_cast<uint8_t*>(to) + kHeaderRoom, bytes - kHeaderRoom);
   g_cache_bytes += bytes;
   g_cache_entries++;
@@ -317,6 +338,7 @@ void large_free(LargeHeader* h) {
       h->next = g_cache;
       h->cached_ms = now_ms();
       g_cache = h;
+      note_resident(h);
       large_poison(block_of(h), h->map_size - h->offset);
       g_cache_bytes += h->map_size;
       g_cache_entries++;
@@ -363,6 +385,13 @@ size_t large_cache_trim() {
     list = next;
   }
   return bytes;
+}
+
+void large_purge_idle() {
+  uint64_t due = g_due_ms.load(std::memory_order_relaxed);
+  if (!due || now_ms() < due || pthread_mutex_trylock(&g_lock) != 0) return;
+  purge_idle();
+  pthread_mutex_unlock(&g_lock);
 }
 
 void large_lock_all() { pthread_mutex_lock(&g_lock); }

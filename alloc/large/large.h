@@ -57,6 +57,11 @@ LargeCounters& large_counters();
 size_t large_cache_for_each(void (*fn)(LargeHeader*, void*), void* arg, size_t* entries, size_t* bound = nullptr);
 // Releases every cached mapping to the OS; returns the bytes released.
 size_t large_cache_trim();
+// HAKMEM_LARGE_PURGE_MS between large calls: gives back the pages of cached mappings idle that
+// long, so a program that stopped using large blocks and works on small ones does not keep
+// their memory resident. Called by the small allocations' slow path; one load when no cached
+// mapping is due, and it never waits for the cache's lock.
+void large_purge_idle();
 
 void large_lock_all();
 void large_unlock_all();

@@ -4,10 +4,11 @@
 namespace hm {
 namespace {
 
-constexpr sizeclass_detail::ClassTable make_table(bool coarse) {
+constexpr sizeclass_detail::ClassTable make_table(bool coarse, bool fine) {
   sizeclass_detail::ClassTable t{};
+  t.above = fine ? 0 : 1;
   for (unsigned i = kFastClasses; i < kLaneSlots; ++i)
-    t.of[i] = static_cast<uint8_t>(step_class(size_t{16} * (i + 1)));
+    t.of[i] = static_cast<uint8_t>(step_class(size_t{16} * (i + 1)) | t.above);
   for (unsigned i = 0; i < kFastClasses; ++i) {
     size_t size = size_t{16} * (i + 1);
     size_t step = !coarse || size <= 256 ? 16 : size <= 512 ? 64 : 128;
@@ -20,8 +21,8 @@ constexpr sizeclass_detail::ClassTable make_table(bool coarse) {
 }  // namespace
 
 // Constant-initialised to every class: a malloc may come before sizeclass_init.
-constinit sizeclass_detail::ClassTable sizeclass_detail::g_table = make_table(false);
+constinit sizeclass_detail::ClassTable sizeclass_detail::g_table = make_table(false, true);
 
-void sizeclass_init(bool coarse) { sizeclass_detail::g_table = make_table(coarse); }
+void sizeclass_init(bool coarse, bool fine) { sizeclass_detail::g_table = make_table(coarse, fine); }
 
 }  // namespace hm

@@ -122,5 +122,33 @@ TEST_F(LargeTest, IdleCachedMappingsGiveTheirPagesBack) {
   large_cache_trim();
 }
 
+// large_purge_idle (the small slow path's call): a cached mapping idle for HAKMEM_LARGE_PURGE_MS
+// gives its pages back with no large call in between; before that, the call leaves it alone.
+TEST_F(LargeTest, IdlePurgeNeedsNoLargeCall) {
+  auto& cfg = config_detail::g_config;
+  long saved_ms = cfg.large_purge_ms;
+  cfg.large_purge_ms = 300;
+  large_cache_trim();
+  constexpr size_t kSize = size_t{1} << 20;
+  void* p = large_alloc(kSize, 16);
+  ASSERT_NE(p, nullptr);
+  std::memset(p, 0x5a, kSize);
+  LargeHeader* h = nullptr;
+  ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(p), &h), LargeLookup::kOk);
+  large_free(h);
+  uint64_t purges = large_counters().purges.load();
+  large_purge_idle();
+  EXPECT_EQ(large_counters().purges.load(), purges) << "not idle long enough yet";
+  EXPECT_GE(resident_pages(h, h->map_size), kSize / 4096);
+  usleep(400 * 1000);
+  large_purge_idle();
+  EXPECT_EQ(large_counters().purges.load(), purges + 1);
+  EXPECT_LE(resident_pages(h, h->map_size), 1u);
+  large_purge_idle();  // nothing left due: no second purge
+  EXPECT_EQ(large_counters().purges.load(), purges + 1);
+  cfg.large_purge_ms = saved_ms;
+  large_cache_trim();
+}
+
 }  // namespace
 }  // namespace hm

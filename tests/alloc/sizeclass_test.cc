@@ -9,12 +9,13 @@ namespace {
 
 // The mapping the process started with, restored after a test switches it.
 struct Mapping : testing::Test {
-  bool was = size_to_class(300) != step_class(300);
-  void TearDown() override { sizeclass_init(was); }
+  bool coarse = size_to_class(300) != step_class(300);
+  bool fine = size_to_class(1025) == step_class(1025);
+  void TearDown() override { sizeclass_init(coarse, fine); }
 };
 
 TEST_F(Mapping, EveryRequestGetsTheTightestClass) {
-  sizeclass_init(false);
+  sizeclass_init(false, true);
   for (size_t n = 1; n <= kMaxSmall; ++n) {
     unsigned c = size_to_class(n);
     ASSERT_LT(c, kClassCount) << n;
@@ -24,7 +25,7 @@ TEST_F(Mapping, EveryRequestGetsTheTightestClass) {
 }
 
 TEST_F(Mapping, CoarseClassesAreEverySixteenBytesTo256ThenFourPerDoubling) {
-  sizeclass_init(true);
+  sizeclass_init(true, true);
   std::set<size_t> sizes;
   for (size_t n = 1; n <= kMaxSmall; ++n) {
     unsigned c = size_to_class(n);
@@ -47,17 +48,41 @@ TEST(SizeClass, ClassesIncreaseAndAreSixteenByteMultiples) {
   }
 }
 
-TEST(SizeClass, WasteIsBounded) {
-  for (size_t n = kFastMax + 1; n <= kMaxSmall; ++n) {
-    ASSERT_LE(class_to_size(size_to_class(n)) * 4, n * 5 + 4) << n;  // at most 25% over
+TEST_F(Mapping, WasteIsBoundedAboveOneKiB) {
+  for (bool fine : {true, false}) {
+    sizeclass_init(false, fine);
+    for (size_t n = kFastMax + 1; n <= kMaxSmall; ++n)  // at most 12.5% over, or 25%
+      ASSERT_LE(class_to_size(size_to_class(n)) * (fine ? 8 : 4), n * (fine ? 9 : 5) + 8) << n << " " << fine;
   }
 }
 
-TEST_F(Mapping, EveryPowerOfTwoIsAClassInEitherMapping) {
-  for (bool coarse : {false, true}) {
-    sizeclass_init(coarse);
-    for (size_t p = 16; p <= kMaxSmall; p *= 2) EXPECT_EQ(class_to_size(size_to_class(p)), p) << coarse;
+// Four per doubling above 1 KiB: every other fine class, and every fine class's size maps to
+// the next class in use.
+TEST_F(Mapping, FourPerDoublingAboveOneKiBWithoutFineClasses) {
+  sizeclass_init(false, false);
+  std::set<size_t> sizes;
+  for (size_t n = kFastMax + 1; n <= kMaxSmall; ++n) {
+    unsigned c = size_to_class(n);
+    ASSERT_EQ(c, step_class(n) | 1u) << n;
+    ASSERT_GE(class_to_size(c), n) << n;
+    sizes.insert(class_to_size(c));
   }
+  std::set<size_t> want;
+  for (size_t p = 1024; p < kMaxSmall; p *= 2)
+    for (size_t q : {5, 6, 7, 8}) want.insert(p / 4 * q);
+  EXPECT_EQ(sizes, want);
+  EXPECT_EQ(class_to_size(size_to_class(1032)), 1280u);
+  sizeclass_init(false, true);
+  EXPECT_EQ(class_to_size(size_to_class(1032)), 1152u);  // a 1 KiB buffer with an 8-byte header
+  EXPECT_EQ(class_to_size(size_to_class(4104)), 4608u);
+}
+
+TEST_F(Mapping, EveryPowerOfTwoIsAClassInEveryMapping) {
+  for (bool coarse : {false, true})
+    for (bool fine : {false, true}) {
+      sizeclass_init(coarse, fine);
+      for (size_t p = 16; p <= kMaxSmall; p *= 2) EXPECT_EQ(class_to_size(size_to_class(p)), p) << coarse << fine;
+    }
 }
 
 TEST(SizeClass, AlignedClassIsAPowerOfTwoCoveringSizeAndAlignment) {

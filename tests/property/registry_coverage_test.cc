@@ -66,6 +66,7 @@ constexpr Row kCoverage[] = {
     {"large", "large_usable", "large_usable("},
     {"large", "large_lookup", "large_lookup("},
     {"large", "large_cache_trim", "large_cache_trim("},
+    {"large", "large_purge_idle", "large_purge_idle("},
     {"remote", "remote_push", "remote_push("},
     {"remote", "remote_collect", "remote_collect("},
     {"transfer", "transfer_put", "transfer_put("},

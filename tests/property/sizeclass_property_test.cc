@@ -2,8 +2,8 @@
 // sizeclass_init.
 //
 // Model: up to 1 KiB, 16-byte steps, or in coarse mode 16-byte steps to 256 bytes then four
-// classes per doubling; above 1 KiB the smallest class that holds the request with at most
-// 25% waste. The stateful test switches the mapping (sizeclass_init), remembers every
+// classes per doubling; above 1 KiB the smallest class that holds the request among all eight
+// per doubling (fine mode, at most 12.5% waste) or every other one (at most 25%). The stateful test switches the mapping (sizeclass_init), remembers every
 // (size -> class) answer it saw under the current one and checks each new answer against all
 // of them (monotonic, consistent). The test restores the mapping it found.
 #include <map>
@@ -22,15 +22,23 @@ using hm::size_to_class;
 // The step of the classes up to 1 KiB around size s (a multiple of 16).
 size_t model_step(size_t s, bool coarse) { return !coarse || s <= 256 ? 16 : s <= 512 ? 64 : 128; }
 
+// Whether class c is in use above 1 KiB: every class in fine mode, else those whose size is
+// 5, 6, 7 or 8 quarters of a power of two (1280, 1536, 1792, 2048, ...).
+bool model_in_use_above(unsigned c, bool fine) {
+  size_t s = class_to_size(c);
+  size_t p = size_t{1} << (63 - __builtin_clzll(s - 1));  // the power of two below
+  return fine || (s - p) % (p / 4) == 0;
+}
+
 // The reference mapping, computed by scanning the class table.
-unsigned model_class(size_t n, bool coarse) {
+unsigned model_class(size_t n, bool coarse, bool fine) {
   if (n <= 1024) {
     size_t s = (n + 15) / 16 * 16;
     size_t step = model_step(s, coarse);
     return static_cast<unsigned>((s + step - 1) / step * step / 16 - 1);
   }
   for (unsigned c = 0; c < class_count(); ++c)
-    if (class_to_size(c) >= n) return c;
+    if (class_to_size(c) >= n && model_in_use_above(c, fine)) return c;
   return class_count();
 }
 
@@ -47,10 +55,12 @@ rc::Gen<size_t> gen_small_size() {
 
 struct Model {
   bool coarse = false;
+  bool fine = true;
   std::map<size_t, unsigned> seen;
 };
 // The mapping in force when the test started (a power of two's neighbour tells them apart).
 bool coarse_now() { return size_to_class(300) != hm::step_class(300); }
+bool fine_now() { return size_to_class(1025) == hm::step_class(1025); }
 struct Sut {};
 using Cmd = rc::state::Command<Model, Sut>;
 
@@ -60,16 +70,16 @@ struct Query : Cmd {
   void run(const Model& m, Sut&) const override {
     unsigned c = size_to_class(n);
     RC_ASSERT(c < class_count());
-    RC_ASSERT(c == model_class(n, m.coarse));
+    RC_ASSERT(c == model_class(n, m.coarse, m.fine));
     size_t s = class_to_size(c);
     RC_ASSERT(s >= n);
     RC_ASSERT(s % 16 == 0);
     if (n <= 1024) {
       RC_ASSERT(s - n < model_step(s, m.coarse));  // the steps of the mapping
     } else {
-      RC_ASSERT((s - n) * 4 <= n);  // at most 25% waste
+      RC_ASSERT((s - n) * (m.fine ? 8 : 4) <= n);  // at most 12.5% (fine) or 25% waste
     }
-    if (c > 0 && !m.coarse) RC_ASSERT(class_to_size(c - 1) < n);  // the smallest class that fits
+    if (c > 0 && !m.coarse && (m.fine || n <= 1024)) RC_ASSERT(class_to_size(c - 1) < n);  // the smallest class
     // Monotonic and consistent with every answer seen so far.
     auto it = m.seen.lower_bound(n);
     if (it != m.seen.end()) RC_ASSERT(bool(it->first == n ? it->second == c : it->second >= c));
@@ -81,24 +91,26 @@ struct Query : Cmd {
 
 struct Mode : Cmd {
   bool coarse = *rc::gen::arbitrary<bool>();
+  bool fine = *rc::gen::arbitrary<bool>();
   void apply(Model& m) const override {
     m.coarse = coarse;
+    m.fine = fine;
     m.seen.clear();
   }
   void run(const Model&, Sut&) const override {
-    hm::sizeclass_init(coarse);
+    hm::sizeclass_init(coarse, fine);
     hm_prop::check_invariants("sizeclass");
   }
-  void show(std::ostream& os) const override { os << "sizeclass_init(" << coarse << ")"; }
+  void show(std::ostream& os) const override { os << "sizeclass_init(" << coarse << ", " << fine << ")"; }
 };
 
 struct RoundTrip : Cmd {
   unsigned c = *rc::gen::inRange(0u, class_count());
   void run(const Model& m, Sut&) const override {
     size_t s = class_to_size(c);
-    if (size_to_class(s) != c) {  // a class coarse mode leaves unused: its size goes up
-      RC_ASSERT(m.coarse && s < 1024);
-      RC_ASSERT(size_to_class(s) == model_class(s, true));
+    if (size_to_class(s) != c) {  // a class a coarser mode leaves unused: its size goes up
+      RC_ASSERT(bool(s < 1024 ? m.coarse : !m.fine));
+      RC_ASSERT(size_to_class(s) == model_class(s, m.coarse, m.fine));
       return;
     }
     if (c > 0) RC_ASSERT(size_to_class(class_to_size(c - 1) + 1) == c);  // classes in use have no gaps
@@ -109,7 +121,7 @@ struct RoundTrip : Cmd {
     else RC_ASSERT((size_t{sl} << hm::kSliceShift) >= 8 * s && (size_t{sl - 1} << hm::kSliceShift) < 8 * s);
     if (c + 1 < class_count()) {
       RC_ASSERT(class_to_size(c + 1) > s);
-      RC_ASSERT(size_to_class(s + 1) == model_class(s + 1, m.coarse));
+      RC_ASSERT(size_to_class(s + 1) == model_class(s + 1, m.coarse, m.fine));
     }
   }
   void show(std::ostream& os) const override { os << "round_trip(" << c << ")"; }
@@ -138,10 +150,11 @@ struct Aligned : Cmd {
 RC_GTEST_PROP(SizeclassProperty, MappingMatchesModel, ()) {
   Model m;
   m.coarse = coarse_now();
+  m.fine = fine_now();
   struct Restore {
-    bool was;
-    ~Restore() { hm::sizeclass_init(was); }
-  } restore{m.coarse};
+    bool coarse, fine;
+    ~Restore() { hm::sizeclass_init(coarse, fine); }
+  } restore{m.coarse, m.fine};
   Sut s;
   rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Query, Query, RoundTrip, Aligned, Mode>());
 }
