@@ -2,7 +2,8 @@
 // size_to_class, class_to_size, class_count, aligned_class on input-chosen sizes and
 // alignments, checked against the reference properties (smallest class in use that fits,
 // 16-byte steps to 1 KiB -- four per doubling above 256 bytes in coarse mode -- at most 12.5%
-// waste above with fine classes, 25% without, power-of-two classes for aligned requests).
+// waste to 8 KiB with fine classes, 25% without and above, power-of-two classes for aligned
+// requests).
 #include "fuzz_common.h"
 #include "sizeclass/sizeclass.h"
 
@@ -20,9 +21,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     size_t s = class_to_size(c);
     HM_FUZZ_CHECK(s >= n);
     size_t step = !coarse || s <= 256 ? 16 : s <= 512 ? 64 : 128;  // the mapping's steps to 1 KiB
-    unsigned below = fine ? 1 : 2;  // the class in use below, above 1 KiB
-    HM_FUZZ_CHECK(n > 1024 ? class_to_size(c - below) < n : s - n < step && s % step == 0);
-    HM_FUZZ_CHECK(n > 1024 ? (s - n) * (fine ? 8 : 4) <= n : true);
+    bool tight = fine || n > kFineMax;  // every class in use (eight per doubling to 8 KiB)
+    HM_FUZZ_CHECK(n > 1024 ? class_to_size(c - (tight ? 1 : 2)) < n : s - n < step && s % step == 0);
+    HM_FUZZ_CHECK(n > 1024 ? (s - n) * (fine && n <= kFineMax ? 8 : 4) <= n : true);
     HM_FUZZ_CHECK(size_to_class(s) == c);
     unsigned sl = class_slices(c);
     HM_FUZZ_CHECK(sl >= 1 && sl < kSlicesPerSegment && (size_t{sl} << kSliceShift) >= (s <= 8192 ? s : 8 * s));

@@ -1,16 +1,19 @@
 // sizeclass box boundary: request size <-> size class.
 //
-// Classes 0..63 are 16..1024 in steps of 16 (class = (n-1)/16); above 1024 there are
-// eight classes per doubling (1152, 1280, ..., 2048, 2304, ...) up to 128 KiB.
+// Classes 0..63 are 16..1024 in steps of 16 (class = (n-1)/16); then eight classes per
+// doubling to 8 KiB (1152, 1280, ..., 2048, 2304, ..., 8192) and four per doubling to 128 KiB
+// (10240, 12288, 14336, 16384, 20480, ...).
 // Every power of two from 16 to 128 KiB is a class, which the aligned path relies on.
 //
 // Two mappings are chosen once at start-up (sizeclass_init):
 // - up to 1024 bytes (HAKMEM_COARSE_CLASSES): every class (the identity), or coarse classes --
 //   every class up to 256 bytes, then four per doubling (320, 384, 448, 512, 640, 768, 896,
 //   1024) -- so fewer classes each hold a partly used page;
-// - above 1024 bytes (HAKMEM_FINE_CLASSES): all eight classes per doubling, so a request just
+// - from 1 to 8 KiB (HAKMEM_FINE_CLASSES): all eight classes per doubling, so a request just
 //   above a power of two (a 1 KiB or 4 KiB buffer with a small header) wastes at most 12.5%
-//   of its block, or every other one (1280, 1536, 1792, 2048, ...: at most 25%).
+//   of its block, or every other one (1280, 1536, 1792, 2048, ...: at most 25%). Larger
+//   classes stay four per doubling: each holds a page of at least eight blocks, so a class
+//   more costs a partly used page of 80 KiB and more.
 // Requests up to 2048 bytes (the front's fast lane) find their class through a 128-entry
 // table indexed by (n-1)/16; larger ones compute it. Class numbers and sizes are the same in
 // every mode; the coarser modes leave classes unused.
@@ -25,14 +28,16 @@ inline constexpr size_t kMaxSmall = size_t{128} << 10;    // largest size class
 inline constexpr unsigned kFastClasses = kFastMax / 16;   // 64
 inline constexpr size_t kLaneMax = 2048;                  // the front fast lane's range (table)
 inline constexpr unsigned kLaneSlots = kLaneMax / 16;     // 128
-inline constexpr unsigned kClassCount = kFastClasses + 8 * 7;  // 120
+inline constexpr size_t kFineMax = 8192;                  // the eight-per-doubling classes' top
+inline constexpr unsigned kFineClasses = 8 * 3;           // 1 to 8 KiB
+inline constexpr unsigned kClassCount = kFastClasses + kFineClasses + 4 * 4;  // 104
 
 HM_FAST_PATH constexpr unsigned floor_log2(size_t x) { return 63u - static_cast<unsigned>(__builtin_clzll(x)); }
 
 namespace sizeclass_detail {
 struct alignas(64) ClassTable {
   uint8_t of[kLaneSlots];  // (n-1)/16 -> class, for n <= kLaneMax
-  uint8_t above;           // or-ed into a class above kLaneMax: 1 leaves every other class unused
+  uint8_t above;           // or-ed into a class up to kFineMax: 1 leaves every other class unused
 };
 extern ClassTable g_table;
 }
@@ -43,13 +48,14 @@ HM_FAST_PATH constexpr unsigned step_class(size_t n) {
   if (n <= kFastMax) return static_cast<unsigned>((n - 1) >> 4);
   size_t m = n - 1;
   unsigned lg = floor_log2(m);  // 10..16
-  return kFastClasses + 8 * (lg - 10) + static_cast<unsigned>((m >> (lg - 3)) & 7);
+  if (n <= kFineMax) return kFastClasses + 8 * (lg - 10) + static_cast<unsigned>((m >> (lg - 3)) & 7);
+  return kFastClasses + kFineClasses + 4 * (lg - 13) + static_cast<unsigned>((m >> (lg - 2)) & 3);
 }
 
 // The class of a request of n bytes, 1 <= n <= kMaxSmall.
 HM_FAST_PATH unsigned size_to_class(size_t n) {
   if (n <= kLaneMax) return sizeclass_detail::g_table.of[(n - 1) >> 4];
-  return step_class(n) | sizeclass_detail::g_table.above;
+  return step_class(n) | (n <= kFineMax ? sizeclass_detail::g_table.above : 0u);
 }
 
 // Chooses the mappings: coarse classes up to kFastMax, fine classes above (called once at
@@ -60,8 +66,9 @@ void sizeclass_init(bool coarse, bool fine);
 HM_FAST_PATH constexpr size_t class_to_size(unsigned c) {
   if (c < kFastClasses) return size_t{16} * (c + 1);
   unsigned k = c - kFastClasses;
-  unsigned lg = 10 + k / 8;
-  return size_t{8 + k % 8 + 1} << (lg - 3);
+  if (k < kFineClasses) return size_t{8 + k % 8 + 1} << (10 + k / 8 - 3);
+  k -= kFineClasses;
+  return size_t{4 + k % 4 + 1} << (13 + k / 4 - 2);
 }
 
 inline constexpr unsigned class_count() { return kClassCount; }
@@ -84,8 +91,9 @@ constexpr unsigned class_slices(unsigned c) {
 
 static_assert(class_to_size(kClassCount - 1) == kMaxSmall);
 static_assert(step_class(kMaxSmall) == kClassCount - 1);
-static_assert(kFastClasses % 2 == 0 && (step_class(2048) & 1) && (step_class(kMaxSmall) & 1),
-              "powers of two are odd classes above 1 KiB: classes of both mappings above it");
+static_assert(kFastClasses % 2 == 0 && (step_class(2048) & 1) && (step_class(kFineMax) & 1),
+              "powers of two to 8 KiB are odd classes: classes of both mappings");
+static_assert(class_to_size(step_class(kFineMax) + 1) == 10240);
 static_assert(class_slices(kClassCount - 1) <= kSlicesPerSegment - 1);
 
 }  // namespace hm

@@ -51,19 +51,20 @@ TEST(SizeClass, ClassesIncreaseAndAreSixteenByteMultiples) {
 TEST_F(Mapping, WasteIsBoundedAboveOneKiB) {
   for (bool fine : {true, false}) {
     sizeclass_init(false, fine);
-    for (size_t n = kFastMax + 1; n <= kMaxSmall; ++n)  // at most 12.5% over, or 25%
-      ASSERT_LE(class_to_size(size_to_class(n)) * (fine ? 8 : 4), n * (fine ? 9 : 5) + 8) << n << " " << fine;
+    for (size_t n = kFastMax + 1; n <= kMaxSmall; ++n) {  // at most 12.5% over to 8 KiB, or 25%
+      bool tight = fine && n <= kFineMax;
+      ASSERT_LE(class_to_size(size_to_class(n)) * (tight ? 8 : 4), n * (tight ? 9 : 5) + 8) << n << " " << fine;
+    }
   }
 }
 
-// Four per doubling above 1 KiB: every other fine class, and every fine class's size maps to
-// the next class in use.
+// Four per doubling above 1 KiB: every other class to 8 KiB, every class above.
 TEST_F(Mapping, FourPerDoublingAboveOneKiBWithoutFineClasses) {
   sizeclass_init(false, false);
   std::set<size_t> sizes;
   for (size_t n = kFastMax + 1; n <= kMaxSmall; ++n) {
     unsigned c = size_to_class(n);
-    ASSERT_EQ(c, step_class(n) | 1u) << n;
+    ASSERT_EQ(c, n <= kFineMax ? step_class(n) | 1u : step_class(n)) << n;
     ASSERT_GE(class_to_size(c), n) << n;
     sizes.insert(class_to_size(c));
   }
@@ -75,6 +76,10 @@ TEST_F(Mapping, FourPerDoublingAboveOneKiBWithoutFineClasses) {
   sizeclass_init(false, true);
   EXPECT_EQ(class_to_size(size_to_class(1032)), 1152u);  // a 1 KiB buffer with an 8-byte header
   EXPECT_EQ(class_to_size(size_to_class(4104)), 4608u);
+  std::set<size_t> fine;
+  for (size_t n = kFastMax + 1; n <= kMaxSmall; ++n) fine.insert(class_to_size(size_to_class(n)));
+  EXPECT_EQ(fine.size(), want.size() + 12) << "four more classes per doubling from 1 to 8 KiB";
+  EXPECT_EQ(fine.size() + kFastClasses, size_t{kClassCount}) << "every class in use";
 }
 
 TEST_F(Mapping, EveryPowerOfTwoIsAClassInEveryMapping) {

@@ -3,7 +3,8 @@
 //
 // Model: up to 1 KiB, 16-byte steps, or in coarse mode 16-byte steps to 256 bytes then four
 // classes per doubling; above 1 KiB the smallest class that holds the request among all eight
-// per doubling (fine mode, at most 12.5% waste) or every other one (at most 25%). The stateful test switches the mapping (sizeclass_init), remembers every
+// per doubling to 8 KiB (fine mode, at most 12.5% waste) or every other one (at most 25%),
+// four per doubling above. The stateful test switches the mapping (sizeclass_init), remembers every
 // (size -> class) answer it saw under the current one and checks each new answer against all
 // of them (monotonic, consistent). The test restores the mapping it found.
 #include <map>
@@ -23,12 +24,15 @@ using hm::size_to_class;
 size_t model_step(size_t s, bool coarse) { return !coarse || s <= 256 ? 16 : s <= 512 ? 64 : 128; }
 
 // Whether class c is in use above 1 KiB: every class in fine mode, else those whose size is
-// 5, 6, 7 or 8 quarters of a power of two (1280, 1536, 1792, 2048, ...).
+// 5, 6, 7 or 8 quarters of a power of two (1280, 1536, 1792, 2048, ...; all classes above
+// 8 KiB are).
 bool model_in_use_above(unsigned c, bool fine) {
   size_t s = class_to_size(c);
   size_t p = size_t{1} << (63 - __builtin_clzll(s - 1));  // the power of two below
   return fine || (s - p) % (p / 4) == 0;
 }
+// The largest waste over n bytes, in eighths: one up to 8 KiB with fine classes, else two.
+size_t model_waste_eighths(size_t n, bool fine) { return fine && n <= hm::kFineMax ? 1 : 2; }
 
 // The reference mapping, computed by scanning the class table.
 unsigned model_class(size_t n, bool coarse, bool fine) {
@@ -77,7 +81,7 @@ struct Query : Cmd {
     if (n <= 1024) {
       RC_ASSERT(s - n < model_step(s, m.coarse));  // the steps of the mapping
     } else {
-      RC_ASSERT((s - n) * (m.fine ? 8 : 4) <= n);  // at most 12.5% (fine) or 25% waste
+      RC_ASSERT((s - n) * 8 <= n * model_waste_eighths(n, m.fine));  // at most 12.5% or 25% waste
     }
     if (c > 0 && !m.coarse && (m.fine || n <= 1024)) RC_ASSERT(class_to_size(c - 1) < n);  // the smallest class
     // Monotonic and consistent with every answer seen so far.
