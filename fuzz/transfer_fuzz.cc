@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/inspect.h"
 #include "fuzz_common.h"
 #include "fuzz_crew.h"
 #include "page/page.h"

@@ -19,6 +19,7 @@
 #include "front/redzone.h"
 #include "common.h"
 #include "config/config.h"
+#include "config/inspect.h"
 #include "hakmem/check.h"
 #include "hakmem/hakmem.h"
 #include "large/large.h"

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/inspect.h"
 #include "large/large.h"
 #include "property_common.h"
 

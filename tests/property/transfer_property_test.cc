@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/inspect.h"
 #include "page/page.h"
 #include "property_common.h"
 #include "transfer/transfer.h"
