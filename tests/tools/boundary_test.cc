@@ -18,12 +18,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Boxes being split on another branch (tcache into heap + tcache): their violations are listed, not
-// failed, until the split lands. The second test below fails once a listed box is clean, so the
-// list cannot outlive its reason.
+// Boxes being split on another branch (tcache into heap + tcache): their violations -- crossings of
+// their boundaries, and those of their own checker, tests and harness (files named <box>_...) -- are
+// listed, not failed, until the split lands. The second test below fails once a listed box is
+// clean, so the list cannot outlive its reason.
 const std::set<std::string> kPending = {"tcache", "heap"};
 
-bool pending(const Violation& v) { return kPending.count(v.from) || kPending.count(v.to); }
+bool pending(const Violation& v) {
+  std::string base = fs::path(v.file).filename().string();
+  for (const auto& p : kPending)
+    if (v.from == p || v.to == p || base.rfind(p + "_", 0) == 0) return true;
+  return false;
+}
 
 TEST(Boundary, RealTreeKeepsEveryBoundary) {
   BoundaryCheck c = check_boundaries(HAKMEM_SOURCE_DIR, registry_boundary_boxes());
@@ -163,6 +169,11 @@ TEST(Boundary, SyntheticRuleCall) {
   EXPECT_EQ(t.run(), (std::vector<std::string>{
                          "alloc/high/more.cc:2: call: box high calls low_secret(), declared by box low but not in its boundary list",
                          "alloc/high/more.cc:2: call: box high calls low_count(), declared by box low but not in its boundary list"}));
+  // A registry table a box file includes is read as that file's: its macros expand there.
+  t.write("alloc/registry/table.def", "// x\nHM_ROW(a, low_secret())\n");
+  t.write("alloc/high/more.cc", "#define HM_ROW(n, e) int n() { return e; }\n#include \"registry/table.def\"\n");
+  EXPECT_EQ(t.run(), std::vector<std::string>{"alloc/registry/table.def:2: call: box high (through alloc/high/more.cc) calls "
+                                              "low_secret(), declared by box low but not in its boundary list"});
   // A function of the box's own with the same name is its own.
   t.write("alloc/high/more.cc", "static int low_secret() { return 1; }\nint m() { return low_secret(); }\n");
   EXPECT_TRUE(t.run().empty());

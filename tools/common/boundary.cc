@@ -93,10 +93,11 @@ std::pair<std::string, std::string> include_box(const std::string& path, const s
 struct Scanned {
   std::string rel;
   Tokens t;
+  std::string via;  // for a registry .def a box file includes: " (through <file>)"
 };
 
 Scanned scan(const fs::path& f, const std::string& tree) {
-  return {f.lexically_relative(fs::path(tree)).generic_string(), tokenize(slurp(f))};
+  return {f.lexically_relative(fs::path(tree)).generic_string(), tokenize(slurp(f)), ""};
 }
 
 // Names inside `namespace <ns> { ... }` blocks of a token stream (any identifier there).
@@ -366,9 +367,20 @@ BoundaryCheck check_boundaries(const std::string& tree, const std::vector<Bounda
             b.name, b.name);
   }
 
-  // Rules detail, include, call: the files of each box.
+  // Rules detail, include, call: the files of each box, and the registry tables they include (their
+  // macros expand in the box's code: counters.def's sources are calls the stats box makes).
   for (const auto& b : boxes) {
-    for (const auto& f : files[b.name]) {
+    std::vector<Scanned> defs;
+    for (const auto& f : files[b.name])
+      for (const auto& inc : f.t.includes) {
+        if (inc.path.rfind("registry/", 0) != 0 || !ends_with(inc.path, ".def")) continue;
+        std::string rel = "alloc/" + inc.path;
+        bool have = std::any_of(defs.begin(), defs.end(), [&](const Scanned& d) { return d.rel == rel; });
+        if (!have && fs::exists(root / rel, ec)) defs.push_back({rel, tokenize(slurp(root / rel)), " (through " + f.rel + ")"});
+      }
+    std::vector<Scanned> all = files[b.name];
+    all.insert(all.end(), defs.begin(), defs.end());
+    for (const auto& f : all) {
       for (const auto& inc : f.t.includes) {
         auto [to, rest] = include_box(inc.path, by_name);
         if (to.empty() || to == b.name || rest == to + ".h") continue;
@@ -381,7 +393,7 @@ BoundaryCheck check_boundaries(const std::string& tree, const std::vector<Bounda
         if (ends_with(t, "_detail")) {
           std::string to = t.substr(0, t.size() - 7);
           if (by_name.count(to) && to != b.name)
-            add(f.rel, tk[i].line, "detail", "box " + b.name + " uses " + t + (i + 2 < tk.size() && tk[i + 1].text == "::" ? "::" + tk[i + 2].text : ""),
+            add(f.rel, tk[i].line, "detail", "box " + b.name + f.via + " uses " + t + (i + 2 < tk.size() && tk[i + 1].text == "::" ? "::" + tk[i + 2].text : ""),
                 b.name, to);
           continue;
         }
@@ -390,7 +402,7 @@ BoundaryCheck check_boundaries(const std::string& tree, const std::vector<Bounda
         auto o = owner.find(t);
         if (o == owner.end() || o->second.empty() || o->second == b.name || declared_any[b.name].count(t)) continue;
         if (!listed[o->second].count(t))
-          add(f.rel, tk[i].line, "call", "box " + b.name + " calls " + t + "(), declared by box " + o->second +
+          add(f.rel, tk[i].line, "call", "box " + b.name + f.via + " calls " + t + "(), declared by box " + o->second +
               " but not in its boundary list", b.name, o->second);
       }
     }
