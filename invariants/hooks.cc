@@ -12,6 +12,7 @@
 #include "page/page.h"
 #include "segment/segment.h"
 #include "tcache/tcache.h"
+#include "report/inspect.h"
 
 namespace hm::check {
 extern std::atomic<int> g_level_override;  // sink.cc: the test seam's level, -1: HAKMEM_CHECK

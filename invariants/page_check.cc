@@ -7,7 +7,9 @@
 
 #include "check.h"
 #include "page/page.h"
+#include "page/inspect.h"
 #include "tcache/tcache.h"
+#include "segment/inspect.h"
 
 namespace hm::check {
 namespace {

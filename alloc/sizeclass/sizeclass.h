@@ -23,14 +23,11 @@ inline constexpr size_t kLaneMax = 2048;                  // the front fast lane
 inline constexpr unsigned kLaneSlots = kLaneMax / 16;     // 128
 inline constexpr unsigned kClassCount = kFastClasses + 4 * 7;  // 92
 
-HM_FAST_PATH constexpr unsigned floor_log2(size_t x) { return 63u - static_cast<unsigned>(__builtin_clzll(x)); }
-
 namespace sizeclass_detail {
 struct alignas(64) ClassTable {
   uint8_t of[kLaneSlots];  // (n-1)/16 -> class, for n <= kLaneMax
 };
 extern ClassTable g_table;
-}
 
 // Every class (n <= kFastMax: the class of 16-byte steps; in coarse mode the table may round
 // up to a larger class). 1 <= n <= kMaxSmall.
@@ -40,11 +37,12 @@ HM_FAST_PATH constexpr unsigned step_class(size_t n) {
   unsigned lg = floor_log2(m);  // 10..16
   return kFastClasses + 4 * (lg - 10) + static_cast<unsigned>((m >> (lg - 2)) & 3);
 }
+}  // namespace sizeclass_detail
 
 // The class of a request of n bytes, 1 <= n <= kMaxSmall.
 HM_FAST_PATH unsigned size_to_class(size_t n) {
   if (n <= kLaneMax) return sizeclass_detail::g_table.of[(n - 1) >> 4];
-  return step_class(n);
+  return sizeclass_detail::step_class(n);
 }
 
 // Chooses the mapping of requests up to kFastMax (called once at start-up by the front,
@@ -66,7 +64,7 @@ constexpr unsigned aligned_class(size_t n, size_t align) {
   size_t want = n > align ? n : align;
   if (want > (size_t{64} << 10)) return kClassCount;
   size_t p2 = size_t{1} << (floor_log2(want - 1) + 1);
-  return step_class(p2);  // a power of two is its own class in either mapping
+  return sizeclass_detail::step_class(p2);  // a power of two is its own class in either mapping
 }
 
 // How many 64 KiB slices a page of class c spans: one up to 8 KiB blocks, else at least 8 blocks.
@@ -77,7 +75,7 @@ constexpr unsigned class_slices(unsigned c) {
 }
 
 static_assert(class_to_size(kClassCount - 1) == kMaxSmall);
-static_assert(step_class(kMaxSmall) == kClassCount - 1);
+static_assert(sizeclass_detail::step_class(kMaxSmall) == kClassCount - 1);
 static_assert(class_slices(kClassCount - 1) <= kSlicesPerSegment - 1);
 
 }  // namespace hm

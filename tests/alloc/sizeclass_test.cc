@@ -1,4 +1,5 @@
 #include "sizeclass/sizeclass.h"
+#include "sizeclass/inspect.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +10,7 @@ namespace {
 
 // The mapping the process started with, restored after a test switches it.
 struct Mapping : testing::Test {
-  bool was = size_to_class(300) != step_class(300);
+  bool was = size_to_class(300) != sizeclass_detail::step_class(300);
   void TearDown() override { sizeclass_init(was); }
 };
 
@@ -31,7 +32,7 @@ TEST_F(Mapping, CoarseClassesAreEverySixteenBytesTo256ThenFourPerDoubling) {
     ASSERT_GE(class_to_size(c), n) << n;
     ASSERT_EQ(size_to_class(class_to_size(c)), c) << n;  // a class in use maps to itself
     if (n <= kFastMax) sizes.insert(class_to_size(c));
-    if (n > kFastMax) ASSERT_EQ(c, step_class(n)) << n;  // unchanged above 1 KiB
+    if (n > kFastMax) ASSERT_EQ(c, sizeclass_detail::step_class(n)) << n;  // unchanged above 1 KiB
   }
   std::set<size_t> want;
   for (size_t s = 16; s <= 256; s += 16) want.insert(s);

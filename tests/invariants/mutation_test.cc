@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "check.h"
-#include "front/redzone.h"
+#include "front/inspect.h"
 #include "common.h"
 #include "config/config.h"
 #include "config/inspect.h"
@@ -26,11 +26,14 @@
 #include "os/os.h"
 #include "page/page.h"
 #include "pagemap/pagemap.h"
+#include "pagemap/inspect.h"
 #include "segment/segment.h"
 #include "sizeclass/sizeclass.h"
 #include "remote/remote.h"
+#include "remote/inspect.h"
 #include "tcache/tcache.h"
 #include "transfer/transfer.h"
+#include "transfer/inspect.h"
 
 using namespace hm;
 

@@ -10,6 +10,7 @@
 
 #include "property_common.h"
 #include "sizeclass/sizeclass.h"
+#include "sizeclass/inspect.h"
 
 namespace {
 
@@ -50,7 +51,7 @@ struct Model {
   std::map<size_t, unsigned> seen;
 };
 // The mapping in force when the test started (a power of two's neighbour tells them apart).
-bool coarse_now() { return size_to_class(300) != hm::step_class(300); }
+bool coarse_now() { return size_to_class(300) != hm::sizeclass_detail::step_class(300); }
 struct Sut {};
 using Cmd = rc::state::Command<Model, Sut>;
 
