@@ -10,9 +10,9 @@
 #include "config/config.h"
 #include "large/large.h"
 #include "page/page.h"
+#include "report/inspect.h"
 #include "segment/segment.h"
 #include "tcache/tcache.h"
-#include "report/inspect.h"
 
 namespace hm::check {
 extern std::atomic<int> g_level_override;  // sink.cc: the test seam's level, -1: HAKMEM_CHECK

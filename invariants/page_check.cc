@@ -8,8 +8,8 @@
 #include "check.h"
 #include "page/page.h"
 #include "page/inspect.h"
-#include "tcache/tcache.h"
 #include "segment/inspect.h"
+#include "tcache/tcache.h"
 
 namespace hm::check {
 namespace {
