@@ -29,4 +29,7 @@ inline constexpr size_t kMinAlign = 16;
 // User-space addresses covered by the segment map (47-bit canonical space).
 inline constexpr unsigned kAddressBits = 47;
 
+// The index of x's highest set bit (x > 0).
+HM_FAST_PATH constexpr unsigned floor_log2(size_t x) { return 63u - static_cast<unsigned>(__builtin_clzll(x)); }
+
 }  // namespace hm

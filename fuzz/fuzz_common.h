@@ -19,6 +19,7 @@
 
 #include "hakmem/check.h"
 #include "report/report.h"
+#include "report/inspect.h"
 
 namespace hm_fuzz {
 

@@ -24,6 +24,7 @@ void check_live(const Blk& b, size_t interior) {
   LargeHeader* h = nullptr;
   HM_FUZZ_CHECK(large_lookup(u, &h) == LargeLookup::kOk);
   HM_FUZZ_CHECK(u % b.align == 0 && large_usable(h) >= b.size && h->requested == b.size);
+  HM_FUZZ_CHECK(*large_guard_word(u) == (kLargeGuard ^ u));  // the word the front checks for underflow
   HM_FUZZ_CHECK(hm_fuzz::check(b.p, b.size, b.seed));
   LargeHeader* d = nullptr;
   HM_FUZZ_CHECK(large_lookup(u + 16 + interior % (b.size - 16), &d) != LargeLookup::kOk);
@@ -34,13 +35,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hm_fuzz::Input in(data, size);
   std::vector<Blk> live;
   hm_fuzz::Cadence cadence;
+  // The box's counters move by exactly this input's allocations and frees (one thread).
+  uint64_t allocs0 = large_counters().allocs.load(), frees0 = large_counters().frees.load(), allocs = 0, frees = 0;
   auto walk = [&] {
     for (const Blk& b : live) check_live(b, in.u16());
     hm_fuzz::check_invariants("large");
   };
   while (in.more() && live.size() < 48) {
     uint8_t op = in.u8();
-    if (op % 29 == 28) {  // trim: every cached mapping goes back, the live blocks stay
+    if (op % 29 == 27) {  // the fork protocol's lock: the next allocation or free would hang if it stayed held
+      large_lock_all();
+      large_unlock_all();
+    } else if (op % 29 == 28) {  // trim: every cached mapping goes back, the live blocks stay
       size_t cached = large_cache_for_each([](LargeHeader*, void*) {}, nullptr, nullptr);
       HM_FUZZ_CHECK(large_cache_trim() == cached && large_cache_trim() == 0);
     } else if (op % 29 == 27) {  // idle purge: pages go back, the cached mappings stay
@@ -55,6 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       bool zero = op % 7 == 0;
       void* p = zero ? large_calloc(n) : large_alloc(n, align);
       HM_FUZZ_CHECK(p != nullptr);
+      ++allocs;
       if (zero) {
         HM_FUZZ_CHECK(hm_fuzz::zero_ok(p, 1024) && hm_fuzz::zero_ok(static_cast<char*>(p) + n - 1024, 1024));
       }
@@ -70,6 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       HM_FUZZ_CHECK(large_lookup(reinterpret_cast<uintptr_t>(b.p), &h) == LargeLookup::kOk);
       HM_FUZZ_CHECK(hm_fuzz::check(b.p, b.size, b.seed));
       large_free(h);
+      ++frees;
       LargeHeader* d = nullptr;
       LargeLookup after = large_lookup(reinterpret_cast<uintptr_t>(b.p), &d);
       HM_FUZZ_CHECK(after == LargeLookup::kFreed || after == LargeLookup::kNotOurs);
@@ -81,6 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (cadence.due()) walk();
   }
   walk();
+  HM_FUZZ_CHECK(large_counters().allocs.load() - allocs0 == allocs && large_counters().frees.load() - frees0 == frees);
   for (const Blk& b : live) {
     LargeHeader* h = nullptr;
     HM_FUZZ_CHECK(large_lookup(reinterpret_cast<uintptr_t>(b.p), &h) == LargeLookup::kOk);

@@ -32,6 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   HM_FUZZ_CHECK(ps == static_cast<size_t>(sysconf(_SC_PAGESIZE)));
   std::vector<Region> live;
   hm_fuzz::Cadence cadence;
+  // The box's counters (read by the stats box) move by at least this input's calls.
+  uint64_t maps0 = os_counters().maps.load(), purges0 = os_counters().purges.load(), maps = 0, purges = 0;
   auto walk = [&] {
     // Every touched page; of the others (first reads fault each page in, the bulk of the
     // time), the first, the last and every 32nd.
@@ -46,6 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       size_t pages = 1 + in.u16() % 512, align = size_t{1} << (12 + in.u8() % 12);
       auto* p = static_cast<uint8_t*>(align == ps ? os_map(pages * ps) : os_map_aligned(pages * ps, align));
       HM_FUZZ_CHECK(p && reinterpret_cast<uintptr_t>(p) % align == 0);
+      ++maps;
       live.push_back({p, pages, std::vector<uint8_t>(pages, 0), std::vector<bool>(pages, false)});
       read_back(live.back(), ps, 0, 1);
       read_back(live.back(), ps, pages - 1, 1);
@@ -58,6 +61,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       for (size_t i = first; i < first + n; ++i) r.p[i * ps] = r.byte[i] = static_cast<uint8_t>(op | 1), r.touched[i] = true;
     } else if (op % 4 == 2) {
       os_purge(r.p + first * ps, n * ps);
+      ++purges;
       for (size_t i = first; i < first + n; ++i) r.byte[i] = 0, r.touched[i] = true;
       read_back(r, ps, first, n);
     } else {
@@ -78,6 +82,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     read_back(r, ps, 0, r.pages);
   }
   walk();
+  HM_FUZZ_CHECK(os_counters().maps.load() - maps0 >= maps && os_counters().purges.load() - purges0 >= purges);
   for (const Region& r : live) os_unmap(r.p, r.pages * ps);
   return 0;
 }

@@ -2,7 +2,10 @@
 // on a page of an input-chosen class, against a model of its free list (an ordered list of
 // slots) and its carved count. Handed-out blocks carry a fill pattern. After each operation
 // the used count is checked; the free list against the model and the checkers run on the
-// cadence and at the end.
+// cadence and at the end. The helpers other boxes call on a page's blocks run along: page_of,
+// page_is_block, page_has_free, the cookies (each input starts with page_secret_init; a listed
+// block with a broken cookie must be reported by page_check_listed and page_stale_block) and
+// the ASan poisoning of free blocks.
 #include <algorithm>
 #include <deque>
 #include <vector>
@@ -16,8 +19,10 @@ using namespace hm;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hm_fuzz::Input in(data, size);
   unsigned cls = in.u8() % kClassCount;
+  page_secret_init();  // no free block of an earlier input is keyed by the old secret
   Page* pg = page_new(cls, nullptr);
   HM_FUZZ_CHECK(pg != nullptr);
+  HM_FUZZ_CHECK(pg->cookie_key == free_cookie(uintptr_t{0}) && (pg->cookie_key & 1));
   auto slot = [&](uint32_t i) { return reinterpret_cast<Block*>(pg->start + size_t{i} * pg->block_size); };
   std::deque<uint32_t> free_list;
   std::vector<uint32_t> held;  // slots handed out, ascending
@@ -28,6 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (Block* b = pg->free; b; b = b->next, ++k)
       HM_FUZZ_CHECK(k < free_list.size() && b == slot(free_list[k]) && b->cookie == page_cookie(reinterpret_cast<uintptr_t>(b)));
     HM_FUZZ_CHECK(k == free_list.size());
+    for (Block* b = pg->free; b; b = b->next) page_check_listed(pg, b);  // reports if one disagreed
     hm_fuzz::check_invariants("page");
   };
   hm_fuzz::Cadence cadence;
@@ -46,7 +52,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         uint32_t want = !free_list.empty() ? free_list.front() : carved++;
         if (!free_list.empty()) free_list.pop_front();
         HM_FUZZ_CHECK(b == slot(want));
-        HM_FUZZ_CHECK(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));
+        auto u = reinterpret_cast<uintptr_t>(b);
+        HM_FUZZ_CHECK(b->cookie == free_cookie(u) && is_free_cookie(b->cookie, u));
+        HM_FUZZ_CHECK(page_of(u) == pg && page_is_block(pg, u));
+        poison_free_block(b, pg->block_size);  // as in a bin; then handed out
+        if (op & 8) unpoison_small_block(b);
+        else unpoison_span(b, pg->block_size);
         Block* next = b->next;
         uint8_t seed = static_cast<uint8_t>(op + k);
         hm_fuzz::fill(b, pg->block_size, seed);
@@ -65,12 +76,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       page_put(pg, b);
       free_list.push_front(*it);
       held.erase(it);
+      if (op & 0x80) {  // the block written after free: reported, then mended
+        b->cookie ^= 4;
+        hm_fuzz::expect_report([&] { page_check_listed(pg, b); }, {"double free or write after free"});
+        hm_fuzz::expect_report([&] { page_stale_block(b); }, {"double free or write after free"});
+        b->cookie ^= 4;
+      }
     } else {
       uint32_t i = in.u32() % pg->capacity, off = in.u32() % pg->block_size;
       long idx = page_block_index(pg, reinterpret_cast<uintptr_t>(slot(i)) + off);
       HM_FUZZ_CHECK(idx == (off == 0 && i < carved ? static_cast<long>(i) : -1L));
+      HM_FUZZ_CHECK(page_is_block(pg, reinterpret_cast<uintptr_t>(slot(i)) + off) == (idx >= 0));
+      HM_FUZZ_CHECK(page_of(reinterpret_cast<uintptr_t>(slot(i)) + off) == pg);
     }
     HM_FUZZ_CHECK(pg->used == carved - free_list.size());
+    HM_FUZZ_CHECK(page_has_free(pg) == (!free_list.empty() || carved < pg->capacity));
     HM_FUZZ_CHECK(free_list.empty() ? pg->free == nullptr : pg->free == slot(free_list.front()));
     if (cadence.due()) walk();
   }

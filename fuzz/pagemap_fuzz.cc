@@ -7,6 +7,7 @@
 #include "large/large.h"
 #include "os/os.h"
 #include "pagemap/pagemap.h"
+#include "pagemap/inspect.h"
 #include "segment/segment.h"
 
 using namespace hm;
@@ -63,7 +64,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   while (in.more()) {
     uint8_t op = in.u8();
     unsigned i = in.u8() % kUnits;
-    if (op % 4 == 3) {  // clear, the block's unit (large-above) before its header's
+    if (op == 0xff) {  // the fork protocol's lock: the next mark would hang if it stayed held
+      pagemap_lock_all();
+      HM_FUZZ_CHECK(pagemap_kind(base + i * kSegmentSize) == kind[i]);  // lookups take no lock
+      pagemap_unlock_all();
+    } else if (op % 4 == 3) {  // clear, the block's unit (large-above) before its header's
       if (kind[i] != kSegNone && !(i + 1 < kUnits && kind[i + 1] == kSegLargeAbove)) {
         pagemap_set(base + i * kSegmentSize, kSegNone);
         kind[i] = kSegNone;

@@ -9,6 +9,7 @@
 #include "fuzz_common.h"
 #include "fuzz_crew.h"
 #include "remote/remote.h"
+#include "remote/inspect.h"
 
 using namespace hm;
 

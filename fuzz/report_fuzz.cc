@@ -12,6 +12,8 @@
 #include <string>
 
 #include "fuzz_common.h"
+#include "hakmem/hakmem.h"
+#include "report/inspect.h"
 #include "report/report.h"
 
 using namespace hm;
@@ -73,6 +75,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     close(pfd[0]);
     HM_FUZZ_CHECK(f);
     HM_FUZZ_CHECK(was ? n <= 0 : n == 27);
+    return 0;
+  }
+  if (op % 32 == 15) {  // check_hook: a crossing of the front, recorded last in the thread's ring
+    void* p = hm_malloc(1 + in.u16() % 4096);
+    HM_FUZZ_CHECK(p != nullptr);
+    report::EventRecord before[report::kEventRing], after[report::kEventRing];
+    unsigned n0 = report::recent_events(registry::BoxId::front, before, report::kEventRing);
+    report::check_hook(report::Event::malloc, p, 0);  // what the front's hook does for this block
+    unsigned n1 = report::recent_events(registry::BoxId::front, after, report::kEventRing);
+    HM_FUZZ_CHECK(n1 >= 1 && n1 >= n0 && after[n1 - 1].ev == report::Event::malloc && after[n1 - 1].obj == p);
+    HM_FUZZ_CHECK(after[n1 - 1].seq == (n0 ? before[n0 - 1].seq : 0) + 1);
+    hm_free(p);
     return 0;
   }
   if (op % 16 == 6) {  // report_fatal with input-chosen text

@@ -8,6 +8,7 @@
 #include "fuzz_common.h"
 #include "page/page.h"
 #include "segment/segment.h"
+#include "segment/inspect.h"
 
 using namespace hm;
 
@@ -24,6 +25,8 @@ void check_span(const Span& s, uint32_t probe) {
   HM_FUZZ_CHECK(span_meta_of(start + (probe >> 7) % s.bytes) == s.meta);
   HM_FUZZ_CHECK(slice_entry_any(start + (probe >> 3) % s.bytes) == s.meta);
   HM_FUZZ_CHECK(span_start(s.meta) == s.start && span_slices(s.meta) == s.bytes / kSliceSize);
+  Segment* seg = segment_of(start + probe % s.bytes);
+  HM_FUZZ_CHECK(seg == segment_of(start) && seg->magic == (kSegmentMagic ^ reinterpret_cast<uintptr_t>(seg)));
   auto* w = reinterpret_cast<uint64_t*>(s.start);
   HM_FUZZ_CHECK(w[0] == tag(s) && w[s.bytes / 8 - 1] == ~tag(s));
 }
@@ -34,7 +37,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<Span> live;
   while (in.more() && live.size() < 128) {
     uint8_t op = in.u8();
-    if (op % 23 == 22) {  // trim: freed slices purged, the spare segment unmapped, live spans intact
+    if (op % 23 == 21) {  // the fork protocol's lock: the next alloc or free would hang if it stayed held
+      segment_lock_all();
+      segment_unlock_all();
+    } else if (op % 23 == 22) {  // trim: freed slices purged, the spare segment unmapped, live spans intact
       (void)segment_trim();
       HM_FUZZ_CHECK(segment_counters().dirty_slices == 0 && segment_trim() == 0);
     } else if (op % 3 != 2) {

@@ -18,10 +18,12 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/inspect.h"
 #include "fuzz_common.h"
 #include "fuzz_crew.h"
 #include "page/page.h"
 #include "transfer/transfer.h"
+#include "transfer/inspect.h"
 
 using namespace hm;
 
@@ -105,6 +107,18 @@ Chain walk(unsigned c, Block* head, uint32_t n) {
 
 void check_box(const World& w) {
   HM_FUZZ_CHECK(transfer_bytes() == w.bytes);
+  struct Seen {
+    uint64_t bytes = 0, batches = 0;
+  } seen;
+  uint64_t kept = transfer_visit(
+      [](unsigned cls, const TransferBatch& b, void* arg) {
+        static_cast<Seen*>(arg)->bytes += uint64_t{b.n} * class_to_size(cls);
+        static_cast<Seen*>(arg)->batches++;
+      },
+      &seen);
+  size_t batches = 0;
+  for (const auto& [c, v] : w.stacks) batches += v.size();
+  HM_FUZZ_CHECK(kept == w.bytes && seen.bytes == w.bytes && seen.batches == batches);
   for (unsigned c = 0; c < kClassCount; ++c) {
     auto it = w.stacks.find(c);
     size_t want = it == w.stacks.end() ? 0 : it->second.size();
@@ -251,6 +265,7 @@ void burst(World& w, unsigned threads, unsigned ops, unsigned put_pct, uint64_t 
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hm_fuzz::Input in(data, size);
+  transfer_process_init();  // idempotent (the fork handlers it registers: the property test)
   long saved_kb = config().transfer_kb;
   // The box starts empty: every input drains it before returning.
   HM_FUZZ_CHECK(transfer_bytes() == 0);

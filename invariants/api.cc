@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "check.h"
-#include "front/redzone.h"
+#include "front/inspect.h"
 #include "large/large.h"
 #include "page/page.h"
 #include "tcache/tcache.h"

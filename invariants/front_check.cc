@@ -1,8 +1,8 @@
 // invariants/: the front box. INV-FRONT-1 (level 2): the redzones of the calling thread's last
-// redzoned blocks that are still live (checked mode, alloc/front/redzone.h), and of one block
+// redzoned blocks that are still live (checked mode, alloc/front/inspect.h), and of one block
 // (hm_check_block). A block freed since, or freed and handed out again, is skipped.
 #include "check.h"
-#include "front/redzone.h"
+#include "front/inspect.h"
 
 namespace hm::check {
 

@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "large/large.h"
 #include "page/page.h"
+#include "report/inspect.h"
 #include "segment/segment.h"
 #include "tcache/tcache.h"
 

@@ -7,6 +7,8 @@
 
 #include "check.h"
 #include "page/page.h"
+#include "page/inspect.h"
+#include "segment/inspect.h"
 #include "tcache/tcache.h"
 
 namespace hm::check {

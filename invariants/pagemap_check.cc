@@ -12,6 +12,7 @@
 #include "check.h"
 #include "large/large.h"
 #include "pagemap/pagemap.h"
+#include "pagemap/inspect.h"
 #include "segment/segment.h"
 
 namespace hm::check {

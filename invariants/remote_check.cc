@@ -5,6 +5,7 @@
 #include "check.h"
 #include "page/page.h"
 #include "remote/remote.h"
+#include "remote/inspect.h"
 
 namespace hm::check {
 namespace {

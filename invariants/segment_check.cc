@@ -3,6 +3,7 @@
 // INV-SEGMENT-4 (a page's own record of its span) is checked with the page (page_check.cc).
 #include "check.h"
 #include "segment/segment.h"
+#include "segment/inspect.h"
 
 namespace hm::check {
 namespace {

@@ -5,6 +5,7 @@
 #include "check.h"
 #include "config/config.h"
 #include "transfer/transfer.h"
+#include "transfer/inspect.h"
 
 namespace hm::check {
 namespace {

@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "config/config.h"
-#include "front/redzone.h"
+#include "front/inspect.h"
 #include "large/large.h"
 #include "page/page.h"
 #include "pagemap/pagemap.h"
@@ -26,6 +26,11 @@
 extern "C" void __libc_free(void*);  // the next allocator, for HAKMEM_FOREIGN_FREE=1
 
 namespace hm {
+
+// Process start-up: reads the gates, picks the cookie secret, registers the thread-exit
+// and fork hooks. Idempotent and safe to call from any thread; the slow paths call it.
+void front_init();
+
 namespace {
 
 constinit std::atomic<int> g_init_state{0};  // 0 not started, 1 in progress, 2 ready

@@ -1,5 +1,5 @@
-// front box boundary: the public API (include/hakmem/hakmem.h) plus what the drop-in
-// layer (override.cc) and the tools need from the front.
+// front box boundary: the public API (include/hakmem/hakmem.h). The drop-in layer (override.cc)
+// is part of the box; its checked mode (redzones) is declared in front/inspect.h.
 //
 // Call tree of the hot path (front.cc):
 //   hm_malloc ─ n in 1..2048 (table) or ..128 KiB (log2) ─ tcache_pop ─ hit ─▶ block
@@ -11,11 +11,3 @@
 #pragma once
 
 #include "hakmem/hakmem.h"
-
-namespace hm {
-
-// Process start-up: reads the gates, picks the cookie secret, registers the thread-exit
-// and fork hooks. Idempotent and safe to call from any thread; the slow paths call it.
-void front_init();
-
-}  // namespace hm

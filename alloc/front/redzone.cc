@@ -1,5 +1,5 @@
-// front box, checked mode: the redzones of redzone.h.
-#include "front/redzone.h"
+// front box, checked mode: the redzones of front/inspect.h.
+#include "front/inspect.h"
 
 #include <cstring>
 

@@ -1,5 +1,6 @@
 // page box: page set-up, batch take and teardown.
 #include "page/page.h"
+#include "page/inspect.h"
 #include "page/poison.h"
 
 #include <sys/auxv.h>

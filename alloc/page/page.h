@@ -76,16 +76,7 @@ void page_secret_init();
 // Page of a small-segment address, or nullptr.
 HM_FAST_PATH Page* page_of(uintptr_t p) { return static_cast<Page*>(span_meta_of(p)); }
 
-// The block test: one multiply and one compare tell whether an offset into the span is the
-// start of a carved block. With m = floor(2^64 / size) + 1 and e = m * size mod 2^64
-// (1 <= e <= size), an offset q * size + r (r < size, offset < 2^32) gives
-// offset * m mod 2^64 = q * e when r == 0, and at least m > 2^32 otherwise; so
-// offset * m < carved * e exactly when r == 0 and q < carved.
-HM_FAST_PATH constexpr uint64_t blk_mul_for(uint64_t size) {
-  return static_cast<uint64_t>((static_cast<unsigned __int128>(1) << 64) / size) + 1;
-}
-HM_FAST_PATH constexpr uint64_t blk_step(uint64_t size) { return blk_mul_for(size) * size; }
-
+// The block test (its arithmetic: blk_mul_for in page/inspect.h): one multiply and one compare.
 // Whether p is exactly the start of a carved block of pg (not interior, misaligned,
 // outside the span, or never handed out).
 HM_FAST_PATH bool page_is_block(const Page* pg, uintptr_t p) {

@@ -2,6 +2,7 @@
 // The table comes from the os box on first use (os_map maps with MAP_NORESERVE): a process that
 // never allocates, or a drop-in library under a tight address-space limit, pays nothing at load.
 #include "pagemap/pagemap.h"
+#include "pagemap/inspect.h"
 
 #include <pthread.h>
 

@@ -54,21 +54,6 @@ bool pagemap_reserve();
 // before (a segment's header, a large header).
 void pagemap_set(uintptr_t unit_start, uint8_t kind);
 
-struct PagemapCounters {
-  bool reserved;
-  uint64_t units[kSegKinds];  // units marked with each kind (units[kSegNone]: 0, unused)
-  uint64_t sets;               // pagemap_set calls that changed a unit
-};
-PagemapCounters pagemap_counters();
-
-// For the checker (invariants/pagemap_check.cc): calls fn once, under the box's lock, with the
-// table (nullptr when not reserved), its counters, and the pages of the table (kPageUnits units
-// each) ever written, as a bit per page. No unit changes while fn runs.
-inline constexpr size_t kPageUnits = 4096;
-inline constexpr size_t kMapPages = pagemap_detail::kUnits / kPageUnits;
-void pagemap_inspect(void (*fn)(const uint8_t* map, const PagemapCounters& c, const uint64_t* written, void* arg),
-                     void* arg);
-
 // fork(): taken before, released after in parent and child (after the segment and large locks).
 void pagemap_lock_all();
 void pagemap_unlock_all();

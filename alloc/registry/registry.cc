@@ -19,6 +19,12 @@ const Invariant* find_invariant(std::string_view id) {
   return nullptr;
 }
 
+const Inspect* find_inspect(std::string_view box) {
+  for (const auto& i : kInspect)
+    if (i.box == box) return &i;
+  return nullptr;
+}
+
 namespace {
 
 std::vector<std::string_view> words(std::string_view s) {
@@ -155,6 +161,10 @@ std::string build_markdown() {
     o += "| `" + std::string(b.name) + "` | " + std::to_string(b.layer) + " | " + std::string(b.job) + " | `" +
          std::string(b.boundary) + "` | " + std::string(b.deps) + " |\n";
   }
+  o += "\n## Inspection headers\n\nWhat checkers, tests and harnesses outside alloc/ may see of a box beyond its boundary header "
+       "(held by tests/tools/boundary_test.cc).\n\n| box | inspection header | exposes |\n|---|---|---|\n";
+  for (const auto& i : kInspect)
+    o += "| `" + std::string(i.box) + "` | `" + std::string(i.header) + "` | " + std::string(i.text) + " |\n";
   o += "\n## Gates\n\n| gate | box | default | range | meaning |\n|---|---|---|---|---|\n";
   for (const auto& g : kGates) {
     std::string range = g.type == GateType::Int ? std::to_string(g.min) + "–" + std::to_string(g.max) : "path";

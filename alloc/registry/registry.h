@@ -48,6 +48,13 @@ struct Counter {
   std::string_view text;
 };
 
+// A box's inspection header: what its checkers and tests may see beyond the boundary header.
+struct Inspect {
+  std::string_view box;
+  std::string_view header;  // repo-relative
+  std::string_view text;
+};
+
 struct EventKind {
   std::string_view name;  // HM_CHECK_HOOK's event
   std::string_view box;
@@ -120,12 +127,20 @@ inline constexpr EventKind kEvents[] = {
 #undef HM_EVENT
 };
 
+inline constexpr Inspect kInspect[] = {
+#define HM_INSPECT(box, header, text) {kBoxes[static_cast<int>(BoxId::box)].name, header, text},
+#include "registry/inspect.def"
+#undef HM_INSPECT
+};
+
 constexpr const Box& box(BoxId b) { return kBoxes[static_cast<int>(b)]; }
 constexpr const Invariant& invariant(InvId i) { return kInvariants[static_cast<int>(i)]; }
 constexpr const ErrorKind& error(ErrorId e) { return kErrors[static_cast<int>(e)]; }
 
 const Box* find_box(std::string_view name);
 const Invariant* find_invariant(std::string_view id);
+// The box's declared inspection header, or nullptr.
+const Inspect* find_inspect(std::string_view box);
 
 // JSON document of all six tables (static storage, built once).
 const char* json();

@@ -1,6 +1,7 @@
 // remote box: a Treiber-style stack per page; only the owner pops, and only all at once,
 // so there is no ABA problem.
 #include "remote/remote.h"
+#include "remote/inspect.h"
 
 #include "report/report.h"
 

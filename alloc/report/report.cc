@@ -3,6 +3,7 @@
 // allocates; the event rings are fixed arrays: the front's one per thread, the other boxes' one
 // per box, written with one atomic increment.
 #include "report/report.h"
+#include "report/inspect.h"
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -18,6 +19,10 @@
 #include "base.h"
 
 namespace hm::report {
+
+registry::BoxId event_box(Event ev);
+const char* event_name(Event ev);
+
 namespace {
 
 constinit std::atomic<int> g_reporting{0};

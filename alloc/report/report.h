@@ -38,11 +38,6 @@ struct Site {
 // Bad start-up input (a malformed gate): one line, then abort.
 [[noreturn]] void report_fatal(const char* what, const char* detail);
 
-// Test seam (fuzz/report_fuzz.cc): while fn is set, a report calls fn -- which must not return
-// (the harness longjmps out) -- where it would raise SIGABRT; nullptr restores the abort. Each
-// call also ends the report in progress, so the next one is written rather than refused.
-void report_set_exit_for_test(void (*fn)());
-
 // Where the JSON line goes (a file path; empty: stderr). Set once by the config box.
 void set_json_path(const char* path);
 
@@ -59,25 +54,8 @@ enum class Event : uint8_t {
 #undef HM_EVENT
   count_
 };
-registry::BoxId event_box(Event ev);
-const char* event_name(Event ev);
 
-// Appends an event to its ring of recent events (bounded, overwrites): the front's events to the
-// calling thread's ring (plain stores), the other boxes' to their box's ring (lock-free, one
-// atomic increment).
-void record_event(Event ev, const void* obj, uintptr_t arg);
-
-// The last events of a box, oldest first, for reports and tests; returns how many. For the front,
-// the calling thread's.
-struct EventRecord {
-  uint64_t seq;  // 1-based position in the box's (front: the thread's) event stream; 0: empty slot
-  Event ev;
-  uint32_t tid;
-  const void* obj;
-  uintptr_t arg;
-};
-inline constexpr unsigned kEventRing = 16;
-unsigned recent_events(registry::BoxId box, EventRecord* out, unsigned max);
+// The rings of recent events (record_event, recent_events): report/inspect.h.
 
 // True in the debug build (HAKMEM_DEBUG): the hooks are compiled in.
 #if defined(HAKMEM_DEBUG) && HAKMEM_DEBUG

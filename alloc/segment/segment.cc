@@ -1,6 +1,7 @@
 // segment box: a global, lock-protected set of segments. Only page-span allocation and
 // release take the lock; lookups (span_meta_of) are lock-free reads of stable data.
 #include "segment/segment.h"
+#include "segment/inspect.h"
 
 #include <pthread.h>
 

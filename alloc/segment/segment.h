@@ -90,18 +90,11 @@ void segment_page_free(void* meta);
 // unmaps the one fully free segment kept for reuse. Returns the bytes released (0: nothing).
 size_t segment_trim();
 
-// Start address and slice count of the span that owns `meta`.
-uint8_t* span_start(const void* meta);
-unsigned span_slices(const void* meta);
-
 struct SegmentCounters {
   uint64_t segments_mapped, segments_unmapped, spans_alloc, spans_free, live_segments, purge_passes,
       dirty_slices;
 };
 SegmentCounters segment_counters();
-
-// Calls fn(segment) for every live small segment, under the segment lock.
-void segment_for_each(void (*fn)(Segment*, void*), void* arg);
 
 // fork(): taken before, released after in parent and child.
 void segment_lock_all();

@@ -8,7 +8,7 @@ constexpr sizeclass_detail::ClassTable make_table(bool coarse, bool fine) {
   sizeclass_detail::ClassTable t{};
   t.above = fine ? 0 : 1;
   for (unsigned i = kFastClasses; i < kLaneSlots; ++i)
-    t.of[i] = static_cast<uint8_t>(step_class(size_t{16} * (i + 1)) | t.above);
+    t.of[i] = static_cast<uint8_t>(sizeclass_detail::step_class(size_t{16} * (i + 1)) | t.above);
   for (unsigned i = 0; i < kFastClasses; ++i) {
     size_t size = size_t{16} * (i + 1);
     size_t step = !coarse || size <= 256 ? 16 : size <= 512 ? 64 : 128;

@@ -32,15 +32,12 @@ inline constexpr size_t kFineMax = 8192;                  // the eight-per-doubl
 inline constexpr unsigned kFineClasses = 8 * 3;           // 1 to 8 KiB
 inline constexpr unsigned kClassCount = kFastClasses + kFineClasses + 4 * 4;  // 104
 
-HM_FAST_PATH constexpr unsigned floor_log2(size_t x) { return 63u - static_cast<unsigned>(__builtin_clzll(x)); }
-
 namespace sizeclass_detail {
 struct alignas(64) ClassTable {
   uint8_t of[kLaneSlots];  // (n-1)/16 -> class, for n <= kLaneMax
   uint8_t above;           // or-ed into a class up to kFineMax: 1 leaves every other class unused
 };
 extern ClassTable g_table;
-}
 
 // The tightest class of every class (the coarser mappings may round up to a larger class).
 // 1 <= n <= kMaxSmall.
@@ -51,11 +48,12 @@ HM_FAST_PATH constexpr unsigned step_class(size_t n) {
   if (n <= kFineMax) return kFastClasses + 8 * (lg - 10) + static_cast<unsigned>((m >> (lg - 3)) & 7);
   return kFastClasses + kFineClasses + 4 * (lg - 13) + static_cast<unsigned>((m >> (lg - 2)) & 3);
 }
+}  // namespace sizeclass_detail
 
 // The class of a request of n bytes, 1 <= n <= kMaxSmall.
 HM_FAST_PATH unsigned size_to_class(size_t n) {
   if (n <= kLaneMax) return sizeclass_detail::g_table.of[(n - 1) >> 4];
-  return step_class(n) | (n <= kFineMax ? sizeclass_detail::g_table.above : 0u);
+  return sizeclass_detail::step_class(n) | (n <= kFineMax ? sizeclass_detail::g_table.above : 0u);
 }
 
 // Chooses the mappings: coarse classes up to kFastMax, fine classes above (called once at
@@ -79,7 +77,7 @@ constexpr unsigned aligned_class(size_t n, size_t align) {
   size_t want = n > align ? n : align;
   if (want > (size_t{64} << 10)) return kClassCount;
   size_t p2 = size_t{1} << (floor_log2(want - 1) + 1);
-  return step_class(p2);  // a power of two is its own class in every mapping
+  return sizeclass_detail::step_class(p2);  // a power of two is its own class in every mapping
 }
 
 // How many 64 KiB slices a page of class c spans: one up to 8 KiB blocks, else at least 8 blocks.
@@ -90,10 +88,10 @@ constexpr unsigned class_slices(unsigned c) {
 }
 
 static_assert(class_to_size(kClassCount - 1) == kMaxSmall);
-static_assert(step_class(kMaxSmall) == kClassCount - 1);
-static_assert(kFastClasses % 2 == 0 && (step_class(2048) & 1) && (step_class(kFineMax) & 1),
+static_assert(sizeclass_detail::step_class(kMaxSmall) == kClassCount - 1);
+static_assert(kFastClasses % 2 == 0 && (sizeclass_detail::step_class(2048) & 1) && (sizeclass_detail::step_class(kFineMax) & 1),
               "powers of two to 8 KiB are odd classes: classes of both mappings");
-static_assert(class_to_size(step_class(kFineMax) + 1) == 10240);
+static_assert(class_to_size(sizeclass_detail::step_class(kFineMax) + 1) == 10240);
 static_assert(class_slices(kClassCount - 1) <= kSlicesPerSegment - 1);
 
 }  // namespace hm

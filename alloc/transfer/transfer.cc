@@ -2,8 +2,11 @@
 // crosses the lock a few times per thousand operations, so one lock does not contend on the
 // machines the box is measured on, and the checkers and fork see the whole box at once.
 #include "transfer/transfer.h"
+#include "transfer/inspect.h"
 
 #include <pthread.h>
+
+#include <atomic>
 
 #include "config/config.h"
 #include "report/report.h"
@@ -64,6 +67,8 @@ uint32_t transfer_take(unsigned cls, Block** head) {
 uint64_t transfer_bytes() { return g_bytes_seen.load(std::memory_order_relaxed); }
 
 void transfer_process_init() {
+  static std::atomic<bool> registered{false};  // a second prepare handler would lock g_lock twice
+  if (registered.exchange(true, std::memory_order_acq_rel)) return;
   pthread_atfork([] { pthread_mutex_lock(&g_lock); }, [] { pthread_mutex_unlock(&g_lock); },
                  [] { pthread_mutex_unlock(&g_lock); });
 }

@@ -29,16 +29,16 @@ bool transfer_put(unsigned cls, Block* head, uint32_t n);
 // Takes the newest batch of class cls into *head; returns its block count, or 0 with *head
 // set to nullptr when there is none.
 uint32_t transfer_take(unsigned cls, Block** head);
-// Bytes of blocks held over all classes (a racy snapshot).
+// Bytes of blocks held over all classes (a racy snapshot; the stats box prints it).
 uint64_t transfer_bytes();
 
-// Process start-up (fork handlers); called once by the tcache box.
+// Process start-up: registers the fork handlers that hold the box's lock across fork() (once;
+// later calls return at once). Called by the tcache box at process start-up.
 void transfer_process_init();
 
-// For checkers: under the box's lock, calls fn on each batch (newest last) and returns
+// Under the box's lock, calls fn on each batch (newest last) and returns
 // the byte total the box keeps for them.
 uint64_t transfer_visit(void (*fn)(unsigned cls, const TransferBatch& b, void* arg), void* arg);
-// Test seam: the i-th batch of class cls (oldest first), nullptr past the last.
-TransferBatch* transfer_batch_for_test(unsigned cls, unsigned i);
+// For checkers and tests: transfer/inspect.h.
 
 }  // namespace hm

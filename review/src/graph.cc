@@ -56,6 +56,12 @@ GraphCheck check_graph(const std::string& tree, const Registry& reg) {
   GraphCheck c;
   static_cast<hm_tools::BoxGraphCheck&>(c) = hm_tools::check_box_graph(tree, box_nodes(reg));
   std::error_code ec;
+  std::vector<hm_tools::BoundaryBox> bb;
+  for (const auto& b : reg.boxes) {
+    std::string inspect = "alloc/" + b.name + "/inspect.h";
+    bb.push_back({b.name, b.boundary, fs::exists(fs::path(tree) / inspect, ec) ? inspect : ""});
+  }
+  c.boundary = hm_tools::check_boundaries(tree, bb);
   if (c.scanned)
     for (const auto& b : reg.boxes) {
       if (!fs::is_directory(fs::path(tree) / "alloc" / b.name, ec)) continue;
@@ -108,6 +114,16 @@ std::string graph_text(const Registry& reg, const GraphCheck& c) {
     if (!c.missing_boundary.empty())
       o << "  boundary functions of the registry not declared in their box's headers or include/hakmem/: "
         << join(c.missing_boundary, ", ") << "\n";
+    std::map<std::string, int> rules;
+    for (const auto& v : c.boundary.violations) rules[v.rule]++;
+    std::vector<std::string> counts;
+    for (const auto& [r, n] : rules) counts.push_back(r + " " + std::to_string(n));
+    o << "Boundary check (tools/common/boundary.h; tests/tools/boundary_test.cc lists each): "
+      << (counts.empty() ? "no violations" : std::to_string(c.boundary.violations.size()) + " violations (" + join(counts, ", ") + ")")
+      << "\n";
+    std::vector<std::string> reach;
+    for (const auto& r : c.boundary.reach) reach.push_back(r.box + " " + std::to_string(r.files.size()));
+    o << "  inspection headers, files outside alloc/ that include them: " << (reach.empty() ? "none" : join(reach, ", ")) << "\n";
   }
   if (!c.layer_problems.empty()) {
     o << "Layer rule (a box depends only on boxes of a lower layer) does not hold for:\n";

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/boundary.h"
 #include "common/boxgraph.h"
 #include "model.h"
 
@@ -16,6 +17,7 @@ using hm_tools::IncludeEdge;
 // that the box's headers do not declare.
 struct GraphCheck : hm_tools::BoxGraphCheck {
   std::vector<std::string> missing_boundary; // "box.function" declared in the registry, absent from its headers
+  hm_tools::BoundaryCheck boundary;           // tools/common/boundary.h over the tree (inspection headers: alloc/<box>/inspect.h)
 };
 
 // The registry's boxes as the box graph sees them.

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/inspect.h"
 #include "hakmem/hakmem.h"
 #include "pagemap/pagemap.h"
 #include "segment/segment.h"

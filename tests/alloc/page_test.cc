@@ -1,4 +1,5 @@
 #include "page/page.h"
+#include "page/inspect.h"
 
 #include <gtest/gtest.h>
 

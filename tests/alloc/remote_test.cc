@@ -1,4 +1,5 @@
 #include "remote/remote.h"
+#include "remote/inspect.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,5 @@
 #include "segment/segment.h"
+#include "segment/inspect.h"
 
 #include <gtest/gtest.h>
 

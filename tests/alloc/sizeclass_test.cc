@@ -1,4 +1,5 @@
 #include "sizeclass/sizeclass.h"
+#include "sizeclass/inspect.h"
 
 #include <gtest/gtest.h>
 
@@ -9,8 +10,8 @@ namespace {
 
 // The mapping the process started with, restored after a test switches it.
 struct Mapping : testing::Test {
-  bool coarse = size_to_class(300) != step_class(300);
-  bool fine = size_to_class(1025) == step_class(1025);
+  bool coarse = size_to_class(300) != sizeclass_detail::step_class(300);
+  bool fine = size_to_class(1025) == sizeclass_detail::step_class(1025);
   void TearDown() override { sizeclass_init(coarse, fine); }
 };
 
@@ -32,7 +33,7 @@ TEST_F(Mapping, CoarseClassesAreEverySixteenBytesTo256ThenFourPerDoubling) {
     ASSERT_GE(class_to_size(c), n) << n;
     ASSERT_EQ(size_to_class(class_to_size(c)), c) << n;  // a class in use maps to itself
     if (n <= kFastMax) sizes.insert(class_to_size(c));
-    if (n > kFastMax) ASSERT_EQ(c, step_class(n)) << n;  // unchanged above 1 KiB
+    if (n > kFastMax) ASSERT_EQ(c, sizeclass_detail::step_class(n)) << n;  // unchanged above 1 KiB
   }
   std::set<size_t> want;
   for (size_t s = 16; s <= 256; s += 16) want.insert(s);
@@ -64,7 +65,7 @@ TEST_F(Mapping, FourPerDoublingAboveOneKiBWithoutFineClasses) {
   std::set<size_t> sizes;
   for (size_t n = kFastMax + 1; n <= kMaxSmall; ++n) {
     unsigned c = size_to_class(n);
-    ASSERT_EQ(c, n <= kFineMax ? step_class(n) | 1u : step_class(n)) << n;
+    ASSERT_EQ(c, n <= kFineMax ? sizeclass_detail::step_class(n) | 1u : sizeclass_detail::step_class(n)) << n;
     ASSERT_GE(class_to_size(c), n) << n;
     sizes.insert(class_to_size(c));
   }

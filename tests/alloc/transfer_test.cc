@@ -17,6 +17,7 @@
 #include "hakmem/hakmem.h"
 #include "tcache/tcache.h"
 #include "transfer/transfer.h"
+#include "transfer/inspect.h"
 
 namespace {
 

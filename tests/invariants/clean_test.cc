@@ -16,6 +16,7 @@
 #include "page/page.h"
 #include "remote/remote.h"
 #include "report/report.h"
+#include "report/inspect.h"
 
 namespace {
 

@@ -16,20 +16,24 @@
 #include <vector>
 
 #include "check.h"
-#include "front/redzone.h"
+#include "front/inspect.h"
 #include "common.h"
 #include "config/config.h"
+#include "config/inspect.h"
 #include "hakmem/check.h"
 #include "hakmem/hakmem.h"
 #include "large/large.h"
 #include "os/os.h"
 #include "page/page.h"
 #include "pagemap/pagemap.h"
+#include "pagemap/inspect.h"
 #include "segment/segment.h"
 #include "sizeclass/sizeclass.h"
 #include "remote/remote.h"
+#include "remote/inspect.h"
 #include "tcache/tcache.h"
 #include "transfer/transfer.h"
+#include "transfer/inspect.h"
 
 using namespace hm;
 

@@ -6,10 +6,14 @@
 // the same offset whose size fits without wasting more than half. After every command the
 // real cache equals the model (walked with large_cache_for_each), cache hits are counted where
 // the model predicts them, live blocks keep their fill, and lookups classify every address.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <vector>
 
 #include "config/config.h"
+#include "config/inspect.h"
 #include "large/large.h"
 #include "property_common.h"
 
@@ -96,6 +100,7 @@ void check_all(const Model& m, const Sut& s) {
     RC_ASSERT(large_usable(h) == l.map_size - l.offset);
     RC_ASSERT(large_usable(h) >= l.size);
     RC_ASSERT(h->requested == l.size);
+    RC_ASSERT(*large_guard_word(u) == (kLargeGuard ^ u));  // the word the front checks for underflow
     RC_ASSERT(hm_prop::check_fill(s.ptrs[i], l.size, l.seed));
     // Interior addresses are classified, not mistaken for the block.
     LargeHeader* dummy = nullptr;
@@ -275,6 +280,40 @@ RC_GTEST_PROP(LargeProperty, ResizingCacheKeepsBlocksAndBounds, ()) {
   size_t entries = 1;
   RC_ASSERT(large_cache_for_each([](LargeHeader*, void*) {}, nullptr, &entries) == 0u);
   cfg.large_resize = saved;
+}
+
+// The fork protocol (the front's fork handlers): large_lock_all before fork(), large_unlock_all
+// after it in parent and child; both then allocate, look up and free as before. A lock left held
+// would hang the child (and fail the test by its timeout).
+TEST(LargeFork, LockAllAroundForkLeavesBothSidesWorking) {
+  void* before = large_alloc(size_t{1} << 20, 64);
+  ASSERT_NE(before, nullptr);
+  large_lock_all();
+  LargeHeader* h = nullptr;
+  EXPECT_EQ(large_lookup(reinterpret_cast<uintptr_t>(before), &h), LargeLookup::kOk);  // lookups take no lock
+  pid_t pid = fork();
+  if (pid == 0) {
+    large_unlock_all();
+    int bad = 0;
+    void* p = large_alloc(size_t{3} << 20, 16);
+    LargeHeader* ph = nullptr;
+    bad |= !p || large_lookup(reinterpret_cast<uintptr_t>(p), &ph) != LargeLookup::kOk ? 1 : 0;
+    if (p) large_free(ph);
+    large_free(h);  // the parent's block, inherited
+    bad |= large_counters().frees.load() < 2 ? 2 : 0;
+    _exit(bad);
+  }
+  large_unlock_all();
+  ASSERT_GT(pid, 0);
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+  EXPECT_EQ(large_lookup(reinterpret_cast<uintptr_t>(before), &h), LargeLookup::kOk);  // the child's free stayed there
+  large_free(h);
+  void* after = large_alloc(size_t{2} << 20, 16);
+  ASSERT_NE(after, nullptr);
+  ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(after), &h), LargeLookup::kOk);
+  large_free(h);
 }
 
 }  // namespace

@@ -1,4 +1,7 @@
-// Property test of the page box: page_init (page_new), page_take, page_put, page_block_index.
+// Property test of the page box: page_init (page_new), page_take, page_put, page_block_index, and
+// the helpers other boxes call on a page's blocks: page_of, page_is_block, page_has_free, the cookies
+// (free_cookie, page_cookie, is_free_cookie, page_check_listed, page_stale_block, page_secret_init)
+// and the ASan poisoning of free blocks (poison_free_block, unpoison_small_block, unpoison_span).
 //
 // Model: how many slots have been carved (slots are carved lazily, in address order), the
 // page's free list as an ordered list of slot indices (page_take removes from the front and
@@ -12,9 +15,28 @@
 #include "page/page.h"
 #include "property_common.h"
 
+#if defined(HAKMEM_ASAN) && HAKMEM_ASAN
+#include <sanitizer/asan_interface.h>
+#endif
+
 namespace {
 
 using namespace hm;
+
+// Whether any byte of [p, p + n) is poisoned (always false without ASan).
+bool poisoned(const void* p, size_t n) {
+#if defined(HAKMEM_ASAN) && HAKMEM_ASAN
+  return __asan_region_is_poisoned(const_cast<void*>(p), n) != nullptr;
+#else
+  (void)p, (void)n;
+  return false;
+#endif
+}
+#if defined(HAKMEM_ASAN) && HAKMEM_ASAN
+constexpr bool kAsan = true;
+#else
+constexpr bool kAsan = false;
+#endif
 
 struct Model {
   unsigned cls = 0;
@@ -51,7 +73,10 @@ void check_all(const Model& m, const Sut& s) {
     RC_ASSERT(k < m.free.size());
     RC_ASSERT(bool(b == slot(pg, m.free[k])));
     RC_ASSERT(b->cookie == page_cookie(reinterpret_cast<uintptr_t>(b)));  // on its page's list
+    RC_ASSERT(is_free_cookie(b->cookie, reinterpret_cast<uintptr_t>(b)));
+    page_check_listed(pg, b);  // a report (abort) if it disagreed
   }
+  RC_ASSERT(page_has_free(pg) == (!m.free.empty() || m.carved < m.capacity));
   RC_ASSERT(k == m.free.size());
   for (auto [i, seed] : m.held) RC_ASSERT(bool(hm_prop::check_fill(slot(pg, i), pg->block_size, seed)));
   hm_prop::check_invariants("page");
@@ -87,7 +112,22 @@ struct Take : Cmd {
     for (unsigned k = 0; k < got; ++k) {
       uint32_t expect = k < m.free.size() ? m.free[k] : m.carved + static_cast<uint32_t>(k - m.free.size());
       RC_ASSERT(bool(b == slot(s.pg, expect)));
-      RC_ASSERT(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));  // taken: a bin's cookie until handed out
+      auto u = reinterpret_cast<uintptr_t>(b);
+      RC_ASSERT(b->cookie == free_cookie(u));  // taken: a bin's cookie until handed out
+      RC_ASSERT(b->cookie == free_cookie(s.pg, u));
+      RC_ASSERT(is_free_cookie(b->cookie, u));
+      RC_ASSERT(bool(page_of(u) == s.pg));
+      RC_ASSERT(page_is_block(s.pg, u));
+      // A free block in a bin is poisoned past its header, and unpoisoned when handed out.
+      size_t bs = s.pg->block_size;
+      poison_free_block(b, bs);
+      RC_ASSERT(poisoned(b, bs) == (kAsan && bs > sizeof(Block)));
+      RC_ASSERT(!poisoned(b, sizeof(Block)));
+      unpoison_small_block(b);
+      RC_ASSERT(!poisoned(b, bs));
+      poison_free_block(b, bs);
+      unpoison_span(b, bs);
+      RC_ASSERT(!poisoned(b, bs));
       Block* next = b->next;
       if (k + 1 == got) RC_ASSERT(bool(b == last));
       // Handed out: the caller clears the cookie (as the front does) and writes its data.
@@ -132,6 +172,9 @@ struct BlockIndex : Cmd {
     const Page* pg = s.pg;
     uint32_t i = slot_pick % pg->capacity;
     auto base = reinterpret_cast<uintptr_t>(slot(pg, i));
+    RC_ASSERT(bool(page_of(base + offset % pg->block_size) == pg));  // any address of the span
+    for (uintptr_t a : {base, base + 1 + offset % (pg->block_size - 1)})
+      RC_ASSERT(page_is_block(pg, a) == (page_block_index(pg, a) >= 0));
     switch (kind) {
       case 0:  // a carved slot gives its index, a never-carved one is not a block yet
         RC_ASSERT(page_block_index(pg, base) == (i < m.carved ? static_cast<long>(i) : -1L));
@@ -172,6 +215,42 @@ RC_GTEST_PROP(PageProperty, FreeListMatchesSlotModel, ()) {
   for (uint32_t i = 0; i < s.pg->carved.load(); ++i)
     if (!on_free[i]) held[i] = 0;
   s.release(held);
+}
+
+// A block found on a free list without its page cookie was freed twice or written after free:
+// page_check_listed reports it, as page_stale_block does, and the process ends.
+TEST(PageProperty, StaleListedBlockIsReported) {
+  Page* pg = page_new(3, nullptr);
+  ASSERT_NE(pg, nullptr);
+  Block *first = nullptr, *last = nullptr;
+  ASSERT_EQ(page_take(pg, 2, &first, &last), 2u);
+  Block* second = first->next;
+  page_put(pg, first);
+  page_put(pg, second);
+  page_check_listed(pg, pg->free);  // intact: returns
+  pg->free->cookie ^= 2;            // written after free
+  EXPECT_DEATH(page_check_listed(pg, pg->free), "double free or write after free");
+  EXPECT_DEATH(page_stale_block(pg->free), "double free or write after free");
+  pg->free->cookie ^= 2;
+  page_check_listed(pg, pg->free);
+  page_delete(pg);
+}
+
+// page_secret_init chooses the secret new pages copy: odd, and the one free_cookie uses. (A test
+// process of its own, with no free block keyed by the previous secret.)
+TEST(PageProperty, SecretInitKeysNewPages) {
+  page_secret_init();
+  EXPECT_EQ(free_cookie(uintptr_t{0}) & 1, 1u);
+  Page* pg = page_new(10, nullptr);
+  ASSERT_NE(pg, nullptr);
+  EXPECT_EQ(pg->cookie_key, free_cookie(uintptr_t{0}));
+  for (uintptr_t u : {reinterpret_cast<uintptr_t>(pg->start), reinterpret_cast<uintptr_t>(pg->start) + 4096}) {
+    EXPECT_EQ(free_cookie(pg, u), free_cookie(u));
+    EXPECT_EQ(page_cookie(u), free_cookie(u) ^ 1);
+    EXPECT_TRUE(is_free_cookie(page_cookie(u), u));
+    EXPECT_FALSE(is_free_cookie(page_cookie(u) ^ 2, u));
+  }
+  page_delete(pg);
 }
 
 }  // namespace

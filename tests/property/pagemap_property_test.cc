@@ -16,6 +16,7 @@
 #include "large/large.h"
 #include "os/os.h"
 #include "pagemap/pagemap.h"
+#include "pagemap/inspect.h"
 #include "property_common.h"
 #include "segment/segment.h"
 
@@ -185,6 +186,36 @@ TEST(PagemapFresh, LookupsBeforeTheReservationReadNoTable) {
         std::exit(bad);
       },
       testing::ExitedWithCode(0), "");
+}
+
+// The fork protocol (the front's fork handlers): pagemap_lock_all before fork(), pagemap_unlock_all
+// after it in parent and child; both then mark units as before (a large mapping marks its unit),
+// each in its own table. A lock left held would hang the child (and fail the test by its timeout).
+TEST(PagemapFork, LockAllAroundForkLeavesBothSidesWorking) {
+  ASSERT_TRUE(pagemap_reserve());
+  pagemap_lock_all();
+  int local = 0;
+  EXPECT_EQ(pagemap_kind(reinterpret_cast<uintptr_t>(&local)), kSegNone);  // lookups take no lock
+  pid_t pid = fork();
+  if (pid == 0) {
+    pagemap_unlock_all();
+    void* p = large_alloc(size_t{5} << 20, 16);
+    LargeHeader* h = nullptr;
+    int bad = !p || large_lookup(reinterpret_cast<uintptr_t>(p), &h) != LargeLookup::kOk ? 1 : 0;
+    bad |= p && pagemap_kind(reinterpret_cast<uintptr_t>(h)) != kSegLarge ? 2 : 0;
+    _exit(bad);
+  }
+  pagemap_unlock_all();
+  ASSERT_GT(pid, 0);
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+  void* p = large_alloc(size_t{5} << 20, 16);
+  ASSERT_NE(p, nullptr);
+  LargeHeader* h = nullptr;
+  ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(p), &h), LargeLookup::kOk);
+  EXPECT_EQ(pagemap_kind(reinterpret_cast<uintptr_t>(h)), kSegLarge);
+  large_free(h);
 }
 
 }  // namespace

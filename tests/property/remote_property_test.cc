@@ -14,6 +14,7 @@
 
 #include "property_common.h"
 #include "remote/remote.h"
+#include "remote/inspect.h"
 
 namespace {
 

@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "hakmem/hakmem.h"
 #include "property_common.h"
+#include "report/inspect.h"
 #include "report/report.h"
 
 namespace {
@@ -186,6 +188,30 @@ RC_GTEST_PROP(ReportProperty, ReportsMatchRegistryModel, ()) {
   Sut s;
   rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<LogOnce, LogOnce, LogOnce, LogOnce, LogOnce, LogOnce,
                                                            LogOnce, LogOnce, Misuse, Violation, Fatal, JsonToFile>());
+}
+
+// check_hook, the crossing every box's HM_CHECK_HOOK calls: the event lands last in its box's ring
+// (the front's: the calling thread's), one sequence number after the one before, with its object
+// and argument.
+TEST(ReportHook, CheckHookRecordsEachCrossingInOrder) {
+  std::vector<void*> blocks;
+  for (unsigned i = 0; i < report::kEventRing + 3; ++i) {
+    void* p = hm_malloc(16 + 8 * i);
+    ASSERT_NE(p, nullptr);
+    blocks.push_back(p);
+    report::EventRecord before[report::kEventRing], after[report::kEventRing];
+    unsigned n0 = report::recent_events(registry::BoxId::front, before, report::kEventRing);
+    report::check_hook(report::Event::malloc, p, 0);  // what the front's hook does for this block
+    unsigned n1 = report::recent_events(registry::BoxId::front, after, report::kEventRing);
+    ASSERT_GE(n1, 1u);
+    EXPECT_LE(n1, report::kEventRing);
+    EXPECT_EQ(after[n1 - 1].ev, report::Event::malloc);
+    EXPECT_EQ(after[n1 - 1].obj, p);
+    EXPECT_EQ(after[n1 - 1].arg, 0u);
+    EXPECT_EQ(after[n1 - 1].seq, (n0 ? before[n0 - 1].seq : 0) + 1);
+    for (unsigned k = 1; k < n1; ++k) EXPECT_EQ(after[k].seq, after[k - 1].seq + 1);  // oldest first
+  }
+  for (void* p : blocks) hm_free(p);
 }
 
 }  // namespace

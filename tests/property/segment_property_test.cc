@@ -5,12 +5,16 @@
 // After every command, for each live span: the span is slice-aligned inside a small segment,
 // every probed address in it maps back to the span's metadata, span_start/span_slices agree
 // with the model, no two spans overlap, and the words written into each span are intact.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <vector>
 
 #include "page/page.h"
 #include "property_common.h"
 #include "segment/segment.h"
+#include "segment/inspect.h"
 
 namespace {
 
@@ -133,6 +137,35 @@ RC_GTEST_PROP(SegmentProperty, SpansMatchMapModel, ()) {
   Model m;
   Sut s;
   rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Alloc, Alloc, Free, Trim, ForeignLookup>());
+}
+
+// The fork protocol (the front's fork handlers): segment_lock_all before fork(), segment_unlock_all
+// after it in parent and child; both then carve and free spans as before. A lock left held would
+// hang the child (and fail the test by its timeout).
+TEST(SegmentFork, LockAllAroundForkLeavesBothSidesWorking) {
+  Span before = segment_page_alloc(2);
+  ASSERT_NE(before.meta, nullptr);
+  segment_lock_all();
+  EXPECT_EQ(span_meta_of(reinterpret_cast<uintptr_t>(before.start)), before.meta);  // lookups take no lock
+  pid_t pid = fork();
+  if (pid == 0) {
+    segment_unlock_all();
+    Span s = segment_page_alloc(3);
+    int bad = !s.meta || span_meta_of(reinterpret_cast<uintptr_t>(s.start) + 5) != s.meta ? 1 : 0;
+    if (s.meta) segment_page_free(s.meta);
+    segment_page_free(before.meta);
+    bad |= span_meta_of(reinterpret_cast<uintptr_t>(before.start)) != nullptr ? 2 : 0;
+    _exit(bad);
+  }
+  segment_unlock_all();
+  ASSERT_GT(pid, 0);
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+  EXPECT_EQ(span_meta_of(reinterpret_cast<uintptr_t>(before.start)), before.meta);  // freed in the child only
+  Segment* seg = segment_of(reinterpret_cast<uintptr_t>(before.start));
+  EXPECT_EQ(seg->magic, kSegmentMagic ^ reinterpret_cast<uintptr_t>(seg));
+  segment_page_free(before.meta);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "property_common.h"
 #include "sizeclass/sizeclass.h"
+#include "sizeclass/inspect.h"
 
 namespace {
 
@@ -63,8 +64,8 @@ struct Model {
   std::map<size_t, unsigned> seen;
 };
 // The mapping in force when the test started (a power of two's neighbour tells them apart).
-bool coarse_now() { return size_to_class(300) != hm::step_class(300); }
-bool fine_now() { return size_to_class(1025) == hm::step_class(1025); }
+bool coarse_now() { return size_to_class(300) != hm::sizeclass_detail::step_class(300); }
+bool fine_now() { return size_to_class(1025) == hm::sizeclass_detail::step_class(1025); }
 struct Sut {};
 using Cmd = rc::state::Command<Model, Sut>;
 

@@ -14,6 +14,9 @@
 // The blocks come from pages of the test's classes (page_new / page_take) and go back to them
 // (page_put) when a take or a failed put returns them; every case ends with the box drained
 // and every page deleted.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <map>
@@ -22,9 +25,11 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/inspect.h"
 #include "page/page.h"
 #include "property_common.h"
 #include "transfer/transfer.h"
+#include "transfer/inspect.h"
 
 namespace {
 
@@ -416,6 +421,47 @@ RC_GTEST_PROP(TransferProperty, StacksMatchBatchModel, ()) {
   for (auto& [cls, v] : s.pages)
     for (Page* pg : v) held += pg->used;
   RC_ASSERT(held == s.out.size());
+}
+
+// transfer_process_init registers the fork handlers that hold the box's lock across fork(), once:
+// a second call changes nothing (twice registered, the prepare handler would lock the lock twice
+// and the fork below would hang). After the fork each process holds its own copy of the batch.
+TEST(TransferFork, ProcessInitHoldsTheLockAcrossForkOnce) {
+  transfer_process_init();
+  transfer_process_init();
+  long saved_kb = config().transfer_kb;
+  config_detail::g_config.transfer_kb = 1024;
+  const unsigned cls = 5;
+  Page* pg = page_new(cls, nullptr);
+  ASSERT_NE(pg, nullptr);
+  Block *first = nullptr, *last = nullptr;
+  ASSERT_EQ(page_take(pg, 4, &first, &last), 4u);
+  last->next = nullptr;
+  ASSERT_TRUE(transfer_put(cls, first, 4));
+  pid_t pid = fork();
+  if (pid == 0) {
+    Block* head = nullptr;
+    uint32_t n = transfer_take(cls, &head);
+    _exit(n == 4 && head == first && transfer_bytes() == 0 ? 0 : 1);
+  }
+  ASSERT_GT(pid, 0);
+  int st = 0;
+  ASSERT_EQ(waitpid(pid, &st, 0), pid);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+  Block* head = nullptr;
+  ASSERT_EQ(transfer_take(cls, &head), 4u);  // the child's take stayed in the child
+  EXPECT_EQ(head, first);
+  int batches = 0;
+  uint64_t kept = transfer_visit([](unsigned, const TransferBatch&, void* arg) { ++*static_cast<int*>(arg); }, &batches);
+  EXPECT_EQ(kept, 0u);
+  EXPECT_EQ(batches, 0);
+  while (head) {
+    Block* next = head->next;
+    page_put(pg, head);
+    head = next;
+  }
+  page_delete(pg);
+  config_detail::g_config.transfer_kb = saved_kb;
 }
 
 }  // namespace

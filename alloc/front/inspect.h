@@ -1,4 +1,6 @@
-// front box, checked mode: redzones around blocks, so heap overflows and underflows are seen.
+// front box inspection header (what its checker, invariants/front_check.cc, and the tests see beyond
+// front.h), and the front's own header of checked mode: redzones around blocks, so heap overflows
+// and underflows are seen.
 // On in the debug build when HAKMEM_CHECK=2 at start-up (g_redzones); the functions work in any
 // build, since a redzoned block is recognised by its head, not by the mode.
 //
