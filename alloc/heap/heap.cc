@@ -34,33 +34,33 @@ constinit std::atomic<uint64_t> g_pool_slices{0};  // slices granted to heaps in
 // ---- page queues (the only writers of a page's queue links, with the abandoned lists) ----
 
 void queue_push_front(PageQueue& q, Page* pg, uint8_t which) {
-  pg->prev = nullptr;
-  pg->next = q.head;
-  if (q.head) q.head->prev = pg;
+  pg->heap_prev = nullptr;
+  pg->heap_next = q.head;
+  if (q.head) q.head->heap_prev = pg;
   else q.tail = pg;
   q.head = pg;
   q.count++;
-  pg->queue = which;
+  pg->heap_queue = which;
 }
 
 void queue_push_back(PageQueue& q, Page* pg, uint8_t which) {
-  pg->next = nullptr;
-  pg->prev = q.tail;
-  if (q.tail) q.tail->next = pg;
+  pg->heap_next = nullptr;
+  pg->heap_prev = q.tail;
+  if (q.tail) q.tail->heap_next = pg;
   else q.head = pg;
   q.tail = pg;
   q.count++;
-  pg->queue = which;
+  pg->heap_queue = which;
 }
 
 void queue_remove(PageQueue& q, Page* pg) {
-  if (pg->prev) pg->prev->next = pg->next;
-  else q.head = pg->next;
-  if (pg->next) pg->next->prev = pg->prev;
-  else q.tail = pg->prev;
+  if (pg->heap_prev) pg->heap_prev->heap_next = pg->heap_next;
+  else q.head = pg->heap_next;
+  if (pg->heap_next) pg->heap_next->heap_prev = pg->heap_prev;
+  else q.tail = pg->heap_prev;
   q.count--;
-  pg->next = pg->prev = nullptr;
-  pg->queue = kQueueNone;
+  pg->heap_next = pg->heap_prev = nullptr;
+  pg->heap_queue = kQueueNone;
 }
 
 // ---- heap life cycle ----
@@ -102,12 +102,12 @@ Page* adopt_abandoned(Heap* h, unsigned cls) {
   pthread_mutex_lock(&g_abandon_lock);
   Page* pg = g_abandoned[cls];
   if (pg) {
-    g_abandoned[cls] = pg->next;
+    g_abandoned[cls] = pg->heap_next;
     g_abandoned_count--;
   }
   pthread_mutex_unlock(&g_abandon_lock);
   if (!pg) return nullptr;
-  pg->next = pg->prev = nullptr;
+  pg->heap_next = pg->heap_prev = nullptr;
   pg->owner.store(h, std::memory_order_release);
   collect(h, pg);
   h->counters.pages_adopted++;
@@ -118,7 +118,7 @@ Page* adopt_abandoned(Heap* h, unsigned cls) {
 Page* page_acquire(Heap* h, unsigned cls) {
   PageQueue& full = h->full[cls];
   for (Page* pg = full.head; pg;) {
-    Page* next = pg->next;
+    Page* next = pg->heap_next;
     if (collect(h, pg)) {
       queue_remove(full, pg);
       queue_push_front(h->avail[cls], pg, kQueueAvail);
@@ -201,7 +201,7 @@ void heap_retire(Heap* h) {
 
 void heap_page_put(Heap* h, Page* pg, Block* b) {
   page_put(pg, b);
-  if (pg->queue == kQueueFull) {
+  if (pg->heap_queue == kQueueFull) {
     queue_remove(h->full[pg->cls], pg);
     queue_push_back(h->avail[pg->cls], pg, kQueueAvail);
   }
@@ -225,7 +225,7 @@ Page* heap_page_with_free(Heap* h, unsigned cls) {
     }
     if (!page_has_free(pg)) collect(h, pg);
     if (page_has_free(pg)) break;
-    Page* next = pg->next;
+    Page* next = pg->heap_next;
     queue_remove(avail, pg);
     queue_push_back(h->full[cls], pg, kQueueFull);
     pg = next;
@@ -240,7 +240,7 @@ Page* heap_page_with_free(Heap* h, unsigned cls) {
 void heap_release_empty(Heap* h, unsigned cls) {
   PageQueue& q = h->avail[cls];
   for (Page* pg = q.head; pg;) {
-    Page* next = pg->next;
+    Page* next = pg->heap_next;
     collect(h, pg);
     if (pg->used == 0) {
       queue_remove(q, pg);
@@ -272,7 +272,7 @@ void heap_sort_pages(Heap* h, bool pool) {
         pg->owner.store(nullptr, std::memory_order_release);
         h->counters.pages_abandoned++;
         pthread_mutex_lock(&g_abandon_lock);
-        pg->next = g_abandoned[c];
+        pg->heap_next = g_abandoned[c];
         g_abandoned[c] = pg;
         g_abandoned_count++;
         pthread_mutex_unlock(&g_abandon_lock);
@@ -287,7 +287,7 @@ bool heap_park_whole(Heap* h) {
   uint64_t slices = 0, pages = 0;
   for (unsigned c = 0; c < kClassCount; ++c)
     for (const PageQueue* q : {&h->avail[c], &h->full[c]})
-      for (const Page* pg = q->head; pg; pg = pg->next) slices += pg->slices, ++pages;
+      for (const Page* pg = q->head; pg; pg = pg->heap_next) slices += pg->slices, ++pages;
   if (g_pool_slices.fetch_add(slices, std::memory_order_relaxed) + slices > pool_limit()) {
     g_pool_slices.fetch_sub(slices, std::memory_order_relaxed);
     return false;
@@ -337,19 +337,19 @@ uint64_t heap_trim_abandoned() {
     Page *keep = nullptr, *keep_tail = nullptr;
     uint64_t deleted = 0;
     while (Page* pg = list) {  // each page is ours alone while off the list
-      list = pg->next;
+      list = pg->heap_next;
       remote_collect(pg);
       if (pg->used == 0) {
         page_delete(pg);
         ++deleted;
         continue;
       }
-      pg->next = keep;
+      pg->heap_next = keep;
       keep = pg;
       if (!keep_tail) keep_tail = pg;
     }
     pthread_mutex_lock(&g_abandon_lock);
-    if (keep) keep_tail->next = g_abandoned[c], g_abandoned[c] = keep;
+    if (keep) keep_tail->heap_next = g_abandoned[c], g_abandoned[c] = keep;
     g_abandoned_count -= deleted;
     pthread_mutex_unlock(&g_abandon_lock);
     freed += deleted;

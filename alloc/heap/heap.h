@@ -10,8 +10,8 @@
 //
 // A heap lives inside a record the box above declares (its size and the heap's offset are
 // given once, at heap_process_init), so a heap waiting in the pool keeps that box's state
-// too (HAKMEM_WARM_HEAP). The queue links in Page (queue, next, prev) are this box's:
-// only heap.cc and heap/inspect.h read or write them.
+// too (HAKMEM_WARM_HEAP). The queue links in Page (heap_queue, heap_next, heap_prev) are this
+// box's: heap.cc alone writes them, heap/inspect.h reads them for checkers and tests.
 #pragma once
 
 #include "base.h"
