@@ -16,7 +16,7 @@
 
 #include "fuzz_common.h"
 #include "fuzz_crew.h"
-#include "tcache/tcache.h"
+#include "tcache/inspect.h"
 #include "hakmem/hakmem.h"
 
 namespace {
@@ -260,6 +260,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   check_all(live);
   for (const Blk& b : live) hm_free(b.p);
-  if (helped) helper.run(1, [](unsigned) { hm::heap_thread_exit(hm::heap_get()); });
+  if (helped) helper.run(1, [](unsigned) { hm::tcache_thread_exit(hm::tcache_get()); });
   return 0;
 }

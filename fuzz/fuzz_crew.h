@@ -4,7 +4,7 @@
 // starting a thread per operation: start(k, fn) runs fn(t) on helpers t = 0..k-1 at once, done()
 // tells whether they have all returned (the caller may work meanwhile), wait() blocks until
 // then. Each helper keeps its hakmem heap between jobs; a harness resets it at the end of an
-// input (heap_thread_exit from the helper, as a thread exit would), so inputs stay independent.
+// input (tcache_thread_exit from the helper, as a thread exit would), so inputs stay independent.
 #pragma once
 
 #include <linux/futex.h>

@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const char* harnesses[] = {"report_fuzz", "config_fuzz", "os_fuzz",    "sizeclass_fuzz", "pagemap_fuzz", "segment_fuzz", "page_fuzz",
-                             "remote_fuzz", "transfer_fuzz", "large_fuzz", "tcache_fuzz", "front_fuzz",   "stats_fuzz"};
+                             "remote_fuzz", "transfer_fuzz", "large_fuzz", "heap_fuzz",   "tcache_fuzz", "front_fuzz",   "stats_fuzz"};
   for (const char* h : harnesses) {
     fs::path dir = fs::path(argv[1]) / "corpus" / h;
     Rng rng{0x9e3779b97f4a7c15ull ^ std::hash<std::string>{}(h)};
@@ -74,6 +74,15 @@ int main(int argc, char** argv) {
     for (int i = 0; i < 80; ++i) v.insert(v.end(), {1, k, 0, 0, 0});
     v.insert(v.end(), {4, k, 0});
     write(fs::path(argv[1]) / "corpus/tcache_fuzz", 10 + k, v);
+  }
+  // Heap: a heap started, pages of two classes taken whole and more, some blocks put back, an
+  // exit that parks whole then one that sorts, the left blocks freed, a trim.
+  {
+    std::vector<uint8_t> v = {0, 0, 0};
+    for (int i = 0; i < 6; ++i) v.insert(v.end(), {1, 1, 79, 1, 4, 79});
+    for (int i = 0; i < 20; ++i) v.insert(v.end(), {2, 0, static_cast<uint8_t>(i)});
+    v.insert(v.end(), {3, 1, 0, 4, 0, 1, 0, 0, 0, 1, 4, 40, 4, 0, 2, 5, 0, 15, 5, 0, 15, 6, 0, 0});
+    write(fs::path(argv[1]) / "corpus/heap_fuzz", 10, v);
   }
   std::printf("seed corpora written under %s/corpus\n", argv[1]);
   return 0;

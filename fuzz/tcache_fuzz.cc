@@ -1,10 +1,11 @@
 // Fuzz harness of the tcache box on the fuzzing thread's heap: tcache_pop / tcache_push (with
 // the slow free past the bound), tcache_refill of an empty bin (may_borrow either way: a borrowed
-// block is the top of the nearest larger non-empty bin), tcache_flush_all, tcache_trim, heap_get,
-// and heap_thread_exit of helper threads whose blocks outlive them. Model: each bin as a LIFO
-// stack within its bound; held blocks carry a fill pattern. The helper is a persistent thread
-// that exits its heap with heap_thread_exit (the pthread-key destructor's call); one helper per
-// input is a real thread that exits. After each operation the bins it touched are counted; the
+// block is the top of the nearest larger non-empty bin), tcache_flush_all, tcache_trim, tcache_get,
+// tcache_heap, tcache_process_init (again: changes nothing) and tcache_thread_exit of helper
+// threads whose blocks outlive them. Model: each bin as a LIFO stack within its bound; held
+// blocks carry a fill pattern. The helper is a persistent thread that exits its heap with
+// tcache_thread_exit (the pthread-key destructor's call); one helper per input is a real thread
+// that exits. After each operation the bins it touched are counted; the
 // bin lists, every held block and the checkers are walked on the cadence and at the end.
 #include <algorithm>
 #include <map>
@@ -15,8 +16,8 @@
 #include "fuzz_common.h"
 #include "fuzz_crew.h"
 #include "hakmem/hakmem.h"
-#include "page/poison.h"
-#include "tcache/tcache.h"
+#include "page/page.h"
+#include "tcache/inspect.h"
 
 using namespace hm;
 
@@ -33,7 +34,8 @@ void hand_out(Block* b, unsigned cls, uint8_t seed) {
   hm_fuzz::fill(b, class_to_size(cls), seed);
 }
 void walk(const std::map<unsigned, std::vector<Block*>>& bins, const std::vector<Held>& held) {
-  Heap* h = heap_get();
+  ThreadCache* h = tcache_get();
+  HM_FUZZ_CHECK(tcache_heap() == &h->heap && h->heap.real);
   for (auto& [c, s] : bins) {
     HM_FUZZ_CHECK(h->bins[c].count() == s.size() && s.size() <= h->bins[c].bound);
     size_t k = 0;
@@ -50,6 +52,7 @@ void walk(const std::map<unsigned, std::vector<Block*>>& bins, const std::vector
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hm_fuzz::Input in(data, size);
   hm_free(hm_malloc(16));  // this thread's heap is started
+  tcache_process_init();   // a later call changes nothing
   tcache_flush_all();
   std::map<unsigned, std::vector<Block*>> bins;  // back = top
   std::vector<Held> held;
@@ -62,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint8_t op = in.u8();
     unsigned cls = kClasses[in.u8() % std::size(kClasses)];
     uint8_t seed = in.u8();
-    Heap* h = heap_get();
+    ThreadCache* h = tcache_get();
     auto& st = bins[cls];
     switch (op % 6) {
       case 0: {  // pop
@@ -93,7 +96,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!st.empty()) break;
         bool may_borrow = op & 32;
         Block* b = tcache_refill(&h, cls, may_borrow);
-        HM_FUZZ_CHECK(b != nullptr && h == heap_get());
+        HM_FUZZ_CHECK(b != nullptr && h == tcache_get());
         HM_FUZZ_CHECK(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));
         unsigned got = page_of(reinterpret_cast<uintptr_t>(b))->cls;
         if (got != cls) {  // borrowed: the top of the first non-empty bin of the next larger classes
@@ -143,7 +146,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         std::vector<Block*> got(n);
         auto job = [&](unsigned) {
           for (auto& b : got) b = static_cast<Block*>(hm_malloc(class_to_size(cls)));
-          if (direct) heap_thread_exit(heap_get());
+          if (direct) tcache_thread_exit(tcache_get());
         };
         if (!direct && !exited) std::thread(job, 0u).join(), exited = true;
         else helper.run(1, job), helped = true;
@@ -155,7 +158,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
     }
-    h = heap_get();
+    h = tcache_get();
     HM_FUZZ_CHECK(h->bins[cls].count() == bins[cls].size());
     if (!held.empty()) {  // the newest held block
       const Held& x = held.back();
@@ -166,6 +169,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   walk(bins, held);
   for (const Held& x : held) hm_free(x.b);
   tcache_flush_all();
-  if (helped) helper.run(1, [](unsigned) { heap_thread_exit(heap_get()); });  // its heap back to the pool
+  if (helped) helper.run(1, [](unsigned) { tcache_thread_exit(tcache_get()); });  // its heap back to the pool
   return 0;
 }

@@ -30,7 +30,7 @@ unsigned scope_of(std::string_view box) {
   if (box == "sizeclass") return kSizeclass;
   if (box == "pagemap") return kPagemap;
   if (box == "segment") return kSegments | kHeap;  // INV-SEGMENT-4 is checked with the pages
-  if (box == "page" || box == "remote" || box == "tcache") return kHeap;
+  if (box == "page" || box == "remote" || box == "heap" || box == "tcache") return kHeap;
   if (box == "large") return kLarge;
   if (box == "transfer") return kTransfer;
   if (box == "front") return kFront;
@@ -43,7 +43,7 @@ void run(Sink& s, unsigned scope, int level) {
   if (scope & kSizeclass) check_sizeclass(s);
   if (scope & kSegments) check_segments(s, level);
   if ((scope & kPagemap) && level >= 2) check_pagemap(s);
-  if (scope & kHeap) check_heap(s, heap_get(), level, -1, -1), check_pool(s, level);
+  if (scope & kHeap) check_heap(s, tcache_heap(), level, -1, -1), check_pool(s, level);
   if (scope & kLarge) check_large_cache(s, level);
   if ((scope & kTransfer) && level >= 2) check_transfer(s);
   if (scope & kFront) check_front(s, level);

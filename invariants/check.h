@@ -123,17 +123,21 @@ bool check_free_block(Sink& s, registry::InvId inv, unsigned cls, const Block* b
 // walk_batches false: the byte total against the batches' counts only (no chain is walked).
 void check_transfer(Sink& s, bool walk_batches = true);
 
-// tcache (tcache_check.cc): INV-TCACHE-1 of a bin (O1), INV-TCACHE-2 (bin walk) and
-// INV-TCACHE-3 (page queues) of a class; check_heap runs them for one class or all (-1),
-// with the O(1) checks of every page in the queues, and at level 2 the walk of each
-// page of `walk_cls` (-1: every class; -2: none).
+// tcache (tcache_check.cc): INV-TCACHE-1 of a bin (O1) and INV-TCACHE-2 (bin walk) of a class
+// of heap h's cache; check_cache runs them for one class or all (-1), with the heap box's
+// INV-TCACHE-3 (page queues) at level 2 and the O(1) checks of every page in the queues, and at
+// level 2 the walk of each page of `walk_cls` (-1: every class; -2: none); check_heap does it
+// for a live heap.
 bool check_bin_bound(Sink& s, const Heap* h, unsigned cls);
 bool check_bin_list(Sink& s, const Heap* h, unsigned cls);
-bool check_queues(Sink& s, const Heap* h, unsigned cls);
+void check_cache(Sink& s, const Heap* h, int level, int cls, int walk_cls);
 void check_heap(Sink& s, const Heap* h, int level, int cls, int walk_cls);
-// INV-TCACHE-4 (level 2) of a heap waiting in the pool -- no thread's, its pooled slices those
-// of its pages -- then its bins, queues and pages as check_heap walks them; check_pool does it
-// for every waiting heap under the heap-list lock and checks the pool's total.
+
+// heap (heap_check.cc): INV-TCACHE-3 (page queues) of a class of heap h. INV-TCACHE-4 (level 2)
+// of a heap waiting in the pool -- no thread's, its pooled slices those of its pages -- then its
+// bins, queues and pages as check_cache walks them; check_pool does it for every waiting heap
+// under the heap-list lock and checks the pool's total.
+bool check_queues(Sink& s, const Heap* h, unsigned cls);
 bool check_pooled_heap(Sink& s, const Heap* h, int level);
 void check_pool(Sink& s, int level);
 

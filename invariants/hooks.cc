@@ -12,7 +12,7 @@
 #include "page/page.h"
 #include "report/inspect.h"
 #include "segment/segment.h"
-#include "tcache/tcache.h"
+#include "tcache/inspect.h"
 
 namespace hm::check {
 extern std::atomic<int> g_level_override;  // sink.cc: the test seam's level, -1: HAKMEM_CHECK
@@ -22,7 +22,7 @@ constinit thread_local bool tl_busy HM_TLS = false;
 
 // The calling thread's heap when it owns pg (the only case in which pg may be walked).
 const Heap* owner_if_mine(const Page* pg) {
-  const Heap* h = heap_get();
+  const Heap* h = tcache_heap();
   return h->real && pg->owner.load(std::memory_order_relaxed) == h ? h : nullptr;
 }
 
@@ -31,10 +31,10 @@ const Heap* owner_if_mine(const Page* pg) {
 // come once per half a bound of operations) and a step of the walker.
 void front_block(Sink& s, const Block* b, const Page* pg, int level) {
   if (!check_page_o1(s, pg)) return;
-  const Heap* h = heap_get();
+  const Heap* h = tcache_heap();
   if (!h->real) return;
   if (!check_bin_bound(s, h, pg->cls) || level < 2) return;
-  const Bin& bin = slow_bin(h, pg->cls);
+  const Bin& bin = slow_bin(tcache_of(h), pg->cls);
   if (bin.head && !check_free_block(s, registry::InvId::tcache_list, pg->cls, bin.head)) return;
   walker_step(s, h);
   (void)b;
@@ -44,7 +44,7 @@ void front_block(Sink& s, const Block* b, const Page* pg, int level) {
 // step of the walker.
 void heap_crossing(Sink& s, unsigned cls, int level) {
   check_config(s);
-  const Heap* h = heap_get();
+  const Heap* h = tcache_heap();
   if (!h->real || !check_bin_bound(s, h, cls) || level < 2) return;
   if (check_bin_list(s, h, cls)) walker_step(s, h);
 }

@@ -9,7 +9,7 @@
 #include "page/page.h"
 #include "page/inspect.h"
 #include "segment/inspect.h"
-#include "tcache/tcache.h"
+#include "tcache/inspect.h"
 
 namespace hm::check {
 namespace {
@@ -53,7 +53,7 @@ bool check_page_o1(Sink& s, const Page* pg) {
   uint64_t step = mul * bs;  // blk_step(bs)
   uint64_t seen = pg->carve_limit.load(std::memory_order_relaxed);
   // The owner's pair test implies the single-word one (carved is at most the capacity): no division.
-  if (pg->owner.load(std::memory_order_relaxed) == heap_get()) {
+  if (pg->owner.load(std::memory_order_relaxed) == tcache_heap()) {
     uint64_t limit = carved * step;
     if (seen != limit) return s.fail(registry::InvId::page_geometry, w(), "carve limit", limit, seen);
     return true;
@@ -85,9 +85,10 @@ bool check_page_walk(Sink& s, const Page* pg, const Heap* owner) {
   if (pg->used + nfree != carved) return s.fail(registry::InvId::page_used, w, "used", carved - nfree, pg->used);
   // Blocks of this page in the owner's bin are handed out from the page's point of view.
   unsigned in_bin = 0;
-  const Bin& bin = owner->bins[pg->cls];
+  const ThreadCache* cache = tcache_of(owner);
+  const Bin& bin = cache->bins[pg->cls];
   unsigned steps = 0;
-  for (const Block* b = bin.head; b && steps <= bin.count(); b = tcache_next(owner, b), ++steps)
+  for (const Block* b = bin.head; b && steps <= bin.count(); b = tcache_next(cache, b), ++steps)
     if (page_of(reinterpret_cast<uintptr_t>(b)) == pg) ++in_bin;
   if (pending + in_bin > pg->used)
     return s.fail(registry::InvId::page_used, w, "used at least (remote + bin)", pending + in_bin, pg->used);

@@ -16,7 +16,8 @@
 #include "check.h"
 #include "config/config.h"
 #include "page/page.h"
-#include "tcache/tcache.h"
+#include "heap/inspect.h"
+#include "tcache/inspect.h"
 
 namespace hm::check {
 namespace {
@@ -42,7 +43,7 @@ const Page* nth_page(const Heap* h, unsigned cls, unsigned index, unsigned* hops
       continue;
     }
     const Page* pg = q->head;
-    for (unsigned i = 0; pg && i < index; ++i, ++*hops) pg = pg->next;
+    for (unsigned i = 0; pg && i < index; ++i, ++*hops) pg = heap_page_next(pg);
     return pg;
   }
   return nullptr;
@@ -87,7 +88,7 @@ void walker_step(Sink& s, const Heap* h) {
       continue;
     }
     if (check_bin_list(s, h, c.cls)) check_queues(s, h, c.cls);
-    c.credit -= 1 + hops + h->bins[c.cls].count();
+    c.credit -= 1 + hops + tcache_of(h)->bins[c.cls].count();
     c.cls++;
     c.index = 0;
   }
@@ -98,11 +99,11 @@ uint64_t walker_round_ops(const Heap* h) {
   uint64_t cost = kGlobalCost, largest = 0;
   for (unsigned c = 0; c < kClassCount; ++c) {
     uint32_t n = h->avail[c].count + h->full[c].count;
-    cost += 1 + n + h->bins[c].count();
+    cost += 1 + n + tcache_of(h)->bins[c].count();
     cost += uint64_t{n} * n;  // links followed to reach each page, at most
     for (const PageQueue* q : {&h->avail[c], &h->full[c]}) {
       uint32_t i = 0;
-      for (const Page* pg = q->head; pg && i < q->count; pg = pg->next, ++i) {
+      for (const Page* pg = q->head; pg && i < q->count; pg = heap_page_next(pg), ++i) {
         uint64_t carved = pg->carved.load(std::memory_order_relaxed);
         cost += 1 + carved;
         if (carved > largest) largest = carved;
@@ -114,7 +115,7 @@ uint64_t walker_round_ops(const Heap* h) {
 }
 
 void walk_all_mine(Sink& s) {
-  const Heap* h = heap_get();
+  const Heap* h = tcache_heap();
   if (h->real) check_heap(s, h, 2, -1, -1);
   if (!s.count()) shared_boxes(s);
   g_full.fetch_add(1, std::memory_order_relaxed);

@@ -66,11 +66,11 @@ HM_FAST_PATH void* finish_block(Block* b) {
 // A small block of class cls from the slow path; may_borrow: realloc's new block, which may
 // come from a larger class instead of never-used memory (HAKMEM_BORROW).
 void* small_alloc_slow(unsigned cls, bool may_borrow) {
-  Heap* h = heap_get();
-  Block* b = tcache_pop(h, cls);
+  ThreadCache* t = tcache_get();
+  Block* b = tcache_pop(t, cls);
   if (!b) {
     large_purge_idle();  // a refill: where a program that moved on from large blocks passes
-    b = tcache_refill(&h, cls, may_borrow);
+    b = tcache_refill(&t, cls, may_borrow);
   }
   if (HM_UNLIKELY(!b)) return no_memory();
   return finish_block(b);
@@ -210,7 +210,7 @@ HM_FAST_PATH void* memalign_impl(size_t align, size_t n) {
   size_t want = n > align ? n : align;
   if (HM_LIKELY(is_pow2(align) && want <= kMaxAlignedClass)) {
     unsigned cls = size_to_class(size_t{1} << (floor_log2(want - 1) + 1));
-    if (Block* b = tcache_pop(heap_get(), cls)) return finish_block(b);
+    if (Block* b = tcache_pop(tcache_get(), cls)) return finish_block(b);
   }
   return memalign_slow(align, n);
 }
@@ -259,9 +259,9 @@ void* hm_malloc(size_t n) {
   // Fast lane: one bin pop for 1..2048 bytes (the heap's table gives the bin); the rest of the small
   // classes, up to 128 KiB, pop their bin the same way after a log2 class computation.
   if (HM_LIKELY(n - 1 < kLaneMax)) {
-    if (Block* b = tcache_pop_small(heap_get(), n)) return finish_block(b);
+    if (Block* b = tcache_pop_small(tcache_get(), n)) return finish_block(b);
   } else if (n - 1 < kMaxSmall) {
-    if (Block* b = tcache_pop(heap_get(), size_to_class(n))) return finish_block(b);
+    if (Block* b = tcache_pop(tcache_get(), size_to_class(n))) return finish_block(b);
   }
   return alloc_slow(n, kMinAlign, false);
 }
@@ -280,7 +280,7 @@ void hm_free(void* p) {
   b->cookie = cookie;
   poison_free_block(b, pg->block_size);
   HM_CHECK_HOOK(free, b, reinterpret_cast<uintptr_t>(pg));
-  if (HM_UNLIKELY(!tcache_push(heap_get(), pg, b))) tcache_free_slow(pg, b);
+  if (HM_UNLIKELY(!tcache_push(tcache_get(), pg, b))) tcache_free_slow(pg, b);
 }
 
 void hm_free_sized(void* p, size_t) { hm_free(p); }

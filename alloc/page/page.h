@@ -38,7 +38,9 @@ struct Page {
   uint64_t blk_mul;     // floor(2^64 / block_size) + 1: the block test (page_is_block)
   std::atomic<uint64_t> carve_limit;  // carved * blk_step(this), kept with `carved`
   uintptr_t cookie_key;  // the process secret, copied here so the free lane reads one line
-  uint32_t bin_off;     // byte offset of the class's bin in a thread heap (set by the tcache box)
+  // Byte offset of the class's bin in a thread's cache: the tcache box's, written by it alone
+  // (bind_page in tcache/tcache.cc) and read by its push (tcache_push, the free fast lane).
+  uint32_t bin_off;
   uint32_t block_size;  // class_to_size(cls)
   uint32_t capacity;    // blocks in the span
   uint16_t cls;
@@ -48,9 +50,12 @@ struct Page {
   // -- line 1: the owner's working fields and the remote queue --
   alignas(64) Block* free;     // local free list (owner only)
   uint32_t used;        // blocks not on `free` (owner only)
-  uint8_t queue;        // which heap queue holds the page (tcache box)
-  Page* next;                  // heap queue links (tcache box)
-  Page* prev;
+  // The heap box's links: which queue of the owning heap holds the page, and its neighbours
+  // there (or in an abandoned list). Written by heap/heap.cc alone; read elsewhere through
+  // heap/inspect.h (heap_page_queue, heap_page_next, heap_page_prev).
+  uint8_t heap_queue;
+  Page* heap_next;
+  Page* heap_prev;
   std::atomic<uint64_t> remote;  // frees by other threads: head block | count << 48 (remote box)
 };
 static_assert(sizeof(Page) <= kSpanMetaSize);

@@ -8,11 +8,11 @@
 #include <cstring>
 
 #include "config/config.h"
+#include "heap/heap.h"
 #include "large/large.h"
 #include "os/os.h"
 #include "remote/remote.h"
 #include "segment/segment.h"
-#include "tcache/tcache.h"
 #include "transfer/transfer.h"
 
 namespace hm {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "hakmem/hakmem.h"
-#include "tcache/tcache.h"
+#include "tcache/inspect.h"
 
 namespace {
 
@@ -52,8 +52,8 @@ TEST_F(HardenTest, OverwrittenLinkIsReported) {
 TEST_F(HardenTest, HardenedHeapsRunCleanWorkloads) {
   EXPECT_EXIT(
       {
-        if (!hm::heap_get()->real) hm_free(hm_malloc(1));
-        if (hm::heap_get()->link_key == 0) _exit(3);  // the gate did not take effect
+        if (!hm::tcache_get()->heap.real) hm_free(hm_malloc(1));
+        if (hm::tcache_get()->link_key == 0) _exit(3);  // the gate did not take effect
         std::vector<void*> v;
         for (int round = 0; round < 20; ++round) {
           for (int i = 0; i < 3000; ++i) v.push_back(hm_malloc(static_cast<size_t>(16 + (i * 131) % 2000)));
@@ -71,7 +71,7 @@ TEST_F(HardenTest, HardenedHeapsRunCleanWorkloads) {
 
 TEST(HardenOff, DefaultHeapsUsePlainLinks) {
   hm_free(hm_malloc(1));
-  EXPECT_EQ(hm::heap_get()->link_key, 0u);
+  EXPECT_EQ(hm::tcache_get()->link_key, 0u);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "tcache/tcache.h"
+#include "tcache/inspect.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -33,16 +33,16 @@ TEST(Tcache, BinsStayWithinTheirBoundAndFlushHalf) {
   unsigned cls = size_to_class(200);
   std::vector<void*> v;
   for (int i = 0; i < 1000; ++i) v.push_back(hm_malloc(200));
-  Heap* h = heap_get();
-  ASSERT_TRUE(h->real);
+  ThreadCache* h = tcache_get();
+  ASSERT_TRUE(h->heap.real);
   uint32_t bound = h->bins[cls].bound;
   EXPECT_EQ(bound, static_cast<uint32_t>(config().tcache_max));
-  uint64_t flushes = h->counters.flushes;
+  uint64_t flushes = h->heap.counters.flushes;
   for (void* p : v) {
     hm_free(p);
     ASSERT_LE(h->bins[cls].count(), bound);
   }
-  EXPECT_GT(h->counters.flushes, flushes);
+  EXPECT_GT(h->heap.counters.flushes, flushes);
   unsigned n = 0;
   for (Block* b = h->bins[cls].head; b; b = b->next) ++n;
   EXPECT_EQ(n, h->bins[cls].count());
@@ -52,8 +52,8 @@ TEST(Tcache, BinsStayWithinTheirBoundAndFlushHalf) {
 // HAKMEM_TCACHE_MAX: small classes get many blocks, large ones 64.
 TEST(Tcache, BinBoundsFollowTheClassSize) {
   hm_free(hm_malloc(64));
-  Heap* h = heap_get();
-  ASSERT_TRUE(h->real);
+  ThreadCache* h = tcache_get();
+  ASSERT_TRUE(h->heap.real);
   const size_t budget = static_cast<size_t>(config().tcache_kb) << 10;
   for (size_t size : {size_t{16}, size_t{64}, size_t{1024}, size_t{4096}, size_t{16384}, size_t{65536}, kMaxSmall}) {
     unsigned cls = size_to_class(size);
@@ -74,93 +74,13 @@ TEST(Tcache, FlushAllEmptiesEveryBin) {
   for (int i = 0; i < 500; ++i) v.push_back(hm_malloc(static_cast<size_t>(16 + i * 7)));
   for (void* p : v) hm_free(p);
   hm_thread_flush();
-  Heap* h = heap_get();
+  ThreadCache* h = tcache_get();
   for (unsigned c = 0; c < kClassCount; ++c) {
     EXPECT_EQ(h->bins[c].count(), 0u) << c;
     EXPECT_EQ(h->bins[c].head, nullptr) << c;
   }
 }
 
-
-// One block of each size from 16 to 1024 bytes, freed again.
-void one_of_each_small_size() {
-  std::vector<void*> v;
-  for (size_t n = 16; n <= 1024; n += 16) v.push_back(hm_malloc(n));
-  for (void* p : v) hm_free(p);
-}
-
-// An exiting thread's heap either waits in the pool whole (HAKMEM_WARM_HEAP=1: its pages stay
-// its own) or flushes and abandons the pages whose blocks live on; either way those blocks stay
-// usable, and their frees from another thread reach the pages.
-TEST(Tcache, ExitedThreadLeavesNoHeapAndItsLiveBlocksStayUsable) {
-  each_gate_value("HAKMEM_WARM_HEAP", {"1", "0"}, [](const char* warm) {
-    std::vector<char*> kept;
-    HeapCounters before = heap_counters_total();
-    std::thread([&] {
-      for (int i = 0; i < 100; ++i) {
-        char* p = static_cast<char*>(hm_malloc(64));
-        p[0] = static_cast<char>(i);
-        kept.push_back(p);
-      }
-    }).join();
-    HeapCounters after = heap_counters_total();
-    bool parked = after.pages_pooled > before.pages_pooled && after.pages_abandoned == before.pages_abandoned;
-    bool abandoned = after.pages_abandoned > before.pages_abandoned;
-    if (warm[0] == '1' ? !parked : !abandoned) _exit(3);
-    for (int i = 0; i < 100; ++i)
-      if (kept[i][0] != static_cast<char>(i)) _exit(4);
-    for (char* p : kept) hm_free(p);  // into this thread's bins, then back to their pages
-    hm_thread_flush();
-    // The next thread takes the pooled heap (warm: with the blocks freed since, collected
-    // from its pages' remote queues) and allocates without trouble.
-    std::thread([] {
-      for (int i = 0; i < 1000; ++i) hm_free(hm_malloc(64));
-    }).join();
-    hm_check_result r;
-    _exit(hm_check_all(2, &r) == 0 ? 0 : 5);
-  });
-}
-
-// HAKMEM_WARM_HEAP=1: the next short-lived thread starts with the last one's bins and pages,
-// so the same work needs no refill.
-TEST(Tcache, WarmHeapSpareTheNextThreadItsRefills) {
-  each_gate_value("HAKMEM_WARM_HEAP", {"1", "0"}, [](const char* warm) {
-    std::thread(one_of_each_small_size).join();
-    uint64_t a = heap_counters_total().refills;
-    std::thread(one_of_each_small_size).join();
-    uint64_t refills = heap_counters_total().refills - a;
-    _exit(warm[0] == '1' ? (refills == 0 ? 0 : 3) : (refills > 0 ? 0 : 4));
-  });
-}
-
-// Two identical short-lived threads, one after the other, in a fresh child whose
-// HAKMEM_HEAP_POOL_MB is set: what the second one needed beyond its heap.
-struct SecondThread {
-  uint64_t fresh, adopted, pooled;
-};
-SecondThread second_thread_pages() {
-  std::thread(one_of_each_small_size).join();
-  HeapCounters a = heap_counters_total();
-  std::thread(one_of_each_small_size).join();
-  HeapCounters b = heap_counters_total();
-  return {b.pages_new - a.pages_new, b.pages_adopted - a.pages_adopted, b.pages_pooled};
-}
-
-TEST(Tcache, HeapPoolHandsAnExitedThreadsEmptyPagesToTheNextThread) {
-  each_gate_value("HAKMEM_HEAP_POOL_MB", {"32", "0"}, [](const char* mb) {
-    bool pooled = mb[0] != '0';
-    SecondThread t = second_thread_pages();
-    hm_check_result r;
-    if (hm_check_all(2, &r) != 0) _exit(2);
-    std::set<unsigned> classes;  // one page each (fewer with HAKMEM_COARSE_CLASSES=1)
-    for (size_t n = 16; n <= 1024; n += 16) classes.insert(size_to_class(n));
-    // Pooled: the second thread's heap comes with the first one's pages, no page is
-    // made or adopted. Not pooled: the pages went back to the segment, and the second
-    // thread makes its own.
-    if (pooled) _exit(t.pooled >= classes.size() && t.fresh == 0 && t.adopted == 0 ? 0 : 3);
-    _exit(t.pooled == 0 && t.fresh + t.adopted >= classes.size() ? 0 : 4);
-  });
-}
 
 // HAKMEM_BORROW: realloc's new block, when its refill would carve never-used blocks, is a free
 // block of a larger class from the thread's bins instead; a plain malloc never borrows.

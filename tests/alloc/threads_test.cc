@@ -14,7 +14,7 @@
 #include "each_gate_value.h"
 #include "hakmem/hakmem.h"
 #include "stats/stats.h"
-#include "tcache/tcache.h"
+#include "tcache/inspect.h"
 
 namespace {
 

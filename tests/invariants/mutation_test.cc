@@ -31,7 +31,8 @@
 #include "sizeclass/sizeclass.h"
 #include "remote/remote.h"
 #include "remote/inspect.h"
-#include "tcache/tcache.h"
+#include "heap/inspect.h"
+#include "tcache/inspect.h"
 #include "transfer/transfer.h"
 #include "transfer/inspect.h"
 
@@ -49,7 +50,7 @@ constexpr unsigned kBatchBlocks = 4;
 // Live allocator state the mutations corrupt; built fresh by every test.
 struct World {
   unsigned cls = size_to_class(kSmall);
-  Heap* h = nullptr;
+  ThreadCache* h = nullptr;
   Page* pg = nullptr;               // owned by this thread, with free blocks on its list
   std::vector<void*> live;          // handed-out blocks of pg
   void* other = nullptr;            // a handed-out block of another class
@@ -81,10 +82,10 @@ struct World {
     give_back.pop_back();
     for (void* b : give_back) hm_free(b);
     hm_thread_flush();
-    h = heap_get();
-    ASSERT_TRUE(h->real);
+    h = tcache_get();
+    ASSERT_TRUE(h->heap.real);
     ASSERT_NE(pg->free, nullptr) << "the page has no free-list block";
-    ASSERT_EQ(pg->owner.load(), h);
+    ASSERT_EQ(pg->owner.load(), &h->heap);
     hm_free(in_bin);
     ASSERT_GE(h->bins[cls].count(), 1u);
     other = hm_malloc(kOther);
@@ -95,7 +96,7 @@ struct World {
     large_cache_for_each([](LargeHeader* hdr, void* arg) { *static_cast<LargeHeader**>(arg) = hdr; }, &cached,
                          &entries);
     ASSERT_EQ(entries, 1u);
-    extra = page_new(size_to_class(4096), h);
+    extra = page_new(size_to_class(4096), &h->heap);
     ASSERT_NE(extra, nullptr);
     // The transfer box holds one batch of kBatchBlocks free blocks, as a flush leaves it.
     Block* head = nullptr;
@@ -153,7 +154,7 @@ struct World {
     while (h->bins[cls].count()) (void)hm_malloc(kSmall);
     (void)hm_malloc(kSmall);
   }
-  void new_page() { (void)page_new(size_to_class(8192), h); }
+  void new_page() { (void)page_new(size_to_class(8192), &h->heap); }
   void delete_extra() { page_delete(extra); }
   void free_large() { hm_free(large_live); }
   void put_probe() { (void)transfer_put(xcls, probe, 1); }
@@ -166,7 +167,7 @@ struct World {
   // Checked operations of another class, as many as the level-2 walker needs to walk every
   // page, bin and queue of the heap once (its stated bound): corruption no operation touches.
   void walk_round() {
-    uint64_t ops = check::walker_round_ops(h);
+    uint64_t ops = check::walker_round_ops(&h->heap);
     for (uint64_t i = 0; i < ops; ++i) hm_free(hm_malloc(48));
   }
   void take_pooled() {  // a new thread starts on the pool's newest heap
@@ -283,8 +284,8 @@ const std::vector<Mutation>& mutations() {
       // bin's top block).
       {"INV-TCACHE-2", 2, [](World& w) { w.h->bins[w.cls].room -= 1; },
        [](World& w) { w.h->bins[w.cls].room += 1; }, [](World& w) { w.free_one(), w.walk_round(); }},
-      {"INV-TCACHE-3", 2, [](World& w) { w.h->avail[w.cls].count += 1; },
-       [](World& w) { w.h->avail[w.cls].count -= 1; }, [](World& w) { w.free_one(), w.walk_round(); }},
+      {"INV-TCACHE-3", 2, [](World& w) { w.h->heap.avail[w.cls].count += 1; },
+       [](World& w) { w.h->heap.avail[w.cls].count -= 1; }, [](World& w) { w.free_one(), w.walk_round(); }},
       {"INV-TCACHE-4", 2, [](World& w) { w.pooled->pooled_slices += 1; },
        [](World& w) { w.pooled->pooled_slices -= 1; }, [](World& w) { w.take_pooled(); }},
       {"INV-TRANSFER-1", 2, [](World& w) { w.batch().n += 1; }, [](World& w) { w.batch().n -= 1; },

@@ -1,5 +1,5 @@
-// Property test of the tcache box: heap_get, tcache_pop, tcache_push, tcache_refill,
-// tcache_flush (tcache_flush_all), tcache_trim, tcache_exit_scan and heap_thread_exit, on the test
+// Property test of the tcache box: tcache_get, tcache_heap, tcache_process_init, tcache_pop, tcache_push, tcache_refill,
+// tcache_flush (tcache_flush_all), tcache_trim, tcache_exit_scan and tcache_thread_exit, on the test
 // thread's own heap.
 //
 // Model: per size class the bin as a stack of block ids (LIFO) bounded by the bin's bound,
@@ -10,7 +10,7 @@
 //              the bin are drained to an unmodelled pool and checked there
 //   flush      every bin empty
 //   trim       every bin empty, and no heap waiting in the pool keeps a page or a block
-//   thread     another thread allocates blocks, exits (heap_thread_exit runs, directly or as
+//   thread     another thread allocates blocks, exits (tcache_thread_exit runs, directly or as
 //              the thread-exit hook) and hands them over: new held ids
 //   remote     another thread frees held blocks
 // A second property checks tcache_refill's may_borrow (realloc's new block) against the bins of
@@ -30,7 +30,7 @@
 #include "hakmem/hakmem.h"
 #include "property_common.h"
 #include "config/config.h"
-#include "tcache/tcache.h"
+#include "tcache/inspect.h"
 
 namespace {
 
@@ -54,7 +54,7 @@ struct Sut {
   ~Sut() {
     // Blocks still in a bin are free; every other known block is held: free it.
     std::vector<Block*> in_bins;
-    Heap* h = heap_get();
+    ThreadCache* h = tcache_get();
     for (unsigned c : kClasses)
       for (Block* b = h->bins[c].head; b; b = b->next) in_bins.push_back(b);
     for (auto& [id, b] : blocks)
@@ -72,8 +72,9 @@ void hand_out(Block* b, unsigned cls, uint8_t seed) {
 }
 
 void check_all(const Model& m, const Sut& s) {
-  Heap* h = heap_get();
-  RC_ASSERT(h->real);
+  ThreadCache* h = tcache_get();
+  RC_ASSERT(h->heap.real);
+  RC_ASSERT(bool(tcache_heap() == &h->heap));  // the heap box's part of the thread's cache
   for (unsigned c : kClasses) {
     const Bin& bin = h->bins[c];
     RC_ASSERT(bin.bound == m.bound.at(c));
@@ -114,10 +115,10 @@ struct Refill : Cmd {
   }
   void apply(Model& m) const override { m.held[m.next_id++] = {cls, seed}; }
   void run(const Model& m, Sut& s) const override {
-    Heap* h = heap_get();
+    ThreadCache* h = tcache_get();
     Block* b = tcache_refill(&h, cls);
     RC_ASSERT(bool(b != nullptr));
-    RC_ASSERT(bool(h == heap_get()));
+    RC_ASSERT(bool(h == tcache_get()));
     const Bin& bin = h->bins[cls];
     RC_ASSERT(bin.count() <= bin.bound / 2);
     RC_ASSERT(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));  // it was a free block
@@ -153,7 +154,7 @@ struct Pop : Cmd {
     // A class the size mapping gives for its own size pops through the fast lane's lookup too.
     size_t sz = class_to_size(cls);
     bool small = sz <= kLaneMax && size_to_class(sz) == cls;
-    Block* b = small ? tcache_pop_small(heap_get(), sz) : tcache_pop(heap_get(), cls);
+    Block* b = small ? tcache_pop_small(tcache_get(), sz) : tcache_pop(tcache_get(), cls);
     auto it = m.bins.find(cls);
     if (it == m.bins.end() || it->second.empty()) {
       RC_ASSERT(bool(b == nullptr));
@@ -190,7 +191,7 @@ struct Push : Cmd {
     const HeldDesc& d = m.held.at(i);
     RC_ASSERT(hm_prop::check_fill(b, class_to_size(d.cls), d.seed));
     b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b));  // as the front does on free
-    Heap* h = heap_get();
+    ThreadCache* h = tcache_get();
     bool room = h->bins[d.cls].count() < h->bins[d.cls].bound;
     bool pushed = tcache_push(h, page_of(reinterpret_cast<uintptr_t>(b)), b);
     RC_ASSERT(pushed == room);
@@ -233,7 +234,7 @@ struct Trim : Cmd {
     uint64_t kept = 0;
     heap_pool_for_each([](Heap* h, void* arg) {
       for (unsigned c = 0; c < kClassCount; ++c)
-        *static_cast<uint64_t*>(arg) += h->avail[c].count + h->full[c].count + h->bins[c].count() + h->warm;
+        *static_cast<uint64_t*>(arg) += h->avail[c].count + h->full[c].count + tcache_of(h)->bins[c].count() + h->warm;
     }, &kept);
     RC_ASSERT(kept == 0u);
     check_all(nextState(m), s);
@@ -261,7 +262,7 @@ struct ThreadExit : Cmd {
       }
       for (void* p : scratch) hm_free(p);
       // Exit the heap explicitly (the thread then continues on a fresh one) or at thread exit.
-      if (direct) heap_thread_exit(heap_get());
+      if (direct) tcache_thread_exit(tcache_get());
     }).join();
     for (unsigned k = 0; k < n; ++k) {
       RC_ASSERT(bool(got[k] != nullptr));
@@ -271,7 +272,7 @@ struct ThreadExit : Cmd {
     check_all(nextState(m), s);
   }
   void show(std::ostream& os) const override {
-    os << "thread_exit(" << cls << " x" << n << (direct ? ", heap_thread_exit" : ", at exit") << ")";
+    os << "thread_exit(" << cls << " x" << n << (direct ? ", tcache_thread_exit" : ", at exit") << ")";
   }
 };
 
@@ -319,7 +320,7 @@ RC_GTEST_PROP(TcacheProperty, BorrowTakesTheNearestLargerBinTop, ()) {
 
   hm_free(hm_malloc(16));  // start this thread's heap
   tcache_flush_all();
-  Heap* h = heap_get();
+  ThreadCache* h = tcache_get();
   std::vector<void*> live;
   for (size_t k = 0; k < near.size(); ++k) {
     std::vector<void*> v;
@@ -394,10 +395,11 @@ RC_GTEST_PROP(TcacheProperty, ExitScanReportsExactlyTheBlockFreedTwice, ()) {
 
 RC_GTEST_PROP(TcacheProperty, BinsMatchLifoModel, ()) {
   hm_free(hm_malloc(16));  // start this thread's heap
+  tcache_process_init();   // a later call changes nothing: the bins below keep their bounds
   tcache_flush_all();
   Model m;
   for (unsigned c : kClasses) {
-    m.bound[c] = heap_get()->bins[c].bound;
+    m.bound[c] = tcache_get()->bins[c].bound;
     RC_ASSERT(m.bound[c] > 0u);
   }
   Sut s;

@@ -18,41 +18,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Boxes being split on another branch (tcache into heap + tcache): their violations -- crossings of
-// their boundaries, and those of their own checker, tests and harness (files named <box>_...) -- are
-// listed, not failed, until the split lands. The second test below fails once a listed box is
-// clean, so the list cannot outlive its reason.
-const std::set<std::string> kPending = {"tcache", "heap"};
-
-bool pending(const Violation& v) {
-  std::string base = fs::path(v.file).filename().string();
-  for (const auto& p : kPending)
-    if (v.from == p || v.to == p || base.rfind(p + "_", 0) == 0) return true;
-  return false;
-}
-
 TEST(Boundary, RealTreeKeepsEveryBoundary) {
   BoundaryCheck c = check_boundaries(HAKMEM_SOURCE_DIR, registry_boundary_boxes());
   ASSERT_TRUE(c.scanned) << "no alloc/ under " << HAKMEM_SOURCE_DIR;
-  std::string fail, later;
-  for (const auto& v : c.violations) (pending(v) ? later : fail) += "  " + to_string(v) + "\n";
+  std::string fail;
+  for (const auto& v : c.violations) fail += "  " + to_string(v) + "\n";
   EXPECT_TRUE(fail.empty()) << "boundary violations (tools/common/boundary.h has the rules):\n" << fail;
-  if (!later.empty()) std::cout << "pending the tcache/heap split (not failed):\n" << later;
   for (const auto& r : c.reach) {
     std::cout << "inspect " << r.box << " (" << r.header << "): " << r.files.size() << " files outside alloc/\n";
     for (const auto& f : r.files) std::cout << "    " << f << "\n";
-  }
-}
-
-TEST(Boundary, PendingBoxesStillHaveViolations) {
-  BoundaryCheck c = check_boundaries(HAKMEM_SOURCE_DIR, registry_boundary_boxes());
-  std::set<std::string> boxes;
-  for (const auto& b : registry_boundary_boxes()) boxes.insert(b.name);
-  for (const auto& p : kPending) {
-    if (!boxes.count(p)) continue;
-    bool any = std::any_of(c.violations.begin(), c.violations.end(),
-                           [&](const Violation& v) { return v.from == p || v.to == p; });
-    EXPECT_TRUE(any) << "box " << p << " keeps its boundaries now: remove it from kPending";
   }
 }
 
