@@ -177,7 +177,15 @@ struct CheckSummary {
 // (its time, times kTimedEvery, estimates the batch's): count_check says whether to time this one.
 inline constexpr uint32_t kTimedEvery = 64;
 uint64_t check_clock_ns();
-bool count_check();
+// The calling thread's checks not yet added to the process's count (walker.cc), and the
+// addition of one whole batch.
+extern constinit thread_local uint32_t tl_checks __attribute__((tls_model("initial-exec")));
+void count_batch();
+inline bool count_check() {
+  if (++tl_checks % kTimedEvery) return false;
+  count_batch();
+  return true;
+}
 void time_check(uint64_t ns);
 // Adds the calling thread's checks not yet counted (at its exit and the process's).
 void flush_check_count();

@@ -7,6 +7,7 @@
 // whatever the size of the heap. Full walks at thread exit, malloc_trim and process exit.
 // The first violation becomes the one fail-fast report.
 #include "check.h"
+#include "page_o1.h"
 #include "config/config.h"
 #include "large/large.h"
 #include "page/page.h"
@@ -38,6 +39,21 @@ void front_block(Sink& s, const Block* b, const Page* pg, int level) {
   if (bin.head && !check_free_block(s, registry::InvId::tcache_list, pg->cls, bin.head)) return;
   walker_step(s, h);
   (void)b;
+}
+
+// front_block at level 1 without a finding: true when every check passes (a malloc's block is
+// found by its address, as run does).
+HM_FAST_PATH bool front_o1_ok(report::Event ev, const Block* b, const Page* pg) {
+  if (ev == report::Event::malloc) {
+    uintptr_t u = reinterpret_cast<uintptr_t>(b);
+    pg = page_of(u);
+    if (!pg || b->cookie != free_cookie(u)) return false;
+  }
+  const Heap* h = tcache_heap();
+  if (HM_UNLIKELY(page_o1_fault(pg, h) != PageFault::ok)) return false;
+  if (!h->real) return true;
+  Sink s;
+  return check_bin_bound(s, h, pg->cls);
 }
 
 // tcache_refill / tcache_free_slow: the gates, the class's bin, and at level 2 its list and a
@@ -168,13 +184,12 @@ namespace hm::report {
 
 namespace {
 
-// Records the event, runs the level's checks, reports the first finding.
-HM_SLOW_PATH void check_crossing(Event ev, const void* obj, uintptr_t arg, int level) {
+// Runs the level's checks (timed when count_check chose this one) and reports the first finding.
+HM_SLOW_PATH void run_checks(Event ev, const void* obj, uintptr_t arg, int level, bool timed) {
   using namespace hm::check;
-  record_event(ev, obj, arg);
   tl_busy = true;
   Sink s;
-  if (level >= 1 && count_check()) {  // one check in kTimedEvery is timed: the clock costs as much as a check
+  if (timed) {  // one check in kTimedEvery is timed: the clock costs as much as a check
     uint64_t t0 = check_clock_ns();
     run(ev, obj, arg, s, level);
     time_check(check_clock_ns() - t0);
@@ -185,16 +200,38 @@ HM_SLOW_PATH void check_crossing(Event ev, const void* obj, uintptr_t arg, int l
   if (HM_UNLIKELY(s.count())) report_violation(s.first().inv, s.first().site);
 }
 
+// Records the event, runs the level's checks, reports the first finding.
+HM_SLOW_PATH void check_crossing(Event ev, const void* obj, uintptr_t arg, int level) {
+  record_event(ev, obj, arg);
+  run_checks(ev, obj, arg, level, level >= 1 && hm::check::count_check());
+}
+
+// A malloc or free at level 1, read straight through: what front_block checks there (the
+// block's cookie and page at a malloc, the page's O(1) checks, the bin's bound), without the
+// frames of run and front_block. The timed check and any failure take run_checks, which runs
+// the same checks again and names the finding.
+HM_SLOW_PATH void check_front_o1(Event ev, const void* obj, uintptr_t arg) {
+  using namespace hm::check;
+  record_event(ev, obj, arg);
+  bool timed = count_check();
+  if (HM_LIKELY(!timed && front_o1_ok(ev, static_cast<const Block*>(obj), reinterpret_cast<const Page*>(arg)))) return;
+  run_checks(ev, obj, arg, 1, timed);
+}
+
 }  // namespace
 
 // Read straight through: at level 0 a malloc or free only records its event (every never-happen
-// count is at another box's crossing), with no frame of its own.
+// count is at another box's crossing), with no frame of its own; at level 1 it takes
+// check_front_o1.
 void check_hook(Event ev, const void* obj, uintptr_t arg) {
   using namespace hm::check;
   if (tl_busy) return;  // a hook inside a hook (none expected: checkers do not allocate)
   int level = g_level_override.load(std::memory_order_relaxed);
   if (level < 0) level = static_cast<int>(config().check);  // hook_level(), inline
-  if (level < 1 && (ev == Event::malloc || ev == Event::free)) return record_event(ev, obj, arg);
+  if (ev == Event::malloc || ev == Event::free) {
+    if (level < 1) return record_event(ev, obj, arg);
+    if (level == 1) return check_front_o1(ev, obj, arg);
+  }
   check_crossing(ev, obj, arg, level);
 }
 

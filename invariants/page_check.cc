@@ -6,61 +6,52 @@
 #include <atomic>
 
 #include "check.h"
+#include "page_o1.h"
 #include "page/page.h"
 #include "page/inspect.h"
 #include "segment/inspect.h"
 #include "tcache/inspect.h"
 
 namespace hm::check {
-namespace {
-
-// blk_mul_for(class_to_size(cls)), a 128-bit division, computed once per class (the classes'
-// sizes are fixed at start-up, before the first page).
-constinit std::atomic<uint64_t> g_blk_mul[kClassCount];
-uint64_t class_blk_mul(unsigned cls, size_t bs) {
-  uint64_t m = g_blk_mul[cls].load(std::memory_order_relaxed);
-  if (HM_UNLIKELY(!m)) g_blk_mul[cls].store(m = blk_mul_for(bs), std::memory_order_relaxed);
-  return m;
-}
-
-}  // namespace
-
 bool check_page_o1(Sink& s, const Page* pg) {
-  if (!check_segment(s, segment_of(reinterpret_cast<uintptr_t>(pg)), 1)) return false;
-  auto w = [pg] { return at_page(pg, nullptr); };  // built only for a finding
-  uint8_t* start = span_start(pg);
-  unsigned slices = span_slices(pg);
-  if (pg->start != start)
-    return s.fail(registry::InvId::seg_span, w(), "first block", reinterpret_cast<uintptr_t>(start),
-                  reinterpret_cast<uintptr_t>(pg->start), true);
-  if (pg->slices != slices) return s.fail(registry::InvId::seg_span, w(), "slices", slices, pg->slices);
-  if (pg->cls >= kClassCount) return s.fail(registry::InvId::page_geometry, w(), "class below", kClassCount, pg->cls);
-  size_t bs = class_to_size(pg->cls);
-  if (pg->block_size != bs) return s.fail(registry::InvId::page_geometry, w(), "block size", bs, pg->block_size);
-  size_t span = static_cast<size_t>(slices) << kSliceShift;  // capacity == span / bs, without a division
-  if (uint64_t{pg->capacity} * bs > span || (uint64_t{pg->capacity} + 1) * bs <= span)
-    return s.fail(registry::InvId::page_geometry, w(), "capacity", span / bs, pg->capacity);
-  uint64_t mul = class_blk_mul(pg->cls, bs);
-  if (pg->blk_mul != mul)
-    return s.fail(registry::InvId::page_geometry, w(), "block-test multiplier", mul, pg->blk_mul);
-  if (pg->cookie_key != page_detail::g_secret)
-    return s.fail(registry::InvId::page_geometry, w(), "copy of the cookie secret", page_detail::g_secret, pg->cookie_key, true);
-  // The owner writes `carved` and then `carve_limit` as it carves: another thread may see one
-  // updated and not the other, so it checks each word on its own (the limit is a whole number
-  // of block steps within the capacity); only the owner compares the pair.
-  uint32_t carved = pg->carved.load(std::memory_order_relaxed);
-  if (carved > pg->capacity) return s.fail(registry::InvId::page_geometry, w(), "carved at most", pg->capacity, carved);
-  uint64_t step = mul * bs;  // blk_step(bs)
-  uint64_t seen = pg->carve_limit.load(std::memory_order_relaxed);
-  // The owner's pair test implies the single-word one (carved is at most the capacity): no division.
-  if (pg->owner.load(std::memory_order_relaxed) == tcache_heap()) {
-    uint64_t limit = carved * step;
-    if (seen != limit) return s.fail(registry::InvId::page_geometry, w(), "carve limit", limit, seen);
-    return true;
+  PageFault f = page_o1_fault(pg, tcache_heap());
+  if (HM_LIKELY(f == PageFault::ok)) return true;
+  // The finding of the first check that failed, from the fields as they are now.
+  using registry::InvId;
+  const Segment* seg = segment_of(reinterpret_cast<uintptr_t>(pg));
+  Where w = at_page(pg, nullptr);
+  uint64_t bs = pg->cls < kClassCount ? class_to_size(pg->cls) : 0;
+  uint64_t step = bs ? blk_step(bs) : 1;
+  switch (f) {
+    case PageFault::ok:
+      return true;
+    case PageFault::segment:
+      return check_segment(s, seg, 1);
+    case PageFault::start: {
+      uintptr_t start = reinterpret_cast<uintptr_t>(seg) + (uintptr_t{record_first_slice(seg, pg)} << kSliceShift);
+      return s.fail(InvId::seg_span, w, "first block", start, reinterpret_cast<uintptr_t>(pg->start), true);
+    }
+    case PageFault::slices:
+      return s.fail(InvId::seg_span, w, "slices", span_slices(pg), pg->slices);
+    case PageFault::cls:
+      return s.fail(InvId::page_geometry, w, "class below", kClassCount, pg->cls);
+    case PageFault::block_size:
+      return s.fail(InvId::page_geometry, w, "block size", bs, pg->block_size);
+    case PageFault::capacity:
+      return s.fail(InvId::page_geometry, w, "capacity", (uint64_t{pg->slices} << kSliceShift) / bs, pg->capacity);
+    case PageFault::blk_mul:
+      return s.fail(InvId::page_geometry, w, "block-test multiplier", blk_mul_for(bs), pg->blk_mul);
+    case PageFault::cookie_key:
+      return s.fail(InvId::page_geometry, w, "copy of the cookie secret", page_detail::g_secret, pg->cookie_key, true);
+    case PageFault::carved:
+      return s.fail(InvId::page_geometry, w, "carved at most", pg->capacity, pg->carved.load(std::memory_order_relaxed));
+    case PageFault::carve_limit:
+      return s.fail(InvId::page_geometry, w, "carve limit", pg->carved.load(std::memory_order_relaxed) * step,
+                    pg->carve_limit.load(std::memory_order_relaxed));
+    case PageFault::carve_step:
+      return s.fail(InvId::page_geometry, w, "carve limit at most, a multiple of the block step",
+                    uint64_t{pg->capacity} * step, pg->carve_limit.load(std::memory_order_relaxed));
   }
-  if (seen % step != 0 || seen / step > pg->capacity)
-    return s.fail(registry::InvId::page_geometry, w(), "carve limit at most, a multiple of the block step",
-                  uint64_t{pg->capacity} * step, seen);
   return true;
 }
 

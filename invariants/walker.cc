@@ -30,7 +30,6 @@ struct Cursor {
 };
 constinit thread_local Cursor tl_cursor HM_TLS = {nullptr, 0, 0, 0};
 
-constinit thread_local uint32_t tl_checks HM_TLS = 0;  // this thread's checks not yet in g_checks
 constinit std::atomic<uint64_t> g_checks{0}, g_check_ns{0}, g_pages{0}, g_rounds{0}, g_full{0};
 
 // The index-th page of class cls in h's queues (avail, then full), at most the queues' counts
@@ -64,6 +63,8 @@ void shared_boxes(Sink& s) {
 }
 
 }  // namespace
+
+constinit thread_local uint32_t tl_checks HM_TLS = 0;  // this thread's checks not yet in g_checks
 
 void walker_step(Sink& s, const Heap* h) {
   if (!h->real) return;
@@ -132,12 +133,7 @@ uint64_t check_clock_ns() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-bool count_check() {
-  uint32_t n = ++tl_checks;
-  if (n % kTimedEvery) return false;
-  g_checks.fetch_add(kTimedEvery, std::memory_order_relaxed);
-  return true;
-}
+void count_batch() { g_checks.fetch_add(kTimedEvery, std::memory_order_relaxed); }
 
 void flush_check_count() {
   g_checks.fetch_add(tl_checks % kTimedEvery, std::memory_order_relaxed);

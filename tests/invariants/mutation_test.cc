@@ -25,6 +25,7 @@
 #include "large/large.h"
 #include "os/os.h"
 #include "page/page.h"
+#include "page_o1.h"
 #include "pagemap/pagemap.h"
 #include "pagemap/inspect.h"
 #include "segment/segment.h"
@@ -465,3 +466,49 @@ TEST(CheckBlock, LiveLargeHeaderAndSmallPage) {
 }
 
 }  // namespace
+
+// The level-1 hook's inline page test (page_o1_fault) and check_page_o1, which names the finding,
+// agree on every field they read: each corruption is named by the test and reported with its ID.
+TEST(PageO1, EveryFaultIsNamedAndReported) {
+  using F = check::PageFault;
+  void* p = hm_malloc(kSmall);
+  Page* pg = page_of(reinterpret_cast<uintptr_t>(p));
+  ASSERT_NE(pg, nullptr);
+  Segment* seg = segment_of(reinterpret_cast<uintptr_t>(pg));
+  ASSERT_EQ(check::page_o1_fault(pg, tcache_heap()), F::ok);
+  uint32_t carved = pg->carved.load();
+  struct Case {
+    const char* what;
+    F fault;
+    const char* id;
+    std::function<void()> flip;  // applied twice: corrupts, then restores
+  };
+  auto addr_xor = [](uint8_t*& a, uintptr_t x) { a = reinterpret_cast<uint8_t*>(reinterpret_cast<uintptr_t>(a) ^ x); };
+  const std::vector<Case> cases = {
+      {"segment magic", F::segment, "INV-SEGMENT-1", [&] { seg->magic ^= 0x10; }},
+      {"first block", F::start, "INV-SEGMENT-4", [&] { addr_xor(pg->start, 64); }},
+      {"slices", F::slices, "INV-SEGMENT-4", [&] { pg->slices ^= 1; }},
+      {"class", F::cls, "INV-PAGE-1", [&] { pg->cls ^= 0x80; }},
+      {"block size", F::block_size, "INV-PAGE-1", [&] { pg->block_size ^= 16; }},
+      {"capacity", F::capacity, "INV-PAGE-1", [&] { pg->capacity ^= 1; }},
+      {"multiplier", F::blk_mul, "INV-PAGE-1", [&] { pg->blk_mul ^= 2; }},
+      {"cookie secret", F::cookie_key, "INV-PAGE-1", [&] { pg->cookie_key ^= 2; }},
+      {"carved", F::carved, "INV-PAGE-1", [&] { pg->carved.store(pg->carved.load() == carved ? pg->capacity + 1 : carved); }},
+      {"carve limit", F::carve_limit, "INV-PAGE-1", [&] { pg->carve_limit.fetch_xor(1); }},
+  };
+  for (const Case& c : cases) {
+    c.flip();
+    F found = check::page_o1_fault(pg, tcache_heap());
+    F other = check::page_o1_fault(pg, nullptr);  // as a thread that does not own the page sees it
+    check::Sink s;
+    bool ok = check::check_page_o1(s, pg);
+    c.flip();
+    EXPECT_EQ(found, c.fault) << c.what;
+    EXPECT_EQ(other, c.fault == F::carve_limit ? F::carve_step : c.fault) << c.what;
+    EXPECT_FALSE(ok) << c.what;
+    ASSERT_EQ(s.count(), 1) << c.what;
+    EXPECT_EQ(registry::invariant(s.first().inv).id, c.id) << c.what;
+  }
+  EXPECT_EQ(check::page_o1_fault(pg, tcache_heap()), F::ok);
+  hm_free(p);
+}
