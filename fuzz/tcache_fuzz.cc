@@ -22,7 +22,7 @@
 using namespace hm;
 
 namespace {
-constexpr unsigned kClasses[] = {0, 1, 2, 63, 64, 65, 80, 91};  // runs of neighbours, for borrowing
+constexpr unsigned kClasses[] = {0, 1, 2, 63, 64, 65, 87, kClassCount - 1};  // runs of neighbours, for borrowing; 8 KiB; 128 KiB
 struct Held {
   Block* b;
   unsigned cls;
