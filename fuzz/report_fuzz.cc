@@ -89,7 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     hm_free(p);
     return 0;
   }
-  if (op % 16 == 6) {  // report_fatal with input-chosen text
+  if (op % 32 == 23) {  // report_fatal with input-chosen text
     static char what[200], why[200];
     what[in.bytes(what, in.u8() % 199)] = '\0';
     why[in.bytes(why, in.u8() % 199)] = '\0';

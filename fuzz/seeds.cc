@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
   // Reports: the forked fail-fast path (opcode 7) for a misuse and a violation.
   write(fs::path(argv[1]) / "corpus/report_fuzz", 10, {7, 0, 1, 0x40, 0, 0, 0, 0x7f, 0, 0, 3, 4, 0, 'a', 'b', 'c', 'd', 2, 0, 'x', 'y'});
   write(fs::path(argv[1]) / "corpus/report_fuzz", 11, {7, 1, 5, 0x10, 0x20, 0, 0, 0, 0, 0, 0, 0});
+  // report_fatal (opcode 23) with a three-byte subject and a two-byte reason.
+  write(fs::path(argv[1]) / "corpus/report_fuzz", 12, {23, 3, 'a', 'b', 'c', 2, 'x', 'y'});
   // Transfer: classes 0, 1 and 70 at 1024 KiB; 17 puts of 4 blocks into class 0 (the last
   // finds the stack full), the bound set to 0 (below what the box holds) and a put it refuses,
   // two takes and one of an empty class, the default bound again, a threaded burst, a drain.
