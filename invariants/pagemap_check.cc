@@ -28,16 +28,20 @@ Where at_unit(uintptr_t unit) {
 // written bits a word (64 table pages) at a time, each written page eight units at a time.
 template <class Fn>
 bool each_marked(const uint8_t* map, const uint64_t* bits, Fn fn) {
-  static_assert(kMapPages % 64 == 0);
+  static_assert(kMapPages % 64 == 0 && kPageUnits % 64 == 0);
   for (size_t w = 0; w < kMapPages / 64; ++w) {
     for (uint64_t set = bits[w]; set; set &= set - 1) {
       size_t page = w * 64 + static_cast<size_t>(__builtin_ctzll(set));
       const uint8_t* p = map + page * kPageUnits;
-      for (size_t i = 0; i < kPageUnits; i += 8) {
-        uint64_t word;
-        std::memcpy(&word, p + i, sizeof word);
-        if (!word) continue;
-        for (size_t j = 0; j < 8; ++j)
+      for (size_t i = 0; i < kPageUnits; i += 64) {  // 64 units at a time: most are unmarked
+        uint64_t any = 0;
+        for (size_t k = 0; k < 64; k += 8) {
+          uint64_t word;
+          std::memcpy(&word, p + i + k, sizeof word);
+          any |= word;
+        }
+        if (!any) continue;
+        for (size_t j = 0; j < 64; ++j)
           if (p[i + j] && !fn(page * kPageUnits + i + j, p[i + j])) return false;
       }
     }

@@ -28,7 +28,7 @@ bool check_free_block(Sink& s, registry::InvId inv, unsigned cls, const Block* b
   const Page* pg = page_of(u);
   if (!pg) return s.fail(inv, at_class(cls, b), "page of block", 1, 0);
   if (pg->cls != cls) return s.fail(inv, at_page(pg, b), "page class", cls, pg->cls);
-  if (page_block_index(pg, u) < 0)
+  if (!page_is_block(pg, u))  // page_block_index's test, without its division
     return s.fail(inv, at_page(pg, b), "block start offset", 0, (u - reinterpret_cast<uintptr_t>(pg->start)) % pg->block_size);
   if (b->cookie != free_cookie(u))
     return s.fail(registry::InvId::page_cookie, at_page(pg, b), "cookie", free_cookie(u), b->cookie, true);
