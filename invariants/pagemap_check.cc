@@ -34,13 +34,11 @@ bool each_marked(const uint8_t* map, const uint64_t* bits, Fn fn) {
       size_t page = w * 64 + static_cast<size_t>(__builtin_ctzll(set));
       const uint8_t* p = map + page * kPageUnits;
       for (size_t i = 0; i < kPageUnits; i += 64) {  // 64 units at a time: most are unmarked
-        uint64_t any = 0;
-        for (size_t k = 0; k < 64; k += 8) {
-          uint64_t word;
-          std::memcpy(&word, p + i + k, sizeof word);
-          any |= word;
-        }
-        if (!any) continue;
+        typedef uint64_t V2 __attribute__((vector_size(16)));
+        V2 v[4];
+        std::memcpy(v, p + i, sizeof v);
+        V2 any = (v[0] | v[1]) | (v[2] | v[3]);
+        if (!(any[0] | any[1])) continue;
         for (size_t j = 0; j < 64; ++j)
           if (p[i + j] && !fn(page * kPageUnits + i + j, p[i + j])) return false;
       }

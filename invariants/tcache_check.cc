@@ -9,13 +9,6 @@
 #include "tcache/inspect.h"
 
 namespace hm::check {
-namespace {
-
-// The most a bin may hold: the HAKMEM_TCACHE_MAX range of the gate registry.
-constexpr uint32_t kMaxBound = 4096;
-
-}  // namespace
-
 Where at_class(unsigned cls, const void* addr) {
   Where w;
   w.addr = addr;
@@ -37,7 +30,7 @@ bool check_free_block(Sink& s, registry::InvId inv, unsigned cls, const Block* b
 
 bool check_bin_bound(Sink& s, const Heap* h, unsigned cls) {
   const Bin& bin = tcache_of(h)->bins[cls];
-  if (bin.bound > kMaxBound) return s.fail(registry::InvId::tcache_bound, at_class(cls, &bin), "bound at most", kMaxBound, bin.bound);
+  if (bin.bound > kMaxBinBound) return s.fail(registry::InvId::tcache_bound, at_class(cls, &bin), "bound at most", kMaxBinBound, bin.bound);
   if (bin.room > bin.bound) return s.fail(registry::InvId::tcache_bound, at_class(cls, &bin), "room at most", bin.bound, bin.room);
   return true;
 }
