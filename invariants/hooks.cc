@@ -42,7 +42,9 @@ void front_block(Sink& s, const Block* b, const Page* pg, int level) {
   if (!h->real) return;
   if ((HM_UNLIKELY(!bin_bound_ok(h, pg->cls)) && !check_bin_bound(s, h, pg->cls)) || level < 2) return;
   const Bin& bin = slow_bin(tcache_of(h), pg->cls);
-  if (bin.head && !check_free_block(s, registry::InvId::tcache_list, pg->cls, bin.head)) return;
+  if (bin.head && HM_UNLIKELY(!free_block_ok(pg->cls, bin.head)) &&
+      !check_free_block(s, registry::InvId::tcache_list, pg->cls, bin.head))
+    return;
   walker_step(s, h);
   (void)b;
 }
