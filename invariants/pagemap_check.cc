@@ -84,13 +84,17 @@ void inspect(const uint8_t* map, const PagemapCounters& c, const uint64_t* bits,
       }
     return;
   }
-  uint64_t n[256] = {};
-  each_marked(map, bits, [&](uintptr_t, uint8_t kind) { return ++n[kind], true; });
-  for (unsigned k = kSegKinds; k < 256; ++k)
-    if (n[k]) {
-      s.fail(registry::InvId::pagemap_units, at_map, "unit kind at most", kSegKinds - 1, k);
-      return;
-    }
+  uint64_t n[kSegKinds] = {};
+  unsigned bad = 256;  // the smallest kind past the last one that is marked, 256: none
+  each_marked(map, bits, [&](uintptr_t, uint8_t kind) {
+    if (kind < kSegKinds) ++n[kind];
+    else if (kind < bad) bad = kind;
+    return true;
+  });
+  if (bad < 256) {
+    s.fail(registry::InvId::pagemap_units, at_map, "unit kind at most", kSegKinds - 1, bad);
+    return;
+  }
   static constexpr const char* kWhat[kSegKinds] = {"", "units marked small", "units marked large",
                                                    "units marked large-above"};
   for (unsigned k = 1; k < kSegKinds; ++k)
