@@ -27,16 +27,24 @@ const Heap* owner_if_mine(const Page* pg) {
   return h->real && pg->owner.load(std::memory_order_relaxed) == h ? h : nullptr;
 }
 
+// check_bin_bound's test, inline: true when the bin of class cls passes it.
+HM_FAST_PATH bool bin_bound_ok(const Heap* h, unsigned cls) {
+  const Bin& bin = tcache_of(h)->bins[cls];
+  return bin.bound <= kMaxBinBound && bin.room <= bin.bound;
+}
+
 // A block handed out or given back through the front: its page, its bin, and at level 2
 // the block now at the top of the bin (the list is walked whole at refill and flush, which
 // come once per half a bound of operations) and a step of the walker.
 void front_block(Sink& s, const Block* b, const Page* pg, int level) {
-  if (!check_page_o1(s, pg)) return;
   const Heap* h = tcache_heap();
+  if (HM_UNLIKELY(page_o1_fault(pg, h) != PageFault::ok) && !check_page_o1(s, pg)) return;  // the test inline
   if (!h->real) return;
-  if (!check_bin_bound(s, h, pg->cls) || level < 2) return;
+  if ((HM_UNLIKELY(!bin_bound_ok(h, pg->cls)) && !check_bin_bound(s, h, pg->cls)) || level < 2) return;
   const Bin& bin = slow_bin(tcache_of(h), pg->cls);
-  if (bin.head && !check_free_block(s, registry::InvId::tcache_list, pg->cls, bin.head)) return;
+  if (bin.head && HM_UNLIKELY(!free_block_ok(pg->cls, bin.head)) &&
+      !check_free_block(s, registry::InvId::tcache_list, pg->cls, bin.head))
+    return;
   walker_step(s, h);
   (void)b;
 }
@@ -51,9 +59,7 @@ HM_FAST_PATH bool front_o1_ok(report::Event ev, const Block* b, const Page* pg) 
   }
   const Heap* h = tcache_heap();
   if (HM_UNLIKELY(page_o1_fault(pg, h) != PageFault::ok)) return false;
-  if (!h->real) return true;
-  Sink s;
-  return check_bin_bound(s, h, pg->cls);
+  return !h->real || bin_bound_ok(h, pg->cls);
 }
 
 // tcache_refill / tcache_free_slow: the gates, the class's bin, and at level 2 its list and a

@@ -60,9 +60,15 @@ bool check_page_walk(Sink& s, const Page* pg, const Heap* owner) {
   uint32_t carved = pg->carved.load(std::memory_order_relaxed);
   uintptr_t end = start + static_cast<uintptr_t>(carved) * pg->block_size;
   unsigned nfree = 0;
+  // Inside [start, end), a block start is the block test of page/inspect.h (no division) when the
+  // page's block size is its class's.
+  const page_o1_detail::ClassGeometry* g = nullptr;
+  if (pg->cls < kClassCount && pg->block_size == page_o1_detail::kGeometry[pg->cls].block_size)
+    g = &page_o1_detail::kGeometry[pg->cls];
+  uint64_t limit = g ? uint64_t{carved} * g->step : 0;
   for (const Block* b = pg->free; b; b = b->next) {
     uintptr_t u = reinterpret_cast<uintptr_t>(b);
-    if (u < start || u >= end || (u - start) % pg->block_size)
+    if (u < start || u >= end || (g ? (u - start) * g->blk_mul >= limit : (u - start) % pg->block_size != 0))
       return s.fail(registry::InvId::page_freelist, at_page(pg, b), "block inside the page at a multiple of",
                     pg->block_size, u - start);
     if (++nfree > carved)

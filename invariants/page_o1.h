@@ -84,4 +84,12 @@ HM_FAST_PATH PageFault page_o1_fault(const Page* pg, const Heap* me) {
   return seen % g.step != 0 || seen / g.step > cap ? F::carve_step : F::ok;
 }
 
+// check_free_block's tests of a block in a bin or batch of class cls, inline: true when it passes
+// them all (check_free_block names the first that fails).
+HM_FAST_PATH bool free_block_ok(unsigned cls, const Block* b) {
+  uintptr_t u = reinterpret_cast<uintptr_t>(b);
+  const Page* pg = page_of(u);
+  return pg && pg->cls == cls && page_is_block(pg, u) && b->cookie == free_cookie(u);
+}
+
 }  // namespace hm::check

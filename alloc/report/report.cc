@@ -40,17 +40,7 @@ struct Ring {
   EventRecord slot[kEventRing]{};
 };
 constinit Ring g_rings[static_cast<int>(registry::BoxId::count_)];
-
-struct ThreadRing {
-  uint64_t next;
-  uint32_t tid;
-  struct Slot {
-    const void* obj;
-    uintptr_t arg;
-    Event ev;
-  } slot[kEventRing];
-};
-constinit thread_local ThreadRing tl_ring HM_TLS = {};
+using report_detail::tl_ring;
 
 uint32_t thread_id() {
   if (HM_UNLIKELY(!tl_ring.tid)) tl_ring.tid = static_cast<uint32_t>(syscall(SYS_gettid));
@@ -294,9 +284,11 @@ void add_events(Line& h, Line& j, registry::BoxId box) {
 registry::BoxId event_box(Event ev) { return kEventBox[static_cast<int>(ev)]; }
 const char* event_name(Event ev) { return kEventName[static_cast<int>(ev)]; }
 
-namespace {
-HM_SLOW_PATH void record_shared(Event ev, registry::BoxId box, const void* obj, uintptr_t arg) {
-  Ring& r = g_rings[static_cast<int>(box)];
+namespace report_detail {
+constinit thread_local ThreadRing tl_ring HM_TLS = {};
+
+HM_SLOW_PATH void record_shared(Event ev, const void* obj, uintptr_t arg) {
+  Ring& r = g_rings[static_cast<int>(event_box(ev))];
   uint64_t seq = r.next.fetch_add(1, std::memory_order_relaxed) + 1;
   EventRecord& e = r.slot[seq % kEventRing];
   e.seq = 0;  // a reader skips the slot while it is being written
@@ -306,23 +298,12 @@ HM_SLOW_PATH void record_shared(Event ev, registry::BoxId box, const void* obj, 
   e.arg = arg;
   __atomic_store_n(&e.seq, seq, __ATOMIC_RELEASE);
 }
-}  // namespace
-
-void record_event(Event ev, const void* obj, uintptr_t arg) {
-  registry::BoxId box = event_box(ev);
-  if (HM_UNLIKELY(box != registry::BoxId::front)) return record_shared(ev, box, obj, arg);
-  ThreadRing& t = tl_ring;
-  uint64_t seq = ++t.next;
-  auto& e = t.slot[seq % kEventRing];
-  e.obj = obj;
-  e.arg = arg;
-  e.ev = ev;
-}
+}  // namespace report_detail
 
 unsigned recent_events(registry::BoxId box, EventRecord* out, unsigned max) {
   unsigned n = 0;
   if (box == registry::BoxId::front) {  // the calling thread's
-    const ThreadRing& t = tl_ring;
+    const report_detail::ThreadRing& t = tl_ring;
     uint64_t from = t.next > kEventRing ? t.next - kEventRing + 1 : 1;
     for (uint64_t s = from; s <= t.next && n < max; ++s) {  // every one of them written
       const auto& e = t.slot[s % kEventRing];
