@@ -1,17 +1,25 @@
 // invariants/: the front box. INV-FRONT-1 (level 2): the redzones of the calling thread's last
 // redzoned blocks that are still live (checked mode, alloc/front/inspect.h), and of one block
-// (hm_check_block). A block freed since, or freed and handed out again, is skipped.
+// (hm_check_block). A block freed since, or freed and handed out again (by any thread, even while
+// the check reads it), is skipped.
+#include <atomic>
+
 #include "check.h"
 #include "front/inspect.h"
 
 namespace hm::check {
 
+namespace {
+bool redzone_finding(Sink& s, const Block* blk, const void* bad, registry::ErrorId kind) {
+  Where w = at_page(page_of(reinterpret_cast<uintptr_t>(blk)), bad);
+  return s.fail_text(registry::InvId::front_redzone, w, "intact redzones", registry::error(kind).text.data());
+}
+}  // namespace
+
 bool check_redzone(Sink& s, const Block* blk, const void* p) {
   registry::ErrorId kind;
   const void* bad = redzone_bad(blk, p, &kind);
-  if (!bad) return true;
-  Where w = at_page(page_of(reinterpret_cast<uintptr_t>(blk)), bad);
-  return s.fail_text(registry::InvId::front_redzone, w, "intact redzones", registry::error(kind).text.data());
+  return !bad || redzone_finding(s, blk, bad, kind);
 }
 
 void check_front(Sink& s, int level) {
@@ -21,8 +29,17 @@ void check_front(Sink& s, int level) {
   for (unsigned i = 0; i < n; ++i) {
     auto blk = reinterpret_cast<uintptr_t>(r[i].p) - kRedHead;
     const auto* b = reinterpret_cast<const Block*>(blk);
-    if (*reinterpret_cast<const uint64_t*>(blk) != r[i].head || is_free_cookie(b->cookie, blk)) continue;
-    if (!check_redzone(s, b, r[i].p)) return;
+    const auto* w = reinterpret_cast<const uint64_t*>(blk);
+    // Still this thread's wrap: a free writes its cookie over the size word and another wrap
+    // writes another nonce there, so a word equal to the recorded one before and after the tail
+    // is read means the tail read was this wrap's, not a later owner's half-written one.
+    if (w[0] != r[i].head || __atomic_load_n(&w[1], __ATOMIC_ACQUIRE) != r[i].size_word) continue;
+    registry::ErrorId kind;
+    const void* bad = redzone_bad(b, r[i].p, &kind);
+    if (!bad) continue;
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (__atomic_load_n(&w[1], __ATOMIC_RELAXED) != r[i].size_word) continue;  // freed meanwhile
+    if (!redzone_finding(s, b, bad, kind)) return;
   }
 }
 

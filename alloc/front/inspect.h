@@ -24,6 +24,7 @@ namespace hm {
 
 inline constexpr size_t kRedHead = 16;
 inline constexpr size_t kRedTail = 16;
+inline constexpr unsigned kRedNonceShift = 48;  // the size word's top 16 bits: the wrap's nonce
 inline constexpr unsigned kRecentRedzones = 16;
 
 extern bool g_redzones;  // set once at start-up (debug build, HAKMEM_CHECK=2)
@@ -49,6 +50,7 @@ const void* redzone_large_bad(const void* p, size_t n, const LargeHeader* hdr, r
 struct RecentRedzone {
   const void* p;
   uint64_t head;
+  uint64_t size_word;  // the block's size word as this thread wrote it: its wrap's own (a nonce)
 };
 const RecentRedzone* redzone_recent(unsigned* n);
 

@@ -47,10 +47,13 @@ void* redzone_wrap(void* block, size_t n, size_t block_size) {
   auto blk = reinterpret_cast<uintptr_t>(block);
   auto* w = static_cast<uint64_t*>(block);
   w[0] = head_word(blk);
-  w[1] = n ^ size_key(blk);
+  // The size word carries the thread's wrap count in its top 16 bits: another wrap of the same
+  // block (freed and handed out again, by any thread) writes another word, so the walker's check
+  // of a recent block can tell its own wrap from a later one being written.
+  w[1] = (n | uint64_t{tl_recent_next & 0xffff} << kRedNonceShift) ^ size_key(blk);
   auto* user = reinterpret_cast<uint8_t*>(blk + kRedHead);
   fill_tail(user + n, reinterpret_cast<uint8_t*>(blk + block_size));
-  tl_recent[tl_recent_next++ % kRecentRedzones] = {user, w[0]};
+  tl_recent[tl_recent_next++ % kRecentRedzones] = {user, w[0], w[1]};
   return user;
 }
 
@@ -63,7 +66,7 @@ Block* redzone_block(const void* p, const Page* pg) {
 
 size_t redzone_size(const Block* blk) {
   auto u = reinterpret_cast<uintptr_t>(blk);
-  return reinterpret_cast<const uint64_t*>(blk)[1] ^ size_key(u);
+  return (reinterpret_cast<const uint64_t*>(blk)[1] ^ size_key(u)) & ((uint64_t{1} << kRedNonceShift) - 1);
 }
 
 const void* redzone_bad(const Block* blk, const void* p, registry::ErrorId* kind) {
