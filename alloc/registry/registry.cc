@@ -2,6 +2,8 @@
 // Runs on demand (tools, tests), never on the allocation path; uses std::string.
 #include "registry/registry.h"
 
+#include <pthread.h>
+
 #include <string>
 #include <vector>
 
@@ -211,19 +213,18 @@ std::string build_layers() {
 
 }  // namespace
 
-const char* json() {
-  static const std::string s = build_json();
-  return s.c_str();
-}
-
-const char* markdown() {
-  static const std::string s = build_markdown();
-  return s.c_str();
-}
-
-const char* layers_markdown() {
-  static const std::string s = build_layers();
-  return s.c_str();
-}
+// Each document is built once, on first use, and kept for the process (pthread_once rather
+// than a guarded static: libhakmem.so links no C++ runtime, see alloc/front/override.cc).
+#define HM_REGISTRY_DOC(fn, build)                                   \
+  const char* fn() {                                                 \
+    static pthread_once_t once = PTHREAD_ONCE_INIT;                  \
+    static const std::string* doc;                                   \
+    pthread_once(&once, [] { doc = new std::string(build()); });     \
+    return doc->c_str();                                             \
+  }
+HM_REGISTRY_DOC(json, build_json)
+HM_REGISTRY_DOC(markdown, build_markdown)
+HM_REGISTRY_DOC(layers_markdown, build_layers)
+#undef HM_REGISTRY_DOC
 
 }  // namespace hm::registry
