@@ -229,7 +229,7 @@ void front_init() {
   if (g_init_state.compare_exchange_strong(expected, 1, std::memory_order_acq_rel)) {
     g_init_tid.store(gettid(), std::memory_order_relaxed);
     config_init();
-    sizeclass_init(config().coarse_classes != 0, config().fine_classes != 0);
+    sizeclass_init(config().coarse_classes != 0, static_cast<unsigned>(config().fine_classes));
     page_secret_init();
     g_free_reads = !config().reuse_check || config().check || config().harden;
     g_redzones = report::kCheckHooks && config().check >= 2;

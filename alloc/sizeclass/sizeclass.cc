@@ -4,11 +4,15 @@
 namespace hm {
 namespace {
 
-constexpr sizeclass_detail::ClassTable make_table(bool coarse, bool fine) {
+// From 1 to 2 KiB (the table) fine level 2 uses all sixteen classes, 1 every other (or 1), 0
+// every fourth (or 3); from 2 to 8 KiB (size_to_class's `above`) levels 2 and 1 use all eight
+// classes per doubling, 0 every other.
+constexpr sizeclass_detail::ClassTable make_table(bool coarse, unsigned fine) {
   sizeclass_detail::ClassTable t{};
   t.above = fine ? 0 : 1;
+  unsigned low = fine >= 2 ? 0 : fine == 1 ? 1 : 3;
   for (unsigned i = kFastClasses; i < kLaneSlots; ++i)
-    t.of[i] = static_cast<uint8_t>(sizeclass_detail::step_class(size_t{16} * (i + 1)) | t.above);
+    t.of[i] = static_cast<uint8_t>(sizeclass_detail::step_class(size_t{16} * (i + 1)) | low);
   for (unsigned i = 0; i < kFastClasses; ++i) {
     size_t size = size_t{16} * (i + 1);
     size_t step = !coarse || size <= 256 ? 16 : size <= 512 ? 64 : 128;
@@ -21,8 +25,8 @@ constexpr sizeclass_detail::ClassTable make_table(bool coarse, bool fine) {
 }  // namespace
 
 // Constant-initialised to every class: a malloc may come before sizeclass_init.
-constinit sizeclass_detail::ClassTable sizeclass_detail::g_table = make_table(false, true);
+constinit sizeclass_detail::ClassTable sizeclass_detail::g_table = make_table(false, 2);
 
-void sizeclass_init(bool coarse, bool fine) { sizeclass_detail::g_table = make_table(coarse, fine); }
+void sizeclass_init(bool coarse, unsigned fine) { sizeclass_detail::g_table = make_table(coarse, fine); }
 
 }  // namespace hm

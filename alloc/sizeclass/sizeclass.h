@@ -1,19 +1,20 @@
 // sizeclass box boundary: request size <-> size class.
 //
-// Classes 0..63 are 16..1024 in steps of 16 (class = (n-1)/16); then eight classes per
-// doubling to 8 KiB (1152, 1280, ..., 2048, 2304, ..., 8192) and four per doubling to 128 KiB
-// (10240, 12288, 14336, 16384, 20480, ...).
+// Classes 0..63 are 16..1024 in steps of 16 (class = (n-1)/16); then sixteen classes from 1 to
+// 2 KiB (1088, 1152, ..., 2048), eight per doubling to 8 KiB (2304, 2560, ..., 8192) and four
+// per doubling to 128 KiB (10240, 12288, 14336, 16384, 20480, ...).
 // Every power of two from 16 to 128 KiB is a class, which the aligned path relies on.
 //
 // Two mappings are chosen once at start-up (sizeclass_init):
 // - up to 1024 bytes (HAKMEM_COARSE_CLASSES): every class (the identity), or coarse classes --
 //   every class up to 256 bytes, then four per doubling (320, 384, 448, 512, 640, 768, 896,
 //   1024) -- so fewer classes each hold a partly used page;
-// - from 1 to 8 KiB (HAKMEM_FINE_CLASSES): all eight classes per doubling, so a request just
-//   above a power of two (a 1 KiB or 4 KiB buffer with a small header) wastes at most 12.5%
-//   of its block, or every other one (1280, 1536, 1792, 2048, ...: at most 25%). Larger
-//   classes stay four per doubling: each holds a page of at least eight blocks, so a class
-//   more costs a partly used page of 80 KiB and more.
+// - from 1 to 8 KiB (HAKMEM_FINE_CLASSES, level 2, 1 or 0): every class (sixteen from 1 to
+//   2 KiB, so a 1 KiB buffer with a small header wastes at most 6.25% of its block; eight per
+//   doubling above, 12.5%), or eight per doubling throughout (every other class to 2 KiB), or
+//   four (1280, 1536, 1792, 2048, ...: at most 25%). Larger classes stay four per doubling:
+//   each holds a page of at least eight blocks, so a class more costs a partly used page of
+//   80 KiB and more.
 // Requests up to 2048 bytes (the front's fast lane) find their class through a 128-entry
 // table indexed by (n-1)/16; larger ones compute it. Class numbers and sizes are the same in
 // every mode; the coarser modes leave classes unused.
@@ -29,13 +30,13 @@ inline constexpr unsigned kFastClasses = kFastMax / 16;   // 64
 inline constexpr size_t kLaneMax = 2048;                  // the front fast lane's range (table)
 inline constexpr unsigned kLaneSlots = kLaneMax / 16;     // 128
 inline constexpr size_t kFineMax = 8192;                  // the eight-per-doubling classes' top
-inline constexpr unsigned kFineClasses = 8 * 3;           // 1 to 8 KiB
-inline constexpr unsigned kClassCount = kFastClasses + kFineClasses + 4 * 4;  // 104
+inline constexpr unsigned kFineClasses = 16 + 8 * 2;      // 1 to 2 KiB, 2 to 8 KiB
+inline constexpr unsigned kClassCount = kFastClasses + kFineClasses + 4 * 4;  // 112
 
 namespace sizeclass_detail {
 struct alignas(64) ClassTable {
   uint8_t of[kLaneSlots];  // (n-1)/16 -> class, for n <= kLaneMax
-  uint8_t above;           // or-ed into a class up to kFineMax: 1 leaves every other class unused
+  uint8_t above;           // or-ed into a class above kLaneMax up to kFineMax: 1 leaves every other class unused
 };
 extern ClassTable g_table;
 
@@ -44,8 +45,9 @@ extern ClassTable g_table;
 HM_FAST_PATH constexpr unsigned step_class(size_t n) {
   if (n <= kFastMax) return static_cast<unsigned>((n - 1) >> 4);
   size_t m = n - 1;
-  unsigned lg = floor_log2(m);  // 10..16
-  if (n <= kFineMax) return kFastClasses + 8 * (lg - 10) + static_cast<unsigned>((m >> (lg - 3)) & 7);
+  if (n <= 2048) return kFastClasses + static_cast<unsigned>((m >> 6) & 15);
+  unsigned lg = floor_log2(m);  // 11..16
+  if (n <= kFineMax) return kFastClasses + 16 + 8 * (lg - 11) + static_cast<unsigned>((m >> (lg - 3)) & 7);
   return kFastClasses + kFineClasses + 4 * (lg - 13) + static_cast<unsigned>((m >> (lg - 2)) & 3);
 }
 }  // namespace sizeclass_detail
@@ -56,16 +58,18 @@ HM_FAST_PATH unsigned size_to_class(size_t n) {
   return sizeclass_detail::step_class(n) | (n <= kFineMax ? sizeclass_detail::g_table.above : 0u);
 }
 
-// Chooses the mappings: coarse classes up to kFastMax, fine classes above (called once at
-// start-up by the front, before any thread has a heap; tests may switch back and forth on a
-// quiet process).
-void sizeclass_init(bool coarse, bool fine);
+// Chooses the mappings: coarse classes up to kFastMax; from 1 to 8 KiB, fine = 2 every class,
+// 1 eight per doubling, 0 four (called once at start-up by the front, before any thread has a
+// heap; tests may switch back and forth on a quiet process).
+void sizeclass_init(bool coarse, unsigned fine);
 
 HM_FAST_PATH constexpr size_t class_to_size(unsigned c) {
   if (c < kFastClasses) return size_t{16} * (c + 1);
   unsigned k = c - kFastClasses;
-  if (k < kFineClasses) return size_t{8 + k % 8 + 1} << (10 + k / 8 - 3);
-  k -= kFineClasses;
+  if (k < 16) return size_t{1024} + 64 * (k + 1);
+  k -= 16;
+  if (k < 16) return size_t{8 + k % 8 + 1} << (11 + k / 8 - 3);
+  k -= 16;
   return size_t{4 + k % 4 + 1} << (13 + k / 4 - 2);
 }
 
@@ -89,8 +93,9 @@ constexpr unsigned class_slices(unsigned c) {
 
 static_assert(class_to_size(kClassCount - 1) == kMaxSmall);
 static_assert(sizeclass_detail::step_class(kMaxSmall) == kClassCount - 1);
-static_assert(kFastClasses % 2 == 0 && (sizeclass_detail::step_class(2048) & 1) && (sizeclass_detail::step_class(kFineMax) & 1),
-              "powers of two to 8 KiB are odd classes: classes of both mappings");
+static_assert(kFastClasses % 4 == 0 && (sizeclass_detail::step_class(2048) & 3) == 3 &&
+                  (sizeclass_detail::step_class(4096) & 1) && (sizeclass_detail::step_class(kFineMax) & 1),
+              "1 and 2 KiB end a run of four classes, 4 and 8 KiB one of two: classes of every mapping");
 static_assert(class_to_size(sizeclass_detail::step_class(kFineMax) + 1) == 10240);
 static_assert(class_slices(kClassCount - 1) <= kSlicesPerSegment - 1);
 

@@ -11,12 +11,12 @@ namespace {
 // The mapping the process started with, restored after a test switches it.
 struct Mapping : testing::Test {
   bool coarse = size_to_class(300) != sizeclass_detail::step_class(300);
-  bool fine = size_to_class(1025) == sizeclass_detail::step_class(1025);
+  unsigned fine = class_to_size(size_to_class(1025)) == 1088 ? 2 : class_to_size(size_to_class(1025)) == 1152 ? 1 : 0;
   void TearDown() override { sizeclass_init(coarse, fine); }
 };
 
 TEST_F(Mapping, EveryRequestGetsTheTightestClass) {
-  sizeclass_init(false, true);
+  sizeclass_init(false, 2);
   for (size_t n = 1; n <= kMaxSmall; ++n) {
     unsigned c = size_to_class(n);
     ASSERT_LT(c, kClassCount) << n;
@@ -26,7 +26,7 @@ TEST_F(Mapping, EveryRequestGetsTheTightestClass) {
 }
 
 TEST_F(Mapping, CoarseClassesAreEverySixteenBytesTo256ThenFourPerDoubling) {
-  sizeclass_init(true, true);
+  sizeclass_init(true, 2);
   std::set<size_t> sizes;
   for (size_t n = 1; n <= kMaxSmall; ++n) {
     unsigned c = size_to_class(n);
@@ -50,22 +50,25 @@ TEST(SizeClass, ClassesIncreaseAndAreSixteenByteMultiples) {
 }
 
 TEST_F(Mapping, WasteIsBoundedAboveOneKiB) {
-  for (bool fine : {true, false}) {
+  for (unsigned fine : {2u, 1u, 0u}) {
     sizeclass_init(false, fine);
-    for (size_t n = kFastMax + 1; n <= kMaxSmall; ++n) {  // at most 12.5% over to 8 KiB, or 25%
-      bool tight = fine && n <= kFineMax;
-      ASSERT_LE(class_to_size(size_to_class(n)) * (tight ? 8 : 4), n * (tight ? 9 : 5) + 8) << n << " " << fine;
+    for (size_t n = kFastMax + 1; n <= kMaxSmall; ++n) {  // at most 6.25% to 2 KiB, 12.5% to 8 KiB, or 25%
+      unsigned per = n > kFineMax || fine == 0 ? 4 : fine == 2 && n <= 2048 ? 16 : 8;
+      ASSERT_LE(class_to_size(size_to_class(n)) * per, n * (per + 1) + per) << n << " " << fine;
+      ASSERT_LT(class_to_size(size_to_class(n)) * per, (n + class_to_size(size_to_class(n)) / per) * (per + 1))
+          << "no tighter bound than the level's own: " << n << " " << fine;
     }
   }
 }
 
-// Four per doubling above 1 KiB: every other class to 8 KiB, every class above.
+// Four per doubling above 1 KiB: every fourth class to 2 KiB, every other to 8 KiB, every class above.
 TEST_F(Mapping, FourPerDoublingAboveOneKiBWithoutFineClasses) {
-  sizeclass_init(false, false);
+  sizeclass_init(false, 0);
   std::set<size_t> sizes;
   for (size_t n = kFastMax + 1; n <= kMaxSmall; ++n) {
     unsigned c = size_to_class(n);
-    ASSERT_EQ(c, n <= kFineMax ? sizeclass_detail::step_class(n) | 1u : sizeclass_detail::step_class(n)) << n;
+    unsigned low = n <= 2048 ? 3u : n <= kFineMax ? 1u : 0u;
+    ASSERT_EQ(c, sizeclass_detail::step_class(n) | low) << n;
     ASSERT_GE(class_to_size(c), n) << n;
     sizes.insert(class_to_size(c));
   }
@@ -74,18 +77,24 @@ TEST_F(Mapping, FourPerDoublingAboveOneKiBWithoutFineClasses) {
     for (size_t q : {5, 6, 7, 8}) want.insert(p / 4 * q);
   EXPECT_EQ(sizes, want);
   EXPECT_EQ(class_to_size(size_to_class(1032)), 1280u);
-  sizeclass_init(false, true);
-  EXPECT_EQ(class_to_size(size_to_class(1032)), 1152u);  // a 1 KiB buffer with an 8-byte header
+  sizeclass_init(false, 1);
+  EXPECT_EQ(class_to_size(size_to_class(1032)), 1152u);
   EXPECT_EQ(class_to_size(size_to_class(4104)), 4608u);
-  std::set<size_t> fine;
-  for (size_t n = kFastMax + 1; n <= kMaxSmall; ++n) fine.insert(class_to_size(size_to_class(n)));
-  EXPECT_EQ(fine.size(), want.size() + 12) << "four more classes per doubling from 1 to 8 KiB";
-  EXPECT_EQ(fine.size() + kFastClasses, size_t{kClassCount}) << "every class in use";
+  std::set<size_t> eight;
+  for (size_t n = kFastMax + 1; n <= kMaxSmall; ++n) eight.insert(class_to_size(size_to_class(n)));
+  EXPECT_EQ(eight.size(), want.size() + 12) << "four more classes per doubling from 1 to 8 KiB";
+  sizeclass_init(false, 2);
+  EXPECT_EQ(class_to_size(size_to_class(1032)), 1088u);  // a 1 KiB buffer with an 8-byte header
+  EXPECT_EQ(class_to_size(size_to_class(4104)), 4608u);
+  std::set<size_t> all;
+  for (size_t n = kFastMax + 1; n <= kMaxSmall; ++n) all.insert(class_to_size(size_to_class(n)));
+  EXPECT_EQ(all.size(), eight.size() + 8) << "eight more classes from 1 to 2 KiB";
+  EXPECT_EQ(all.size() + kFastClasses, size_t{kClassCount}) << "every class in use";
 }
 
 TEST_F(Mapping, EveryPowerOfTwoIsAClassInEveryMapping) {
   for (bool coarse : {false, true})
-    for (bool fine : {false, true}) {
+    for (unsigned fine : {0u, 1u, 2u}) {
       sizeclass_init(coarse, fine);
       for (size_t p = 16; p <= kMaxSmall; p *= 2) EXPECT_EQ(class_to_size(size_to_class(p)), p) << coarse << fine;
     }

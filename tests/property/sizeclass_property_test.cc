@@ -2,9 +2,10 @@
 // sizeclass_init.
 //
 // Model: up to 1 KiB, 16-byte steps, or in coarse mode 16-byte steps to 256 bytes then four
-// classes per doubling; above 1 KiB the smallest class that holds the request among all eight
-// per doubling to 8 KiB (fine mode, at most 12.5% waste) or every other one (at most 25%),
-// four per doubling above. The stateful test switches the mapping (sizeclass_init), remembers every
+// classes per doubling; above 1 KiB the smallest class that holds the request among the classes
+// the fine level uses -- 2: all (sixteen from 1 to 2 KiB, at most 6.25% waste; eight per
+// doubling to 8 KiB, 12.5%), 1: eight per doubling to 8 KiB, 0: four (25%) -- and four per
+// doubling above. The stateful test switches the mapping (sizeclass_init), remembers every
 // (size -> class) answer it saw under the current one and checks each new answer against all
 // of them (monotonic, consistent). The test restores the mapping it found.
 #include <map>
@@ -24,19 +25,28 @@ using hm::size_to_class;
 // The step of the classes up to 1 KiB around size s (a multiple of 16).
 size_t model_step(size_t s, bool coarse) { return !coarse || s <= 256 ? 16 : s <= 512 ? 64 : 128; }
 
-// Whether class c is in use above 1 KiB: every class in fine mode, else those whose size is
-// 5, 6, 7 or 8 quarters of a power of two (1280, 1536, 1792, 2048, ...; all classes above
-// 8 KiB are).
-bool model_in_use_above(unsigned c, bool fine) {
+// Whether class c is in use above 1 KiB: every class at fine level 2; at level 1 those whose
+// size is a multiple of an eighth of the power of two below (1152, 1280, ...), at level 0 of a
+// quarter (1280, 1536, 1792, 2048, ...; all classes above 8 KiB are).
+bool model_in_use_above(unsigned c, unsigned fine) {
   size_t s = class_to_size(c);
   size_t p = size_t{1} << (63 - __builtin_clzll(s - 1));  // the power of two below
-  return fine || (s - p) % (p / 4) == 0;
+  return fine >= 2 || (s - p) % (p / (fine == 1 ? 8 : 4)) == 0;
 }
-// The largest waste over n bytes, in eighths: one up to 8 KiB with fine classes, else two.
-size_t model_waste_eighths(size_t n, bool fine) { return fine && n <= hm::kFineMax ? 1 : 2; }
+// The classes per doubling in use around a request of n > 1 KiB bytes.
+size_t model_per_doubling(size_t n, unsigned fine) {
+  if (n > hm::kFineMax || fine == 0) return 4;
+  return fine >= 2 && n <= 2048 ? 16 : 8;
+}
+// Whether every class is in use around n, so the class below never fits.
+bool model_all_in_use(size_t n, bool coarse, unsigned fine) {
+  if (n <= 1024) return !coarse;
+  size_t p = size_t{1} << (63 - __builtin_clzll(n - 1));
+  return model_per_doubling(n, fine) == (p >= hm::kFineMax ? 4 : p >= 2048 ? 8 : 16);
+}
 
 // The reference mapping, computed by scanning the class table.
-unsigned model_class(size_t n, bool coarse, bool fine) {
+unsigned model_class(size_t n, bool coarse, unsigned fine) {
   if (n <= 1024) {
     size_t s = (n + 15) / 16 * 16;
     size_t step = model_step(s, coarse);
@@ -60,12 +70,15 @@ rc::Gen<size_t> gen_small_size() {
 
 struct Model {
   bool coarse = false;
-  bool fine = true;
+  unsigned fine = 2;
   std::map<size_t, unsigned> seen;
 };
 // The mapping in force when the test started (a power of two's neighbour tells them apart).
 bool coarse_now() { return size_to_class(300) != hm::sizeclass_detail::step_class(300); }
-bool fine_now() { return size_to_class(1025) == hm::sizeclass_detail::step_class(1025); }
+unsigned fine_now() {
+  size_t s = class_to_size(size_to_class(1025));
+  return s == 1088 ? 2 : s == 1152 ? 1 : 0;
+}
 struct Sut {};
 using Cmd = rc::state::Command<Model, Sut>;
 
@@ -82,9 +95,9 @@ struct Query : Cmd {
     if (n <= 1024) {
       RC_ASSERT(s - n < model_step(s, m.coarse));  // the steps of the mapping
     } else {
-      RC_ASSERT((s - n) * 8 <= n * model_waste_eighths(n, m.fine));  // at most 12.5% or 25% waste
+      RC_ASSERT((s - n) * model_per_doubling(n, m.fine) <= n);  // at most 6.25%, 12.5% or 25% waste
     }
-    if (c > 0 && !m.coarse && (m.fine || n <= 1024)) RC_ASSERT(class_to_size(c - 1) < n);  // the smallest class
+    if (c > 0 && model_all_in_use(n, m.coarse, m.fine)) RC_ASSERT(class_to_size(c - 1) < n);  // the smallest class
     // Monotonic and consistent with every answer seen so far.
     auto it = m.seen.lower_bound(n);
     if (it != m.seen.end()) RC_ASSERT(bool(it->first == n ? it->second == c : it->second >= c));
@@ -96,7 +109,7 @@ struct Query : Cmd {
 
 struct Mode : Cmd {
   bool coarse = *rc::gen::arbitrary<bool>();
-  bool fine = *rc::gen::arbitrary<bool>();
+  unsigned fine = *rc::gen::inRange(0u, 3u);
   void apply(Model& m) const override {
     m.coarse = coarse;
     m.fine = fine;
@@ -114,7 +127,7 @@ struct RoundTrip : Cmd {
   void run(const Model& m, Sut&) const override {
     size_t s = class_to_size(c);
     if (size_to_class(s) != c) {  // a class a coarser mode leaves unused: its size goes up
-      RC_ASSERT(bool(s < 1024 ? m.coarse : !m.fine));
+      RC_ASSERT(bool(s < 1024 ? m.coarse : m.fine < 2));
       RC_ASSERT(size_to_class(s) == model_class(s, m.coarse, m.fine));
       return;
     }
@@ -157,7 +170,8 @@ RC_GTEST_PROP(SizeclassProperty, MappingMatchesModel, ()) {
   m.coarse = coarse_now();
   m.fine = fine_now();
   struct Restore {
-    bool coarse, fine;
+    bool coarse;
+    unsigned fine;
     ~Restore() { hm::sizeclass_init(coarse, fine); }
   } restore{m.coarse, m.fine};
   Sut s;
