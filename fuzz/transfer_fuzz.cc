@@ -8,12 +8,12 @@
 // Blocks come from pages of the classes and go back to them; every input ends with the box
 // drained, every page deleted and the bound restored. After each operation the byte total is
 // checked; every batch against the model and the checkers run on the cadence and at the end.
-// The burst's threads are a persistent crew of helpers.
+// The burst's threads are the fuzzing thread and a persistent crew of helpers; the model's
+// walks and lists stay out of coverage tracing and keep their storage between bursts.
 #include <algorithm>
 #include <atomic>
 #include <iterator>
 #include <map>
-#include <set>
 #include <thread>
 #include <vector>
 
@@ -41,44 +41,63 @@ struct World {
   // Blocks taken from the pages and not yet put back: a flag per block of each page.
   std::map<const Page*, std::vector<uint8_t>> out;
   size_t out_count = 0;
-  uint8_t& out_flag(Block* b) {
+  const Page* last_pg = nullptr;  // the page of the last flag looked up, and its flags
+  std::vector<uint8_t>* last_flags = nullptr;
+  HM_FUZZ_UNTRACED uint8_t& out_flag(Block* b) {
     uintptr_t u = reinterpret_cast<uintptr_t>(b);
     const Page* pg = page_of(u);
     long i = page_block_index(pg, u);
     HM_FUZZ_CHECK(i >= 0);
-    std::vector<uint8_t>& v = out[pg];
-    if (v.size() <= static_cast<size_t>(i)) v.resize(pg->capacity);
-    return v[static_cast<size_t>(i)];
+    if (pg != last_pg) {
+      last_flags = &out[pg];
+      last_pg = pg;
+      if (last_flags->size() < pg->capacity) last_flags->resize(pg->capacity);
+    }
+    return (*last_flags)[static_cast<size_t>(i)];
   }
 
   uint64_t limit() const { return static_cast<uint64_t>(config().transfer_kb) << 10; }
 
-  Block* fresh(unsigned c) {
-    std::vector<Page*>& v = pages[c];
-    Page* pg = nullptr;  // the newest page with a free block
-    for (auto it = v.rbegin(); !pg && it != v.rend(); ++it)
-      if (page_has_free(*it)) pg = *it;
-    if (!pg) {
-      pg = page_new(c, nullptr);
-      HM_FUZZ_CHECK(pg != nullptr);
-      v.push_back(pg);
-    }
-    Block *first = nullptr, *last = nullptr;
-    HM_FUZZ_CHECK(page_take(pg, 1, &first, &last) == 1);
-    first->next = nullptr;
-    first->cookie = free_cookie(reinterpret_cast<uintptr_t>(first));
-    uint8_t& f = out_flag(first);
-    HM_FUZZ_CHECK(!f);
-    f = 1, ++out_count;
-    return first;
-  }
+  // k blocks of class c, taken from the newest page with free blocks (as many at once as it
+  // has), then from new pages; chained in order, with their free cookies.
   Chain fresh_chain(unsigned c, uint32_t k) {
     Chain v;
-    for (uint32_t i = 0; i < k; ++i) v.push_back(fresh(c));
-    for (uint32_t i = 0; i + 1 < k; ++i) v[i]->next = v[i + 1];
+    v.reserve(k);
+    fresh_into(c, k, v);
     return v;
   }
-  void give_back(Block* b) {
+  // The same, appended to v.
+  HM_FUZZ_UNTRACED void fresh_into(unsigned c, uint32_t k, Chain& v) {
+    const size_t at = v.size(), end = at + k;
+    std::vector<Page*>& pv = pages[c];
+    while (v.size() < end) {
+      Page* pg = nullptr;  // the newest page with a free block
+      for (auto it = pv.rbegin(); !pg && it != pv.rend(); ++it)
+        if (page_has_free(*it)) pg = *it;
+      if (!pg) {
+        pg = page_new(c, nullptr);
+        HM_FUZZ_CHECK(pg != nullptr);
+        pv.push_back(pg);
+      }
+      Block *first = nullptr, *last = nullptr;
+      unsigned got = page_take(pg, static_cast<unsigned>(end - v.size()), &first, &last);
+      HM_FUZZ_CHECK(got >= 1 && got <= end - v.size());
+      Block* b = first;
+      for (unsigned i = 0; i < got; ++i, b = b->next) {
+        HM_FUZZ_CHECK(b != nullptr);
+        v.push_back(b);
+      }
+      HM_FUZZ_CHECK(v.back() == last);
+    }
+    for (size_t i = at; i < end; ++i) {
+      v[i]->next = i + 1 < end ? v[i + 1] : nullptr;
+      v[i]->cookie = free_cookie(reinterpret_cast<uintptr_t>(v[i]));
+      uint8_t& f = out_flag(v[i]);
+      HM_FUZZ_CHECK(!f);
+      f = 1, ++out_count;
+    }
+  }
+  HM_FUZZ_UNTRACED void give_back(Block* b) {
     uint8_t& f = out_flag(b);
     HM_FUZZ_CHECK(f);
     f = 0, --out_count;
@@ -87,10 +106,11 @@ struct World {
   }
 };
 
-// The n blocks of the chain at head, checked: blocks of pages of class c with their free
-// cookies, null-terminated after exactly n.
-Chain walk(unsigned c, Block* head, uint32_t n) {
-  Chain v;
+// Checks the n blocks of the chain at head: blocks of pages of class c with their free cookies,
+// null-terminated after exactly n; each is appended to *out when out is given, and compared
+// with want[i] when want is given (returns whether all matched).
+HM_FUZZ_UNTRACED bool walk(unsigned c, Block* head, uint32_t n, const Block* const* want, Chain* out = nullptr) {
+  bool same = true;
   Block* b = head;
   for (uint32_t i = 0; i < n; ++i) {
     HM_FUZZ_CHECK(b != nullptr);
@@ -98,14 +118,18 @@ Chain walk(unsigned c, Block* head, uint32_t n) {
     const Page* pg = page_of(u);
     HM_FUZZ_CHECK(pg != nullptr && pg->cls == c && page_block_index(pg, u) >= 0);
     HM_FUZZ_CHECK(b->cookie == free_cookie(u));
-    v.push_back(b);
+    if (want) same = same && b == want[i];
+    if (out) out->push_back(b);
     b = b->next;
   }
   HM_FUZZ_CHECK(b == nullptr);
-  return v;
+  return same;
+}
+bool walk_is(unsigned c, Block* head, const Chain& want) {
+  return walk(c, head, static_cast<uint32_t>(want.size()), want.data());
 }
 
-void check_box(const World& w) {
+HM_FUZZ_UNTRACED void check_box(const World& w) {
   HM_FUZZ_CHECK(transfer_bytes() == w.bytes);
   struct Seen {
     uint64_t bytes = 0, batches = 0;
@@ -126,7 +150,7 @@ void check_box(const World& w) {
     for (; TransferBatch* b = transfer_batch_for_test(c, i); ++i) {
       HM_FUZZ_CHECK(i < want);
       HM_FUZZ_CHECK(b->n == it->second[i].size());
-      HM_FUZZ_CHECK(walk(c, b->head, b->n) == it->second[i]);
+      HM_FUZZ_CHECK(walk_is(c, b->head, it->second[i]));
     }
     HM_FUZZ_CHECK(i == want);
   }
@@ -142,10 +166,10 @@ void put(World& w, unsigned c, uint32_t k) {
   bool ok = transfer_put(c, v[0], k);
   HM_FUZZ_CHECK(ok == fits);
   if (ok) {
-    stack.push_back(v);
+    stack.push_back(std::move(v));
     w.bytes += uint64_t{k} * class_to_size(c);
   } else {
-    HM_FUZZ_CHECK(walk(c, v[0], k) == v);  // a refused batch is left as it was
+    HM_FUZZ_CHECK(walk_is(c, v[0], v));  // a refused batch is left as it was
     for (Block* b : v) w.give_back(b);
   }
   if (stack.empty()) w.stacks.erase(c);
@@ -159,101 +183,132 @@ void take(World& w, unsigned c) {
     HM_FUZZ_CHECK(n == 0);
     return;
   }
-  Chain want = it->second.back();
+  Chain want = std::move(it->second.back());
   it->second.pop_back();
   if (it->second.empty()) w.stacks.erase(it);
   HM_FUZZ_CHECK(n == want.size());
-  HM_FUZZ_CHECK(walk(c, head, n) == want);
+  HM_FUZZ_CHECK(walk_is(c, head, want));
   w.bytes -= uint64_t{n} * class_to_size(c);
   for (Block* b : want) w.give_back(b);
 }
 
+// A burst's batches: each a class and a run of blocks in a pool. The pools and lists are kept
+// between bursts (cleared, not freed), so a burst allocates nothing once they have grown.
+struct Run {
+  unsigned cls;
+  uint32_t at, n;  // pool[at .. at + found): a batch the box said holds n blocks
+  uint32_t found;
+};
+struct Op {
+  bool put;
+  unsigned cls;
+  Run chain;  // a put's batch, in the plan's pool
+  bool ok;
+};
+struct Thread {
+  std::vector<Op> plan;
+  std::vector<Run> taken;
+  Chain pool;  // the blocks of the batches this thread took, as it found them
+};
+
+// The batch a thread took, recorded as it was found: at most n + 1 links followed (a longer
+// chain is caught by the check of its length afterwards).
+HM_FUZZ_UNTRACED void record_taken(Thread& th, unsigned cls, Block* head, uint32_t n) {
+  Run r{cls, static_cast<uint32_t>(th.pool.size()), n, 0};
+  for (Block* b = head; b && r.found <= n; b = b->next, ++r.found) th.pool.push_back(b);
+  th.taken.push_back(r);
+}
+
 // Threads put and take at once (ops from a seed), then the box is drained: every batch in it
 // before or accepted during the burst is taken exactly once, as put.
-void burst(World& w, unsigned threads, unsigned ops, unsigned put_pct, uint64_t seed) {
-  struct Op {
-    bool put;
-    unsigned cls;
-    Chain chain;
-    bool ok = false;
-  };
-  struct Taken {
-    unsigned cls;
-    Chain chain;
-    uint32_t n;
-  };
-  std::vector<std::vector<Op>> plan(threads);
+HM_FUZZ_UNTRACED void burst(World& w, unsigned threads, unsigned ops, unsigned put_pct, uint64_t seed) {
+  static Thread th[5];  // the burst's threads, and the drain's (th[threads])
+  static Chain plan_pool;
+  plan_pool.clear();
+  for (unsigned t = 0; t <= threads; ++t) th[t].plan.clear(), th[t].taken.clear(), th[t].pool.clear();
   uint64_t x = seed | 1;
   auto rnd = [&x] { return x ^= x << 13, x ^= x >> 7, x ^= x << 17; };
-  for (auto& p : plan)
+  for (unsigned t = 0; t < threads; ++t)
     for (unsigned i = 0; i < ops; ++i) {
       uint64_t r = rnd();
-      Op op{r % 100 < put_pct, w.cls[(r >> 8) % 3], {}};
-      if (op.put) op.chain = w.fresh_chain(op.cls, 1 + static_cast<uint32_t>((r >> 16) % 8));
-      p.push_back(std::move(op));
+      Op op{r % 100 < put_pct, w.cls[(r >> 8) % 3], {0, 0, 0, 0}, false};
+      if (op.put) {
+        uint32_t k = 1 + static_cast<uint32_t>((r >> 16) % 8);
+        op.chain = {op.cls, static_cast<uint32_t>(plan_pool.size()), k, k};
+        w.fresh_into(op.cls, k, plan_pool);
+      }
+      th[t].plan.push_back(op);
     }
   uint64_t bytes_before = w.bytes;
-  std::vector<std::vector<Taken>> taken(threads + 1);
   std::atomic<unsigned> go{0};
   static hm_fuzz::Crew crew(4);
-  crew.run(threads, [&](unsigned t) {
+  crew.run_with_caller(threads, [&](unsigned t) {
     go.fetch_add(1);
     while (go.load() < threads) std::this_thread::yield();
-    for (Op& op : plan[t]) {
+    for (Op& op : th[t].plan) {
       if (op.put) {
-        op.ok = transfer_put(op.cls, op.chain[0], static_cast<uint32_t>(op.chain.size()));
+        op.ok = transfer_put(op.cls, plan_pool[op.chain.at], op.chain.n);
         continue;
       }
       Block* head = nullptr;
-      uint32_t n = transfer_take(op.cls, &head);
-      if (!n) continue;
-      Taken tk{op.cls, {}, n};
-      for (Block* b = head; b && tk.chain.size() <= n; b = b->next) tk.chain.push_back(b);
-      taken[t].push_back(std::move(tk));
+      if (uint32_t n = transfer_take(op.cls, &head)) record_taken(th[t], op.cls, head, n);
     }
   });
   uint64_t kept = transfer_bytes();
   HM_FUZZ_CHECK(kept <= std::max(bytes_before, w.limit()));
+  Thread& drain = th[threads];
   for (unsigned c = 0; c < kClassCount; ++c) {
     Block* head = nullptr;
     while (transfer_batch_for_test(c, 0)) {
       uint32_t n = transfer_take(c, &head);
       HM_FUZZ_CHECK(n > 0);
-      taken[threads].push_back(Taken{c, walk(c, head, n), n});
+      drain.taken.push_back(Run{c, static_cast<uint32_t>(drain.pool.size()), n, n});
+      walk(c, head, n, nullptr, &drain.pool);
     }
   }
   HM_FUZZ_CHECK(transfer_bytes() == 0);
 
+  // The batches expected back, by head: those the box held before and those it accepted.
   struct Expect {
+    Block* head;
     unsigned cls;
-    Chain chain;
-    unsigned times = 0;
+    const Block* const* chain;
+    uint32_t n;
+    unsigned times;
   };
-  std::map<Block*, Expect> expect;
+  static std::vector<Expect> expect;
+  expect.clear();
   for (auto& [c, stack] : w.stacks)
-    for (Chain& v : stack) HM_FUZZ_CHECK(expect.emplace(v[0], Expect{c, v}).second);
-  for (auto& p : plan)
-    for (Op& op : p) {
-      if (op.ok) HM_FUZZ_CHECK(expect.emplace(op.chain[0], Expect{op.cls, op.chain}).second);
+    for (Chain& v : stack) expect.push_back({v[0], c, v.data(), static_cast<uint32_t>(v.size()), 0});
+  for (unsigned t = 0; t < threads; ++t)
+    for (Op& op : th[t].plan) {
+      const Block* const* chain = plan_pool.data() + op.chain.at;
+      if (op.ok) expect.push_back({plan_pool[op.chain.at], op.cls, chain, op.chain.n, 0});
       if (op.put && !op.ok)  // a refused batch is left as it was
-        HM_FUZZ_CHECK(walk(op.cls, op.chain[0], static_cast<uint32_t>(op.chain.size())) == op.chain);
+        HM_FUZZ_CHECK(walk(op.cls, plan_pool[op.chain.at], op.chain.n, chain));
     }
-  std::set<Block*> seen;
-  for (auto& v : taken)
-    for (Taken& tk : v) {
-      HM_FUZZ_CHECK(tk.chain.size() == tk.n);
-      HM_FUZZ_CHECK(walk(tk.cls, tk.chain[0], tk.n) == tk.chain);
-      auto it = expect.find(tk.chain[0]);
-      HM_FUZZ_CHECK(it != expect.end());
-      HM_FUZZ_CHECK(it->second.cls == tk.cls && it->second.chain == tk.chain);
-      HM_FUZZ_CHECK(++it->second.times == 1);
-      for (Block* b : tk.chain) HM_FUZZ_CHECK(seen.insert(b).second);
+  std::sort(expect.begin(), expect.end(), [](const Expect& a, const Expect& b) { return a.head < b.head; });
+  for (size_t i = 1; i < expect.size(); ++i) HM_FUZZ_CHECK(expect[i - 1].head != expect[i].head);
+  for (unsigned t = 0; t <= threads; ++t)
+    for (const Run& tk : th[t].taken) {
+      HM_FUZZ_CHECK(tk.found == tk.n);  // the chain as found had the length the box said
+      Block* const* chain = th[t].pool.data() + tk.at;
+      HM_FUZZ_CHECK(walk(tk.cls, chain[0], tk.n, chain));
+      auto it = std::lower_bound(expect.begin(), expect.end(), chain[0],
+                                 [](const Expect& e, Block* h) { return e.head < h; });
+      HM_FUZZ_CHECK(it != expect.end() && it->head == chain[0]);
+      HM_FUZZ_CHECK(it->cls == tk.cls && it->n == tk.n);
+      HM_FUZZ_CHECK(std::equal(chain, chain + tk.n, it->chain));
+      HM_FUZZ_CHECK(++it->times == 1);
+      for (uint32_t i = 0; i < tk.n; ++i) {  // no block in two batches: 1 (out) -> 2 (taken)
+        uint8_t& f = w.out_flag(chain[i]);
+        HM_FUZZ_CHECK(f == 1);
+        f = 2;
+      }
     }
-  for (auto& [head, e] : expect) HM_FUZZ_CHECK(e.times == 1);
+  for (const Expect& e : expect) HM_FUZZ_CHECK(e.times == 1);
 
-  for (auto& p : plan)
-    for (Op& op : p)
-      for (Block* b : op.chain) w.give_back(b);
+  for (Block* b : plan_pool) w.give_back(b);
   for (auto& [c, stack] : w.stacks)
     for (Chain& v : stack)
       for (Block* b : v) w.give_back(b);

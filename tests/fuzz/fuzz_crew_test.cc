@@ -1,5 +1,5 @@
 // tests of fuzz/fuzz_crew.h: the persistent helpers run each job on k distinct threads (never
-// the caller), done() reports a job still running, jobs run one after another on the same
+// the caller; with run_with_caller, the caller and k - 1 helpers), done() reports a job still running, jobs run one after another on the same
 // threads, and the cadence is due every kWalkEvery operations.
 #include "fuzz_crew.h"
 
@@ -28,6 +28,32 @@ TEST(FuzzCrew, RunsAJobOnKDistinctHelperThreads) {
     EXPECT_EQ(slots.size(), k);
     EXPECT_EQ(*slots.rbegin(), k - 1);
     EXPECT_FALSE(ids.count(std::this_thread::get_id()));
+  }
+}
+
+TEST(FuzzCrew, RunWithCallerRunsTheLastShareOnTheCallerAtOnceWithTheHelpers) {
+  Crew crew(4);
+  for (unsigned k = 1; k <= 4; ++k) {
+    std::mutex m;
+    std::set<std::thread::id> ids;
+    std::set<unsigned> slots;
+    std::atomic<unsigned> arrived{0};
+    const std::thread::id caller = std::this_thread::get_id();
+    bool last_on_caller = false;
+    crew.run_with_caller(k, [&](unsigned t) {
+      arrived.fetch_add(1);
+      while (arrived.load() < k) std::this_thread::yield();  // all k shares run at once
+      std::lock_guard<std::mutex> l(m);
+      ids.insert(std::this_thread::get_id());
+      slots.insert(t);
+      if (t == k - 1) last_on_caller = std::this_thread::get_id() == caller;
+    });
+    EXPECT_EQ(ids.size(), k);
+    EXPECT_EQ(slots.size(), k);
+    EXPECT_EQ(*slots.rbegin(), k - 1);
+    EXPECT_TRUE(ids.count(caller));
+    EXPECT_TRUE(last_on_caller);
+    EXPECT_TRUE(crew.done());
   }
 }
 
