@@ -75,6 +75,7 @@ class Input {
   Input(const uint8_t* data, size_t size) : p_(data), end_(data + size) {}
   bool more() const { return p_ < end_; }
   uint8_t u8() { return p_ < end_ ? *p_++ : 0; }
+  uint8_t peek() const { return p_ < end_ ? *p_ : 0; }  // the next u8(), not consumed
   uint16_t u16() { return static_cast<uint16_t>(u8() | (u8() << 8)); }
   uint32_t u32() { return static_cast<uint32_t>(u16() | (uint32_t{u16()} << 16)); }
   uint64_t u64() { return u32() | (uint64_t{u32()} << 32); }
@@ -124,6 +125,14 @@ inline constexpr size_t kFull = 2048, kEdge = 1024;
 #define HM_FUZZ_PLAIN __attribute__((no_sanitize("address", "undefined", "coverage"), noinline))
 #else
 #define HM_FUZZ_PLAIN
+#endif
+// A harness's model checks: still under ASan and UBSan, but out of coverage tracing -- their
+// comparisons run over the whole model after every operation and guide nothing (a check that
+// fails aborts the input anyway), as the invariant checkers (fuzz/coverage_ignore.txt).
+#if defined(__clang__)
+#define HM_FUZZ_UNTRACED __attribute__((no_sanitize("coverage")))
+#else
+#define HM_FUZZ_UNTRACED
 #endif
 // pattern(seed, i) = c + 31 * (i % 256) with c = seed + i / 256: every 256-byte aligned segment
 // of a fill is a slice of one row of this 64 KiB table, so a fill or check is a memcpy / memcmp
