@@ -1,11 +1,12 @@
 // Fuzz harness of the front box (the public hm_* API): malloc, calloc, realloc, aligned_alloc,
 // posix_memalign, memalign, free (plain, sized, aligned), usable size, frees from another
 // thread and thread flushes, driven by the input. Live blocks carry a fill pattern and a canary
-// after the requested bytes; after every operation each live block is checked for alignment,
-// usable size, fill, canary and overlap, and the glibc return/errno contract is checked.
-// After each operation the blocks it made are checked; every live block (alignment, usable
-// size, fill, canary, overlap) and the checkers are walked on the cadence and at the end. The
-// other thread is a persistent helper whose heap is given back at the end of every input.
+// after the requested bytes; the glibc return/errno contract is checked after every operation.
+// A block is checked when it is made (alignment, usable size, canary) and when it is freed or
+// reallocated (its fill too); every live block (alignment, usable size, canary, overlap; the
+// fills of those made since the last walk and 16 more in turn) and the checkers are walked on
+// the cadence, and at the end with every fill. The other thread is a persistent helper whose
+// heap is given back at the end of every input.
 #include <errno.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -5,8 +5,9 @@
 // threads whose blocks outlive them. Model: each bin as a LIFO stack within its bound; held
 // blocks carry a fill pattern. The helper is a persistent thread that exits its heap with
 // tcache_thread_exit (the pthread-key destructor's call); one helper per input is a real thread
-// that exits. After each operation the bins it touched are counted; the
-// bin lists, every held block and the checkers are walked on the cadence and at the end.
+// that exits. After each operation the bins it touched are counted; the bin lists, the held
+// blocks' pages and the checkers are walked on the cadence and at the end, with the fills of the
+// blocks handed out since the last walk and 16 more in turn (every fill at the end).
 #include <algorithm>
 #include <map>
 #include <pthread.h>
