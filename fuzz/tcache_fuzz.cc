@@ -85,7 +85,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hm_fuzz::Cadence cadence;
   size_t turn = 0;  // the walk's next older blocks
   bool exited = false;  // a real helper thread has exited in this input
-  bool helped = false;  // the persistent helper has run in this input
+  bool helped = false;  // the persistent helper's heap is live: its last job in this input kept it
   bool reported = false;  // the double free has been reported in this input
   while (in.more() && held.size() < 512) {
     uint8_t op = in.u8();
@@ -175,7 +175,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           if (direct) tcache_thread_exit(tcache_get());
         };
         if (!direct && !exited) run_thread(job), exited = true;
-        else helper.run(1, job), helped = true;
+        else helper.run(1, job), helped = !direct;
         for (Block* b : got) {
           HM_FUZZ_CHECK(b != nullptr);
           hand_out(b, cls, seed, true);
@@ -195,6 +195,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   walk(bins, held, &turn, true);
   for (const Held& x : held) hm_free(x.b);
   tcache_flush_all();
-  if (helped) helper.run(1, [](unsigned) { tcache_thread_exit(tcache_get()); });  // its heap back to the pool
+  // Its heap back to the pool (after a direct job it is there already: no hand-off).
+  if (helped) helper.run(1, [](unsigned) { tcache_thread_exit(tcache_get()); });
   return 0;
 }
