@@ -32,7 +32,12 @@ struct Held {
 };
 
 uint64_t pending(const Page* pg) { return pg->remote.load(std::memory_order_acquire) >> 48; }
-const Page* page_of_block(const Block* b) { return page_of(reinterpret_cast<uintptr_t>(b)); }
+// A held block's page, which must still be one (not given back to the segment).
+const Page* page_of_block(const Block* b) {
+  const Page* pg = page_of(reinterpret_cast<uintptr_t>(b));
+  HM_FUZZ_CHECK(pg != nullptr);
+  return pg;
+}
 
 // The model's blocks per page, kept as the operations hand blocks out and take them back.
 using Counts = std::unordered_map<const Page*, uint64_t>;
