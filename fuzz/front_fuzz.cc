@@ -1,11 +1,12 @@
 // Fuzz harness of the front box (the public hm_* API): malloc, calloc, realloc, aligned_alloc,
 // posix_memalign, memalign, free (plain, sized, aligned), usable size, frees from another
 // thread and thread flushes, driven by the input. Live blocks carry a fill pattern and a canary
-// after the requested bytes; after every operation each live block is checked for alignment,
-// usable size, fill, canary and overlap, and the glibc return/errno contract is checked.
-// After each operation the blocks it made are checked; every live block (alignment, usable
-// size, fill, canary, overlap) and the checkers are walked on the cadence and at the end. The
-// other thread is a persistent helper whose heap is given back at the end of every input.
+// after the requested bytes; the glibc return/errno contract is checked after every operation.
+// A block is checked when it is made (alignment, usable size, canary) and when it is freed or
+// reallocated (its fill too); every live block (alignment, usable size, canary, overlap; the
+// fills of those made since the last walk and 16 more in turn) and the checkers are walked on
+// the cadence, and at the end with every fill. The other thread is a persistent helper whose
+// heap is given back at the end of every input.
 #include <errno.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@ struct Blk {
   void* p;
   size_t size, align, usable;
   uint8_t seed;
+  bool fresh = true;  // made since the last walk
 };
 
 size_t pick_size(Input& in) {
@@ -41,20 +43,28 @@ size_t pick_size(Input& in) {
   }
 }
 
-void check_block(const Blk& b) {
+// Alignment, usable size and canary; with fill, the fill too.
+void check_block(const Blk& b, bool fill = true) {
   HM_FUZZ_CHECK(reinterpret_cast<uintptr_t>(b.p) % b.align == 0);
   HM_FUZZ_CHECK(hm_malloc_usable_size(b.p) == b.usable);
   HM_FUZZ_CHECK(b.usable >= b.size);
-  HM_FUZZ_CHECK(check(b.p, b.size, b.seed));
+  HM_FUZZ_CHECK(!fill || check(b.p, b.size, b.seed));
   HM_FUZZ_CHECK(canary_ok(b.p, b.size, b.usable));
 }
 
-void check_all(const std::vector<Blk>& live) {
+// Every live block (the fills of those made since the last walk and of 16 more in turn; all of
+// them when full, at the end of the input -- a block's fill is also checked when it is freed or
+// reallocated), no two overlapping, then the checkers.
+void check_all(std::vector<Blk>& live, size_t* turn, bool full) {
   std::vector<std::pair<uintptr_t, uintptr_t>> r;
-  for (const Blk& b : live) {
-    check_block(b);
+  size_t from = live.empty() ? 0 : *turn % live.size();
+  for (size_t i = 0; i < live.size(); ++i) {
+    Blk& b = live[i];
+    check_block(b, full || b.fresh || (i + live.size() - from) % live.size() < 16);
+    b.fresh = false;
     r.emplace_back(reinterpret_cast<uintptr_t>(b.p), reinterpret_cast<uintptr_t>(b.p) + b.usable);
   }
+  *turn = from + 16;
   std::sort(r.begin(), r.end());
   for (size_t i = 1; i < r.size(); ++i) HM_FUZZ_CHECK(r[i - 1].second <= r[i].first);
   check_invariants();
@@ -70,7 +80,7 @@ void adopt(std::vector<Blk>& live, void* p, size_t size, size_t align, uint8_t s
   Blk b{p, size, align < 16 ? 16 : align, hm_malloc_usable_size(p), seed};
   fill(p, size, seed);
   put_canary(p, size, b.usable);
-  check_block(b);
+  check_block(b, false);  // the fill just written: checked at the next walk
   live.push_back(b);
 }
 
@@ -136,6 +146,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Crew helper(1);
   check_fork_once();
   Cadence cadence;
+  size_t turn = 0;  // the walk's next older blocks
   bool helped = false;
   bool reported = false;
   while (in.more() && live.size() < 256) {
@@ -256,9 +267,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
     }
-    if (cadence.due()) check_all(live);
+    if (cadence.due()) check_all(live, &turn, false);
   }
-  check_all(live);
+  check_all(live, &turn, true);
   for (const Blk& b : live) hm_free(b.p);
   if (helped) helper.run(1, [](unsigned) { hm::tcache_thread_exit(hm::tcache_get()); });
   return 0;

@@ -123,14 +123,6 @@ class Crew {
   std::vector<std::thread> threads_;
 };
 
-// Model code of a harness that guides nothing (loops over its own vectors, pointer compares):
-// left out of the fuzzer's coverage tracing, still checked by ASan and UBSan.
-#if defined(__clang__)
-#define HM_FUZZ_UNTRACED __attribute__((no_sanitize("coverage"), noinline))
-#else
-#define HM_FUZZ_UNTRACED
-#endif
-
 // The full walks (the invariant checkers at level 2 and a harness's walk of its whole model) run
 // every kWalkEvery operations and once more at the end of the input; the checks after each
 // operation are O(1) in the size of the model (the objects the operation touched).

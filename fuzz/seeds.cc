@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
     write(fs::path(argv[1]) / "corpus/transfer_fuzz", 4, v);
   }
   // Tcache: a bin filled past its bound, for class 0 (16 bytes, bound 256) and class 64 (operand
-  // 4, 1152 bytes, bound 64): helper jobs (opcode 17) hand over 32 blocks each, then frees of the
+  // 4, 1088 bytes, bound 64): helper jobs (opcode 17) hand over 32 blocks each, then frees of the
   // oldest held block until the bin overflows and the slow free returns its older half; then a
   // flush.
   for (uint8_t k : {0, 4}) {

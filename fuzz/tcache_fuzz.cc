@@ -5,11 +5,12 @@
 // threads whose blocks outlive them. Model: each bin as a LIFO stack within its bound; held
 // blocks carry a fill pattern. The helper is a persistent thread that exits its heap with
 // tcache_thread_exit (the pthread-key destructor's call); one helper per input is a real thread
-// that exits. After each operation the bins it touched are counted; the
-// bin lists, every held block and the checkers are walked on the cadence and at the end.
+// that exits. After each operation the bins it touched are counted; the bin lists, the held
+// blocks' pages and the checkers are walked on the cadence and at the end, with the fills of the
+// blocks handed out since the last walk and 16 more in turn (every fill at the end).
 #include <algorithm>
 #include <map>
-#include <thread>
+#include <pthread.h>
 #include <vector>
 
 #include "config/config.h"
@@ -17,23 +18,42 @@
 #include "fuzz_crew.h"
 #include "hakmem/hakmem.h"
 #include "page/page.h"
+#include "sizeclass/inspect.h"
 #include "tcache/inspect.h"
 
 using namespace hm;
 
 namespace {
-constexpr unsigned kClasses[] = {0, 1, 2, 63, 64, 65, 87, kClassCount - 1};  // runs of neighbours, for borrowing; 8 KiB; 128 KiB
+constexpr unsigned kClasses[] = {0, 1, 2, 63, 64, 65, sizeclass_detail::step_class(8192), kClassCount - 1};  // runs of neighbours, for borrowing; 8 KiB; 128 KiB
 struct Held {
   Block* b;
   unsigned cls;
   uint8_t seed;
+  bool fresh = true;  // handed out since the last walk
 };
-void hand_out(Block* b, unsigned cls, uint8_t seed) {
-  unpoison_small_block(b);  // as the front does
+// A block taken from a bin is handed out as the front does; one hm_malloc returned (front:
+// true) already is, unpoisoned.
+void hand_out(Block* b, unsigned cls, uint8_t seed, bool front = false) {
+  if (!front) unpoison_small_block(b);
   b->cookie = 0;
   hm_fuzz::fill(b, class_to_size(cls), seed);
 }
-void walk(const std::map<unsigned, std::vector<Block*>>& bins, const std::vector<Held>& held) {
+// One real thread runs job and exits. Its stack is 1 MiB: ASan clears the shadow of a thread's
+// whole stack at its start and exit (1 MiB of shadow for the default 8 MiB).
+template <class F>
+void run_thread(F& job) {
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setstacksize(&a, size_t{1} << 20);
+  pthread_t t;
+  HM_FUZZ_CHECK(pthread_create(&t, &a, [](void* f) -> void* { return (*static_cast<F*>(f))(0u), nullptr; }, &job) == 0);
+  HM_FUZZ_CHECK(pthread_join(t, nullptr) == 0);
+  pthread_attr_destroy(&a);
+}
+// The bins against the model and every held block's page class; the fills of the blocks handed
+// out since the last walk and of 16 more in turn (all of them when full: at the end of the
+// input; a block's fill is also checked when it is pushed); then the checkers.
+void walk(const std::map<unsigned, std::vector<Block*>>& bins, std::vector<Held>& held, size_t* turn, bool full) {
   ThreadCache* h = tcache_get();
   HM_FUZZ_CHECK(tcache_heap() == &h->heap && h->heap.real);
   for (auto& [c, s] : bins) {
@@ -41,10 +61,16 @@ void walk(const std::map<unsigned, std::vector<Block*>>& bins, const std::vector
     size_t k = 0;
     for (Block* b = h->bins[c].head; b; b = b->next, ++k) HM_FUZZ_CHECK(k < s.size() && b == s[s.size() - 1 - k]);
   }
-  for (const Held& x : held) {
+  size_t from = held.empty() ? 0 : *turn % held.size();
+  for (size_t i = 0; i < held.size(); ++i) {
+    Held& x = held[i];
     Page* pg = page_of(reinterpret_cast<uintptr_t>(x.b));
-    HM_FUZZ_CHECK(pg && pg->cls == x.cls && hm_fuzz::check(x.b, class_to_size(x.cls), x.seed));
+    HM_FUZZ_CHECK(pg && pg->cls == x.cls);
+    bool due = full || x.fresh || (i + held.size() - from) % held.size() < 16;
+    if (due) HM_FUZZ_CHECK(hm_fuzz::check(x.b, class_to_size(x.cls), x.seed));
+    x.fresh = false;
   }
+  *turn = from + 16;
   hm_fuzz::check_invariants();
 }
 }  // namespace
@@ -58,8 +84,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<Held> held;
   static hm_fuzz::Crew helper(1);
   hm_fuzz::Cadence cadence;
+  size_t turn = 0;  // the walk's next older blocks
   bool exited = false;  // a real helper thread has exited in this input
-  bool helped = false;  // the persistent helper has run in this input
+  bool helped = false;  // the persistent helper's heap is live: its last job in this input kept it
   bool reported = false;  // the double free has been reported in this input
   while (in.more() && held.size() < 512) {
     uint8_t op = in.u8();
@@ -148,11 +175,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           for (auto& b : got) b = static_cast<Block*>(hm_malloc(class_to_size(cls)));
           if (direct) tcache_thread_exit(tcache_get());
         };
-        if (!direct && !exited) std::thread(job, 0u).join(), exited = true;
-        else helper.run(1, job), helped = true;
+        if (!direct && !exited) run_thread(job), exited = true;
+        else helper.run(1, job), helped = !direct;
         for (Block* b : got) {
           HM_FUZZ_CHECK(b != nullptr);
-          hand_out(b, cls, seed);
+          hand_out(b, cls, seed, true);
           held.push_back({b, cls, seed});
         }
         break;
@@ -164,11 +191,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const Held& x = held.back();
       HM_FUZZ_CHECK(page_of(reinterpret_cast<uintptr_t>(x.b))->cls == x.cls);
     }
-    if (cadence.due()) walk(bins, held);
+    if (cadence.due()) walk(bins, held, &turn, false);
   }
-  walk(bins, held);
+  walk(bins, held, &turn, true);
   for (const Held& x : held) hm_free(x.b);
   tcache_flush_all();
-  if (helped) helper.run(1, [](unsigned) { tcache_thread_exit(tcache_get()); });  // its heap back to the pool
+  // Its heap back to the pool (after a direct job it is there already: no hand-off).
+  if (helped) helper.run(1, [](unsigned) { tcache_thread_exit(tcache_get()); });
   return 0;
 }
