@@ -31,7 +31,7 @@ namespace {
 using Handler = void (*)();
 struct CxxRuntime {
   Handler (*get_new_handler)() noexcept = nullptr;
-  [[noreturn]] void (*throw_bad_alloc)() = nullptr;
+  void (*throw_bad_alloc)() = nullptr;  // does not return
   void* (*new_nothrow)(size_t, const std::nothrow_t&) noexcept = nullptr;
   void* (*new_aligned_nothrow)(size_t, std::align_val_t, const std::nothrow_t&) noexcept = nullptr;
 };
