@@ -20,7 +20,7 @@ lane release all
 lane asan all -LE "preload|bench|install"
 lane tsan hakmem_threads_tests -L threads
 # Real programs under the debug build's libhakmem.so at HAKMEM_CHECK=2 (the check hooks live).
-lane debug hakmem_preload,preload_real_programs_test,preload_startup_order_test,preload_clean_run_test,preload_address_limit_test,security_test -L preload
+lane debug hakmem_preload,preload_real_programs_test,preload_startup_order_test,preload_clean_run_test,preload_address_limit_test,preload_footprint_test,security_test -L preload
 if [ -f fuzz/build.sh ] && [ -x build/release/bin/hakmem-fuzz ]; then
   echo "=== lane: fuzz ==="
   cmake --preset fuzz >/dev/null
