@@ -13,45 +13,48 @@
 namespace hm_fuzz {
 namespace {
 
-TEST(FuzzCrew, RunsAJobOnKDistinctHelperThreads) {
-  Crew crew(4);
-  for (unsigned k = 1; k <= 4; ++k) {
-    std::mutex m;
-    std::set<std::thread::id> ids;
-    std::set<unsigned> slots;
-    crew.run(k, [&](unsigned t) {
-      std::lock_guard<std::mutex> l(m);
-      ids.insert(std::this_thread::get_id());
-      slots.insert(t);
-    });
+// The threads and share numbers a job ran on, and whether k shares ran on k distinct threads.
+struct Shares {
+  std::mutex m;
+  std::set<std::thread::id> ids;
+  std::set<unsigned> slots;
+  void record(unsigned t) {
+    std::lock_guard<std::mutex> l(m);
+    ids.insert(std::this_thread::get_id());
+    slots.insert(t);
+  }
+  void expect_k_distinct(unsigned k) {
     EXPECT_EQ(ids.size(), k);
     EXPECT_EQ(slots.size(), k);
     EXPECT_EQ(*slots.rbegin(), k - 1);
-    EXPECT_FALSE(ids.count(std::this_thread::get_id()));
+  }
+};
+
+TEST(FuzzCrew, RunsAJobOnKDistinctHelperThreads) {
+  Crew crew(4);
+  for (unsigned k = 1; k <= 4; ++k) {
+    Shares seen;
+    crew.run(k, [&](unsigned t) { seen.record(t); });
+    seen.expect_k_distinct(k);
+    EXPECT_FALSE(seen.ids.count(std::this_thread::get_id()));
   }
 }
 
 TEST(FuzzCrew, RunWithCallerRunsTheLastShareOnTheCallerAtOnceWithTheHelpers) {
   Crew crew(4);
   for (unsigned k = 1; k <= 4; ++k) {
-    std::mutex m;
-    std::set<std::thread::id> ids;
-    std::set<unsigned> slots;
+    Shares seen;
     std::atomic<unsigned> arrived{0};
     const std::thread::id caller = std::this_thread::get_id();
     bool last_on_caller = false;
     crew.run_with_caller(k, [&](unsigned t) {
       arrived.fetch_add(1);
       while (arrived.load() < k) std::this_thread::yield();  // all k shares run at once
-      std::lock_guard<std::mutex> l(m);
-      ids.insert(std::this_thread::get_id());
-      slots.insert(t);
+      seen.record(t);
       if (t == k - 1) last_on_caller = std::this_thread::get_id() == caller;
     });
-    EXPECT_EQ(ids.size(), k);
-    EXPECT_EQ(slots.size(), k);
-    EXPECT_EQ(*slots.rbegin(), k - 1);
-    EXPECT_TRUE(ids.count(caller));
+    seen.expect_k_distinct(k);
+    EXPECT_TRUE(seen.ids.count(caller));
     EXPECT_TRUE(last_on_caller);
     EXPECT_TRUE(crew.done());
   }
