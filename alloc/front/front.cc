@@ -63,6 +63,18 @@ HM_FAST_PATH void* finish_block(Block* b) {
   return b;
 }
 
+// The malloc fast lane: one bin pop for 1..2048 bytes (the heap's table gives the bin); the rest
+// of the small classes, up to 128 KiB, pop their bin the same way after a log2 class computation.
+// nullptr: an empty bin or a size for the slow path.
+HM_FAST_PATH void* alloc_fast(size_t n) {
+  if (HM_LIKELY(n - 1 < kLaneMax)) {
+    if (Block* b = tcache_pop_small(tcache_get(), n)) return finish_block(b);
+  } else if (n - 1 < kMaxSmall) {
+    if (Block* b = tcache_pop(tcache_get(), size_to_class(n))) return finish_block(b);
+  }
+  return nullptr;
+}
+
 // A small block of class cls from the slow path; may_borrow: realloc's new block, which may
 // come from a larger class instead of never-used memory (HAKMEM_BORROW).
 void* small_alloc_slow(unsigned cls, bool may_borrow) {
@@ -164,7 +176,7 @@ HM_SLOW_PATH void free_slow(void* p, Page* pg) {
 size_t usable_or_die(void* p, registry::ErrorId freed_kind, registry::ErrorId large_freed_kind) {
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
   if (Page* pg = page_of(u)) {
-    if (page_block_index(pg, u) < 0) {  // not a block start: a redzoned block's user pointer, or misuse
+    if (HM_UNLIKELY(!page_is_block(pg, u))) {  // not a block start: a redzoned block's user pointer, or misuse
       if (Block* blk = redzone_block(p, pg)) return redzone_size(blk);
       misuse(registry::ErrorId::interior_free, p, pg);
     }
@@ -256,13 +268,7 @@ void* hm_malloc(size_t n) {
   if constexpr (report::kCheckHooks) {  // the debug build's checked mode: every block redzoned
     if (HM_UNLIKELY(g_redzones)) return alloc_slow(n, kMinAlign, false);
   }
-  // Fast lane: one bin pop for 1..2048 bytes (the heap's table gives the bin); the rest of the small
-  // classes, up to 128 KiB, pop their bin the same way after a log2 class computation.
-  if (HM_LIKELY(n - 1 < kLaneMax)) {
-    if (Block* b = tcache_pop_small(tcache_get(), n)) return finish_block(b);
-  } else if (n - 1 < kMaxSmall) {
-    if (Block* b = tcache_pop(tcache_get(), size_to_class(n))) return finish_block(b);
-  }
+  if (void* b = alloc_fast(n)) return b;
   return alloc_slow(n, kMinAlign, false);
 }
 
@@ -305,7 +311,8 @@ void* hm_realloc(void* p, size_t n) {
   }
   size_t old = usable_or_die(p, registry::ErrorId::realloc_freed, registry::ErrorId::large_realloc_freed);
   if (n <= old && n >= old / 2 && !g_redzones) return p;  // redzoned: a new block, whose tail fits n
-  void* q = alloc_slow(n, kMinAlign, false, true);
+  void* q = g_redzones ? nullptr : alloc_fast(n);  // redzoned: the slow path wraps the block
+  if (!q) q = alloc_slow(n, kMinAlign, false, true);
   if (!q) return nullptr;  // errno is ENOMEM; p is untouched
   std::memcpy(q, p, n < old ? n : old);
   hm_free(p);
