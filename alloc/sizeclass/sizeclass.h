@@ -16,7 +16,7 @@
 //   each holds a page of at least eight blocks, so a class more costs a partly used page of
 //   80 KiB and more.
 // Requests up to 2048 bytes (the front's fast lane) find their class through a 128-entry
-// table indexed by (n-1)/16; larger ones compute it. Class numbers and sizes are the same in
+// table indexed by (n-1)/16, larger ones through a 512-entry table indexed by (n-1)/256. Class numbers and sizes are the same in
 // every mode; the coarser modes leave classes unused.
 #pragma once
 
@@ -31,12 +31,14 @@ inline constexpr size_t kLaneMax = 2048;                  // the front fast lane
 inline constexpr unsigned kLaneSlots = kLaneMax / 16;     // 128
 inline constexpr size_t kFineMax = 8192;                  // the eight-per-doubling classes' top
 inline constexpr unsigned kFineClasses = 16 + 8 * 2;      // 1 to 2 KiB, 2 to 8 KiB
+// Every class edge above kLaneMax is a multiple of 256, so (n-1)/256 picks the class there.
+inline constexpr unsigned kBigSlots = kMaxSmall / 256;    // 512
 inline constexpr unsigned kClassCount = kFastClasses + kFineClasses + 4 * 4;  // 112
 
 namespace sizeclass_detail {
 struct alignas(64) ClassTable {
   uint8_t of[kLaneSlots];  // (n-1)/16 -> class, for n <= kLaneMax
-  uint8_t above;           // or-ed into a class above kLaneMax up to kFineMax: 1 leaves every other class unused
+  uint8_t big[kBigSlots];  // (n-1)/256 -> class, for kLaneMax < n <= kMaxSmall
 };
 extern ClassTable g_table;
 
@@ -55,7 +57,7 @@ HM_FAST_PATH constexpr unsigned step_class(size_t n) {
 // The class of a request of n bytes, 1 <= n <= kMaxSmall.
 HM_FAST_PATH unsigned size_to_class(size_t n) {
   if (n <= kLaneMax) return sizeclass_detail::g_table.of[(n - 1) >> 4];
-  return sizeclass_detail::step_class(n) | (n <= kFineMax ? sizeclass_detail::g_table.above : 0u);
+  return sizeclass_detail::g_table.big[(n - 1) >> 8];  // a load, not a branch on sizes around kFineMax
 }
 
 // Chooses the mappings: coarse classes up to kFastMax; from 1 to 8 KiB, fine = 2 every class,
@@ -98,5 +100,12 @@ static_assert(kFastClasses % 4 == 0 && (sizeclass_detail::step_class(2048) & 3) 
               "1 and 2 KiB end a run of four classes, 4 and 8 KiB one of two: classes of every mapping");
 static_assert(class_to_size(sizeclass_detail::step_class(kFineMax) + 1) == 10240);
 static_assert(class_slices(kClassCount - 1) <= kSlicesPerSegment - 1);
+
+constexpr bool big_edges_on_256() {
+  for (unsigned c = 0; c < kClassCount; ++c)
+    if (class_to_size(c) > kLaneMax && class_to_size(c) % 256 != 0) return false;
+  return kLaneMax % 256 == 0;
+}
+static_assert(big_edges_on_256(), "the big table's slots of 256 bytes must not straddle a class edge");
 
 }  // namespace hm
