@@ -63,15 +63,31 @@ std::string format_programs_table(const std::vector<ProgramRow>& rows) {
     return b;
   };
   auto wall = best(&ProgramRow::wall_s), cpu = best(&ProgramRow::cpu_s), rss = best(&ProgramRow::peak_rss_kb);
-  auto ratio = [](double v, const std::optional<double>& b) { return b ? fmt_fixed(v / *b, 3) : std::string("-"); };
+  auto instr = best(&ProgramRow::instructions);
+  auto ratio = [](double v, const std::optional<double>& b) {
+    return b && v > 0 ? fmt_fixed(v / *b, 3) : std::string("-");
+  };
   std::vector<std::vector<std::string>> cells;
-  for (const auto& r : rows)
+  for (const auto& r : rows) {
     cells.push_back({r.program, r.allocator, fmt_fixed(r.wall_s, 3), fmt_fixed(r.cpu_s, 3), fmt_fixed(r.sys_s, 3),
                      fmt_fixed(r.peak_rss_kb / 1024.0, 1), fmt_rate(r.minor_faults), ratio(r.wall_s, wall),
                      ratio(r.cpu_s, cpu), ratio(r.peak_rss_kb, rss), r.output_matches ? "yes" : "NO"});
-  return render_table({"program", "allocator", "wall s", "cpu s", "sys s", "peak MiB", "minflt", "wall x best peer",
-                       "cpu x best peer", "rss x leanest peer", "output = glibc"},
-                      cells, TableStyle::Text);
+    if (instr) {
+      cells.back().push_back(r.instructions > 0 ? fmt_fixed(r.instructions / 1e9, 3) : std::string("-"));
+      cells.back().push_back(ratio(r.instructions, instr));
+    }
+  }
+  std::vector<std::string> head = {"program", "allocator", "wall s", "cpu s", "sys s", "peak MiB", "minflt",
+                                   "wall x best peer", "cpu x best peer", "rss x leanest peer", "output = glibc"};
+  if (instr) head.insert(head.end(), {"G instr", "instr x best peer"});
+  return render_table(head, cells, TableStyle::Text);
+}
+
+std::vector<std::string> callgrind_argv(const Program& p, const std::string& out_prefix) {
+  std::vector<std::string> argv = {"valgrind", "--tool=callgrind", "--trace-children=yes",
+                                   "--callgrind-out-file=" + out_prefix + ".%p"};
+  argv.insert(argv.end(), p.argv.begin(), p.argv.end());
+  return argv;
 }
 
 std::vector<CheckVariant> check_variants(const std::string& release_so, const std::string& debug_so) {

@@ -42,13 +42,19 @@ struct ProgramRow {
   double wall_s = 0, cpu_s = 0, sys_s = 0, peak_rss_kb = 0, minor_faults = 0;
   int runs = 0;
   bool output_matches = true;  // every run's output equal to the reference's (glibc's)
+  double instructions = 0;     // --callgrind: instructions of one run, children included (0: not counted)
 };
 ProgramRow summarize(const std::string& program, const std::string& allocator, const std::vector<ProgramRun>& runs,
                      const std::optional<std::string>& reference_sha256);
 
 // The table of one program's rows: medians, and wall and CPU time relative to the fastest
-// peer (the fastest row whose allocator is not hakmem) and peak RSS relative to the leanest.
+// peer (the fastest row whose allocator is not hakmem) and peak RSS relative to the leanest;
+// with instructions counted, also those and their ratio to the fewest of a peer.
 std::string format_programs_table(const std::vector<ProgramRow>& rows);
+
+// The command line that counts a program's instructions: callgrind on it and every process it
+// starts (g++ runs cc1plus and as), one output file per process under out_prefix.<pid>.
+std::vector<std::string> callgrind_argv(const Program& p, const std::string& out_prefix);
 
 // ---- --check-levels: what the debug build's checks cost on the same programs ----
 

@@ -3,7 +3,9 @@
 // preloaded, and glibc with nothing preloaded. Fresh processes, interleaved
 // round-robin per program, --runs times; the child's wall clock, CPU and system
 // seconds, peak RSS and minor faults come from wait4. Every run's output is
-// compared with glibc's first run. Prints a table per program and writes
+// compared with glibc's first run. --callgrind adds one run per allocator under
+// callgrind: the instructions of the program and its children, the figure this
+// machine's noise does not move. Prints a table per program and writes
 // <out>/programs-<stamp>.json. Exit status 1 when a run failed or an output
 // differed, 2 on errors.
 //
@@ -15,10 +17,12 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
 
 #include "programs/programs.h"
+#include "runner/benchio.h"
 #include "runner/build_info.h"
 #include "runner/common.h"
 #include "runner/sha256.h"
@@ -62,6 +66,24 @@ ProgramRun run_once(const Program& p, const Alloc& a, const EnvMap& parent) {
   return run;
 }
 
+// Instructions of one run under callgrind, summed over the program's processes.
+double count_instructions(const Program& p, const Alloc& a, const EnvMap& parent, const std::string& tmp) {
+  EnvMap env = scrub_env(parent, {{}, a.gates, a.preload});
+  for (const auto& [k, v] : p.env) env[k] = v;
+  std::string prefix = "hmb-programs-cg-" + std::to_string(getpid()) + "-" + a.name;
+  ProcResult r = run_process(callgrind_argv(p, tmp + "/" + prefix), &env);
+  double total = 0;
+  for (const auto& f : std::filesystem::directory_iterator(tmp)) {
+    if (f.path().filename().string().rfind(prefix + ".", 0) != 0) continue;
+    total += parse_callgrind_ir(read_file(f.path().string()));
+    std::filesystem::remove(f.path());
+  }
+  if (r.status != 0 || total <= 0)
+    throw std::runtime_error(p.name + " under callgrind and " + a.name + " exited with " + std::to_string(r.status) +
+                             "\n" + r.err.substr(0, 2000));
+  return total;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,7 +91,7 @@ int main(int argc, char** argv) {
   int runs = 5;
   std::string out = "bench/results", hakmem_so = default_hakmem_so(), tmp = "/tmp";
   std::string debug_so = source_dir() + "/build/debug/lib/libhakmem.so", ledger = default_ledger();
-  bool check_levels = false, no_ledger = false;
+  bool check_levels = false, no_ledger = false, callgrind = false;
   CLI::App app{"hakmem programs: real programs run whole under hakmem and every peer"};
   app.add_option("--programs", names,
                  "sqlite, python, python-malloc, gxx (comma list; default sqlite,python,gxx, with --check-levels "
@@ -81,6 +103,8 @@ int main(int argc, char** argv) {
   app.add_option("--hakmem-so", hakmem_so, "hakmem's drop-in library (with --check-levels: the release one)");
   app.add_flag("--check-levels", check_levels,
                "release drop-in vs the debug drop-in at HAKMEM_CHECK=0,1,2 (kind \"check-cost\" ledger entry)");
+  app.add_flag("--callgrind", callgrind,
+               "also count each program's instructions under valgrind --tool=callgrind (one run per allocator)");
   app.add_option("--debug-so", debug_so, "the debug build's drop-in library (--check-levels)");
   app.add_option("--ledger", ledger, "ledger file of --check-levels (LEDGER.md is regenerated beside it)");
   app.add_flag("--no-ledger", no_ledger, "--check-levels: do not append to the ledger");
@@ -136,6 +160,16 @@ int main(int argc, char** argv) {
       for (const auto& a : allocs) {
         if (!got.count(a.name)) continue;
         rows.push_back(summarize(p.name, a.name, got[a.name], reference));
+        if (callgrind) {
+          std::fprintf(stderr, "[programs] %s under callgrind, %s ... ", p.name.c_str(), a.name.c_str());
+          try {
+            rows.back().instructions = count_instructions(p, a, parent, tmp);
+            std::fprintf(stderr, "%.3fG instructions\n", rows.back().instructions / 1e9);
+          } catch (const std::exception& e) {
+            failed[a.name] = e.what();
+            std::fprintf(stderr, "FAILED\n%s\n", e.what());
+          }
+        }
         const auto& r = rows.back();
         ok = ok && r.output_matches;
         pj["rows"].push_back({{"allocator", r.allocator}, {"preload", a.preload.empty() ? "" : check_levels ? portable_command(a.preload) : "lib" + a.name},
@@ -143,6 +177,7 @@ int main(int argc, char** argv) {
                               {"wall_s", r.wall_s}, {"cpu_s", r.cpu_s}, {"sys_s", r.sys_s},
                               {"peak_rss_kb", r.peak_rss_kb}, {"minor_faults", r.minor_faults},
                               {"output_matches", r.output_matches}, {"runs", r.runs}});
+        if (r.instructions > 0) pj["rows"].back()["instructions"] = r.instructions;
       }
       ok = ok && failed.empty() && reference.has_value();
       doc["programs"][p.name] = pj;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace hmb {
@@ -48,6 +49,30 @@ TEST(Programs, TableRatiosAgainstPeers) {
   EXPECT_NE(t.find("1.100"), std::string::npos);  // its CPU time over tcmalloc's
   EXPECT_NE(t.find("2.000"), std::string::npos);  // its peak RSS over glibc's, the leanest
   EXPECT_NE(t.find("NO"), std::string::npos);     // its output differed
+}
+
+// --callgrind: instructions and their ratio to the fewest of a peer join the table.
+TEST(ProgramsTable, InstructionsColumnsWhenCounted) {
+  std::vector<ProgramRow> rows = {{"gxx", "hakmem", 1.2, 1.1, 0.1, 2048, 100, 5, true, 3.3e9},
+                                  {"gxx", "glibc", 1.5, 1.4, 0.1, 1024, 90, 5, true, 3.0e9},
+                                  {"gxx", "mimalloc", 1.0, 1.0, 0.1, 4096, 80, 5, true, 3.1e9}};
+  std::string t = format_programs_table(rows);
+  EXPECT_NE(t.find("instr x best peer"), std::string::npos);
+  EXPECT_NE(t.find("3.300"), std::string::npos);  // hakmem's billions of instructions
+  EXPECT_NE(t.find("1.100"), std::string::npos);  // over glibc's, the fewest of a peer
+  rows[0].instructions = rows[1].instructions = rows[2].instructions = 0;
+  EXPECT_EQ(format_programs_table(rows).find("instr"), std::string::npos);  // not counted: no columns
+}
+
+// Callgrind follows the compiler driver into cc1plus and as, one output file per process.
+TEST(ProgramsCallgrind, CountsEveryProcess) {
+  Program p{"gxx", {"/usr/bin/g++", "-c", "x.cc"}, {}, "", ""};
+  auto argv = callgrind_argv(p, "/tmp/cg");
+  ASSERT_GE(argv.size(), 7u);
+  EXPECT_EQ(argv[0], "valgrind");
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "--trace-children=yes"), argv.end());
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "--callgrind-out-file=/tmp/cg.%p"), argv.end());
+  EXPECT_EQ(std::vector<std::string>(argv.end() - 3, argv.end()), p.argv);
 }
 
 // --check-levels: glibc for the reference, release, and the debug drop-in at each level.
