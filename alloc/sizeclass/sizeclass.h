@@ -101,11 +101,13 @@ static_assert(kFastClasses % 4 == 0 && (sizeclass_detail::step_class(2048) & 3) 
 static_assert(class_to_size(sizeclass_detail::step_class(kFineMax) + 1) == 10240);
 static_assert(class_slices(kClassCount - 1) <= kSlicesPerSegment - 1);
 
+namespace sizeclass_detail {
 constexpr bool big_edges_on_256() {
   for (unsigned c = 0; c < kClassCount; ++c)
     if (class_to_size(c) > kLaneMax && class_to_size(c) % 256 != 0) return false;
   return kLaneMax % 256 == 0;
 }
-static_assert(big_edges_on_256(), "the big table's slots of 256 bytes must not straddle a class edge");
+}  // namespace sizeclass_detail
+static_assert(sizeclass_detail::big_edges_on_256(), "the big table's slots of 256 bytes must not straddle a class edge");
 
 }  // namespace hm
