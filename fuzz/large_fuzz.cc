@@ -1,6 +1,6 @@
 // Fuzz harness of the large box: large_alloc / large_calloc / large_free of input-chosen sizes
-// and alignments, large_lookup (large_header_of) of block starts, interiors and freed blocks,
-// large_usable, large_cache_trim, large_purge_idle, and the cache bound (bytes equal the sum of entries, within
+// and alignments, large_realloc of live ones to new sizes (the bytes kept), large_lookup
+// (large_header_of) of block starts, interiors and freed blocks, large_usable, large_cache_trim, large_purge_idle, and the cache bound (bytes equal the sum of entries, within
 // the limit). After each operation the block it made or freed and the cache bound are
 // checked; every live block (lookups of its start and an interior, alignment, usable size,
 // fill) and the checkers are walked on the cadence and at the end.
@@ -75,6 +75,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       hm_fuzz::fill(p, n, seed);
       live.push_back({p, n, zero ? 16 : align, seed});
       check_live(live.back(), in.u16());
+    } else if (!live.empty() && (op & 64)) {  // realloc: no copy, the bytes up to the smaller size kept
+      Blk& b = live[in.u16() % live.size()];
+      LargeHeader* h = nullptr;
+      HM_FUZZ_CHECK(large_lookup(reinterpret_cast<uintptr_t>(b.p), &h) == LargeLookup::kOk);
+      size_t n = (size_t{128} << 10) + 1 + in.u32() % ((op & 120) == 120 ? (size_t{8} << 20) : (size_t{1} << 20));
+      void* q = large_realloc(h, n);
+      if (!q) {  // refused: a block starting a unit of its own, or a growth a resident cached mapping would take
+        HM_FUZZ_CHECK(b.align >= kSegmentSize || n > large_usable(h));
+        check_live(b, in.u16());
+      } else {
+        HM_FUZZ_CHECK(hm_fuzz::check(q, n < b.size ? n : b.size, b.seed, b.size));
+        HM_FUZZ_CHECK(reinterpret_cast<uintptr_t>(q) % b.align == 0);
+        hm_fuzz::fill(q, n, b.seed);  // the fill's tail moves with the size
+        b.p = q, b.size = n;
+        check_live(b, in.u16());
+      }
     } else if (!live.empty()) {
       size_t i = in.u16() % live.size();
       Blk b = live[i];

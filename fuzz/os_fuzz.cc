@@ -1,4 +1,4 @@
-// Fuzz harness of the os box: os_map_aligned / os_unmap / os_purge / os_remap of input-chosen sizes,
+// Fuzz harness of the os box: os_map_aligned / os_unmap / os_purge / os_remap / os_extend of input-chosen sizes,
 // alignments and ranges; fresh and purged pages read zero, written pages keep their byte, and
 // os_page_size is the kernel's page size. After each operation the pages it touched are read
 // back; the regions (every touched page, a sample of the others) and the checkers are walked
@@ -79,6 +79,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     r.pages++;
     r.byte.push_back(0);
     r.touched.push_back(true);
+    read_back(r, ps, 0, r.pages);
+    // os_extend: grown by a page where it is when the kernel has the room after it, else unchanged
+    if (os_extend(r.p, r.pages * ps, (r.pages + 1) * ps)) {
+      r.pages++;
+      r.byte.push_back(0);
+      r.touched.push_back(true);
+    }
     read_back(r, ps, 0, r.pages);
   }
   walk();

@@ -172,8 +172,9 @@ HM_SLOW_PATH void free_slow(void* p, Page* pg) {
 }
 
 // Usable size of a live block, reporting misuse for anything else: a freed small block as
-// freed_kind, a freed large one as large_freed_kind.
-size_t usable_or_die(void* p, registry::ErrorId freed_kind, registry::ErrorId large_freed_kind) {
+// freed_kind, a freed large one as large_freed_kind. *large: a large block's header (when given).
+size_t usable_or_die(void* p, registry::ErrorId freed_kind, registry::ErrorId large_freed_kind,
+                     LargeHeader** large = nullptr) {
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
   if (Page* pg = page_of(u)) {
     if (HM_UNLIKELY(!page_is_block(pg, u))) {  // not a block start: a redzoned block's user pointer, or misuse
@@ -186,6 +187,7 @@ size_t usable_or_die(void* p, registry::ErrorId freed_kind, registry::ErrorId la
   LargeHeader* hdr = nullptr;
   switch (large_lookup(u, &hdr)) {
     case LargeLookup::kOk:
+      if (large) *large = hdr;
       return g_redzones ? hdr->requested - kRedTail : large_usable(hdr);
     case LargeLookup::kFreed:
       misuse(large_freed_kind, p);
@@ -309,8 +311,12 @@ void* hm_realloc(void* p, size_t n) {
     hm_free(p);
     return nullptr;
   }
-  size_t old = usable_or_die(p, registry::ErrorId::realloc_freed, registry::ErrorId::large_realloc_freed);
+  LargeHeader* hdr = nullptr;
+  size_t old = usable_or_die(p, registry::ErrorId::realloc_freed, registry::ErrorId::large_realloc_freed, &hdr);
   if (n <= old && n >= old / 2 && !g_redzones) return p;  // redzoned: a new block, whose tail fits n
+  if (hdr && n > kMaxSmall && !g_redzones && config().large_realloc) {  // large to large: no copy
+    if (void* q = large_realloc(hdr, n)) return q;
+  }
   void* q = g_redzones ? nullptr : alloc_fast(n);  // redzoned: the slow path wraps the block
   if (!q) q = alloc_slow(n, kMinAlign, false, true);
   if (!q) return nullptr;  // errno is ENOMEM; p is untouched

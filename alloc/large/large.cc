@@ -4,6 +4,8 @@
 // its excess tail, or else the largest smaller one grows (moved whole by the kernel to a new
 // 4 MiB-aligned place when it cannot grow where it is): its pages stay resident, so a program
 // that frees and allocates buffers of changing sizes pays page faults only for the difference.
+// With HAKMEM_LARGE_REALLOC a live block's realloc to another large size moves no bytes: its
+// mapping grows where it is, or moves whole the same way, or gives back its tail.
 // With HAKMEM_LARGE_PURGE_MS a cached mapping idle that long gives its pages back and stays
 // cached, so memory a program stopped using does not stay resident.
 #include "large/large.h"
@@ -177,9 +179,44 @@ void recache_tail(uintptr_t p, size_t bytes) {
   g_cache_entries++;
 }
 
+// Whether the cache holds a mapping with its pages resident that a block of map_size bytes at
+// this offset would take: then a copy into it costs less than the fresh pages a grown mapping
+// faults in (a page fault costs several times the copy of its bytes).
+bool resident_fit(size_t map_size, size_t offset) {
+  pthread_mutex_lock(&g_lock);
+  bool fit = false;
+  for (LargeHeader* c = g_cache; c && !fit; c = c->next)
+    fit = c->cached_ms && c->offset == offset && c->map_size >= map_size;
+  pthread_mutex_unlock(&g_lock);
+  return fit;
+}
+
+// Mapping h (cached and unlinked, or live) moved whole to a new 4 MiB-aligned range of map_size
+// bytes, its pages kept, the new part filled with pages of cached mappings where there are any.
+// nullptr, h as it was, when the kernel gives no room. Under the lock.
+LargeHeader* grow_moved(LargeHeader* h, size_t map_size) {
+  uintptr_t base = reinterpret_cast<uintptr_t>(h);
+  size_t old = h->map_size;
+  void* to = os_map_aligned(map_size, kSegmentSize);
+  if (!to) return nullptr;
+  // The old unit's map entry goes while the range is still ours: once the pages move, another
+  // thread may map a new block there and set its own entry.
+  pagemap_set(base, kSegNone);
+  if (!os_remap(h, old, old, to)) {
+    pagemap_set(base, kSegLarge);  // nothing moved: still ours
+    os_unmap(to, map_size);
+    return nullptr;
+  }
+  auto* moved = static_cast<LargeHeader*>(to);
+  moved->map_size = map_size;
+  pagemap_set(reinterpret_cast<uintptr_t>(moved), kSegLarge);
+  steal_pages(reinterpret_cast<uintptr_t>(to) + old, map_size - old);
+  g_counters.resizes.fetch_add(1, std::memory_order_relaxed);
+  return moved;
+}
+
 // A cached mapping (unlinked) cut or grown to map_size bytes, its header and pages kept: a cut
-// tail stays cached as a mapping of its own; a growing one moves whole to a new 4 MiB-aligned
-// range, its new part filled with pages of other cached mappings where there are any. nullptr,
+// tail stays cached as a mapping of its own; a growing one moves whole (grow_moved). nullptr,
 // the mapping released, when the kernel gives no room. Under the lock.
 LargeHeader* resize(LargeHeader* h, size_t map_size) {
   uintptr_t base = reinterpret_cast<uintptr_t>(h);
@@ -190,20 +227,8 @@ LargeHeader* resize(LargeHeader* h, size_t map_size) {
     recache_tail(base + map_size, old - map_size);
     return h;
   }
-  void* to = os_map_aligned(map_size, kSegmentSize);
-  // The old unit's map entry goes while the range is still ours: once the pages move, another
-  // thread may map a new block there and set its own entry.
-  if (to) pagemap_set(base, kSegNone);
-  if (!to || !os_remap(h, old, old, to)) {
-    if (to) os_unmap(to, map_size);
-    release(h);
-    return nullptr;
-  }
-  auto* moved = static_cast<LargeHeader*>(to);
-  moved->map_size = map_size;
-  pagemap_set(reinterpret_cast<uintptr_t>(moved), kSegLarge);
-  steal_pages(reinterpret_cast<uintptr_t>(to) + old, map_size - old);
-  g_counters.resizes.fetch_add(1, std::memory_order_relaxed);
+  LargeHeader* moved = grow_moved(h, map_size);
+  if (!moved) release(h);
   return moved;
 }
 
@@ -322,6 +347,40 @@ LargeLookup large_lookup(uintptr_t p, LargeHeader** out) {
   *out = h;
   if (*large_guard_word(block) != (kLargeGuard ^ block)) return LargeLookup::kUnderflow;
   return LargeLookup::kOk;
+}
+
+void* large_realloc(LargeHeader* h, size_t size) {
+  if (h->offset >= kSegmentSize || size > (size_t{1} << 46)) return nullptr;
+  size_t page = os_page_size(), map_size = round_up(h->offset + size, page), old = h->map_size;
+  // A block that grows is likely to grow again (a buffer being appended to): it gets room for half
+  // as much again, address space whose pages cost nothing until written.
+  if (map_size > old) map_size = std::max(map_size, round_up(old + old / 2, page));
+  uintptr_t base = reinterpret_cast<uintptr_t>(h);
+  if (map_size > old && resident_fit(map_size, h->offset)) return nullptr;
+  if (map_size != old) {
+    bool extended = map_size > old && os_extend(h, old, map_size);  // grown where it is
+    pthread_mutex_lock(&g_lock);
+    LargeHeader* moved = h;
+    if (extended) {
+      large_unpoison(reinterpret_cast<void*>(base + old), map_size - old);
+      h->map_size = map_size;
+    } else if (map_size < old) {
+      h->map_size = map_size;
+      recache_tail(base + map_size, old - map_size);
+    } else {
+      moved = grow_moved(h, map_size);
+    }
+    pthread_mutex_unlock(&g_lock);
+    if (!moved) return nullptr;
+    h = moved;
+  }
+  g_counters.live_bytes.fetch_add(h->map_size - old, std::memory_order_relaxed);  // wraps down on a cut
+  h->requested = size;
+  uint8_t* block = block_of(h);
+  h->magic = kLargeMagic ^ reinterpret_cast<uintptr_t>(block);
+  *large_guard_word(reinterpret_cast<uintptr_t>(block)) = kLargeGuard ^ reinterpret_cast<uintptr_t>(block);
+  HM_CHECK_HOOK(large_alloc, h, size);
+  return block;
 }
 
 void large_free(LargeHeader* h) {

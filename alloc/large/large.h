@@ -41,12 +41,20 @@ LargeLookup large_lookup(uintptr_t p, LargeHeader** hdr);
 
 // Frees a block for which large_lookup said kOk.
 void large_free(LargeHeader* hdr);
+// Resizes a block for which large_lookup said kOk to `size` bytes (above the largest class)
+// without copying it: in place when its mapping has the room or grows where it is (or gives
+// back its tail), else its mapping moved whole by the kernel to a new 4 MiB-aligned range
+// (pages kept, the new part filled with cached mappings' pages where any). Returns the block,
+// whose address may have changed, or nullptr with the block as it was: a block aligned to
+// 4 MiB or more, a growth that a cached mapping with resident pages would take (a copy into it
+// costs less than faulting fresh pages in), or no room from the kernel.
+void* large_realloc(LargeHeader* hdr, size_t size);
 // Usable bytes of a block for which large_lookup said kOk.
 HM_FAST_PATH size_t large_usable(const LargeHeader* hdr) { return hdr->map_size - hdr->offset; }
 
 struct LargeCounters {
   std::atomic<uint64_t> allocs{0}, frees{0}, cache_hits{0}, cache_misses{0}, unmaps{0};
-  std::atomic<uint64_t> resizes{0};  // cached mappings grown by moving (HAKMEM_LARGE_RESIZE)
+  std::atomic<uint64_t> resizes{0};  // mappings grown by moving: cached (HAKMEM_LARGE_RESIZE) or live (large_realloc)
   std::atomic<uint64_t> purges{0};   // cached mappings whose pages went back (HAKMEM_LARGE_PURGE_MS)
   std::atomic<uint64_t> live_bytes{0};
 };

@@ -57,6 +57,13 @@ void* os_remap(void* p, size_t old_size, size_t new_size, void* to) {
   return q;
 }
 
+bool os_extend(void* p, size_t old_size, size_t new_size) {
+  if (mremap(p, old_size, new_size, 0) == MAP_FAILED) return false;  // no MREMAP_MAYMOVE: in place or not at all
+  g_counters.maps.fetch_add(1, std::memory_order_relaxed);
+  g_counters.mapped_bytes.fetch_add(new_size - old_size, std::memory_order_relaxed);
+  return true;
+}
+
 void os_purge(void* p, size_t size) {
   madvise(p, size, MADV_DONTNEED);
   g_counters.purges.fetch_add(1, std::memory_order_relaxed);

@@ -17,6 +17,9 @@ void os_unmap(void* p, size_t size);
 // was resident stays resident, no copy, no fault; the rest reads as zero. p's range is unmapped.
 // Returns `to`, or nullptr (nothing moved) when the kernel refuses.
 void* os_remap(void* p, size_t old_size, size_t new_size, void* to);
+// Grows the mapping [p, p+old_size) to new_size bytes where it is, when the range after it is
+// free: its pages stay, the new ones read as zero. false (nothing changed) when it is not.
+bool os_extend(void* p, size_t old_size, size_t new_size);
 // Gives the physical memory of [p, p+size) back; the range stays mapped and reads as zero.
 void os_purge(void* p, size_t size);
 size_t os_page_size();

@@ -3,7 +3,7 @@
 //   <profile>/<allocator>            e.g. mixed/hakmem, app/mimalloc
 //   ring/<allocator>/remote:<P>      P = 0, 50, 90
 //   xfer/<allocator>/size:<S>, xfer2/<allocator>/size:<S>   S = 16, 64, 256
-//   large/<allocator>, objects/<allocator>
+//   large/<allocator>, grow/<allocator>, objects/<allocator>
 // Allocators: hakmem (hm_* API, when built), mimalloc (mi_* API), system.
 // Each case runs its workload once (one iteration, so Google Benchmark appends
 // "/iterations:1/manual_time" to the names) and reports the counters
@@ -134,6 +134,7 @@ void register_allocator() {
     add("xfer2/" + a + sz, [=](uint64_t n) { return run_xfer<A>(n, seed, size, 2, 1); }, 10'000'000);
   }
   add("large/" + a, [=](uint64_t n) { return run_large<A>(n, seed); }, 3'000);
+  add("grow/" + a, [=](uint64_t n) { return run_grow<A>(n, seed); }, 20'000);
   add("objects/" + a, [=](uint64_t n) { return run_objects<A>(n, seed); }, 2'000'000);
 }
 

@@ -151,5 +151,86 @@ TEST_F(LargeTest, IdlePurgeNeedsNoLargeCall) {
   large_cache_trim();
 }
 
+// large_realloc keeps the bytes whether the mapping grows where it is, moves whole or gives
+// back its tail, and hands the block on live: header, guard word and requested size for the
+// new size, the old address no longer a block when it moved.
+TEST_F(LargeTest, ReallocGrowsAndCutsWithTheBytesKept) {
+  large_cache_trim();  // no resident cached mapping: every growth is the kernel's
+  void* p = large_alloc(size_t{1} << 20, 16);
+  ASSERT_NE(p, nullptr);
+  for (size_t i = 0; i < (size_t{1} << 20); i += 4096) static_cast<uint8_t*>(p)[i] = static_cast<uint8_t>(i >> 12);
+  void* wall = nullptr;  // a page right after the mapping: it cannot grow where it is
+  for (size_t sz : {size_t{3} << 20, size_t{9} << 20, size_t{200} << 10}) {
+    LargeHeader* h = nullptr;
+    ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(p), &h), LargeLookup::kOk);
+    if (!wall && sz == (size_t{9} << 20))
+      wall = mmap(reinterpret_cast<uint8_t*>(h) + h->map_size, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    void* q = large_realloc(h, sz);
+    ASSERT_NE(q, nullptr) << sz;
+    for (size_t i = 0; i < (size_t{200} << 10); i += 4096) ASSERT_EQ(static_cast<uint8_t*>(q)[i], static_cast<uint8_t>(i >> 12));
+    std::memset(static_cast<uint8_t*>(q) + (size_t{200} << 10), 0x5a, sz - (size_t{200} << 10));  // every page writable
+    ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(q), &h), LargeLookup::kOk);
+    EXPECT_EQ(h->requested, sz);
+    EXPECT_GE(large_usable(h), sz);
+    if (q != p) EXPECT_NE(large_lookup(reinterpret_cast<uintptr_t>(p), &h), LargeLookup::kOk);
+    p = q;
+  }
+  if (wall && wall != MAP_FAILED) munmap(wall, 4096);
+  LargeHeader* h = nullptr;
+  ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(p), &h), LargeLookup::kOk);
+  large_free(h);
+  large_cache_trim();
+}
+
+// A block aligned to 4 MiB or more starts a unit of its own: large_realloc leaves it as it was.
+// So it does a growth that a resident cached mapping would take: a copy into it is cheaper.
+TEST_F(LargeTest, ReallocRefusesAUnitAlignedBlock) {
+  void* p = large_alloc(size_t{1} << 20, size_t{1} << 22);
+  ASSERT_NE(p, nullptr);
+  std::memset(p, 0x33, 4096);
+  LargeHeader* h = nullptr;
+  ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(p), &h), LargeLookup::kOk);
+  EXPECT_EQ(large_realloc(h, size_t{2} << 20), nullptr);
+  ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(p), &h), LargeLookup::kOk);
+  EXPECT_EQ(h->requested, size_t{1} << 20);
+  EXPECT_EQ(static_cast<uint8_t*>(p)[4095], 0x33);
+  large_free(h);
+  void* big = large_alloc(size_t{8} << 20, 16);  // freed: a resident cached mapping of 8 MiB
+  ASSERT_NE(big, nullptr);
+  std::memset(big, 1, size_t{8} << 20);
+  ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(big), &h), LargeLookup::kOk);
+  large_free(h);
+  void* q = large_alloc(size_t{1} << 20, 16);
+  ASSERT_NE(q, nullptr);
+  ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(q), &h), LargeLookup::kOk);
+  EXPECT_EQ(large_realloc(h, size_t{6} << 20), nullptr);
+  EXPECT_EQ(h->requested, size_t{1} << 20);
+  large_free(h);
+  large_cache_trim();
+}
+
+// The gate: HAKMEM_LARGE_REALLOC=1 gives realloc's large-to-large resize to large_realloc (no new
+// block); 0 takes a new block, copies and frees the old one. The bytes are kept either way.
+TEST_F(LargeTest, ReallocGateChoosesResizeOrCopy) {
+  auto& cfg = config_detail::g_config;
+  long saved = cfg.large_realloc;
+  for (long gate : {1L, 0L}) {
+    cfg.large_realloc = gate;
+    large_cache_trim();  // no resident cached mapping the growth would rather copy into
+    auto* p = static_cast<uint8_t*>(hm_malloc(size_t{600} << 10));
+    ASSERT_NE(p, nullptr);
+    std::memset(p, 0x42, size_t{600} << 10);
+    uint64_t allocs = large_counters().allocs.load(), frees = large_counters().frees.load();
+    auto* q = static_cast<uint8_t*>(hm_realloc(p, size_t{5} << 20));
+    ASSERT_NE(q, nullptr);
+    EXPECT_EQ(q[0], 0x42);
+    EXPECT_EQ(q[(size_t{600} << 10) - 1], 0x42);
+    EXPECT_EQ(large_counters().allocs.load() - allocs, gate ? 0u : 1u) << gate;
+    EXPECT_EQ(large_counters().frees.load() - frees, gate ? 0u : 1u) << gate;
+    hm_free(q);
+  }
+  cfg.large_realloc = saved;
+}
+
 }  // namespace
 }  // namespace hm

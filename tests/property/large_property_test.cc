@@ -237,7 +237,7 @@ RC_GTEST_PROP(LargeProperty, ResizingCacheKeepsBlocksAndBounds, ()) {
   std::vector<Live> live;
   auto steps = *rc::gen::inRange(1, 60);
   for (int i = 0; i < steps; ++i) {
-    int op = *rc::gen::inRange(0, 10);
+    int op = *rc::gen::inRange(0, 12);
     if (op < 5 || live.empty()) {
       size_t size = *gen_large_size();
       bool zero = op == 0;
@@ -256,8 +256,25 @@ RC_GTEST_PROP(LargeProperty, ResizingCacheKeepsBlocksAndBounds, ()) {
       large_free(h);
       live[k] = live.back();
       live.pop_back();
-    } else {
+    } else if (op == 9) {
       large_cache_trim();
+    } else {  // large_realloc: grown or cut without a copy, the bytes up to the smaller size kept
+      size_t k = *rc::gen::inRange<size_t>(0, live.size());
+      LargeHeader* h = nullptr;
+      RC_ASSERT(large_lookup(reinterpret_cast<uintptr_t>(live[k].p), &h) == LargeLookup::kOk);
+      size_t size = *gen_large_size();
+      void* q = large_realloc(h, size);
+      if (!q) {  // only a growth a resident cached mapping would take (the front copies into it)
+        size_t fits = 0;
+        large_cache_for_each([](LargeHeader* c, void* a) { if (c->cached_ms) *static_cast<size_t*>(a) = std::max(*static_cast<size_t*>(a), c->map_size); }, &fits, nullptr);
+        RC_ASSERT(size > large_usable(h) && fits >= size);
+        RC_ASSERT(h->requested == live[k].size && hm_prop::check_fill(live[k].p, live[k].size, live[k].seed));
+        continue;
+      }
+      RC_ASSERT(hm_prop::check_fill(q, std::min(size, live[k].size), live[k].seed, live[k].size));
+      RC_ASSERT(large_lookup(reinterpret_cast<uintptr_t>(q), &h) == LargeLookup::kOk && h->requested == size);
+      hm_prop::fill_sampled(q, size, live[k].seed);
+      live[k].p = q, live[k].size = size;
     }
     for (const Live& l : live) {
       LargeHeader* h = nullptr;

@@ -157,6 +157,34 @@ RC_GTEST_PROP(OsProperty, RemapKeepsPagesAndMovesTheRange, ()) {
   os_unmap(to, (pages + grow) * ps);
 }
 
+// os_extend: a mapping with pages written at any places grows where it is when the range after
+// it is free (its pages kept, the new ones zero), and changes nothing when it is not.
+RC_GTEST_PROP(OsProperty, ExtendGrowsInPlaceOrLeavesTheMapping, ()) {
+  const size_t ps = os_page_size();
+  size_t pages = *rc::gen::inRange<size_t>(1, 64);
+  size_t grow = *rc::gen::inRange<size_t>(1, 64);
+  bool blocked = *rc::gen::arbitrary<bool>();
+  auto written = *rc::gen::container<std::vector<size_t>>(rc::gen::inRange<size_t>(0, pages));
+  // A range of pages + grow + 1 pages, cut back to `pages`: the range after it is free (or holds
+  // a page of another mapping when blocked).
+  auto* p = static_cast<uint8_t*>(os_map_aligned((pages + grow + 1) * ps, size_t{1} << 22));
+  RC_ASSERT(bool(p));
+  os_unmap(p + pages * ps, (grow + 1) * ps);
+  void* wall = blocked ? mmap(p + (pages + grow - 1) * ps, ps, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0)
+                       : nullptr;
+  RC_ASSERT(!blocked || wall == p + (pages + grow - 1) * ps);
+  for (size_t i : written) p[i * ps + 7] = static_cast<uint8_t>(i + 1);
+  bool grown = os_extend(p, pages * ps, (pages + grow) * ps);
+  RC_ASSERT(grown == !blocked);
+  size_t now = grown ? pages + grow : pages;
+  for (size_t i = 0; i < now; ++i) {
+    bool w = i < pages && std::find(written.begin(), written.end(), i) != written.end();
+    RC_ASSERT(p[i * ps + 7] == (w ? static_cast<uint8_t>(i + 1) : 0));
+  }
+  os_unmap(p, now * ps);
+  if (wall) munmap(wall, ps);
+}
+
 RC_GTEST_PROP(OsProperty, MappingsMatchRegionModel, ()) {
   Model m;
   Sut s;
