@@ -4,11 +4,13 @@
 // the blocks an exited heap left live (from this thread, to the pages' remote queues), and the
 // trim (heap_pool_cool, heap_trim_abandoned); heap_for_each, heap_pool_for_each,
 // heap_counters_total and abandoned_page_count are read to check each step, heap_process_init is
-// called again (a later call changes nothing). Model: the blocks handed out, counted per page.
+// called again (a later call changes nothing). Model: the blocks handed out (each with the page it
+// came from), counted per page.
 // After a take, put, release or free, each page of the classes it touched holds exactly the
 // model's blocks (used minus the remote queue's count); after a start, exit or trim, on the
-// cadence and at the end, every page of the live heap does, each held block's page belongs to the
-// live heap (a left block's: to it, a pooled one or no one), and on the cadence the checkers run.
+// cadence and at the end, every page of the live heap does, each held block is still on the page
+// it came from and that page belongs to the live heap (a left block's: to it, a pooled one or no
+// one), and on the cadence the checkers run.
 #include <algorithm>
 #include <functional>
 #include <vector>
@@ -27,7 +29,8 @@ constexpr unsigned kClasses[] = {0, 1, 5, 40, 64, 90};
 
 struct Held {
   Block* b;
-  bool left;  // its heap exited
+  const Page* pg;  // its page when taken: the page it is counted on
+  bool left;       // its heap exited
 };
 
 uint64_t pending(const Page* pg) { return pg->remote.load(std::memory_order_acquire) >> 48; }
@@ -51,22 +54,11 @@ class Counts {
     size_t i = slot(pg);
     while (slots_[i].pg != pg && slots_[i].pg) i = (i + 1) & (slots_.size() - 1);
     if (!slots_[i].pg) slots_[i].pg = pg, used_.push_back(i);
-    uint64_t& n = slots_[i].n;
-    nonzero_ += (n == 0) - (n + static_cast<uint64_t>(d) == 0);
-    n += static_cast<uint64_t>(d);
-  }
-  size_t nonzero() const { return nonzero_; }  // pages holding a block of the model
-  // Whether both hold the same count for every page.
-  HM_FUZZ_UNTRACED bool operator==(const Counts& o) const {
-    if (nonzero_ != o.nonzero_) return false;
-    for (size_t i : used_)
-      if (slots_[i].n != o.get(slots_[i].pg)) return false;
-    return true;
+    slots_[i].n += static_cast<uint64_t>(d);
   }
   HM_FUZZ_UNTRACED void clear() {
     for (size_t i : used_) slots_[i] = {};
     used_.clear();
-    nonzero_ = 0;
   }
 
  private:
@@ -90,9 +82,12 @@ class Counts {
   }
   std::vector<Slot> slots_ = std::vector<Slot>(4096);
   std::vector<size_t> used_;
-  size_t nonzero_ = 0;
 };
-void count(Counts& on_page, const Block* b, int d) { on_page.add(page_of_block(b), d); }
+// A held block leaves the model: it must still be on the page it is counted on.
+HM_FUZZ_UNTRACED void drop(Counts& counts, const Held& x) {
+  HM_FUZZ_CHECK(page_of_block(x.b) == x.pg);
+  counts.add(x.pg, -1);
+}
 
 // The pool's heaps, in a list kept between calls.
 const std::vector<const Heap*>& pool() {
@@ -119,7 +114,7 @@ HM_FUZZ_UNTRACED void hold(std::vector<Held>& held, Counts& counts, const Heap* 
   for (Block* b = first; k--; b = b->next) {
     const Page* pg = page_of_block(b);
     HM_FUZZ_CHECK(pg->owner.load() == h);
-    b->cookie = 0, held.push_back({b, false}), counts.add(pg, 1);
+    b->cookie = 0, held.push_back({b, pg, false}), counts.add(pg, 1);
   }
 }
 // Every held block is left as its heap h exits; returns how many pages of h hold one.
@@ -169,20 +164,19 @@ HM_FUZZ_UNTRACED void check_touched(const Heap* h, const std::vector<unsigned>& 
   for (unsigned c : classes) check_class(h, c, on_page);
 }
 
-// The full walk: the counts rebuilt from the held blocks, every queue of the live heap, every
-// held block's owner (the live heap, or for a left block a pooled one or no one), the checkers.
+// The full walk: every held block still on the page it is counted on (so the counts are those
+// of the held blocks, each added on taking and removed on giving back), every queue of the live
+// heap, every held block's owner (the live heap, or for a left block a pooled one or no one),
+// the checkers.
 HM_FUZZ_UNTRACED void check(const Heap* h, const std::vector<Held>& held, const Counts& counts, bool invariants) {
-  static Counts on_page;
-  on_page.clear();
   const std::vector<const Heap*>& in_pool = pool();
   for (const Held& x : held) {
     const Page* pg = page_of_block(x.b);
-    on_page.add(pg, 1);
+    HM_FUZZ_CHECK(pg == x.pg);
     const Heap* owner = pg->owner.load();
     if (!x.left) HM_FUZZ_CHECK(owner == h);
     else HM_FUZZ_CHECK(owner == nullptr || owner == h || std::find(in_pool.begin(), in_pool.end(), owner) != in_pool.end());
   }
-  HM_FUZZ_CHECK(on_page == counts);
   if (h) {
     HM_FUZZ_CHECK(h->real && live(h));
     for (unsigned c = 0; c < kClassCount; ++c) check_class(h, c, counts);
@@ -243,9 +237,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         size_t i = (arg * 131u) % held.size();
         if (held[i].left) break;
         Block* b = held[i].b;
+        drop(counts, held[i]);
         held[i] = held.back();
         held.pop_back();
-        count(counts, b, -1);
         touched.push_back(page_of_block(b)->cls);
         heap_page_put(h, const_cast<Page*>(page_of_block(b)), b);
         break;
@@ -274,7 +268,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           size_t j = i % held.size();
           if (!held[j].left) continue;
           touched.push_back(page_of_block(held[j].b)->cls);
-          count(counts, held[j].b, -1);
+          drop(counts, held[j]);
           hm_free(held[j].b);
           held[j] = held.back();
           held.pop_back();
