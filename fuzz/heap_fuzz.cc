@@ -126,6 +126,11 @@ HM_FUZZ_UNTRACED size_t leave(std::vector<Held>& held, const Heap* h, std::vecto
   }
   return distinct(pages);
 }
+// Every held block of the live heap h goes back to its page (on h's thread).
+HM_FUZZ_UNTRACED void put_back_live(const std::vector<Held>& held, Heap* h) {
+  for (const Held& x : held)
+    if (!x.left) heap_page_put(h, const_cast<Page*>(x.pg), x.b);
+}
 // How many abandoned pages (no owner) hold a held block.
 HM_FUZZ_UNTRACED size_t abandoned_holding(const std::vector<Held>& held, std::vector<const Page*>& pages) {
   pages.clear();
@@ -303,9 +308,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     else helper.run(1, std::ref(helper_run));  // a reference: no copy of the captures per job
   }
   check(h, held, counts, true);
-  // The input leaves nothing behind: its heap retired, every block freed, all trimmed.
-  if (h) helper.run(1, [&](unsigned) { heap_sort_pages(h, false), heap_retire(h); });
-  for (const Held& x : held) hm_free(x.b);
+  // The input leaves nothing behind: the live heap's blocks put back to it on its thread and the
+  // heap retired, every left block freed from this thread, all trimmed.
+  if (h) helper.run(1, [&](unsigned) { put_back_live(held, h), heap_sort_pages(h, false), heap_retire(h); });
+  for (const Held& x : held)
+    if (x.left) hm_free(x.b);
   hm_thread_flush();
   tcache_trim();
   HM_FUZZ_CHECK(abandoned_page_count() == 0);
