@@ -7,8 +7,8 @@
 // threads at once, then drains the box: every batch put is taken exactly once, intact.
 // Blocks come from pages of the classes and go back to them; every input ends with the box
 // drained, every page empty and deleted (a few kept to hold their segments mapped) and the
-// bound restored. After each operation the byte total is
-// checked; every batch against the model and the checkers run on the cadence and at the end.
+// bound restored. After each operation the byte total is checked; every batch against the
+// model and the checkers run on the cadence and at the end.
 // The burst's threads are the fuzzing thread and a persistent crew of helpers; the model's
 // walks and lists stay out of coverage tracing and keep their storage between bursts.
 #include <algorithm>
