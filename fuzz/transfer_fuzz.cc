@@ -6,8 +6,9 @@
 // model and transfer_bytes() equals its total. A threaded burst puts and takes from several
 // threads at once, then drains the box: every batch put is taken exactly once, intact.
 // Blocks come from pages of the classes and go back to them; every input ends with the box
-// drained, every page deleted and the bound restored. After each operation the byte total is
-// checked; every batch against the model and the checkers run on the cadence and at the end.
+// drained, every page empty and deleted (a few kept to hold their segments mapped) and the
+// bound restored. After each operation the byte total is checked; every batch against the
+// model and the checkers run on the cadence and at the end.
 // The burst's threads are the fuzzing thread and a persistent crew of helpers; the model's
 // walks and lists stay out of coverage tracing and keep their storage between bursts.
 #include <algorithm>
@@ -22,6 +23,7 @@
 #include "fuzz_common.h"
 #include "fuzz_crew.h"
 #include "page/page.h"
+#include "segment/segment.h"
 #include "transfer/transfer.h"
 #include "transfer/inspect.h"
 
@@ -316,12 +318,32 @@ HM_FUZZ_UNTRACED void burst(World& w, unsigned threads, unsigned ops, unsigned p
   w.bytes = 0;
 }
 
+// Empty pages an input leaves, one per segment of up to kAnchors segments, are kept instead of
+// deleted: their segments then never fall empty, so the next inputs' pages come from memory
+// already mapped and faulted in rather than from segments mapped, faulted in and unmapped
+// again per input. Freed span memory is given back to the OS only past kPurgeMb
+// (HAKMEM_PURGE_MB, 8 by default; the segment harness covers the purge), so it stays faulted in
+// too. The first inputs and those needing more segments still map new ones; page_new and
+// page_delete run every input.
+constexpr size_t kAnchors = 64;
+constexpr long kPurgeMb = 1024;
+void delete_or_anchor(Page* pg) {
+  static std::vector<uintptr_t> anchored;  // the segments holding an anchor
+  static std::vector<Page*> anchors;
+  uintptr_t seg = reinterpret_cast<uintptr_t>(segment_of(reinterpret_cast<uintptr_t>(pg->start)));
+  if (anchors.size() < kAnchors && std::find(anchored.begin(), anchored.end(), seg) == anchored.end())
+    anchored.push_back(seg), anchors.push_back(pg);
+  else
+    page_delete(pg);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hm_fuzz::Input in(data, size);
   transfer_process_init();  // idempotent (the fork handlers it registers: the property test)
   long saved_kb = config().transfer_kb;
+  config_detail::g_config.purge_mb = kPurgeMb;
   // The box starts empty: every input drains it before returning.
   HM_FUZZ_CHECK(transfer_bytes() == 0);
   World w;
@@ -374,7 +396,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (auto& [c, v] : w.pages)
     for (Page* pg : v) {
       HM_FUZZ_CHECK(pg->used == 0);
-      page_delete(pg);
+      delete_or_anchor(pg);
     }
   config_detail::g_config.transfer_kb = saved_kb;
   return 0;
