@@ -44,7 +44,7 @@ size_t pick_size(Input& in) {
 }
 
 // Alignment, usable size and canary; with fill, the fill too.
-void check_block(const Blk& b, bool fill = true) {
+HM_FUZZ_UNTRACED void check_block(const Blk& b, bool fill = true) {
   HM_FUZZ_CHECK(reinterpret_cast<uintptr_t>(b.p) % b.align == 0);
   HM_FUZZ_CHECK(hm_malloc_usable_size(b.p) == b.usable);
   HM_FUZZ_CHECK(b.usable >= b.size);
@@ -55,7 +55,7 @@ void check_block(const Blk& b, bool fill = true) {
 // Every live block (the fills of those made since the last walk and of 16 more in turn; all of
 // them when full, at the end of the input -- a block's fill is also checked when it is freed or
 // reallocated), no two overlapping, then the checkers.
-void check_all(std::vector<Blk>& live, size_t* turn, bool full) {
+HM_FUZZ_UNTRACED void check_all(std::vector<Blk>& live, size_t* turn, bool full) {
   std::vector<std::pair<uintptr_t, uintptr_t>> r;
   size_t from = live.empty() ? 0 : *turn % live.size();
   for (size_t i = 0; i < live.size(); ++i) {

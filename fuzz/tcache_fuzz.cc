@@ -53,7 +53,7 @@ void run_thread(F& job) {
 // The bins against the model and every held block's page class; the fills of the blocks handed
 // out since the last walk and of 16 more in turn (all of them when full: at the end of the
 // input; a block's fill is also checked when it is pushed); then the checkers.
-void walk(const std::map<unsigned, std::vector<Block*>>& bins, std::vector<Held>& held, size_t* turn, bool full) {
+HM_FUZZ_UNTRACED void walk(const std::map<unsigned, std::vector<Block*>>& bins, std::vector<Held>& held, size_t* turn, bool full) {
   ThreadCache* h = tcache_get();
   HM_FUZZ_CHECK(tcache_heap() == &h->heap && h->heap.real);
   for (auto& [c, s] : bins) {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -81,6 +82,22 @@ TEST(FuzzCrew, KeepsItsThreadsAcrossJobs) {
   crew.run(1, [&](unsigned) { first = std::this_thread::get_id(); });
   for (int i = 0; i < 100; ++i) crew.run(1, [&](unsigned) { again = std::this_thread::get_id(); });
   EXPECT_EQ(first, again);
+}
+
+// A wake is skipped when the other side is not asleep: jobs handed over while the helper spins,
+// while it sleeps (the caller pauses longer than any spin first) and ending while the caller
+// spins or sleeps all complete, each exactly once.
+TEST(FuzzCrew, LosesNoHandOffWhetherEitherSideSpinsOrSleeps) {
+  Crew crew(1);
+  unsigned ran = 0;
+  for (unsigned i = 0; i < 200; ++i) {
+    if (i % 4 == 1) std::this_thread::sleep_for(std::chrono::milliseconds(3));  // the helper sleeps
+    crew.run(1, [&](unsigned) {
+      if (i % 4 == 2) std::this_thread::sleep_for(std::chrono::milliseconds(3));  // the caller sleeps
+      ++ran;
+    });
+    EXPECT_EQ(ran, i + 1);
+  }
 }
 
 TEST(FuzzCrew, CadenceIsDueEveryKWalkEveryOperations) {
