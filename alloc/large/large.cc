@@ -179,6 +179,17 @@ void recache_tail(uintptr_t p, size_t bytes) {
   g_cache_entries++;
 }
 
+// Mapping h's block handed out for `size` bytes: its request, the live magic and the guard word
+// before it (INV-LARGE-1), as a new block or one realloc resized.
+uint8_t* hand_out(LargeHeader* h, size_t size) {
+  h->requested = size;
+  uint8_t* block = block_of(h);
+  h->magic = kLargeMagic ^ reinterpret_cast<uintptr_t>(block);
+  *large_guard_word(reinterpret_cast<uintptr_t>(block)) = kLargeGuard ^ reinterpret_cast<uintptr_t>(block);
+  HM_CHECK_HOOK(large_alloc, h, size);
+  return block;
+}
+
 // Whether the cache holds a mapping with its pages resident that a block of map_size bytes at
 // this offset would take: then a copy into it costs less than the fresh pages a grown mapping
 // faults in (a page fault costs several times the copy of its bytes).
@@ -313,15 +324,10 @@ void* large_alloc_impl(size_t size, size_t align, bool zero) {
     pagemap_set(reinterpret_cast<uintptr_t>(h), kSegLarge);
     if (offset >= kSegmentSize) pagemap_set(reinterpret_cast<uintptr_t>(h) + offset, kSegLargeAbove);
   }
-  h->requested = size;
   h->next = nullptr;
-  uint8_t* block = block_of(h);
-  h->magic = kLargeMagic ^ reinterpret_cast<uintptr_t>(block);
-  *large_guard_word(reinterpret_cast<uintptr_t>(block)) = kLargeGuard ^ reinterpret_cast<uintptr_t>(block);
   g_counters.allocs.fetch_add(1, std::memory_order_relaxed);
   g_counters.live_bytes.fetch_add(h->map_size, std::memory_order_relaxed);
-  HM_CHECK_HOOK(large_alloc, h, size);
-  return block;
+  return hand_out(h, size);
 }
 }  // namespace
 
@@ -375,12 +381,7 @@ void* large_realloc(LargeHeader* h, size_t size) {
     h = moved;
   }
   g_counters.live_bytes.fetch_add(h->map_size - old, std::memory_order_relaxed);  // wraps down on a cut
-  h->requested = size;
-  uint8_t* block = block_of(h);
-  h->magic = kLargeMagic ^ reinterpret_cast<uintptr_t>(block);
-  *large_guard_word(reinterpret_cast<uintptr_t>(block)) = kLargeGuard ^ reinterpret_cast<uintptr_t>(block);
-  HM_CHECK_HOOK(large_alloc, h, size);
-  return block;
+  return hand_out(h, size);
 }
 
 void large_free(LargeHeader* h) {
