@@ -65,7 +65,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       size_t n = (size_t{128} << 10) + 1 + in.u32() % ((op & 120) == 120 ? (size_t{8} << 20) : (size_t{512} << 10));
       size_t align = size_t{1} << (4 + in.u8() % 20);
       bool zero = op % 7 == 0;
-      void* p = zero ? large_calloc(n) : large_alloc(n, align);
+      void* p = zero ? large_calloc(n) : large_alloc(n, align, (op & 24) == 24);  // growing: as realloc's copy
       HM_FUZZ_CHECK(p != nullptr);
       ++allocs;
       if (zero) {

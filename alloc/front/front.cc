@@ -91,8 +91,9 @@ void* small_alloc_slow(unsigned cls, bool may_borrow) {
 // The one small/large decision: a block of n bytes aligned to align (a power of two), zeroed
 // when zero (calloc: align is kMinAlign). Checked mode (g_redzones) adds the redzones: a small
 // block of a class n + 32 bytes fit in, or a large one of n + kRedTail bytes with its tail;
-// aligned small blocks carry none. may_borrow: realloc's new block (HAKMEM_BORROW).
-HM_SLOW_PATH void* alloc_slow(size_t n, size_t align, bool zero, bool may_borrow = false) {
+// aligned small blocks carry none. may_borrow: realloc's new block (HAKMEM_BORROW); growing: one
+// realloc grows, which a large block takes with room (HAKMEM_LARGE_GROW_ROOM).
+HM_SLOW_PATH void* alloc_slow(size_t n, size_t align, bool zero, bool may_borrow = false, bool growing = false) {
   front_init();
   if (n == 0) n = 1;
   bool red = g_redzones;
@@ -107,7 +108,7 @@ HM_SLOW_PATH void* alloc_slow(size_t n, size_t align, bool zero, bool may_borrow
   }
   size_t tail = red ? kRedTail : 0;
   if (n > static_cast<size_t>(PTRDIFF_MAX) - tail - (align > kMinAlign ? align : 0)) return no_memory();
-  void* p = zero ? large_calloc(n + tail) : large_alloc(n + tail, align);
+  void* p = zero ? large_calloc(n + tail) : large_alloc(n + tail, align, growing);
   if (!p) return no_memory();
   if (red) redzone_large_fill(p, n);
   return p;
@@ -318,7 +319,7 @@ void* hm_realloc(void* p, size_t n) {
     if (void* q = large_realloc(hdr, n)) return q;
   }
   void* q = g_redzones ? nullptr : alloc_fast(n);  // redzoned: the slow path wraps the block
-  if (!q) q = alloc_slow(n, kMinAlign, false, true);
+  if (!q) q = alloc_slow(n, kMinAlign, false, true, n > old);
   if (!q) return nullptr;  // errno is ENOMEM; p is untouched
   std::memcpy(q, p, n < old ? n : old);
   hm_free(p);

@@ -4,6 +4,9 @@
 // its excess tail, or else the largest smaller one grows (moved whole by the kernel to a new
 // 4 MiB-aligned place when it cannot grow where it is): its pages stay resident, so a program
 // that frees and allocates buffers of changing sizes pays page faults only for the difference.
+// A block realloc grows into a cached mapping takes one up to HAKMEM_LARGE_GROW_ROOM times its
+// size whole: the rest is resident room for its next growths (a cut or a move costs the kernel
+// more than the copy it saves).
 // With HAKMEM_LARGE_REALLOC a live block's realloc to another large size moves no bytes: its
 // mapping grows where it is, or moves whole the same way, or gives back its tail.
 // With HAKMEM_LARGE_PURGE_MS a cached mapping idle that long gives its pages back and stays
@@ -244,9 +247,10 @@ LargeHeader* resize(LargeHeader* h, size_t map_size) {
 }
 
 // A cached mapping of this offset for map_size bytes, or nullptr: the first that fits without
-// wasting more than half; with HAKMEM_LARGE_RESIZE, else the best fit among the larger (cut to
-// size) or the largest smaller (grown).
-LargeHeader* cache_take(size_t map_size, size_t offset) {
+// wasting more than half; for a growing block, else the best fit among the larger whole when
+// within HAKMEM_LARGE_GROW_ROOM times map_size; with HAKMEM_LARGE_RESIZE, else the best fit
+// among the larger (cut to size) or the largest smaller (grown).
+LargeHeader* cache_take(size_t map_size, size_t offset, bool growing) {
   pthread_mutex_lock(&g_lock);
   purge_idle();
   LargeHeader **fit = nullptr, **bigger = nullptr, **smaller = nullptr;
@@ -260,6 +264,8 @@ LargeHeader* cache_take(size_t map_size, size_t offset) {
     if (h->map_size >= map_size && (!bigger || h->map_size < (*bigger)->map_size)) bigger = link;
     if (h->map_size < map_size && (!smaller || h->map_size > (*smaller)->map_size)) smaller = link;
   }
+  size_t room = growing ? static_cast<size_t>(config().large_grow_room) : 0;
+  if (!fit && bigger && (*bigger)->map_size <= map_size * room) fit = bigger;  // taken whole
   LargeHeader** take = fit ? fit : !config().large_resize ? nullptr : bigger ? bigger : smaller;
   LargeHeader* h = take ? cache_unlink(take) : nullptr;
   if (h && !fit && h->map_size != map_size) h = resize(h, map_size);
@@ -287,20 +293,20 @@ void* map_below_aligned(size_t total, size_t align) {
 LargeCounters& large_counters() { return g_counters; }
 
 namespace {
-void* large_alloc_impl(size_t size, size_t align, bool zero);
+void* large_alloc_impl(size_t size, size_t align, bool zero, bool growing);
 }
 
-void* large_alloc(size_t size, size_t align) { return large_alloc_impl(size, align, false); }
-void* large_calloc(size_t size) { return large_alloc_impl(size, kMinAlign, true); }
+void* large_alloc(size_t size, size_t align, bool growing) { return large_alloc_impl(size, align, false, growing); }
+void* large_calloc(size_t size) { return large_alloc_impl(size, kMinAlign, true, false); }
 
 namespace {
-void* large_alloc_impl(size_t size, size_t align, bool zero) {
+void* large_alloc_impl(size_t size, size_t align, bool zero, bool growing) {
   if (align < kMinAlign) align = kMinAlign;
   size_t offset = align < kHeaderRoom ? kHeaderRoom : align;
   if (size > (size_t{1} << 46) || offset > (size_t{1} << 40)) return nullptr;
   size_t page = os_page_size();
   size_t map_size = round_up(offset + size, page);
-  LargeHeader* h = offset < kSegmentSize ? cache_take(map_size, offset) : nullptr;
+  LargeHeader* h = offset < kSegmentSize ? cache_take(map_size, offset, growing) : nullptr;
   if (h) {
     large_unpoison(reinterpret_cast<uint8_t*>(h) + h->offset, h->map_size - h->offset);
     g_counters.cache_hits.fetch_add(1, std::memory_order_relaxed);
@@ -358,9 +364,6 @@ LargeLookup large_lookup(uintptr_t p, LargeHeader** out) {
 void* large_realloc(LargeHeader* h, size_t size) {
   if (h->offset >= kSegmentSize || size > (size_t{1} << 46)) return nullptr;
   size_t page = os_page_size(), map_size = round_up(h->offset + size, page), old = h->map_size;
-  // A block that grows is likely to grow again (a buffer being appended to): it gets room for half
-  // as much again, address space whose pages cost nothing until written.
-  if (map_size > old) map_size = std::max(map_size, round_up(old + old / 2, page));
   uintptr_t base = reinterpret_cast<uintptr_t>(h);
   if (map_size > old && resident_fit(map_size, h->offset)) return nullptr;
   if (map_size != old) {

@@ -29,7 +29,9 @@ struct LargeHeader {
 };
 
 // A block of at least `size` bytes aligned to `align` (power of two >= 16); nullptr on failure.
-void* large_alloc(size_t size, size_t align);
+// `growing`: the block replaces one realloc grows (the caller copies); a cached mapping up to
+// HAKMEM_LARGE_GROW_ROOM times the size then serves whole, its rest room for the next growths.
+void* large_alloc(size_t size, size_t align, bool growing = false);
 
 // As large_alloc with alignment 16, the block zeroed (fresh mappings are not touched).
 void* large_calloc(size_t size);

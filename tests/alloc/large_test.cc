@@ -232,5 +232,40 @@ TEST_F(LargeTest, ReallocGateChoosesResizeOrCopy) {
   cfg.large_realloc = saved;
 }
 
+// HAKMEM_LARGE_GROW_ROOM: a block realloc grows into the cache takes a cached mapping up to that
+// many times its size whole (the rest is room: the next growths stay in place); at 0, or past the
+// ratio, the mapping is cut to size and its tail stays cached. malloc never takes the room.
+TEST_F(LargeTest, GrowRoomTakesACachedMappingWhole) {
+  auto& cfg = config_detail::g_config;
+  long saved = cfg.large_grow_room;
+  struct Case { long room; bool growing; bool whole; };
+  for (Case c : {Case{8, true, true}, Case{8, false, false}, Case{0, true, false}, Case{2, true, false}}) {
+    cfg.large_grow_room = c.room;
+    large_cache_trim();
+    void* big = large_alloc(size_t{8} << 20, 16);  // freed: a resident cached mapping of 8 MiB
+    ASSERT_NE(big, nullptr);
+    std::memset(big, 1, size_t{8} << 20);
+    LargeHeader* h = nullptr;
+    ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(big), &h), LargeLookup::kOk);
+    size_t mapped = h->map_size;
+    large_free(h);
+    void* q = large_alloc(size_t{1} << 20, 16, c.growing);
+    ASSERT_NE(q, nullptr);
+    ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(q), &h), LargeLookup::kOk);
+    EXPECT_EQ(q, big) << c.room << c.growing;  // the cached mapping served, cut or whole
+    EXPECT_EQ(h->requested, size_t{1} << 20);
+    if (c.whole) {
+      EXPECT_EQ(h->map_size, mapped) << c.room;
+      EXPECT_GE(large_usable(h), size_t{8} << 20);
+    } else {
+      EXPECT_LT(large_usable(h), size_t{2} << 20) << c.room << c.growing;
+    }
+    std::memset(q, 2, large_usable(h));  // every page of the block writable
+    large_free(h);
+  }
+  cfg.large_grow_room = saved;
+  large_cache_trim();
+}
+
 }  // namespace
 }  // namespace hm

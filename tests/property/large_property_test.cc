@@ -3,7 +3,8 @@
 //
 // Model of the cache: a LIFO list of (mapping size, block offset); a free is cached when the
 // mapping fits the byte bound and the list has room, an allocation reuses the first entry with
-// the same offset whose size fits without wasting more than half. After every command the
+// the same offset whose size fits without wasting more than half (one realloc grows, else the
+// smallest larger one within HAKMEM_LARGE_GROW_ROOM times its size, whole). After every command the
 // real cache equals the model (walked with large_cache_for_each), cache hits are counted where
 // the model predicts them, live blocks keep their fill, and lookups classify every address.
 #include <sys/wait.h>
@@ -63,13 +64,20 @@ Entry geometry(size_t size, size_t align) {
   return {(offset + size + kPage - 1) & ~(kPage - 1), offset};
 }
 
-// Index of the cache entry an allocation of geometry g reuses, or -1.
-long cache_pick(const Model& m, Entry g) {
+// Index of the cache entry an allocation of geometry g reuses, or -1: the first that fits within
+// half; for a block realloc grows, else the smallest larger one within HAKMEM_LARGE_GROW_ROOM
+// times g (taken whole).
+long cache_pick(const Model& m, Entry g, bool growing) {
   if (g.offset >= kSegmentSize) return -1;
+  long bigger = -1;
   for (size_t i = 0; i < m.cache.size(); ++i) {
     const Entry& e = m.cache[i];
-    if (e.offset == g.offset && e.map_size >= g.map_size && e.map_size / 2 <= g.map_size) return static_cast<long>(i);
+    if (e.offset != g.offset || e.map_size < g.map_size) continue;
+    if (e.map_size / 2 <= g.map_size) return static_cast<long>(i);
+    if (bigger < 0 || e.map_size < m.cache[static_cast<size_t>(bigger)].map_size) bigger = static_cast<long>(i);
   }
+  size_t room = growing ? static_cast<size_t>(config().large_grow_room) : 0;
+  if (bigger >= 0 && m.cache[static_cast<size_t>(bigger)].map_size <= g.map_size * room) return bigger;
   return -1;
 }
 
@@ -121,11 +129,12 @@ struct Alloc : Cmd {
   size_t align = size_t{1} << *rc::gen::weightedOneOf<int>({{6, rc::gen::just(4)}, {3, rc::gen::inRange(5, 17)},
                                                             {1, rc::gen::inRange(17, 24)}});
   bool zero = *rc::gen::weightedOneOf<bool>({{4, rc::gen::just(false)}, {1, rc::gen::just(true)}});
+  bool growing = !zero && *rc::gen::weightedOneOf<bool>({{3, rc::gen::just(false)}, {1, rc::gen::just(true)}});
   uint8_t seed = *rc::gen::arbitrary<uint8_t>();
   size_t eff_align() const { return zero ? 16 : align; }
   void apply(Model& m) const override {
     Entry g = geometry(size, eff_align());
-    long i = cache_pick(m, g);
+    long i = cache_pick(m, g, growing);
     if (i >= 0) {
       g.map_size = m.cache[static_cast<size_t>(i)].map_size;
       m.cache.erase(m.cache.begin() + i);
@@ -133,9 +142,9 @@ struct Alloc : Cmd {
     m.live.push_back({size, std::max<size_t>(16, eff_align()), g.map_size, g.offset, seed});
   }
   void run(const Model& m, Sut& s) const override {
-    bool hit = cache_pick(m, geometry(size, eff_align())) >= 0;
+    bool hit = cache_pick(m, geometry(size, eff_align()), growing) >= 0;
     uint64_t hits = large_counters().cache_hits.load();
-    void* p = zero ? large_calloc(size) : large_alloc(size, align);
+    void* p = zero ? large_calloc(size) : large_alloc(size, align, growing);
     RC_ASSERT(bool(p != nullptr));
     RC_ASSERT(large_counters().cache_hits.load() - hits == (hit ? 1u : 0u));
     if (zero) {
@@ -147,7 +156,7 @@ struct Alloc : Cmd {
     check_all(nextState(m), s);
   }
   void show(std::ostream& os) const override {
-    os << (zero ? "large_calloc(" : "large_alloc(") << size << ", " << eff_align() << ")";
+    os << (zero ? "large_calloc(" : "large_alloc(") << size << ", " << eff_align() << (growing ? ", growing)" : ")");
   }
 };
 
