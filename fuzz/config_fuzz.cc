@@ -27,7 +27,7 @@ bool g_purge_set = false;  // HAKMEM_PURGE_MB was set here, not by the caller
 
 __attribute__((constructor(101))) void environment_for_config_init() {
   g_purge_set = !getenv("HAKMEM_PURGE_MB");
-  if (g_purge_set) setenv("HAKMEM_PURGE_MB", "8", 1);  // its default: valid, and changes nothing
+  if (g_purge_set) setenv("HAKMEM_PURGE_MB", "64", 1);  // its default: valid, and changes nothing
   setenv("HAKMEM_TCACHE_MAXX", "64", 1);
   setenv("HAKMEM_NO_SUCH_GATE", "1", 1);
   int fds[2];
@@ -52,7 +52,7 @@ void check_start_up_once() {
     dup2(g_saved_stderr, 2);
     close(g_saved_stderr), close(g_pipe);
     (void)!write(2, text.data(), text.size());
-    HM_FUZZ_CHECK(!g_purge_set || config().purge_mb == 8);
+    HM_FUZZ_CHECK(!g_purge_set || config().purge_mb == 64);
     HM_FUZZ_CHECK(has(text, "HAKMEM_TCACHE_MAXX is not a hakmem gate and is ignored (did you mean HAKMEM_TCACHE_MAX?)"));
     HM_FUZZ_CHECK(has(text, "HAKMEM_NO_SUCH_GATE is not a hakmem gate and is ignored\n"));
     HM_FUZZ_CHECK(!has(text, "HAKMEM_PURGE_MB is not"));

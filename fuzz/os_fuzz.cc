@@ -30,6 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hm_fuzz::Input in(data, size);
   const size_t ps = os_page_size();
   HM_FUZZ_CHECK(ps == static_cast<size_t>(sysconf(_SC_PAGESIZE)));
+  uint64_t clock0 = os_now_ms();  // the purge delays' clock: never 0, never backwards
+  HM_FUZZ_CHECK(clock0 != 0);
   std::vector<Region> live;
   hm_fuzz::Cadence cadence;
   // The box's counters (read by the stats box) move by at least this input's calls.
@@ -91,5 +93,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   walk();
   HM_FUZZ_CHECK(os_counters().maps.load() - maps0 >= maps && os_counters().purges.load() - purges0 >= purges);
   for (const Region& r : live) os_unmap(r.p, r.pages * ps);
+  HM_FUZZ_CHECK(os_now_ms() >= clock0);
   return 0;
 }

@@ -1,10 +1,12 @@
 // Fuzz harness of the segment box: segment_page_alloc / segment_page_free of input-chosen span
-// sizes and segment_trim, with page_of, slice_entry_any and the page-map kind (pagemap_kind)
-// checked for the first, last and an input-chosen byte of every live span, a tag word at each end
-// of each span, and no overlap.
+// sizes, segment_trim and segment_purge_idle (at several purge delays), with page_of,
+// slice_entry_any and the page-map kind (pagemap_kind) checked for the first, last and an
+// input-chosen byte of every live span, a tag word at each end of each span, and no overlap.
 #include <algorithm>
 #include <vector>
 
+#include "config/config.h"
+#include "config/inspect.h"
 #include "fuzz_common.h"
 #include "page/page.h"
 #include "segment/segment.h"
@@ -35,9 +37,18 @@ void check_span(const Span& s, uint32_t probe) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hm_fuzz::Input in(data, size);
   std::vector<Span> live;
+  // The purge delay (HAKMEM_PURGE_DELAY_MS) by the input's length, so the committed inputs keep
+  // their meaning: at 0 every span free and idle purge is a tick (aged slices purged, the rest
+  // aged), at -1 only the byte bound purges.
+  static constexpr long kDelays[4] = {100, 0, 1, -1};
+  config_detail::g_config.purge_delay_ms = kDelays[size % 4];
   while (in.more() && live.size() < 128) {
     uint8_t op = in.u8();
-    if (op % 23 == 21) {  // the fork protocol's lock: the next alloc or free would hang if it stayed held
+    if (op % 23 == 20) {  // the idle purge: never more dirty slices, live spans intact (walked below)
+      uint64_t dirty = segment_counters().dirty_slices;
+      segment_purge_idle();
+      HM_FUZZ_CHECK(segment_counters().dirty_slices <= dirty);
+    } else if (op % 23 == 21) {  // the fork protocol's lock: the next alloc or free would hang if it stayed held
       segment_lock_all();
       segment_unlock_all();
     } else if (op % 23 == 22) {  // trim: freed slices purged, the spare segment unmapped, live spans intact

@@ -322,8 +322,8 @@ HM_FUZZ_UNTRACED void burst(World& w, unsigned threads, unsigned ops, unsigned p
 // deleted: their segments then never fall empty, so the next inputs' pages come from memory
 // already mapped and faulted in rather than from segments mapped, faulted in and unmapped
 // again per input. Freed span memory is given back to the OS only past kPurgeMb
-// (HAKMEM_PURGE_MB, 8 by default; the segment harness covers the purge), so it stays faulted in
-// too. The first inputs and those needing more segments still map new ones; page_new and
+// (HAKMEM_PURGE_MB, 64 by default) and never by age (HAKMEM_PURGE_DELAY_MS -1; the segment
+// harness covers both purges), so it stays faulted in too. The first inputs and those needing more segments still map new ones; page_new and
 // page_delete run every input.
 constexpr size_t kAnchors = 64;
 constexpr long kPurgeMb = 1024;
@@ -344,6 +344,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   transfer_process_init();  // idempotent (the fork handlers it registers: the property test)
   long saved_kb = config().transfer_kb;
   config_detail::g_config.purge_mb = kPurgeMb;
+  config_detail::g_config.purge_delay_ms = -1;
   // The box starts empty: every input drains it before returning.
   HM_FUZZ_CHECK(transfer_bytes() == 0);
   World w;

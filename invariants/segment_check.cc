@@ -1,5 +1,6 @@
 // invariants/: the segment box. INV-SEGMENT-1 (magic, page-map kind), INV-SEGMENT-2 (slice
-// map against the free mask and the span runs, the no-span record still zero), INV-SEGMENT-3 (used-slice count).
+// map against the free mask and the span runs, the no-span record still zero, the unpurged and
+// aged masks within the free one), INV-SEGMENT-3 (used-slice count).
 // INV-SEGMENT-4 (a page's own record of its span) is checked with the page (page_check.cc).
 #include "check.h"
 #include "segment/segment.h"
@@ -54,6 +55,11 @@ bool check_segment(Sink& s, const Segment* seg, int level) {
       return s.fail(registry::InvId::seg_slicemap, at_segment(seg, slice), "used slice maps to",
                     reinterpret_cast<uintptr_t>(seg->meta[i]), reinterpret_cast<uintptr_t>(m), true);
   }
+  // Unpurged (dirty) slices are free slices; the aged ones (HAKMEM_PURGE_DELAY_MS) are dirty ones.
+  if (uint64_t stray = seg->dirty_mask & ~seg->free_mask)
+    return s.fail(registry::InvId::seg_slicemap, at_segment(seg), "unpurged slices that are not free", 0, stray, true);
+  if (uint64_t stray = seg->aged_mask & ~seg->dirty_mask)
+    return s.fail(registry::InvId::seg_slicemap, at_segment(seg), "aged slices that are not unpurged", 0, stray, true);
   unsigned used = static_cast<unsigned>(__builtin_popcountll(~seg->free_mask & ~uint64_t{1}));
   if (seg->used_slices != used)
     return s.fail(registry::InvId::seg_count, at_segment(seg), "used slices", used, seg->used_slices);

@@ -82,6 +82,7 @@ void* small_alloc_slow(unsigned cls, bool may_borrow) {
   Block* b = tcache_pop(t, cls);
   if (!b) {
     large_purge_idle();  // a refill: where a program that moved on from large blocks passes
+    segment_purge_idle();  // and one that stopped freeing spans
     b = tcache_refill(&t, cls, may_borrow);
   }
   if (HM_UNLIKELY(!b)) return no_memory();

@@ -14,7 +14,6 @@
 #include "large/large.h"
 
 #include <pthread.h>
-#include <time.h>
 
 #include <algorithm>
 #include <cstring>
@@ -51,12 +50,8 @@ size_t set_bound() {
 
 size_t round_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
-// Milliseconds of a coarse monotonic clock, never 0 (0 marks a purged cache entry).
-uint64_t now_ms() {
-  timespec t;
-  clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
-  return static_cast<uint64_t>(t.tv_sec) * 1000 + static_cast<uint64_t>(t.tv_nsec) / 1000000 + 1;
-}
+// Milliseconds of the os box's coarse clock, never 0 (0 marks a purged cache entry).
+uint64_t now_ms() { return os_now_ms(); }
 
 // The pages of cached mapping h go back to the OS (its header's page kept); it stays cached.
 void purge_entry(LargeHeader* h) {

@@ -2,6 +2,7 @@
 #include "os/os.h"
 
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 namespace hm {
@@ -15,6 +16,12 @@ size_t os_page_size() {
   static size_t page = 0;
   if (!page) page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   return page;
+}
+
+uint64_t os_now_ms() {
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+  return static_cast<uint64_t>(t.tv_sec) * 1000 + static_cast<uint64_t>(t.tv_nsec) / 1000000 + 1;
 }
 
 void* os_map(size_t size) {

@@ -23,6 +23,9 @@ bool os_extend(void* p, size_t old_size, size_t new_size);
 // Gives the physical memory of [p, p+size) back; the range stays mapped and reads as zero.
 void os_purge(void* p, size_t size);
 size_t os_page_size();
+// Milliseconds of a coarse monotonic clock (a few ms of resolution, no system call), never 0:
+// the purge delays' clock.
+uint64_t os_now_ms();
 
 struct OsCounters {
   std::atomic<uint64_t> maps{0}, unmaps{0}, purges{0};

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <cstring>
 
 #include "config/config.h"
@@ -29,6 +30,10 @@ constinit Segment* g_spare = nullptr;  // one fully free segment kept mapped
 constinit uint64_t g_all_count = 0;
 constinit Segment* g_all[16384];  // every live segment, for checkers and stats (bounded: 64 GiB of segments)
 constinit SegmentCounters g_counters{};
+// HAKMEM_PURGE_DELAY_MS: the last purge tick (os_now_ms, 0: none yet), and when the slices aged
+// at it fall due (0: none are); the latter is read without the lock by segment_purge_idle.
+constinit uint64_t g_tick_ms = 0;
+constinit std::atomic<uint64_t> g_due_ms{0};
 
 constexpr uint64_t kAllSlicesFree = ~uint64_t{1};  // slices 1..63
 
@@ -61,6 +66,7 @@ Segment* segment_new() {
   s->used_slices = 0;
   s->free_mask = kAllSlicesFree;
   s->dirty_mask = 0;
+  s->aged_mask = 0;
   for (void*& m : s->slice_meta) m = no_span();
   s->index_in_list = static_cast<uint32_t>(g_all_count);
   g_all[g_all_count++] = s;
@@ -74,6 +80,7 @@ Segment* segment_new() {
 void segment_unmap(Segment* s) {
   g_counters.dirty_slices -= static_cast<uint64_t>(__builtin_popcountll(s->dirty_mask));
   s->dirty_mask = 0;
+  s->aged_mask = 0;
   pagemap_set(reinterpret_cast<uintptr_t>(s), kSegNone);
   uint32_t i = s->index_in_list;
   g_all[i] = g_all[--g_all_count];
@@ -99,40 +106,69 @@ int find_run(uint64_t mask, unsigned n) {
   return run ? __builtin_ctzll(run) : -1;
 }
 
+// The first listed segment with a run of n free slices (resident: of free slices not purged
+// yet); *first is the run's start.
+Segment* list_find(unsigned n, bool resident, int* first) {
+  for (Segment* s = g_list; s; s = s->next)
+    if ((*first = find_run(resident ? s->free_mask & s->dirty_mask : s->free_mask, n)) >= 0) return s;
+  return nullptr;
+}
+
 uint64_t run_bits(unsigned first, unsigned n) {
   uint64_t bits = n == 64 ? ~uint64_t{0} : ((uint64_t{1} << n) - 1);
   return bits << first;
 }
 
+// Purges the runs of slices in mask of segment s; they are no longer dirty (lock held).
+void purge_runs(Segment* s, uint64_t d) {
+  s->dirty_mask &= ~d;
+  s->aged_mask &= ~d;
+  g_counters.dirty_slices -= static_cast<uint64_t>(__builtin_popcountll(d));
+  while (d) {
+    unsigned first = static_cast<unsigned>(__builtin_ctzll(d));
+    unsigned n = static_cast<unsigned>(__builtin_ctzll(~(d >> first)));
+    if (first + n > 64) n = 64 - first;
+    os_purge(reinterpret_cast<uint8_t*>(s) + (static_cast<size_t>(first) << kSliceShift),
+             static_cast<size_t>(n) << kSliceShift);
+    d &= ~run_bits(first, n);
+  }
+}
+
 // Purges every dirty run of every segment (lock held).
 void purge_pass() {
+  for (uint64_t i = 0; i < g_all_count; ++i) purge_runs(g_all[i], g_all[i]->dirty_mask);
+  g_counters.purge_passes++;
+  g_due_ms.store(0, std::memory_order_relaxed);
+}
+
+// HAKMEM_PURGE_DELAY_MS, at most once per delay (lock held): the slices aged at the last tick
+// and still dirty are purged, and the dirty ones left age now. A slice freed just after a
+// tick is purged at the second tick from it: between one and two delays after its free.
+void purge_tick(uint64_t now) {
+  long delay = config().purge_delay_ms;
+  if (!config().purge || delay < 0) return;
+  if (g_tick_ms && now - g_tick_ms < static_cast<uint64_t>(delay)) {  // a free since: due at the next tick
+    if (!g_due_ms.load(std::memory_order_relaxed)) g_due_ms.store(g_tick_ms + static_cast<uint64_t>(delay), std::memory_order_relaxed);
+    return;
+  }
+  bool any = false;
   for (uint64_t i = 0; i < g_all_count; ++i) {
     Segment* s = g_all[i];
-    uint64_t d = s->dirty_mask;
-    while (d) {
-      unsigned first = static_cast<unsigned>(__builtin_ctzll(d));
-      unsigned n = static_cast<unsigned>(__builtin_ctzll(~(d >> first)));
-      if (first + n > 64) n = 64 - first;
-      os_purge(reinterpret_cast<uint8_t*>(s) + (static_cast<size_t>(first) << kSliceShift),
-               static_cast<size_t>(n) << kSliceShift);
-      d &= ~run_bits(first, n);
-    }
-    s->dirty_mask = 0;
+    if (s->aged_mask) purge_runs(s, s->aged_mask);
+    s->aged_mask = s->dirty_mask;
+    any |= s->dirty_mask != 0;
   }
-  g_counters.dirty_slices = 0;
-  g_counters.purge_passes++;
+  g_tick_ms = now;
+  g_due_ms.store(any ? now + static_cast<uint64_t>(delay) : 0, std::memory_order_relaxed);
 }
 
 }  // namespace
 
 Span segment_page_alloc(unsigned slices) {
   pthread_mutex_lock(&g_lock);
-  Segment* s = g_list;
   int first = -1;
-  for (; s; s = s->next) {
-    first = find_run(s->free_mask, slices);
-    if (first >= 0) break;
-  }
+  Segment* s = config().purge_delay_ms >= 0 ? list_find(slices, true, &first) : nullptr;  // resident first
+  if (!s) s = list_find(slices, false, &first);
   if (!s) {
     s = segment_new();
     if (!s) {
@@ -146,6 +182,7 @@ Span segment_page_alloc(unsigned slices) {
   s->free_mask &= ~bits;
   g_counters.dirty_slices -= static_cast<uint64_t>(__builtin_popcountll(s->dirty_mask & bits));
   s->dirty_mask &= ~bits;
+  s->aged_mask &= ~bits;
   s->used_slices += slices;
   void* meta = s->meta[first];
   for (unsigned i = 0; i < slices; ++i) s->slice_meta[first + i] = meta;
@@ -193,6 +230,15 @@ void segment_page_free(void* meta) {
   }
   if (config().purge && (g_counters.dirty_slices << kSliceShift) > (static_cast<uint64_t>(config().purge_mb) << 20))
     purge_pass();
+  else if (uint64_t due = g_due_ms.load(std::memory_order_relaxed); !due || os_now_ms() >= due)
+    purge_tick(os_now_ms());
+  pthread_mutex_unlock(&g_lock);
+}
+
+void segment_purge_idle() {
+  uint64_t due = g_due_ms.load(std::memory_order_relaxed);
+  if (!due || os_now_ms() < due || pthread_mutex_trylock(&g_lock) != 0) return;
+  purge_tick(os_now_ms());
   pthread_mutex_unlock(&g_lock);
 }
 
@@ -208,6 +254,7 @@ size_t segment_trim() {
     bytes += g_counters.dirty_slices << kSliceShift;
     purge_pass();
   }
+  g_due_ms.store(0, std::memory_order_relaxed);  // nothing unpurged is left to fall due
   pthread_mutex_unlock(&g_lock);
   return bytes;
 }

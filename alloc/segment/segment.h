@@ -24,6 +24,7 @@ struct Segment {
   uint32_t index_in_list;
   uint64_t free_mask;  // bit i set: slice i is free (slice 0, the header, never is)
   uint64_t dirty_mask;  // free slices whose memory has not been purged yet
+  uint64_t aged_mask;   // dirty slices that were dirty at the last purge tick (HAKMEM_PURGE_DELAY_MS)
   Segment* next;
   Segment* prev;
   void* slice_meta[kSlicesPerSegment];  // span metadata covering slice i, or no_span()
@@ -82,9 +83,15 @@ struct Span {
 
 // A span of `slices` contiguous slices (1..63); {nullptr,...} when out of memory.
 Span segment_page_alloc(unsigned slices);
-// Returns the span whose metadata is `meta`. With HAKMEM_PURGE=1 its memory is purged in the
-// next purge pass, which runs once more than HAKMEM_PURGE_MB of freed spans are unpurged.
+// Returns the span whose metadata is `meta`. With HAKMEM_PURGE=1 its memory is purged once it
+// has been free for HAKMEM_PURGE_DELAY_MS (one to two delays), or in the purge pass that runs
+// once more than HAKMEM_PURGE_MB of freed spans are unpurged.
 void segment_page_free(void* meta);
+
+// HAKMEM_PURGE_DELAY_MS between span calls: purges the freed spans whose delay ran out, so a
+// program that stopped freeing spans does not keep their memory. Called by the small
+// allocations' slow path; one load when nothing is due, and it never waits for the lock.
+void segment_purge_idle();
 
 // Gives back what freed spans still hold: purges every dirty free slice (HAKMEM_PURGE=1) and
 // unmaps the one fully free segment kept for reuse. Returns the bytes released (0: nothing).

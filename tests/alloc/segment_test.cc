@@ -3,8 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstring>
 #include <vector>
 
+#include "config/config.h"
+#include "config/inspect.h"
 #include "hakmem/check.h"
 #include "hakmem/hakmem.h"
 
@@ -94,6 +99,45 @@ TEST_F(SegmentTest, FullSegmentsSpillIntoNewOnesAndEmptyOnesAreReleased) {
   SegmentCounters after = segment_counters();
   EXPECT_GT(after.segments_unmapped, before.segments_unmapped);
   EXPECT_LE(after.live_segments, before.live_segments + 1);  // at most one spare kept
+}
+
+// HAKMEM_PURGE_DELAY_MS: a freed span stays resident (unpurged) for the delay, the next span
+// taken reuses its resident slices, and once the delay has passed twice the idle purge gives
+// the rest back; at -1 only the byte bound purges.
+TEST_F(SegmentTest, PurgeDelayKeepsFreedSpansResidentThenPurges) {
+  auto& cfg = config_detail::g_config;
+  long saved_delay = cfg.purge_delay_ms, saved_mb = cfg.purge_mb;
+  cfg.purge_mb = 1024;
+  for (long delay : {40L, -1L}) {
+    cfg.purge_delay_ms = delay;
+    (void)segment_trim();
+    Span keep = segment_page_alloc(1);  // the segment stays mapped
+    Span a = segment_page_alloc(4), b = segment_page_alloc(4);
+    ASSERT_TRUE(keep.meta && a.meta && b.meta);
+    std::memset(a.start, 0x5a, a.bytes);
+    std::memset(b.start, 0x5b, b.bytes);
+    segment_page_free(a.meta);
+    segment_page_free(b.meta);
+    EXPECT_EQ(segment_counters().dirty_slices, 8u) << delay;
+    segment_purge_idle();
+    EXPECT_EQ(segment_counters().dirty_slices, 8u) << delay;  // not yet due
+    Span c = segment_page_alloc(4);  // resident slices first: a's or b's, the bytes still there
+    ASSERT_NE(c.meta, nullptr);
+    EXPECT_TRUE(c.start == a.start || c.start == b.start) << delay;
+    EXPECT_EQ(c.start[0], c.start == a.start ? 0x5a : 0x5b) << delay;
+    EXPECT_EQ(segment_counters().dirty_slices, 4u) << delay;
+    // Three delays later (and a few idle purges on the way) the other freed span is purged.
+    for (int i = 0; i < 30 && segment_counters().dirty_slices; ++i) {
+      usleep(20000);
+      segment_purge_idle();
+    }
+    EXPECT_EQ(segment_counters().dirty_slices, delay < 0 ? 4u : 0u) << delay;
+    segment_page_free(c.meta);
+    segment_page_free(keep.meta);
+  }
+  cfg.purge_delay_ms = saved_delay;
+  cfg.purge_mb = saved_mb;
+  (void)segment_trim();
 }
 
 }  // namespace

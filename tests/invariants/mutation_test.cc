@@ -182,6 +182,9 @@ size_t broken_to_size(unsigned c) { return class_to_size(c == 10 ? 9 : c); }
 unsigned real_to_class(size_t n) { return size_to_class(n); }
 const check::SizeclassTable kBrokenTable{broken_to_size, real_to_class, kClassCount, kMaxSmall};
 
+// The bit of the lowest slice of seg that a span uses.
+uint64_t used_slice_bit(const Segment* seg) { return uint64_t{1} << __builtin_ctzll(~seg->free_mask & ~uint64_t{1}); }
+
 // The highest free slice of a segment, or 0 when there is none.
 unsigned highest_free_slice(const Segment* s) {
   for (unsigned i = kSlicesPerSegment - 1; i > 0; --i)
@@ -231,6 +234,12 @@ const std::vector<Mutation>& mutations() {
          w.seg()->slice_meta[f] = w.seg()->meta[f];
        },
        [](World& w) { w.seg()->slice_meta[g_saved] = no_span(); }, [](World& w) { w.delete_extra(); }},
+      // A used slice marked unpurged (a purge pass would drop a live span's pages), and an
+      // aged slice that is not unpurged.
+      {"INV-SEGMENT-2", 2, [](World& w) { w.seg()->dirty_mask |= g_saved = used_slice_bit(w.seg()); },
+       [](World& w) { w.seg()->dirty_mask &= ~g_saved; }, [](World& w) { w.delete_extra(); }, "dirty_used"},
+      {"INV-SEGMENT-2", 2, [](World& w) { w.seg()->aged_mask |= g_saved = used_slice_bit(w.seg()); },
+       [](World& w) { w.seg()->aged_mask &= ~g_saved; }, [](World& w) { w.delete_extra(); }, "aged_not_dirty"},
       {"INV-SEGMENT-3", 2, [](World& w) { w.seg()->used_slices += 1; }, [](World& w) { w.seg()->used_slices -= 1; },
        [](World& w) { w.delete_extra(); }},
       {"INV-SEGMENT-4", 1, [](World& w) { w.pg->slices += 1; }, [](World& w) { w.pg->slices -= 1; },

@@ -5,6 +5,7 @@
 // its written pages keep their fill, purged pages read zero again, and unmapped ranges are
 // gone (msync, right after the unmap, reports ENOMEM).
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -47,6 +48,17 @@ void write_page(uint8_t* p, uint8_t seed) {
 
 void check_all(const Model& m, Sut& s) {
   RC_ASSERT(os_page_size() == static_cast<size_t>(sysconf(_SC_PAGESIZE)));
+  // The purge delays' clock: never 0, never backwards, and it follows CLOCK_MONOTONIC (coarse:
+  // within a few ticks of it).
+  static uint64_t last = 0;
+  uint64_t now = os_now_ms();
+  timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  uint64_t mono = static_cast<uint64_t>(t.tv_sec) * 1000 + static_cast<uint64_t>(t.tv_nsec) / 1000000 + 1;
+  RC_ASSERT(now != 0u);
+  RC_ASSERT(now >= last);
+  RC_ASSERT(now <= mono && mono - now < 100);
+  last = now;
   RC_ASSERT(m.regions.size() == s.starts.size());
   for (size_t i = 0; i < s.starts.size(); ++i) {
     const Region& r = m.regions[i];
