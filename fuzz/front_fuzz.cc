@@ -143,7 +143,7 @@ void check_fork_once() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Input in(data, size);
-  anchor_segments();
+  anchor_segments(4);
   std::vector<Blk> live;
   static Crew helper(1, true);  // takes turns with this thread
   check_fork_once();

@@ -65,7 +65,7 @@ HM_FUZZ_UNTRACED void walk(const std::map<unsigned, std::vector<Block*>>& bins, 
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hm_fuzz::Input in(data, size);
-  hm_fuzz::anchor_segments();
+  hm_fuzz::anchor_segments(16);
   hm_free(hm_malloc(16));  // this thread's heap is started
   tcache_process_init();   // a later call changes nothing
   tcache_flush_all();
