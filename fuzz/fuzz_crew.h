@@ -194,7 +194,7 @@ class SpareThread {
   SpareThread& operator=(const SpareThread&) = delete;
 
   template <class F>
-  void run(F& job) {
+  void run(F&& job) {
     if (!started_) spawn();
     job_ = [&job] { job(0u); };
     int cpu = -1;  // a new thread each time: bound afresh
