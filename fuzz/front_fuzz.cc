@@ -19,6 +19,7 @@
 #include "fuzz_crew.h"
 #include "tcache/inspect.h"
 #include "hakmem/hakmem.h"
+#include "segment_anchor.h"
 
 namespace {
 
@@ -142,8 +143,9 @@ void check_fork_once() {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Input in(data, size);
+  anchor_segments(4);
   std::vector<Blk> live;
-  static Crew helper(1);
+  static Crew helper(1, true);  // takes turns with this thread
   check_fork_once();
   Cadence cadence;
   size_t turn = 0;  // the walk's next older blocks

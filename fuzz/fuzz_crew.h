@@ -8,11 +8,14 @@
 #pragma once
 
 #include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -21,10 +24,32 @@
 
 namespace hm_fuzz {
 
+// Binds threads t[0..n-1] to the CPU the caller runs on, when it is not the one they are bound to
+// already (*cpu). A job handed to a sleeping thread on another CPU waits for that CPU to wake up
+// and reschedule (here, a virtual machine: a hundred microseconds and more per hand-off, twice per
+// job); on the caller's own CPU the hand-off is a switch between two threads. For threads that
+// only take turns with the caller, never run beside it. The caller itself stays free to move;
+// its threads follow at its next hand-off.
+inline pthread_t native(pthread_t t) { return t; }
+inline pthread_t native(std::thread& t) { return t.native_handle(); }
+template <class Thread>
+void follow_caller(Thread* t, unsigned n, int* cpu) {
+  int c = sched_getcpu();
+  if (c < 0 || c == *cpu) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(c, &set);
+  for (unsigned i = 0; i < n; ++i) pthread_setaffinity_np(native(t[i]), sizeof set, &set);
+  *cpu = c;
+}
+
 class Crew {
  public:
-  explicit Crew(unsigned n)
-      : spin_(n < std::thread::hardware_concurrency() ? kSpinUs : 0), slots_(std::make_unique<Slot[]>(n)) {
+  // follow: the helpers take turns with the caller (it waits for every job) and run on the CPU
+  // the caller last handed a job from, without spinning (see follow_caller).
+  explicit Crew(unsigned n, bool follow = false)
+      : follow_(follow), spin_(!follow && n < std::thread::hardware_concurrency() ? kSpinUs : 0),
+        slots_(std::make_unique<Slot[]>(n)) {
     for (unsigned i = 0; i < n; ++i) threads_.emplace_back([this, i] { loop(i); });
   }
   ~Crew() {
@@ -39,6 +64,7 @@ class Crew {
   // Wakes helpers 0..k-1 only, each on its own word: no lock, no broadcast, and no system call
   // for a helper still spinning.
   void start(unsigned k, std::function<void(unsigned)> fn) {
+    if (follow_) follow_caller(threads_.data(), size(), &cpu_);
     job_ = std::move(fn);
     want_ = k < size() ? k : size();
     finished_.store(0, std::memory_order_relaxed);
@@ -129,6 +155,8 @@ class Crew {
     }
   }
 
+  const bool follow_;
+  int cpu_ = -1;  // the CPU the helpers were last bound to (follow_)
   struct alignas(64) Slot {
     std::atomic<unsigned> gen{0};
     std::atomic<bool> asleep{false};  // the helper sleeps (or is about to) on gen
@@ -143,6 +171,67 @@ class Crew {
   alignas(64) std::atomic<unsigned> finished_{0};
   std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
+};
+
+// A real thread for one job that then exits (its pthread-key destructors run, as at any thread
+// exit), started ahead of time: run(job) hands the job to a thread created by the previous run
+// (or now, the first time), joins it, and creates the next one. Starting a thread here costs
+// about a millisecond of latency before it first runs (clone, the sanitizers' thread set-up,
+// scheduling), as much as the rest of a tcache input; the next thread's start now overlaps the
+// caller's work. A waiting thread has not called hakmem, so it has no heap and changes nothing
+// its job will see. Its stack is `stack` bytes (ASan clears the shadow of a thread's whole stack
+// at its start and exit: 1 MiB of shadow for the default 8 MiB).
+class SpareThread {
+ public:
+  explicit SpareThread(size_t stack) : stack_(stack) {}
+  ~SpareThread() {
+    if (!started_) return;
+    job_ = nullptr;  // the waiting thread returns without a job
+    go();
+    pthread_join(thread_, nullptr);
+  }
+  SpareThread(const SpareThread&) = delete;
+  SpareThread& operator=(const SpareThread&) = delete;
+
+  template <class F>
+  void run(F&& job) {
+    if (!started_) spawn();
+    job_ = [&job] { job(0u); };
+    int cpu = -1;  // a new thread each time: bound afresh
+    follow_caller(&thread_, 1, &cpu);
+    go();
+    if (pthread_join(thread_, nullptr) != 0) std::abort();
+    job_ = nullptr;
+    spawn();
+  }
+
+ private:
+  void spawn() {
+    gen_.store(0, std::memory_order_relaxed);
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setstacksize(&a, stack_);
+    if (pthread_create(&thread_, &a, &entry, this) != 0) std::abort();
+    pthread_attr_destroy(&a);
+    started_ = true;
+  }
+  static void* entry(void* arg) {
+    auto* self = static_cast<SpareThread*>(arg);
+    while (self->gen_.load(std::memory_order_acquire) == 0)
+      syscall(SYS_futex, reinterpret_cast<unsigned*>(&self->gen_), FUTEX_WAIT_PRIVATE, 0u, nullptr, nullptr, 0);
+    if (self->job_) self->job_();
+    return nullptr;
+  }
+  void go() {
+    gen_.store(1, std::memory_order_release);
+    syscall(SYS_futex, reinterpret_cast<unsigned*>(&gen_), FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+  }
+
+  const size_t stack_;
+  bool started_ = false;
+  pthread_t thread_{};
+  std::function<void()> job_;
+  std::atomic<unsigned> gen_{0};
 };
 
 // The full walks (the invariant checkers at level 2 and a harness's walk of its whole model) run

@@ -10,7 +10,6 @@
 // blocks handed out since the last walk and 16 more in turn (every fill at the end).
 #include <algorithm>
 #include <map>
-#include <pthread.h>
 #include <vector>
 
 #include "config/config.h"
@@ -18,6 +17,7 @@
 #include "fuzz_crew.h"
 #include "hakmem/hakmem.h"
 #include "page/page.h"
+#include "segment_anchor.h"
 #include "sizeclass/inspect.h"
 #include "tcache/inspect.h"
 
@@ -37,18 +37,6 @@ void hand_out(Block* b, unsigned cls, uint8_t seed, bool front = false) {
   if (!front) unpoison_small_block(b);
   b->cookie = 0;
   hm_fuzz::fill(b, class_to_size(cls), seed);
-}
-// One real thread runs job and exits. Its stack is 1 MiB: ASan clears the shadow of a thread's
-// whole stack at its start and exit (1 MiB of shadow for the default 8 MiB).
-template <class F>
-void run_thread(F& job) {
-  pthread_attr_t a;
-  pthread_attr_init(&a);
-  pthread_attr_setstacksize(&a, size_t{1} << 20);
-  pthread_t t;
-  HM_FUZZ_CHECK(pthread_create(&t, &a, [](void* f) -> void* { return (*static_cast<F*>(f))(0u), nullptr; }, &job) == 0);
-  HM_FUZZ_CHECK(pthread_join(t, nullptr) == 0);
-  pthread_attr_destroy(&a);
 }
 // The bins against the model and every held block's page class; the fills of the blocks handed
 // out since the last walk and of 16 more in turn (all of them when full: at the end of the
@@ -77,12 +65,14 @@ HM_FUZZ_UNTRACED void walk(const std::map<unsigned, std::vector<Block*>>& bins, 
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hm_fuzz::Input in(data, size);
+  hm_fuzz::anchor_segments(16);
   hm_free(hm_malloc(16));  // this thread's heap is started
   tcache_process_init();   // a later call changes nothing
   tcache_flush_all();
   std::map<unsigned, std::vector<Block*>> bins;  // back = top
   std::vector<Held> held;
-  static hm_fuzz::Crew helper(1);
+  static hm_fuzz::Crew helper(1, true);  // takes turns with this thread
+  static hm_fuzz::SpareThread real(size_t{1} << 20);  // one job per input on a thread that exits
   hm_fuzz::Cadence cadence;
   size_t turn = 0;  // the walk's next older blocks
   bool exited = false;  // a real helper thread has exited in this input
@@ -175,7 +165,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           for (auto& b : got) b = static_cast<Block*>(hm_malloc(class_to_size(cls)));
           if (direct) tcache_thread_exit(tcache_get());
         };
-        if (!direct && !exited) run_thread(job), exited = true;
+        if (!direct && !exited) real.run(job), exited = true;
         else helper.run(1, job), helped = !direct;
         for (Block* b : got) {
           HM_FUZZ_CHECK(b != nullptr);

@@ -1,6 +1,7 @@
 // tests of fuzz/fuzz_crew.h: the persistent helpers run each job on k distinct threads (never
 // the caller; with run_with_caller, the caller and k - 1 helpers), done() reports a job still running, jobs run one after another on the same
-// threads, and the cadence is due every kWalkEvery operations.
+// threads, a following crew runs on the caller's CPU, a SpareThread runs each job on a thread
+// that has exited when run returns, and the cadence is due every kWalkEvery operations.
 #include "fuzz_crew.h"
 
 #include <gtest/gtest.h>
@@ -109,6 +110,49 @@ TEST(FuzzCrew, CadenceIsDueEveryKWalkEveryOperations) {
       EXPECT_EQ(i % kWalkEvery, 0u);
     }
   EXPECT_EQ(due, 10u);
+}
+
+// A following crew runs its helper bound to one CPU (the caller's when it handed the job over;
+// the caller may have moved since).
+TEST(FuzzCrew, AFollowingCrewRunsItsHelperOnTheCallersCpu) {
+  Crew crew(1, true);
+  for (int i = 0; i < 20; ++i) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    int ran = -1;
+    std::thread::id id;
+    crew.run(1, [&](unsigned) {
+      pthread_getaffinity_np(pthread_self(), sizeof set, &set);
+      ran = sched_getcpu();
+      id = std::this_thread::get_id();
+    });
+    EXPECT_NE(id, std::this_thread::get_id());
+    EXPECT_EQ(CPU_COUNT(&set), 1);
+    EXPECT_TRUE(CPU_ISSET(ran, &set));
+  }
+}
+
+// Each job of a SpareThread runs on a thread of its own that has exited (its thread-local
+// destructors run) by the time run returns.
+thread_local struct Exits {
+  std::atomic<int>* n = nullptr;
+  ~Exits() {
+    if (n) n->fetch_add(1);
+  }
+} t_exits;
+TEST(FuzzCrew, ASpareThreadRunsEachJobOnAThreadThatExitsBeforeRunReturns) {
+  SpareThread spare(size_t{1} << 20);
+  std::atomic<int> exits{0};
+  std::set<long> tids;  // kernel thread ids (a pthread_t is reused with its cached stack)
+  for (int i = 1; i <= 3; ++i) {
+    spare.run([&](unsigned) {
+      t_exits.n = &exits;
+      tids.insert(syscall(SYS_gettid));
+    });
+    EXPECT_EQ(exits.load(), i);
+  }
+  EXPECT_EQ(tids.size(), 3u);
+  EXPECT_FALSE(tids.count(syscall(SYS_gettid)));
 }
 
 }  // namespace
