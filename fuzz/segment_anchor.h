@@ -6,8 +6,9 @@
 // fault, a cleared page and fresh ASan shadow for every page it touches: the kernel's work, not
 // the boxes'. anchor_segments(n) makes one ownerless page (as the transfer harness keeps) in each
 // of the first n segments, once per process, so those segments never fall empty; and raises
-// HAKMEM_PURGE_MB to 1 GiB, so freed spans stay resident instead of being purged every 8 MiB
-// (hm_trim still purges them: the front harness's trims do). The level-2 checkers walk every
+// HAKMEM_PURGE_MB to 1 GiB and turns the purge by age off (HAKMEM_PURGE_DELAY_MS -1), so freed
+// spans stay resident instead of being purged (hm_trim still purges them: the front harness's
+// trims do). The level-2 checkers walk every
 // segment on the cadence, so a harness anchors about as many as its inputs fill (tcache 16,
 // front 4). Inputs still make and delete every page they use (page_new, page_delete), and an
 // input that needs more segments still maps and unmaps new ones; segment mapping, the spare
@@ -31,6 +32,7 @@ inline void anchor_segments(size_t n) {
   if (done) return;
   done = true;
   hm::config_detail::g_config.purge_mb = kAnchoredPurgeMb;
+  hm::config_detail::g_config.purge_delay_ms = -1;
   std::vector<hm::Page*> spare;
   std::vector<uintptr_t> segs;
   while (segs.size() < n) {
