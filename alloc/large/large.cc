@@ -50,9 +50,6 @@ size_t set_bound() {
 
 size_t round_up(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 
-// Milliseconds of the os box's coarse clock, never 0 (0 marks a purged cache entry).
-uint64_t now_ms() { return os_now_ms(); }
-
 // The pages of cached mapping h go back to the OS (its header's page kept); it stays cached.
 void purge_entry(LargeHeader* h) {
   size_t page = os_page_size();
@@ -63,8 +60,9 @@ void purge_entry(LargeHeader* h) {
   g_counters.purges.fetch_add(1, std::memory_order_relaxed);
 }
 
-// When the next cached mapping falls idle for HAKMEM_LARGE_PURGE_MS (ms of now_ms()); 0: none
-// holds its pages, or idle mappings are never purged. Written under the lock, read without.
+// When the next cached mapping falls idle for HAKMEM_LARGE_PURGE_MS (ms of os_now_ms(), never 0,
+// so a cached_ms of 0 marks a purged entry); 0: none holds its pages, or idle mappings are never
+// purged. Written under the lock, read without.
 constinit std::atomic<uint64_t> g_due_ms{0};
 
 // HAKMEM_LARGE_PURGE_MS: the pages of every cached mapping idle that long (its header's page
@@ -81,7 +79,7 @@ void purge_idle() {
   long delay = config().large_purge_ms;
   uint64_t due = 0;
   if (delay >= 0 && g_cache) {
-    uint64_t now = now_ms(), d = static_cast<uint64_t>(delay);
+    uint64_t now = os_now_ms(), d = static_cast<uint64_t>(delay);
     for (LargeHeader* h = g_cache; h; h = h->next) {
       if (h->cached_ms && now - h->cached_ms >= d) purge_entry(h);
       if (h->cached_ms && (!due || h->cached_ms + d < due)) due = h->cached_ms + d;
@@ -166,7 +164,7 @@ void recache_tail(uintptr_t p, size_t bytes) {
   h->map_size = bytes;
   h->offset = kHeaderRoom;
   h->requested = 0;
-  h->cached_ms = now_ms();
+  h->cached_ms = os_now_ms();
   h->magic = kLargeFreedMagic ^ (reinterpret_cast<uintptr_t>(to) + kHeaderRoom);
   pagemap_set(reinterpret_cast<uintptr_t>(to), kSegLarge);
   h->next = g_cache;
@@ -394,7 +392,7 @@ void large_free(LargeHeader* h) {
     size_t limit = set_bound();
     if (g_cache_bytes + h->map_size <= limit && g_cache_entries < kMaxCacheEntries) {
       h->next = g_cache;
-      h->cached_ms = now_ms();
+      h->cached_ms = os_now_ms();
       g_cache = h;
       note_resident(h);
       large_poison(block_of(h), h->map_size - h->offset);
@@ -447,7 +445,7 @@ size_t large_cache_trim() {
 
 void large_purge_idle() {
   uint64_t due = g_due_ms.load(std::memory_order_relaxed);
-  if (!due || now_ms() < due || pthread_mutex_trylock(&g_lock) != 0) return;
+  if (!due || os_now_ms() < due || pthread_mutex_trylock(&g_lock) != 0) return;
   purge_idle();
   pthread_mutex_unlock(&g_lock);
 }

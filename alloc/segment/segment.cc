@@ -230,8 +230,8 @@ void segment_page_free(void* meta) {
   }
   if (config().purge && (g_counters.dirty_slices << kSliceShift) > (static_cast<uint64_t>(config().purge_mb) << 20))
     purge_pass();
-  else if (uint64_t due = g_due_ms.load(std::memory_order_relaxed); !due || os_now_ms() >= due)
-    purge_tick(os_now_ms());
+  else
+    purge_tick(os_now_ms());  // returns at once while the next tick is not due
   pthread_mutex_unlock(&g_lock);
 }
 
