@@ -1,7 +1,7 @@
 // hakmem fuzz: the pre-merge fuzz run. Runs every libFuzzer harness of the fuzz build for its
 // share of a time budget, one after the other (each with -fork=N when --jobs N > 1), prints a
-// progress line per harness and a table (executions, exec/s, coverage, new corpus entries,
-// crashes), minimises every crash into fuzz/crashes/<harness>/ and exits non-zero if any
+// progress line per harness and a table (wall and CPU seconds, executions, exec/s, coverage, new
+// corpus entries, crashes), minimises every crash into fuzz/crashes/<harness>/ and exits non-zero if any
 // harness crashed, with the command that replays each crash.
 //
 //   hakmem fuzz [--budget 10m] [--jobs N] [--build DIR] [--src DIR] [--only h1,h2 | --changed BASE]
@@ -55,6 +55,7 @@ struct Options {
 struct Result {
   std::string name;
   long seconds = 0;
+  double cpu_s = 0;  // user + system CPU seconds of the fuzzer (and its -fork workers)
   unsigned long long execs = 0, exec_per_s = 0, cov = 0, ft = 0;
   long new_entries = 0;
   int crashes = 0;
@@ -159,8 +160,10 @@ std::vector<std::string> harnesses(const Options& o) {
 
 // Runs argv with stdout and stderr appended to `log`; returns the exit status. While it runs,
 // calls tick(seconds so far) every `every` seconds (0: never).
+// `cpu_s`, when given, receives the user plus system CPU seconds of the program and of the
+// processes it waited for (libFuzzer's -fork workers).
 template <class Tick>
-int run(const std::vector<std::string>& args, const fs::path& log, long every, Tick tick) {
+int run(const std::vector<std::string>& args, const fs::path& log, long every, Tick tick, double* cpu_s = nullptr) {
   hm_tools::Spawn s;
   s.argv = args;
   s.stdin_null = false;
@@ -170,6 +173,7 @@ int run(const std::vector<std::string>& args, const fs::path& log, long every, T
   s.tick = [&](double el) { tick(static_cast<long>(el)); };
   hm_tools::SpawnResult r = hm_tools::run(s);
   if (!r.started) std::fprintf(stderr, "hakmem fuzz: %s\n", r.error.c_str());
+  if (cpu_s) *cpu_s = r.user_s + r.sys_s;
   return r.started || r.wait_status ? r.wait_status : 127 << 8;  // 127: as a shell reports "cannot run"
 }
 int run(const std::vector<std::string>& args, const fs::path& log) {
@@ -274,7 +278,7 @@ int main(int argc, char** argv) {
                   h.c_str(), el, share, now.execs, now.exec_per_s, now.cov,
                   static_cast<long>(count_files(corpus)) - static_cast<long>(before));
       std::fflush(stdout);
-    });
+    }, &r.cpu_s);
     r.seconds = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - t0).count();
     r.ran = true;
     parse_log(log, r);
@@ -301,18 +305,18 @@ int main(int argc, char** argv) {
       r.note += " exit status " + std::to_string(status) + ", see " + log.string();
     }
     total_crashes += r.crashes;
-    std::printf("[%zu/%zu] %-16s %lds  execs %llu  cov %llu  ft %llu  new %ld  crashes %d%s\n", i + 1, hs.size(),
-                h.c_str(), r.seconds, r.execs, r.cov, r.ft, r.new_entries, r.crashes, r.note.c_str());
+    std::printf("[%zu/%zu] %-16s %lds  cpu %.0fs  execs %llu  cov %llu  ft %llu  new %ld  crashes %d%s\n", i + 1, hs.size(),
+                h.c_str(), r.seconds, r.cpu_s, r.execs, r.cov, r.ft, r.new_entries, r.crashes, r.note.c_str());
     std::fflush(stdout);
     results.push_back(r);
   }
 
   if (o.dry_run) return 0;
-  std::printf("\n%-16s %8s %12s %9s %7s %7s %6s %8s\n", "harness", "time(s)", "executions", "exec/s", "cov", "ft",
-              "new", "crashes");
+  std::printf("\n%-16s %8s %7s %12s %9s %7s %7s %6s %8s\n", "harness", "time(s)", "cpu(s)", "executions", "exec/s",
+              "cov", "ft", "new", "crashes");
   for (const Result& r : results)
-    std::printf("%-16s %8ld %12llu %9llu %7llu %7llu %6ld %8d\n", r.name.c_str(), r.seconds, r.execs, r.exec_per_s,
-                r.cov, r.ft, r.new_entries, r.crashes);
+    std::printf("%-16s %8ld %7.0f %12llu %9llu %7llu %7llu %6ld %8d\n", r.name.c_str(), r.seconds, r.cpu_s, r.execs,
+                r.exec_per_s, r.cov, r.ft, r.new_entries, r.crashes);
   if (total_crashes) {
     std::printf("\nhakmem fuzz: %d crash(es), minimised under fuzz/crashes/<harness>/ (replayed by the test suite)\n",
                 total_crashes);

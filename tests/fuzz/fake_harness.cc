@@ -1,7 +1,9 @@
 // A stand-in for a libFuzzer harness, for the driver test: records its arguments in the file
 // named by FAKE_HARNESS_ARGS, prints libFuzzer-style status lines and, with FAKE_HARNESS_CRASH
 // set, writes a crash artifact under -artifact_prefix and fails. Asked to minimise a crash
-// (-minimize_crash=1), it writes a shorter input to -exact_artifact_path.
+// (-minimize_crash=1), it writes a shorter input to -exact_artifact_path. With FAKE_HARNESS_BURN_MS
+// set it first spends that many milliseconds of CPU time.
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -21,6 +23,10 @@ int main(int argc, char** argv) {
   if (const char* log = std::getenv("FAKE_HARNESS_ARGS")) {
     std::ofstream out(log, std::ios::app);
     for (int i = 1; i < argc; ++i) out << argv[i] << (i + 1 < argc ? " " : "\n");
+  }
+  if (const char* ms = std::getenv("FAKE_HARNESS_BURN_MS")) {
+    volatile unsigned long spin = 0;
+    while (std::clock() < static_cast<std::clock_t>(std::atol(ms)) * (CLOCKS_PER_SEC / 1000)) spin = spin + 1;
   }
   if (flag(argc, argv, "-minimize_crash") == "1") {
     std::ofstream(flag(argc, argv, "-exact_artifact_path")) << "min";

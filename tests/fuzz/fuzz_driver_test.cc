@@ -66,6 +66,23 @@ TEST(FuzzDriver, JobsRunLibFuzzerForkMode) {
   EXPECT_EQ(t.recorded().find("-fork="), std::string::npos) << t.recorded();
 }
 
+// Long runs are counted in CPU time: the table's cpu(s) column is the harness's user plus system time.
+TEST(FuzzDriver, TheTableReportsEachHarnesssCpuSeconds) {
+  Tree t("cpu");
+  int st = 0;
+  std::string out = t.run("--only page_fuzz", &st, "FAKE_HARNESS_BURN_MS=1600");
+  EXPECT_EQ(st, 0) << out;
+  ASSERT_NE(out.find("cpu(s)"), std::string::npos) << out;
+  size_t row = out.rfind("\npage_fuzz ");
+  ASSERT_NE(row, std::string::npos) << out;
+  long wall = 0, execs = 0;
+  double cpu = -1;
+  ASSERT_EQ(std::sscanf(out.c_str() + row, "\npage_fuzz %ld %lf %ld", &wall, &cpu, &execs), 3) << out;
+  EXPECT_GE(cpu, 1.5) << out;  // printed rounded: 1.6 s of burn shows as 2
+  EXPECT_LE(cpu, 5.0) << out;
+  EXPECT_EQ(execs, 4000) << out;
+}
+
 TEST(FuzzDriver, ChangedRunsTheChangedBoxesAndTheirDependents) {
   Tree t("changed");
   int st = 0;
