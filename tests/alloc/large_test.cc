@@ -123,6 +123,70 @@ TEST_F(LargeTest, IdleCachedMappingsGiveTheirPagesBack) {
   large_cache_trim();
 }
 
+// A calloc served by a purged cached mapping leaves its pages unwritten (they read as zero after
+// the purge), so they are not faulted in; one served by a resident mapping zeroes what the last
+// block wrote.
+TEST_F(LargeTest, CallocOfAPurgedMappingLeavesItsPagesAlone) {
+  auto& cfg = config_detail::g_config;
+  long saved = cfg.large_purge_ms;
+  constexpr size_t kSize = size_t{1} << 20;
+  for (long delay : {0L, -1L}) {
+    cfg.large_purge_ms = delay;
+    large_cache_trim();
+    auto* p = static_cast<unsigned char*>(large_alloc(kSize, 16));
+    ASSERT_NE(p, nullptr);
+    std::memset(p, 0x5a, kSize);
+    LargeHeader* h = nullptr;
+    ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(p), &h), LargeLookup::kOk);
+    large_free(h);
+    auto* q = static_cast<unsigned char*>(large_calloc(kSize - 4096));
+    ASSERT_EQ(q, p) << "the cached mapping serves the calloc";
+    ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(q), &h), LargeLookup::kOk);
+    size_t resident = resident_pages(h, h->map_size);
+    if (delay == 0) EXPECT_LE(resident, 1u) << "only the header's page: the purged pages were not written";
+    else EXPECT_GE(resident, kSize / 4096);
+    for (size_t i = 0; i < kSize - 4096; i += 509) ASSERT_EQ(q[i], 0) << i << " delay " << delay;
+    large_free(h);
+  }
+  cfg.large_purge_ms = saved;
+  large_cache_trim();
+}
+
+// A purged cached mapping grown for a calloc (HAKMEM_LARGE_RESIZE) takes pages from other cached
+// mappings, which hold what their blocks wrote: those are zeroed.
+TEST_F(LargeTest, CallocOfAPurgedMappingGrownWithOthersPagesIsZeroed) {
+  auto& cfg = config_detail::g_config;
+  long saved = cfg.large_purge_ms, saved_resize = cfg.large_resize;
+  cfg.large_resize = 1;
+  cfg.large_purge_ms = -1;
+  large_cache_trim();
+  constexpr size_t kA = size_t{1} << 20, kC = size_t{512} << 10;
+  auto* a = static_cast<unsigned char*>(large_alloc(kA, 16));
+  auto* c = static_cast<unsigned char*>(large_alloc(kC, 16));
+  ASSERT_TRUE(a && c);
+  std::memset(a, 0x5a, kA);
+  std::memset(c, 0xa5, kC);
+  LargeHeader *ha = nullptr, *hc = nullptr;
+  ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(a), &ha), LargeLookup::kOk);
+  ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(c), &hc), LargeLookup::kOk);
+  cfg.large_purge_ms = 0;
+  large_free(ha);  // purged as it is cached
+  cfg.large_purge_ms = -1;
+  large_free(hc);  // cached with its pages
+  uint64_t resizes = large_counters().resizes.load();
+  constexpr size_t kWant = kA + kC / 2;
+  auto* q = static_cast<unsigned char*>(large_calloc(kWant));
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(large_counters().resizes.load(), resizes + 1) << "the purged mapping grew";
+  for (size_t i = 0; i < kWant; i += 509) ASSERT_EQ(q[i], 0) << i;
+  LargeHeader* h = nullptr;
+  ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(q), &h), LargeLookup::kOk);
+  large_free(h);
+  cfg.large_purge_ms = saved;
+  cfg.large_resize = saved_resize;
+  large_cache_trim();
+}
+
 // large_purge_idle (the small slow path's call): a cached mapping idle for HAKMEM_LARGE_PURGE_MS
 // gives its pages back with no large call in between; before that, the call leaves it alone.
 TEST_F(LargeTest, IdlePurgeNeedsNoLargeCall) {
