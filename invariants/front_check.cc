@@ -1,7 +1,8 @@
 // invariants/: the front box. INV-FRONT-1 (level 2): the redzones of the calling thread's last
 // redzoned blocks that are still live (checked mode, alloc/front/inspect.h), and of one block
 // (hm_check_block). A block freed since, or freed and handed out again (by any thread, even while
-// the check reads it), is skipped, and so is one whose page (or segment) has gone back.
+// the check reads it), is skipped, and so is one whose page (or segment) has gone back or whose
+// address is no block start any more.
 #include <atomic>
 
 #include "check.h"
@@ -31,8 +32,12 @@ void check_front(Sink& s, int level) {
     const auto* b = reinterpret_cast<const Block*>(blk);
     const auto* w = reinterpret_cast<const uint64_t*>(blk);
     // Its page still there: a block freed since may have gone back with its whole segment
-    // (malloc_trim unmaps an empty one), and its memory with it.
-    if (!page_of(blk)) continue;
+    // (malloc_trim unmaps an empty one), and its memory with it. And still a block start of
+    // that page: its span may have been carved again for another class, where it lies inside
+    // another block, whose owner writes what it likes there (and which, free, is poisoned past
+    // its first words in the ASan build). A block start's first words are readable, live or free.
+    const Page* pg = page_of(blk);
+    if (!pg || !page_is_block(pg, blk)) continue;
     // Still this thread's wrap: a free writes its cookie over the size word and another wrap
     // writes another nonce there, so a word equal to the recorded one before and after the tail
     // is read means the tail read was this wrap's, not a later owner's half-written one.
