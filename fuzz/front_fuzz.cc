@@ -6,7 +6,9 @@
 // reallocated (its fill too); every live block (alignment, usable size, canary, overlap; the
 // fills of those made since the last walk and 16 more in turn) and the checkers are walked on
 // the cadence, and at the end with every fill. The other thread is a persistent helper whose
-// heap is given back at the end of every input.
+// heap is given back at the end of every input. One input in four runs in checked mode
+// (redzones), where a block written one byte past its end or before its start must be reported
+// when it is freed.
 #include <errno.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "fuzz_common.h"
+#include "front/inspect.h"
 #include "fuzz_crew.h"
 #include "tcache/inspect.h"
 #include "hakmem/hakmem.h"
@@ -86,11 +89,15 @@ void adopt(std::vector<Blk>& live, void* p, size_t size, size_t align, uint8_t s
 }
 
 // Frees and usable-size queries of addresses that are no live block: inside a live block, off
-// its alignment, a large block freed twice, a stack address. Each is reported with its kind.
+// its alignment, a large block freed twice, a stack address; and frees of a live block written
+// one byte past its end (its redzone's tail, checked mode) or before its start (a small block's
+// redzone head in checked mode, a large block's guard word in either mode), restored after the
+// report. Each is reported with its kind.
 void misuse(std::vector<Blk>& live, Input& in) {
-  uint8_t what = in.u8() % 6;
+  uint8_t what = in.u8() % 8;
   alignas(64) char local[64];  // no block of ours, aligned as one
   if (live.empty() || what == 5) {
+    what = 5;
     if (what & 1) expect_report([&] { hm_malloc_usable_size(local); }, {"malloc_usable_size of invalid pointer"});
     else expect_report([&] { hm_free(local); }, {"invalid free"});
     return;
@@ -101,7 +108,9 @@ void misuse(std::vector<Blk>& live, Input& in) {
   bool large = hm::page_of(reinterpret_cast<uintptr_t>(p)) == nullptr;
   switch (what) {
     case 0:  // inside the block (16 bytes in: no other block's start)
-      if (b.usable >= 32) expect_report([&] { hm_free(p + 16); }, {"interior free"});
+      // In checked mode the free of a small block's start + 16 reads as a redzoned block whose
+      // head is gone, when the block carries none (aligned): a heap underflow.
+      if (b.usable >= 32) expect_report([&] { hm_free(p + 16); }, {"interior free", hm::g_redzones && !large ? "heap underflow" : "interior free"});
       break;
     case 1:  // off the alignment
       expect_report([&] { hm_free(p + 1); }, {large ? "interior free" : "misaligned free"});
@@ -109,6 +118,18 @@ void misuse(std::vector<Blk>& live, Input& in) {
     case 2:
       if (b.usable >= 32) expect_report([&] { hm_malloc_usable_size(p + 16); }, {"interior free"});
       break;
+    case 6: case 7: {  // written past the end, or before the start
+      bool red = hm::g_redzones && (large || b.align == 16);  // small aligned blocks carry none
+      if (what == 6 && !red) break;
+      if (what == 7 && !red && !large) break;
+      // Checked mode's usable size is the size wrapped (pvalloc's is rounded up to a page, a
+      // request of 0 wrapped as 1): the tail starts there.
+      char* at = what == 6 ? p + b.usable : large ? p - 1 : p - hm::kRedHead;
+      *at ^= 0x5a;
+      expect_report([&] { hm_free(p); }, {what == 6 ? "heap overflow" : "heap underflow"});
+      *at ^= 0x5a;
+      break;
+    }
     default:  // a large block freed twice: its header says freed, or its mapping is gone
       if (!large) break;
       check_block(b);
@@ -118,7 +139,7 @@ void misuse(std::vector<Blk>& live, Input& in) {
       expect_report([&] { hm_free(p); }, {"double free", "invalid free"});
       break;
   }
-  if (what < 3) check_block(b);  // untouched, still live
+  if (what < 3 || what > 5) check_block(b);  // untouched or restored, still live
 }
 
 // Once per process: a child forked while the helper thread lives allocates and frees small and
@@ -144,6 +165,12 @@ void check_fork_once() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Input in(data, size);
   anchor_segments(4);
+  // One input in four runs in checked mode: the redzones that HAKMEM_CHECK=2 turns on at start-up
+  // (front_init, run by the first call) in a build with the check hooks (the fuzz build; the
+  // malloc fast lane of one without them never wraps), switched here since no block lives from
+  // one input to the next.
+  static const bool can_wrap = (hm_free(hm_malloc(1)), hm::redzones_supported());
+  hm::g_redzones = can_wrap && size % 4 == 3;
   std::vector<Blk> live;
   static Crew helper(1, true);  // takes turns with this thread
   check_fork_once();

@@ -28,6 +28,9 @@ inline constexpr unsigned kRedNonceShift = 48;  // the size word's top 16 bits: 
 inline constexpr unsigned kRecentRedzones = 16;
 
 extern bool g_redzones;  // set once at start-up (debug build, HAKMEM_CHECK=2)
+// Whether this build can run in checked mode: the check hooks compiled in, so the malloc fast
+// lane defers to the slow path, which wraps. Harnesses that switch g_redzones ask first.
+bool redzones_supported();
 
 // Gives a handed-out small block of block_size >= n + 32 bytes its redzones; the user pointer.
 void* redzone_wrap(void* block, size_t n, size_t block_size);

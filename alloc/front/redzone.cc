@@ -3,10 +3,14 @@
 
 #include <cstring>
 
+#include "report/report.h"
+
 
 namespace hm {
 
 constinit bool g_redzones = false;
+
+bool redzones_supported() { return report::kCheckHooks; }
 
 namespace {
 
