@@ -294,12 +294,14 @@ void* large_alloc(size_t size, size_t align, bool growing) { return large_alloc_
 void* large_calloc(size_t size) { return large_alloc_impl(size, kMinAlign, true, false); }
 
 namespace {
-// A calloc served by cached mapping h: its block from `offset` zeroed. The pages of a purged
-// mapping (cached_ms 0; cut or taken whole, never grown) read as zero already, as the kernel
-// refills pages given back with MADV_DONTNEED, so only the rest of the header's page is cleared:
+// A calloc of `size` bytes served by cached mapping h: those bytes of its block (at `offset`)
+// zeroed, not the rest of a mapping up to twice as large. The pages of a purged mapping
+// (cached_ms 0; cut or taken whole, never grown) read as zero already, as the kernel refills
+// pages given back with MADV_DONTNEED, so only the rest of the header's page is cleared:
 // writing them all would fault every page in for a program that may touch few of them.
-void zero_cached(LargeHeader* h, size_t offset, size_t page) {
-  uintptr_t base = reinterpret_cast<uintptr_t>(h), from = base + offset, end = base + h->map_size;
+void zero_cached(LargeHeader* h, size_t offset, size_t size, size_t page) {
+  uintptr_t base = reinterpret_cast<uintptr_t>(h), from = base + offset;
+  uintptr_t end = std::min(base + h->map_size, from + size);
   if (!h->cached_ms) end = std::min(end, round_up(from, page));
   std::memset(reinterpret_cast<void*>(from), 0, end - from);
 }
@@ -314,7 +316,7 @@ void* large_alloc_impl(size_t size, size_t align, bool zero, bool growing) {
   if (h) {
     large_unpoison(reinterpret_cast<uint8_t*>(h) + h->offset, h->map_size - h->offset);
     g_counters.cache_hits.fetch_add(1, std::memory_order_relaxed);
-    if (zero) zero_cached(h, offset, page);
+    if (zero) zero_cached(h, offset, size, page);
   } else {
     g_counters.cache_misses.fetch_add(1, std::memory_order_relaxed);
     if (!pagemap_reserve()) return nullptr;  // no page map: the block could never be freed

@@ -152,6 +152,31 @@ TEST_F(LargeTest, CallocOfAPurgedMappingLeavesItsPagesAlone) {
   large_cache_trim();
 }
 
+// A calloc served by a resident cached mapping larger than the request (up to twice) zeroes the
+// bytes asked for, not the whole mapping.
+TEST_F(LargeTest, CallocOfALargerResidentMappingZeroesTheRequestOnly) {
+  auto& cfg = config_detail::g_config;
+  long saved = cfg.large_purge_ms;
+  cfg.large_purge_ms = -1;
+  large_cache_trim();
+  constexpr size_t kOld = 600000, kNew = 400000;
+  auto* p = static_cast<unsigned char*>(large_alloc(kOld, 16));
+  ASSERT_NE(p, nullptr);
+  std::memset(p, 0xff, kOld);
+  LargeHeader* h = nullptr;
+  ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(p), &h), LargeLookup::kOk);
+  large_free(h);
+  auto* q = static_cast<unsigned char*>(large_calloc(kNew));
+  ASSERT_EQ(q, p) << "the cached mapping serves the calloc whole";
+  for (size_t i = 0; i < kNew; i += 509) ASSERT_EQ(q[i], 0) << i;
+  EXPECT_EQ(q[kNew - 1], 0);
+  EXPECT_EQ(q[kNew + 4096], 0xff) << "past the request: left as it was";
+  ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(q), &h), LargeLookup::kOk);
+  large_free(h);
+  cfg.large_purge_ms = saved;
+  large_cache_trim();
+}
+
 // A purged cached mapping grown for a calloc (HAKMEM_LARGE_RESIZE) takes pages from other cached
 // mappings, which hold what their blocks wrote: those are zeroed.
 TEST_F(LargeTest, CallocOfAPurgedMappingGrownWithOthersPagesIsZeroed) {
