@@ -7,7 +7,10 @@
 // tcache_thread_exit (the pthread-key destructor's call); one helper per input is a real thread
 // that exits. After each operation the bins it touched are counted; the bin lists, the held
 // blocks' pages and the checkers are walked on the cadence and at the end, with the fills of the
-// blocks handed out since the last walk and 16 more in turn (every fill at the end).
+// blocks handed out since the last walk and 16 more in turn (every fill at the end). One input in
+// four runs the fuzzing thread's heap on hardened bins (HAKMEM_HARDEN=1; the model follows the
+// slow path's bin and its encoded links), where a link written over must be reported by the
+// checked pop.
 #include <algorithm>
 #include <map>
 #include <vector>
@@ -45,9 +48,10 @@ HM_FUZZ_UNTRACED void walk(const std::map<unsigned, std::vector<Block*>>& bins, 
   ThreadCache* h = tcache_get();
   HM_FUZZ_CHECK(tcache_heap() == &h->heap && h->heap.real);
   for (auto& [c, s] : bins) {
-    HM_FUZZ_CHECK(h->bins[c].count() == s.size() && s.size() <= h->bins[c].bound);
+    const Bin& bin = slow_bin(h, c);  // hardened: the fast lane's bin stays empty
+    HM_FUZZ_CHECK(bin.count() == s.size() && s.size() <= bin.bound && (!h->link_key || !h->bins[c].head));
     size_t k = 0;
-    for (Block* b = h->bins[c].head; b; b = b->next, ++k) HM_FUZZ_CHECK(k < s.size() && b == s[s.size() - 1 - k]);
+    for (Block* b = bin.head; b; b = tcache_next(h, b), ++k) HM_FUZZ_CHECK(k < s.size() && b == s[s.size() - 1 - k]);
   }
   size_t from = held.empty() ? 0 : *turn % held.size();
   for (size_t i = 0; i < held.size(); ++i) {
@@ -68,6 +72,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hm_fuzz::anchor_segments(16);
   hm_free(hm_malloc(16));  // this thread's heap is started
   tcache_process_init();   // a later call changes nothing
+  // One input in four runs on hardened bins (HAKMEM_HARDEN=1: encoded links checked at every
+  // pop, reached from the slow path only), which a heap takes when it starts cold: the thread's
+  // heap goes to the pool, the pool is cooled, and the next call starts it again in the mode.
+  bool hard = size % 4 == 1;
+  if (hard != (tcache_get()->link_key != 0)) {
+    tcache_flush_all();
+    tcache_thread_exit(tcache_get());
+    config_detail::g_config.harden = hard;
+    tcache_trim();
+    hm_free(hm_malloc(16));
+    HM_FUZZ_CHECK((tcache_get()->link_key != 0) == hard);
+  }
   tcache_flush_all();
   std::map<unsigned, std::vector<Block*>> bins;  // back = top
   std::vector<Held> held;
@@ -89,6 +105,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 0: {  // pop
         size_t sz = class_to_size(cls);  // a class in use up to 2 KiB pops through the fast lane's lookup too
         Block* b = sz <= kLaneMax && size_to_class(sz) == cls ? tcache_pop_small(h, sz) : tcache_pop(h, cls);
+        if (h->link_key) {  // hardened: the fast lane finds nothing; the slow path pops, checked
+          HM_FUZZ_CHECK(b == nullptr);
+          if (st.empty()) break;
+          b = tcache_refill(&h, cls, false);
+        }
         HM_FUZZ_CHECK(st.empty() ? b == nullptr : b == st.back());
         if (b) st.pop_back(), hand_out(b, cls, seed), held.push_back({b, cls, seed});
         break;
@@ -101,11 +122,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         HM_FUZZ_CHECK(hm_fuzz::check(x.b, class_to_size(x.cls), x.seed));
         x.b->cookie = free_cookie(reinterpret_cast<uintptr_t>(x.b));
         auto& xs = bins[x.cls];
-        bool room = xs.size() < h->bins[x.cls].bound;
-        HM_FUZZ_CHECK(tcache_push(h, page_of(reinterpret_cast<uintptr_t>(x.b)), x.b) == room);
-        if (!room) {
+        uint32_t bound = slow_bin(h, x.cls).bound;
+        bool room = xs.size() < bound;
+        bool pushed = tcache_push(h, page_of(reinterpret_cast<uintptr_t>(x.b)), x.b);
+        HM_FUZZ_CHECK(pushed == (room && !h->link_key));  // hardened: always the slow path
+        if (!pushed) {
           tcache_free_slow(page_of(reinterpret_cast<uintptr_t>(x.b)), x.b);
-          xs.erase(xs.begin(), xs.end() - h->bins[x.cls].bound / 2);
+          if (!room) xs.erase(xs.begin(), xs.end() - bound / 2);
         }
         xs.push_back(x.b);
         break;
@@ -118,7 +141,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         HM_FUZZ_CHECK(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));
         unsigned got = page_of(reinterpret_cast<uintptr_t>(b))->cls;
         if (got != cls) {  // borrowed: the top of the first non-empty bin of the next larger classes
-          HM_FUZZ_CHECK(may_borrow);
+          HM_FUZZ_CHECK(may_borrow && !h->link_key);
           unsigned c = cls;
           for (long k = config().borrow; k > 0 && class_to_size(c) < kMaxSmall; --k) {
             c = size_to_class(class_to_size(c) + 1);
@@ -130,14 +153,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           held.push_back({b, got, seed});
           break;
         }
-        HM_FUZZ_CHECK(h->bins[cls].count() <= h->bins[cls].bound / 2);
+        HM_FUZZ_CHECK(slow_bin(h, cls).count() <= slow_bin(h, cls).bound / 2);
         hand_out(b, cls, seed);
         held.push_back({b, cls, seed});
+        if (h->link_key) {  // the hardened bin's blocks, each popped and checked by the slow path
+          while (slow_bin(h, cls).head) {
+            Block* x = tcache_refill(&h, cls, false);
+            HM_FUZZ_CHECK(x != nullptr);
+            hand_out(x, cls, ++seed), held.push_back({x, cls, seed});
+          }
+        }
         while (Block* x = tcache_pop(h, cls)) hand_out(x, cls, ++seed), held.push_back({x, cls, seed});
         break;
       }
       case 4:
-        if ((op & 128) && may_report && !reported && !held.empty() && h->bins[held.back().cls].room >= 2) {
+        if ((op & 128) && h->link_key && !reported && !st.empty()) {
+          // Hardened: the top block's link written over (a write after free of its first
+          // word, far from any block): the checked pop reports it before it hands anything
+          // out; then the link is restored. Once per input.
+          reported = true;
+          Block* top = slow_bin(h, cls).head;
+          Block* link = top->next;
+          top->next = reinterpret_cast<Block*>(reinterpret_cast<uintptr_t>(link) ^ (uintptr_t{1} << 40));
+          hm_fuzz::expect_report([&] { tcache_refill(&h, cls, false); }, {"corrupted free-list link"});
+          top->next = link;
+          break;
+        }
+        if ((op & 128) && may_report && !reported && !h->link_key && !held.empty() && h->bins[held.back().cls].room >= 2) {
           // The newest held block freed twice into its bin: the exit scan reports the repeat;
           // then the bin is as it was and the block held again. Once per input, in one input
           // of four (a report, its backtrace symbolised, costs a sixth of an input).
@@ -180,7 +222,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
     h = tcache_get();
-    HM_FUZZ_CHECK(h->bins[cls].count() == bins[cls].size());
+    HM_FUZZ_CHECK(slow_bin(h, cls).count() == bins[cls].size());
     if (!held.empty()) {  // the newest held block
       const Held& x = held.back();
       HM_FUZZ_CHECK(page_of(reinterpret_cast<uintptr_t>(x.b))->cls == x.cls);
