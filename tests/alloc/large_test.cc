@@ -86,6 +86,31 @@ size_t resident_pages(void* p, size_t n) {
   return r;
 }
 
+// HAKMEM_LARGE_PURGE_MS for one test, put back at its end; the cache is emptied at both ends.
+struct PurgeDelay {
+  long saved = config_detail::g_config.large_purge_ms;
+  explicit PurgeDelay(long ms) { set(ms), large_cache_trim(); }
+  ~PurgeDelay() { set(saved), large_cache_trim(); }
+  void set(long ms) { config_detail::g_config.large_purge_ms = ms; }
+};
+
+// A block of `size` bytes written all over with `fill`, then freed into the cache; its address.
+unsigned char* cached_dirty(size_t size, int fill) {
+  auto* p = static_cast<unsigned char*>(large_alloc(size, 16));
+  if (!p) return nullptr;
+  std::memset(p, fill, size);
+  LargeHeader* h = nullptr;
+  if (large_lookup(reinterpret_cast<uintptr_t>(p), &h) != LargeLookup::kOk) return nullptr;
+  large_free(h);
+  return p;
+}
+
+// The header of live block p (nullptr when p is none).
+LargeHeader* live_header(const void* p) {
+  LargeHeader* h = nullptr;
+  return large_lookup(reinterpret_cast<uintptr_t>(p), &h) == LargeLookup::kOk ? h : nullptr;
+}
+
 // HAKMEM_LARGE_PURGE_MS: 0 purges a freed mapping's pages as it enters the cache (the mapping
 // stays cached and serves the next request, zero-filled); -1 keeps them resident.
 TEST_F(LargeTest, IdleCachedMappingsGiveTheirPagesBack) {
@@ -127,64 +152,45 @@ TEST_F(LargeTest, IdleCachedMappingsGiveTheirPagesBack) {
 // the purge), so they are not faulted in; one served by a resident mapping zeroes what the last
 // block wrote.
 TEST_F(LargeTest, CallocOfAPurgedMappingLeavesItsPagesAlone) {
-  auto& cfg = config_detail::g_config;
-  long saved = cfg.large_purge_ms;
   constexpr size_t kSize = size_t{1} << 20;
   for (long delay : {0L, -1L}) {
-    cfg.large_purge_ms = delay;
-    large_cache_trim();
-    auto* p = static_cast<unsigned char*>(large_alloc(kSize, 16));
+    PurgeDelay purge(delay);
+    unsigned char* p = cached_dirty(kSize, 0x5a);
     ASSERT_NE(p, nullptr);
-    std::memset(p, 0x5a, kSize);
-    LargeHeader* h = nullptr;
-    ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(p), &h), LargeLookup::kOk);
-    large_free(h);
     auto* q = static_cast<unsigned char*>(large_calloc(kSize - 4096));
     ASSERT_EQ(q, p) << "the cached mapping serves the calloc";
-    ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(q), &h), LargeLookup::kOk);
+    LargeHeader* h = live_header(q);
+    ASSERT_NE(h, nullptr);
     size_t resident = resident_pages(h, h->map_size);
     if (delay == 0) EXPECT_LE(resident, 1u) << "only the header's page: the purged pages were not written";
     else EXPECT_GE(resident, kSize / 4096);
     for (size_t i = 0; i < kSize - 4096; i += 509) ASSERT_EQ(q[i], 0) << i << " delay " << delay;
     large_free(h);
   }
-  cfg.large_purge_ms = saved;
-  large_cache_trim();
 }
 
 // A calloc served by a resident cached mapping larger than the request (up to twice) zeroes the
 // bytes asked for, not the whole mapping.
 TEST_F(LargeTest, CallocOfALargerResidentMappingZeroesTheRequestOnly) {
-  auto& cfg = config_detail::g_config;
-  long saved = cfg.large_purge_ms;
-  cfg.large_purge_ms = -1;
-  large_cache_trim();
+  PurgeDelay purge(-1);
   constexpr size_t kOld = 600000, kNew = 400000;
-  auto* p = static_cast<unsigned char*>(large_alloc(kOld, 16));
+  unsigned char* p = cached_dirty(kOld, 0xff);
   ASSERT_NE(p, nullptr);
-  std::memset(p, 0xff, kOld);
-  LargeHeader* h = nullptr;
-  ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(p), &h), LargeLookup::kOk);
-  large_free(h);
   auto* q = static_cast<unsigned char*>(large_calloc(kNew));
   ASSERT_EQ(q, p) << "the cached mapping serves the calloc whole";
   for (size_t i = 0; i < kNew; i += 509) ASSERT_EQ(q[i], 0) << i;
   EXPECT_EQ(q[kNew - 1], 0);
   EXPECT_EQ(q[kNew + 4096], 0xff) << "past the request: left as it was";
-  ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(q), &h), LargeLookup::kOk);
-  large_free(h);
-  cfg.large_purge_ms = saved;
-  large_cache_trim();
+  large_free(live_header(q));
 }
 
 // A purged cached mapping grown for a calloc (HAKMEM_LARGE_RESIZE) takes pages from other cached
 // mappings, which hold what their blocks wrote: those are zeroed.
 TEST_F(LargeTest, CallocOfAPurgedMappingGrownWithOthersPagesIsZeroed) {
   auto& cfg = config_detail::g_config;
-  long saved = cfg.large_purge_ms, saved_resize = cfg.large_resize;
+  long saved_resize = cfg.large_resize;
   cfg.large_resize = 1;
-  cfg.large_purge_ms = -1;
-  large_cache_trim();
+  PurgeDelay purge(-1);
   constexpr size_t kA = size_t{1} << 20, kC = size_t{512} << 10;
   auto* a = static_cast<unsigned char*>(large_alloc(kA, 16));
   auto* c = static_cast<unsigned char*>(large_alloc(kC, 16));
@@ -194,9 +200,9 @@ TEST_F(LargeTest, CallocOfAPurgedMappingGrownWithOthersPagesIsZeroed) {
   LargeHeader *ha = nullptr, *hc = nullptr;
   ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(a), &ha), LargeLookup::kOk);
   ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(c), &hc), LargeLookup::kOk);
-  cfg.large_purge_ms = 0;
+  purge.set(0);
   large_free(ha);  // purged as it is cached
-  cfg.large_purge_ms = -1;
+  purge.set(-1);
   large_free(hc);  // cached with its pages
   uint64_t resizes = large_counters().resizes.load();
   constexpr size_t kWant = kA + kC / 2;
@@ -207,9 +213,7 @@ TEST_F(LargeTest, CallocOfAPurgedMappingGrownWithOthersPagesIsZeroed) {
   LargeHeader* h = nullptr;
   ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(q), &h), LargeLookup::kOk);
   large_free(h);
-  cfg.large_purge_ms = saved;
   cfg.large_resize = saved_resize;
-  large_cache_trim();
 }
 
 // large_purge_idle (the small slow path's call): a cached mapping idle for HAKMEM_LARGE_PURGE_MS
