@@ -48,7 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint8_t op = in.u8();
     if (op % 4 == 0 || live.empty()) {
       size_t pages = 1 + in.u16() % 512, align = size_t{1} << (12 + in.u8() % 12);
-      auto* p = static_cast<uint8_t*>(align == ps ? os_map(pages * ps) : os_map_aligned(pages * ps, align));
+      bool hinted = op & 64;  // HAKMEM_MAP_HINT's region first (sanitizer builds map as without)
+      auto* p = static_cast<uint8_t*>(align == ps ? os_map(pages * ps) : os_map_aligned(pages * ps, align, hinted));
       HM_FUZZ_CHECK(p && reinterpret_cast<uintptr_t>(p) % align == 0);
       ++maps;
       live.push_back({p, pages, std::vector<uint8_t>(pages, 0), std::vector<bool>(pages, false)});

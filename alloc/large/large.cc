@@ -154,7 +154,7 @@ void recache_tail(uintptr_t p, size_t bytes) {
   size_t limit = g_bound;
   void* to = nullptr;
   if (bytes > kHeaderRoom + os_page_size() && g_cache_bytes + bytes <= limit && g_cache_entries < kMaxCacheEntries)
-    to = os_map_aligned(bytes, kSegmentSize);
+    to = os_map_aligned(bytes, kSegmentSize, config().map_hint != 0);
   if (!to || !os_remap(reinterpret_cast<void*>(p), bytes, bytes, to)) {
     if (to) os_unmap(to, bytes);
     os_unmap(reinterpret_cast<void*>(p), bytes);
@@ -204,7 +204,7 @@ bool resident_fit(size_t map_size, size_t offset) {
 LargeHeader* grow_moved(LargeHeader* h, size_t map_size) {
   uintptr_t base = reinterpret_cast<uintptr_t>(h);
   size_t old = h->map_size;
-  void* to = os_map_aligned(map_size, kSegmentSize);
+  void* to = os_map_aligned(map_size, kSegmentSize, config().map_hint != 0);
   if (!to) return nullptr;
   // The old unit's map entry goes while the range is still ours: once the pages move, another
   // thread may map a new block there and set its own entry.
@@ -322,7 +322,7 @@ void* large_alloc_impl(size_t size, size_t align, bool zero, bool growing) {
     if (!pagemap_reserve()) return nullptr;  // no page map: the block could never be freed
     void* mem;
     if (offset < kSegmentSize) {
-      mem = os_map_aligned(map_size, kSegmentSize);
+      mem = os_map_aligned(map_size, kSegmentSize, config().map_hint != 0);
     } else {
       // The block starts a 4 MiB unit aligned to `align`; the header is the unit below.
       offset = kSegmentSize;

@@ -1,14 +1,60 @@
-// os box: mmap / munmap / madvise with alignment by over-mapping and trimming.
+// os box: mmap / munmap / madvise with alignment by hinted addresses, or by over-mapping and
+// trimming.
 #include "os/os.h"
 
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cstring>
+
 namespace hm {
 namespace {
 constinit OsCounters g_counters;
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kHintsAllowed = false;  // the region lies in the sanitizers' shadow or outside their app memory
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+constexpr bool kHintsAllowed = false;
+#else
+constexpr bool kHintsAllowed = true;
+#endif
+#else
+constexpr bool kHintsAllowed = true;
+#endif
+
+constexpr uintptr_t kHintBase = uintptr_t{2} << 40, kHintEnd = kHintBase + (uintptr_t{8} << 40);
+constexpr uintptr_t kHintStep = uintptr_t{4} << 20;
+constinit std::atomic<uintptr_t> g_hint{0};  // the next hinted address; 0 until the first
+
+// The hint for a mapping of `span` bytes (a multiple of kHintStep): the region's next address,
+// starting at a random one and wrapping at its end; 0 for none this time.
+uintptr_t next_hint(uintptr_t span) {
+  uintptr_t h = g_hint.load(std::memory_order_relaxed);
+  if (!h) {
+    uint64_t r = 0x2545f4914f6cdd1dull;
+    if (auto* a = reinterpret_cast<const unsigned char*>(getauxval(AT_RANDOM))) std::memcpy(&r, a, sizeof r);
+    uintptr_t start = kHintBase + (r % ((kHintEnd - kHintBase) / 2)) / kHintStep * kHintStep;
+    g_hint.compare_exchange_strong(h, start, std::memory_order_relaxed);
+  }
+  h = g_hint.fetch_add(span, std::memory_order_relaxed);
+  if (h >= kHintBase && h + span <= kHintEnd) return h;
+  g_hint.store(kHintBase, std::memory_order_relaxed);  // past the end: the next one starts over
+  return 0;
 }
+
+void* map_at_hint(size_t size, size_t align) {
+  uintptr_t h = next_hint((size + kHintStep - 1) / kHintStep * kHintStep);
+  if (!h) return nullptr;
+  void* p = mmap(reinterpret_cast<void*>(h), size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (p == MAP_FAILED) return nullptr;
+  if ((reinterpret_cast<uintptr_t>(p) & (align - 1)) == 0) return p;  // the hint, or aligned anyway
+  munmap(p, size);
+  return nullptr;
+}
+}  // namespace
 
 OsCounters& os_counters() { return g_counters; }
 
@@ -32,8 +78,16 @@ void* os_map(size_t size) {
   return p;
 }
 
-void* os_map_aligned(size_t size, size_t align) {
+void* os_map_aligned(size_t size, size_t align, bool hinted) {
   if (size + align < size) return nullptr;
+  if (kHintsAllowed && hinted && align <= kHintStep) {
+    if (void* p = map_at_hint(size, align)) {
+      g_counters.maps.fetch_add(1, std::memory_order_relaxed);
+      g_counters.hinted.fetch_add(1, std::memory_order_relaxed);
+      g_counters.mapped_bytes.fetch_add(size, std::memory_order_relaxed);
+      return p;
+    }
+  }
   // Ask for the exact size first: the kernel often hands out an aligned range already.
   void* p = os_map(size);
   if (!p) return nullptr;

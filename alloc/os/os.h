@@ -9,8 +9,14 @@ namespace hm {
 
 // Fresh zeroed read-write memory of `size` bytes (a multiple of the OS page), or nullptr.
 void* os_map(size_t size);
-// As os_map, with the start aligned to `align` (a power of two, >= the OS page).
-void* os_map_aligned(size_t size, size_t align);
+// As os_map, with the start aligned to `align` (a power of two, >= the OS page). `hinted`
+// (HAKMEM_MAP_HINT, passed by the segment and large boxes) asks for it first at the next address
+// of a region of hakmem's own (from 2 TiB, 8 TiB long, the start random per process among 2^20
+// 4 MiB steps, where the kernel's mmap placement has 28 bits; addresses handed out in 4 MiB
+// steps, wrapping at the end), aligned already, so one mmap call does; the program's own
+// mappings then lie as they would without hakmem. Where the kernel gives another
+// address, and in sanitizer builds (whose shadow memory lies there), it maps as without.
+void* os_map_aligned(size_t size, size_t align, bool hinted = false);
 void os_unmap(void* p, size_t size);
 // Moves the mapping [p, p+old_size) to `to` (itself aligned and mapped by the caller, at least
 // new_size bytes, which the kernel replaces) with new_size bytes, its pages as they were: what
@@ -29,6 +35,7 @@ uint64_t os_now_ms();
 
 struct OsCounters {
   std::atomic<uint64_t> maps{0}, unmaps{0}, purges{0};
+  std::atomic<uint64_t> hinted{0};  // aligned mappings placed at their hint
   std::atomic<uint64_t> mapped_bytes{0}, unmapped_bytes{0}, purged_bytes{0};
 };
 OsCounters& os_counters();

@@ -59,7 +59,7 @@ Segment* segment_new() {
   }
   if (g_all_count == sizeof g_all / sizeof g_all[0]) return nullptr;
   if (!pagemap_reserve()) return nullptr;  // no page map: nothing could find the segment
-  void* mem = os_map_aligned(kSegmentSize, kSegmentSize);
+  void* mem = os_map_aligned(kSegmentSize, kSegmentSize, config().map_hint != 0);
   if (!mem) return nullptr;
   auto* s = static_cast<Segment*>(mem);
   s->magic = kSegmentMagic ^ reinterpret_cast<uintptr_t>(s);

@@ -71,19 +71,22 @@ void check_all(const Model& m, Sut& s) {
 struct Map : Cmd {
   size_t pages = *rc::gen::inRange<size_t>(1, 300);
   size_t align = size_t{1} << *rc::gen::inRange(12, 24);
+  bool hinted = *rc::gen::arbitrary<bool>();  // HAKMEM_MAP_HINT's region first
   void apply(Model& m) const override { m.regions.push_back({pages, align, std::vector<int>(pages, -1)}); }
   void run(const Model& m, Sut& s) const override {
     uint64_t maps = os_counters().maps.load();
     // Page alignment is what os_map gives; larger ones need os_map_aligned.
     auto* p = static_cast<uint8_t*>(align == 4096 ? os_map(pages * os_page_size())
-                                                  : os_map_aligned(pages * os_page_size(), align));
+                                                  : os_map_aligned(pages * os_page_size(), align, hinted));
     RC_ASSERT(bool(p != nullptr));
     RC_ASSERT(os_counters().maps.load() > maps);
     s.starts.push_back(p);
     s.bytes.push_back(pages * os_page_size());
     check_all(nextState(m), s);
   }
-  void show(std::ostream& os) const override { os << "os_map_aligned(" << pages << " pages, " << align << ")"; }
+  void show(std::ostream& os) const override {
+    os << "os_map_aligned(" << pages << " pages, " << align << (hinted ? ", hinted)" : ")");
+  }
 };
 
 struct Write : Cmd {
