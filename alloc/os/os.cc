@@ -13,18 +13,6 @@ namespace hm {
 namespace {
 constinit OsCounters g_counters;
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kHintsAllowed = false;  // the region lies in the sanitizers' shadow or outside their app memory
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
-constexpr bool kHintsAllowed = false;
-#else
-constexpr bool kHintsAllowed = true;
-#endif
-#else
-constexpr bool kHintsAllowed = true;
-#endif
-
 constexpr uintptr_t kHintBase = uintptr_t{2} << 40, kHintEnd = kHintBase + (uintptr_t{8} << 40);
 constexpr uintptr_t kHintStep = uintptr_t{4} << 20;
 constinit std::atomic<uintptr_t> g_hint{0};  // the next hinted address; 0 until the first
@@ -80,7 +68,7 @@ void* os_map(size_t size) {
 
 void* os_map_aligned(size_t size, size_t align, bool hinted) {
   if (size + align < size) return nullptr;
-  if (kHintsAllowed && hinted && align <= kHintStep) {
+  if (kMapHintsAllowed && hinted && align <= kHintStep) {
     if (void* p = map_at_hint(size, align)) {
       g_counters.maps.fetch_add(1, std::memory_order_relaxed);
       g_counters.hinted.fetch_add(1, std::memory_order_relaxed);

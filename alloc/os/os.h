@@ -17,6 +17,19 @@ void* os_map(size_t size);
 // mappings then lie as they would without hakmem. Where the kernel gives another
 // address, and in sanitizer builds (whose shadow memory lies there), it maps as without.
 void* os_map_aligned(size_t size, size_t align, bool hinted = false);
+// Whether `hinted` can take effect in this build: not under a sanitizer, whose shadow memory lies
+// in the region or which treats it as outside the program's memory.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kMapHintsAllowed = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+inline constexpr bool kMapHintsAllowed = false;
+#else
+inline constexpr bool kMapHintsAllowed = true;
+#endif
+#else
+inline constexpr bool kMapHintsAllowed = true;
+#endif
 void os_unmap(void* p, size_t size);
 // Moves the mapping [p, p+old_size) to `to` (itself aligned and mapped by the caller, at least
 // new_size bytes, which the kernel replaces) with new_size bytes, its pages as they were: what

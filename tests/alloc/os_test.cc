@@ -17,18 +17,6 @@ TEST(Os, AlignedMappingsAreAligned) {
   }
 }
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
-
 // HAKMEM_MAP_HINT: a hinted aligned mapping lies in hakmem's own region (2 to 10 TiB) in one
 // mmap call, the next one in the 4 MiB step after it; a mapping without the hint lies where the
 // kernel puts it (below the libraries, far from the region). Sanitizer builds map as without.
@@ -49,7 +37,7 @@ TEST(Os, HintedMappingsLieInTheirOwnRegion) {
     return u >= (uintptr_t{2} << 40) && u < (uintptr_t{10} << 40);
   };
   EXPECT_FALSE(in_region(c));
-  if (kSanitized) {
+  if (!kMapHintsAllowed) {  // sanitizer builds
     EXPECT_EQ(os_counters().hinted.load(), hinted);
   } else {
     EXPECT_TRUE(in_region(a) && in_region(b)) << static_cast<void*>(a) << " " << static_cast<void*>(b);
