@@ -12,7 +12,7 @@ const std::vector<std::string>& all_profiles() {
   static const std::vector<std::string> p = {
       "mixed",  "small",    "medium",    "mixed32k", "app",     "realloc",  "aligned",   "ring:0",
       "ring:50", "ring:90", "larson",    "churn",    "xfer:16", "xfer:64",  "xfer:256",  "xfer2:16",
-      "xfer2:64", "xfer2:256", "large",  "grow",     "objects"};
+      "xfer2:64", "xfer2:256", "large",  "grow",     "objects",  "buffers"};
   return p;
 }
 

@@ -12,9 +12,9 @@ TEST(Profiles, ExpandListsAllAndRing) {
   EXPECT_EQ(expand_profiles({"mixed,small", "mixed", "ring"}),
             (std::vector<std::string>{"mixed", "small", "ring:50"}));
   EXPECT_EQ(expand_profiles({"all"}), all_profiles());
-  EXPECT_EQ(all_profiles().size(), 21u);
-  EXPECT_EQ(expand_profiles({"xfer,xfer2,large,grow,objects"}),
-            (std::vector<std::string>{"xfer:64", "xfer2:64", "large", "grow", "objects"}));
+  EXPECT_EQ(all_profiles().size(), 22u);
+  EXPECT_EQ(expand_profiles({"xfer,xfer2,large,grow,objects,buffers"}),
+            (std::vector<std::string>{"xfer:64", "xfer2:64", "large", "grow", "objects", "buffers"}));
   EXPECT_EQ(expand_profiles({"xfer:256"}), (std::vector<std::string>{"xfer:256"}));
   EXPECT_THROW(expand_profiles({"xfer:32"}), std::invalid_argument);
   EXPECT_THROW(expand_profiles({"mixd"}), std::invalid_argument);

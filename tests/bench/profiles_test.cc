@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "workloads/profiles_buffers.h"
 #include "workloads/profiles_large.h"
 #include "workloads/profiles_objects.h"
 #include "workloads/profiles_xfer.h"
@@ -126,6 +127,23 @@ TEST_F(ProfileTest, ObjectsBuildsSmallListsWithInterleavedLifetimes) {
   EXPECT_EQ(log.bad_frees, 0u);
   // Not a stack: most frees leave a younger block alive.
   EXPECT_GT(log.not_youngest, log.frees / 2);
+}
+
+TEST_F(ProfileTest, BuffersMoveBetweenSizeRangesInEveryWorker) {
+  Result r = run_buffers<Recording>(4'000, 7, 2);  // 4 workers, 1000 requests each
+  ASSERT_EQ(r.error, nullptr);
+  EXPECT_EQ(r.ops, log.mallocs + log.frees);  // every buffer freed inside the timed region
+  EXPECT_TRUE(log.live.empty());
+  EXPECT_EQ(log.bad_frees, 0u);
+  EXPECT_EQ(log.remote_frees, 0u);  // a worker frees its own buffers
+  EXPECT_GE(log.min_size, size_t{2} << 10);
+  EXPECT_LE(log.max_size, size_t{128} << 10);
+  EXPECT_GT(log.max_size, size_t{64} << 10);  // more than one phase: the ranges change
+  // Up to 8 requests of up to 4 buffers in flight per worker, and more than one at a time.
+  EXPECT_LE(log.peak_live, size_t{4 * kBufInFlight * kBufPerRequest});
+  EXPECT_GT(log.peak_live, size_t{kBufInFlight});
+  EXPECT_GT(log.mallocs, 4'000u);  // 1..4 buffers per request
+  EXPECT_LT(log.mallocs, 4'000u * kBufPerRequest);
 }
 
 TEST(Measure, RusageDelta) {
