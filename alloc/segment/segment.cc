@@ -134,9 +134,21 @@ void purge_runs(Segment* s, uint64_t d) {
   }
 }
 
-// Purges every dirty run of every segment (lock held).
+// A listed segment whose every slice is free is retired instead of purged: unmapped, or kept
+// as the spare with its memory purged. True when it was (lock held).
+bool retire_if_free(Segment* s) {
+  if (s->used_slices != 0 || s == g_spare) return false;
+  list_remove(s);
+  segment_release(s);
+  if (s == g_spare) purge_runs(s, s->dirty_mask);
+  return true;
+}
+
+// Purges every dirty run of every segment, retiring the fully free ones (lock held). Downwards:
+// an unmap moves the last segment into the hole, which was visited already.
 void purge_pass() {
-  for (uint64_t i = 0; i < g_all_count; ++i) purge_runs(g_all[i], g_all[i]->dirty_mask);
+  for (uint64_t i = g_all_count; i-- > 0;)
+    if (!retire_if_free(g_all[i])) purge_runs(g_all[i], g_all[i]->dirty_mask);
   g_counters.purge_passes++;
   g_due_ms.store(0, std::memory_order_relaxed);
 }
@@ -152,8 +164,9 @@ void purge_tick(uint64_t now) {
     return;
   }
   bool any = false;
-  for (uint64_t i = 0; i < g_all_count; ++i) {
+  for (uint64_t i = g_all_count; i-- > 0;) {
     Segment* s = g_all[i];
+    if (s->aged_mask && retire_if_free(s)) continue;
     if (s->aged_mask) purge_runs(s, s->aged_mask);
     s->aged_mask = s->dirty_mask;
     any |= s->dirty_mask != 0;
@@ -224,7 +237,10 @@ void segment_page_free(void* meta) {
   s->used_slices -= n;
   g_counters.spans_free++;
   if (was_full) list_push(s);
-  if (s->used_slices == 0) {
+  // A fully free segment stays listed while its memory is dirty (HAKMEM_PURGE_DELAY_MS), so
+  // spans freed and taken again soon cost neither a new mapping nor page faults; the purge tick
+  // or pass that would purge it retires it instead.
+  if (s->used_slices == 0 && !(config().purge && config().purge_delay_ms >= 0)) {
     list_remove(s);
     segment_release(s);
   }
@@ -245,14 +261,14 @@ void segment_purge_idle() {
 size_t segment_trim() {
   pthread_mutex_lock(&g_lock);
   size_t bytes = 0;
+  if (g_counters.dirty_slices) {  // fully free segments retire: the first becomes the spare
+    bytes += g_counters.dirty_slices << kSliceShift;
+    purge_pass();
+  }
   if (Segment* s = g_spare) {
     g_spare = nullptr;
     segment_unmap(s);
     bytes += kSegmentSize;
-  }
-  if (g_counters.dirty_slices) {
-    bytes += g_counters.dirty_slices << kSliceShift;
-    purge_pass();
   }
   g_due_ms.store(0, std::memory_order_relaxed);  // nothing unpurged is left to fall due
   pthread_mutex_unlock(&g_lock);
