@@ -10,7 +10,8 @@
 // blocks handed out since the last walk and 16 more in turn (every fill at the end). One input in
 // four runs the fuzzing thread's heap on hardened bins (HAKMEM_HARDEN=1; the model follows the
 // slow path's bin and its encoded links), where a link written over must be reported by the
-// checked pop.
+// checked pop. Every HAKMEM_BIN_DECAY counted refills the model empties the bins it finds as
+// the last such pass saw them, as the decay pass must.
 #include <algorithm>
 #include <map>
 #include <vector>
@@ -86,6 +87,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   tcache_flush_all();
   std::map<unsigned, std::vector<Block*>> bins;  // back = top
+  // HAKMEM_BIN_DECAY: the refills since the last pass and what it saw of each bin (top, size),
+  // from the heap as this input starts (its bins empty); then the model's own.
+  ThreadCache* h0 = tcache_get();
+  uint32_t decay_refills = h0->decay_refills;
+  std::vector<Block*> decay_top(h0->decay_head, h0->decay_head + kClassCount);
+  std::vector<uint32_t> decay_n(h0->decay_count, h0->decay_count + kClassCount);
+  // A counted refill: every bin found as the last pass saw it is emptied (back to its pages).
+  auto refill_counted = [&] {
+    if (!config().bin_decay || ++decay_refills < static_cast<uint32_t>(config().bin_decay)) return;
+    decay_refills = 0;
+    for (unsigned c = 0; c < kClassCount; ++c) {
+      auto it = bins.find(c);
+      size_t n = it == bins.end() ? 0 : it->second.size();
+      Block* top = n ? it->second.back() : nullptr;
+      if (n && top == decay_top[c] && n == decay_n[c]) it->second.clear(), n = 0, top = nullptr;
+      decay_top[c] = top;
+      decay_n[c] = static_cast<uint32_t>(n);
+    }
+  };
   std::vector<Held> held;
   static hm_fuzz::Crew helper(1, true);  // takes turns with this thread
   static hm_fuzz::SpareThread real(size_t{1} << 20);  // one job per input on a thread that exits
@@ -136,6 +156,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 3: {  // refill of an empty bin, as malloc asks it or as realloc does (may borrow)
         if (!st.empty()) break;
         bool may_borrow = op & 32;
+        refill_counted();
         Block* b = tcache_refill(&h, cls, may_borrow);
         HM_FUZZ_CHECK(b != nullptr && h == tcache_get());
         HM_FUZZ_CHECK(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));

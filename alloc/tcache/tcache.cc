@@ -140,6 +140,29 @@ Block* borrow(ThreadCache* t, unsigned cls) {
   return nullptr;
 }
 
+// HAKMEM_BIN_DECAY: a bin with blocks whose head and count are what the last pass saw was
+// not used since (a pop and a push of the same block would look alike, and cost one refill).
+// Its blocks go back to their pages, not to the transfer box (no thread asked for them), and
+// its class's empty pages, the current one included, to the segment.
+void decay_pass(ThreadCache* t) {
+  t->decay_refills = 0;
+  for (unsigned c = 0; c < kClassCount; ++c) {
+    Bin& bin = slow_bin(t, c);
+    uint32_t n = bin.count();
+    if (n && bin.head == t->decay_head[c] && n == t->decay_count[c]) {
+      Block* list = bin.head;
+      bin.head = nullptr;
+      bin.room = bin.bound;
+      return_chain(t, list, n);
+      heap_release_empty(&t->heap, c);
+      t->heap.counters.bins_decayed++;
+      n = 0;
+    }
+    t->decay_head[c] = bin.head;
+    t->decay_count[c] = n;
+  }
+}
+
 }  // namespace
 
 Block* tcache_refill(ThreadCache** tp, unsigned cls, bool may_borrow) {
@@ -157,6 +180,7 @@ Block* tcache_refill(ThreadCache** tp, unsigned cls, bool may_borrow) {
   }
   t->heap.counters.refills++;
   HM_CHECK_HOOK(refill, &t->heap, cls);
+  if (config().bin_decay && ++t->decay_refills >= static_cast<uint32_t>(config().bin_decay)) decay_pass(t);
   if (Block* b = take_batch(t, cls)) return b;
   Page* pg = heap_page_with_free(&t->heap, cls);
   if (!pg) return nullptr;

@@ -45,6 +45,10 @@ struct ThreadCache {
   uintptr_t link_key;
   Bin hbins[kClassCount];
   uint8_t ramp_step[kClassCount];  // refills so far of each class, while ramping
+  // HAKMEM_BIN_DECAY: each bin's head and count at the last decay pass, and the refills since.
+  Block* decay_head[kClassCount];
+  uint32_t decay_count[kClassCount];
+  uint32_t decay_refills;
   Heap heap;
 };
 

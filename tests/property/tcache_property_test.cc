@@ -332,6 +332,12 @@ RC_GTEST_PROP(TcacheProperty, BorrowTakesTheNearestLargerBinTop, ()) {
   std::vector<Block*> tops;
   std::vector<uint32_t> counts;
   for (unsigned c : near) tops.push_back(h->bins[c].head), counts.push_back(h->bins[c].count());
+  // HAKMEM_BIN_DECAY: when this refill is the pass's, a bin as the last pass saw it is emptied
+  // first (its blocks back to the pages) and has nothing to lend.
+  const bool decays = config().bin_decay && h->decay_refills + 1 >= static_cast<uint32_t>(config().bin_decay);
+  for (size_t k = 0; k < near.size(); ++k)
+    if (decays && counts[k] && tops[k] == h->decay_head[near[k]] && counts[k] == h->decay_count[near[k]]) counts[k] = 0;
+  RC_CLASSIFY(decays, "decay pass");
 
   Block* b = tcache_refill(&h, cls, true);
   RC_ASSERT(bool(b != nullptr));
