@@ -10,8 +10,8 @@
 // blocks handed out since the last walk and 16 more in turn (every fill at the end). One input in
 // four runs the fuzzing thread's heap on hardened bins (HAKMEM_HARDEN=1; the model follows the
 // slow path's bin and its encoded links), where a link written over must be reported by the
-// checked pop. Every HAKMEM_BIN_DECAY counted refills the model empties the bins it finds as
-// the last such pass saw them, as the decay pass must.
+// checked pop. The decay pass runs with HAKMEM_BIN_DECAY_MS=0, every 16 counted refills: the
+// model then empties the bins it finds as the last pass saw them, as the pass must.
 #include <algorithm>
 #include <map>
 #include <vector>
@@ -87,15 +87,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   tcache_flush_all();
   std::map<unsigned, std::vector<Block*>> bins;  // back = top
-  // HAKMEM_BIN_DECAY: the refills since the last pass and what it saw of each bin (top, size),
-  // from the heap as this input starts (its bins empty); then the model's own.
+  // HAKMEM_BIN_DECAY_MS at 0: a pass every 16 counted refills. The refills since the last pass
+  // and what it saw of each bin (top, size), from the heap as this input starts (its bins
+  // empty); then the model's own.
+  config_detail::g_config.bin_decay_ms = 0;
   ThreadCache* h0 = tcache_get();
   uint32_t decay_refills = h0->decay_refills;
   std::vector<Block*> decay_top(h0->decay_head, h0->decay_head + kClassCount);
   std::vector<uint32_t> decay_n(h0->decay_count, h0->decay_count + kClassCount);
   // A counted refill: every bin found as the last pass saw it is emptied (back to its pages).
   auto refill_counted = [&] {
-    if (!config().bin_decay || ++decay_refills < static_cast<uint32_t>(config().bin_decay)) return;
+    if (++decay_refills < 16) return;
     decay_refills = 0;
     for (unsigned c = 0; c < kClassCount; ++c) {
       auto it = bins.find(c);

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "config/config.h"
+#include "os/os.h"
 #include "remote/remote.h"
 #include "report/report.h"
 #include "tcache/inspect.h"
@@ -140,12 +141,17 @@ Block* borrow(ThreadCache* t, unsigned cls) {
   return nullptr;
 }
 
-// HAKMEM_BIN_DECAY: a bin with blocks whose head and count are what the last pass saw was
-// not used since (a pop and a push of the same block would look alike, and cost one refill).
-// Its blocks go back to their pages, not to the transfer box (no thread asked for them), and
-// its class's empty pages, the current one included, to the segment.
+// HAKMEM_BIN_DECAY: every kDecayRefills refills the thread looks at the clock, and once the
+// delay has passed since its last pass, a bin with blocks whose head and count are what that
+// pass saw was not used since (a pop and a push of the same block would look alike, and cost
+// one refill). Its blocks go back to their pages, not to the transfer box (no thread asked for
+// them), and its class's empty pages, the current one included, to the segment.
+constexpr uint32_t kDecayRefills = 16;
 void decay_pass(ThreadCache* t) {
   t->decay_refills = 0;
+  uint64_t now = os_now_ms();
+  if (now - t->decay_ms < static_cast<uint64_t>(config().bin_decay_ms)) return;
+  t->decay_ms = now;
   for (unsigned c = 0; c < kClassCount; ++c) {
     Bin& bin = slow_bin(t, c);
     uint32_t n = bin.count();
@@ -180,7 +186,7 @@ Block* tcache_refill(ThreadCache** tp, unsigned cls, bool may_borrow) {
   }
   t->heap.counters.refills++;
   HM_CHECK_HOOK(refill, &t->heap, cls);
-  if (config().bin_decay && ++t->decay_refills >= static_cast<uint32_t>(config().bin_decay)) decay_pass(t);
+  if (config().bin_decay_ms >= 0 && ++t->decay_refills >= kDecayRefills) decay_pass(t);
   if (Block* b = take_batch(t, cls)) return b;
   Page* pg = heap_page_with_free(&t->heap, cls);
   if (!pg) return nullptr;

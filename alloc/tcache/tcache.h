@@ -45,9 +45,11 @@ struct ThreadCache {
   uintptr_t link_key;
   Bin hbins[kClassCount];
   uint8_t ramp_step[kClassCount];  // refills so far of each class, while ramping
-  // HAKMEM_BIN_DECAY: each bin's head and count at the last decay pass, and the refills since.
+  // HAKMEM_BIN_DECAY_MS: each bin's head and count at the last decay pass, its time (os_now_ms)
+  // and the refills since the last look at the clock.
   Block* decay_head[kClassCount];
   uint32_t decay_count[kClassCount];
+  uint64_t decay_ms;
   uint32_t decay_refills;
   Heap heap;
 };

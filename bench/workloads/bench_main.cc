@@ -137,7 +137,7 @@ void register_allocator() {
   add("large/" + a, [=](uint64_t n) { return run_large<A>(n, seed); }, 3'000);
   add("grow/" + a, [=](uint64_t n) { return run_grow<A>(n, seed); }, 20'000);
   add("objects/" + a, [=](uint64_t n) { return run_objects<A>(n, seed); }, 2'000'000);
-  add("buffers/" + a, [=](uint64_t n) { return run_buffers<A>(n, seed, th); }, 400'000);
+  add("buffers/" + a, [=](uint64_t n) { return run_buffers<A>(n, seed, th); }, 200'000);
 }
 
 bool parse_u64(const char* s, uint64_t* out) {

@@ -110,38 +110,38 @@ TEST(Tcache, ReallocBorrowsALargerClassBlockInsteadOfCarving) {
   });
 }
 
-// HAKMEM_BIN_DECAY: a bin left untouched between two decay passes (every N refills of the
-// thread) goes back to its pages, and its class's empty pages to the segment; a bin used in
-// between keeps its blocks. At 0 nothing decays.
+// HAKMEM_BIN_DECAY_MS: a bin left untouched between two decay passes (at 0, one every 16
+// refills of the thread) goes back to its pages, and its class's empty pages to the segment; a
+// bin used in between keeps its blocks. At -1 nothing decays.
 TEST(Tcache, UntouchedBinsDecayToTheirPages) {
-  each_gate_value("HAKMEM_BIN_DECAY", {"4", "0"}, [](const char* k) {
-    const bool on = k[0] != '0';
+  each_gate_value("HAKMEM_BIN_DECAY_MS", {"0", "-1"}, [](const char* k) {
+    const bool on = k[0] == '0';
     hm_free(hm_malloc(16));
     ThreadCache* h = tcache_get();
     const unsigned x = size_to_class(64 << 10), y = size_to_class(16 << 10);
     void* xs[8];
-    void* ys[12];
+    void* ys[40];
     for (void*& p : xs) p = hm_malloc(64 << 10);
     for (void*& p : ys) p = hm_malloc(16 << 10);
     for (void* p : xs) hm_free(p);
     if (h->bins[x].count() != 8) _exit(3);
     const HeapCounters before = h->heap.counters;
-    // Nine refills, each of a class not used yet (2304, 2560, ..., 4096, 4608 bytes), so at
-    // least two passes; y's bin grows by one block between any two of them.
+    // 33 refills, each of a class not used yet (from 1088 bytes up), so at least two passes;
+    // y's bin grows by one block between any two of them.
     std::vector<void*> fresh;
-    for (size_t i = 0; i < 9; ++i) {
-      size_t n = i < 8 ? 2304 + 256 * i : 4608;
+    for (unsigned c = size_to_class(1088); fresh.size() < 33; ++c) {
+      if (c == x || c == y) continue;
       uint64_t refills = h->heap.counters.refills;
-      fresh.push_back(hm_malloc(n));
+      fresh.push_back(hm_malloc(class_to_size(c)));
       if (h->heap.counters.refills != refills + 1) _exit(4);
-      hm_free(ys[i]);
+      hm_free(ys[fresh.size() - 1]);
     }
     if (h->bins[x].count() != (on ? 0u : 8u)) _exit(5);  // untouched: back to the pages
-    if (h->bins[y].count() < 9) _exit(6);                 // touched between passes: kept
+    if (h->bins[y].count() < 33) _exit(6);                // touched between passes: kept
     if (on != (h->heap.counters.bins_decayed > before.bins_decayed)) _exit(7);
     if (on != (h->heap.counters.pages_freed > before.pages_freed)) _exit(8);  // x's page, empty
     for (void* p : fresh) hm_free(p);
-    for (size_t i = 9; i < 12; ++i) hm_free(ys[i]);
+    for (size_t i = 33; i < 40; ++i) hm_free(ys[i]);
     hm_check_result r;
     _exit(hm_check_all(2, &r) == 0 ? 0 : 9);
   });

@@ -318,6 +318,11 @@ RC_GTEST_PROP(TcacheProperty, BorrowTakesTheNearestLargerBinTop, ()) {
   for (size_t k = 0; k < near.size(); ++k) fills.push_back(*rc::gen::inRange(0u, 4u));
   const bool fresh_page = *rc::gen::arbitrary<bool>();  // whether cls first gives its pages back
 
+  struct Restore {
+    long ms;
+    ~Restore() { config_detail::g_config.bin_decay_ms = ms; }
+  } restore{config().bin_decay_ms};
+  config_detail::g_config.bin_decay_ms = 0;
   hm_free(hm_malloc(16));  // start this thread's heap
   tcache_flush_all();
   ThreadCache* h = tcache_get();
@@ -332,9 +337,9 @@ RC_GTEST_PROP(TcacheProperty, BorrowTakesTheNearestLargerBinTop, ()) {
   std::vector<Block*> tops;
   std::vector<uint32_t> counts;
   for (unsigned c : near) tops.push_back(h->bins[c].head), counts.push_back(h->bins[c].count());
-  // HAKMEM_BIN_DECAY: when this refill is the pass's, a bin as the last pass saw it is emptied
-  // first (its blocks back to the pages) and has nothing to lend.
-  const bool decays = config().bin_decay && h->decay_refills + 1 >= static_cast<uint32_t>(config().bin_decay);
+  // HAKMEM_BIN_DECAY_MS (0 here: a pass every 16 refills): when this refill is the pass's, a bin
+  // as the last pass saw it is emptied first (its blocks back to the pages) and has nothing to lend.
+  const bool decays = h->decay_refills + 1 >= 16;
   for (size_t k = 0; k < near.size(); ++k)
     if (decays && counts[k] && tops[k] == h->decay_head[near[k]] && counts[k] == h->decay_count[near[k]]) counts[k] = 0;
   RC_CLASSIFY(decays, "decay pass");
