@@ -376,9 +376,10 @@ void* large_realloc(LargeHeader* h, size_t size) {
     bool extended = map_size > old && os_extend(h, old, map_size);  // grown where it is
     pthread_mutex_lock(&g_lock);
     LargeHeader* moved = h;
-    if (extended) {
+    if (extended) {  // the new part takes cached mappings' resident pages, as a moved block's does
       large_unpoison(reinterpret_cast<void*>(base + old), map_size - old);
       h->map_size = map_size;
+      steal_pages(base + old, map_size - old);
     } else if (map_size < old) {
       h->map_size = map_size;
       recache_tail(base + map_size, old - map_size);

@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "config/inspect.h"
 #include "hakmem/hakmem.h"
+#include "os/os.h"
 #include "pagemap/pagemap.h"
 #include "segment/segment.h"
 
@@ -273,6 +274,41 @@ TEST_F(LargeTest, ReallocGrowsAndCutsWithTheBytesKept) {
   ASSERT_EQ(large_lookup(reinterpret_cast<uintptr_t>(p), &h), LargeLookup::kOk);
   large_free(h);
   large_cache_trim();
+}
+
+// A block that realloc grows where it is (room after its mapping: here a hinted one, alone in its
+// 4 MiB step) takes a cached mapping's resident pages for its new part, as a block moved to
+// grow does, instead of fresh ones the program then faults in.
+TEST_F(LargeTest, ABlockGrownWhereItIsTakesCachedPages) {
+  if (!kMapHintsAllowed) GTEST_SKIP() << "no hinted mappings in a sanitizer build";
+  PurgeDelay resident(-1);  // cached pages stay resident
+  struct Hint {
+    int saved = config_detail::g_config.map_hint;
+    Hint() { config_detail::g_config.map_hint = 1; }
+    ~Hint() { config_detail::g_config.map_hint = saved; }
+  } hint;
+  constexpr size_t kOld = size_t{1} << 20, kMore = size_t{512} << 10;
+  auto* p = static_cast<unsigned char*>(large_alloc(kOld, 16));  // a mapping of its own (the cache is empty)
+  ASSERT_NE(p, nullptr);
+  std::memset(p, 0x11, kOld);
+  ASSERT_NE(cached_dirty(kMore, 0x77), nullptr);  // resident, too small to take the grown block
+  LargeHeader* h = live_header(p);
+  ASSERT_NE(h, nullptr);
+  const size_t old_map = h->map_size;
+  size_t entries = 0;
+  const size_t cached = large_cache_for_each([](LargeHeader*, void*) {}, nullptr, &entries);
+  auto* q = static_cast<unsigned char*>(large_realloc(h, kOld + kMore));
+  ASSERT_EQ(q, p) << "grown where it is";
+  h = live_header(q);
+  ASSERT_NE(h, nullptr);
+  const size_t grown = h->map_size - old_map;
+  // The new part is resident before anything writes it: the cached mapping's pages (all but its
+  // header's page and one more).
+  EXPECT_GE(resident_pages(reinterpret_cast<uint8_t*>(h) + old_map, grown), kMore / 4096 - 4);
+  EXPECT_LT(large_cache_for_each([](LargeHeader*, void*) {}, nullptr, &entries), cached);
+  for (size_t i = 0; i < kOld; i += 4096) ASSERT_EQ(q[i], 0x11);
+  std::memset(q + kOld, 0x22, kMore);
+  large_free(h);
 }
 
 // A block aligned to 4 MiB or more starts a unit of its own: large_realloc leaves it as it was.
