@@ -21,7 +21,9 @@ Provenance make_provenance(const ChildContext& ctx, const std::vector<std::strin
                            const std::string& profile) {
   Provenance p;
   p.date = utc_now_iso();
-  GitState g = git_state(source_dir());
+  // The tree as the sitting found it: the entries this process appends to the ledger must not
+  // make the ones after them read as taken on a dirty tree.
+  GitState g = sitting_git_state(source_dir());
   p.commit = g.commit;
   p.dirty = g.dirty;
   p.preset = build_preset();

@@ -8,6 +8,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -68,6 +69,13 @@ GitState git_state(const std::string& source_dir) {
   if (!t.commit.empty()) g.commit = t.commit;
   g.dirty = t.dirty;
   return g;
+}
+
+GitState sitting_git_state(const std::string& source_dir) {
+  static std::map<std::string, GitState> first;  // per tree, as this process first read it
+  auto it = first.find(source_dir);
+  if (it == first.end()) it = first.emplace(source_dir, git_state(source_dir)).first;
+  return it->second;
 }
 
 Machine machine_info() {

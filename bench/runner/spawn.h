@@ -37,6 +37,9 @@ struct GitState {
 // Dirty by the one rule of tools/common/git_state.h (tracked changes or untracked files that are not
 // ignored; unknown counts as dirty).
 GitState git_state(const std::string& source_dir);
+// The state this process first read of source_dir, read once: a sitting that appends to the
+// ledger in the tree records every entry as the tree was when it started.
+GitState sitting_git_state(const std::string& source_dir);
 
 struct Machine {
   std::string cpu;
