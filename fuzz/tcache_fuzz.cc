@@ -97,7 +97,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<uint32_t> decay_n(h0->decay_count, h0->decay_count + kClassCount);
   // A counted refill: every bin found as the last pass saw it is emptied (back to its pages).
   auto refill_counted = [&] {
-    if (++decay_refills < 16) return;
+    if (++decay_refills < kDecayRefills) return;
     decay_refills = 0;
     for (unsigned c = 0; c < kClassCount; ++c) {
       auto it = bins.find(c);

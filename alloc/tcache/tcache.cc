@@ -24,6 +24,7 @@ using tcache_detail::tl_cache;
 namespace {
 
 Block* pop_hardened(ThreadCache* t, unsigned cls);
+void flush_bin(ThreadCache* t, unsigned c);
 
 uintptr_t harden_key() {
   uintptr_t k = free_cookie(0x5bd1e995u) * 0x9e3779b97f4a7c15ull;
@@ -141,12 +142,11 @@ Block* borrow(ThreadCache* t, unsigned cls) {
   return nullptr;
 }
 
-// HAKMEM_BIN_DECAY: every kDecayRefills refills the thread looks at the clock, and once the
+// HAKMEM_BIN_DECAY_MS: every kDecayRefills refills the thread looks at the clock, and once the
 // delay has passed since its last pass, a bin with blocks whose head and count are what that
 // pass saw was not used since (a pop and a push of the same block would look alike, and cost
 // one refill). Its blocks go back to their pages, not to the transfer box (no thread asked for
 // them), and its class's empty pages, the current one included, to the segment.
-constexpr uint32_t kDecayRefills = 16;
 void decay_pass(ThreadCache* t) {
   t->decay_refills = 0;
   uint64_t now = os_now_ms();
@@ -156,10 +156,7 @@ void decay_pass(ThreadCache* t) {
     Bin& bin = slow_bin(t, c);
     uint32_t n = bin.count();
     if (n && bin.head == t->decay_head[c] && n == t->decay_count[c]) {
-      Block* list = bin.head;
-      bin.head = nullptr;
-      bin.room = bin.bound;
-      return_chain(t, list, n);
+      flush_bin(t, c);
       heap_release_empty(&t->heap, c);
       t->heap.counters.bins_decayed++;
       n = 0;

@@ -33,6 +33,9 @@ struct Bin {
 // A thread's record: its bins, then its heap (the heap box's part, which allocates, pools and
 // retires the whole record; Page::owner points at `heap`). A page's bin_off is the offset of its
 // class's bin from the record's start, written by the tcache box alone (tcache.cc, bind_page).
+// HAKMEM_BIN_DECAY_MS: a thread's refills between two looks at the clock for a decay pass.
+inline constexpr uint32_t kDecayRefills = 16;
+
 struct ThreadCache {
   Bin bins[kClassCount];  // the fast lane's bins (kept empty with bound 0 when hardened)
   // (n-1)/16 -> byte offset of the bin of size_to_class(n), for n <= kLaneMax: the fast lane's
@@ -46,7 +49,7 @@ struct ThreadCache {
   Bin hbins[kClassCount];
   uint8_t ramp_step[kClassCount];  // refills so far of each class, while ramping
   // HAKMEM_BIN_DECAY_MS: each bin's head and count at the last decay pass, its time (os_now_ms)
-  // and the refills since the last look at the clock.
+  // and the refills since the last look at the clock (every kDecayRefills).
   Block* decay_head[kClassCount];
   uint32_t decay_count[kClassCount];
   uint64_t decay_ms;

@@ -26,7 +26,6 @@
 
 #include "measure.h"
 #include "prng.h"
-#include "profiles_large.h"
 
 namespace hmb {
 

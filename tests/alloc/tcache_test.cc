@@ -119,17 +119,18 @@ TEST(Tcache, UntouchedBinsDecayToTheirPages) {
     hm_free(hm_malloc(16));
     ThreadCache* h = tcache_get();
     const unsigned x = size_to_class(64 << 10), y = size_to_class(16 << 10);
+    constexpr size_t kRefills = 2 * kDecayRefills + 1;  // at least two passes
     void* xs[8];
-    void* ys[40];
+    void* ys[kRefills + 7];
     for (void*& p : xs) p = hm_malloc(64 << 10);
     for (void*& p : ys) p = hm_malloc(16 << 10);
     for (void* p : xs) hm_free(p);
     if (h->bins[x].count() != 8) _exit(3);
     const HeapCounters before = h->heap.counters;
-    // 33 refills, each of a class not used yet (from 1088 bytes up), so at least two passes;
+    // kRefills refills, each of a class not used yet (from 1088 bytes up), so at least two passes;
     // y's bin grows by one block between any two of them.
     std::vector<void*> fresh;
-    for (unsigned c = size_to_class(1088); fresh.size() < 33; ++c) {
+    for (unsigned c = size_to_class(1088); fresh.size() < kRefills; ++c) {
       if (c == x || c == y) continue;
       uint64_t refills = h->heap.counters.refills;
       fresh.push_back(hm_malloc(class_to_size(c)));
@@ -137,11 +138,11 @@ TEST(Tcache, UntouchedBinsDecayToTheirPages) {
       hm_free(ys[fresh.size() - 1]);
     }
     if (h->bins[x].count() != (on ? 0u : 8u)) _exit(5);  // untouched: back to the pages
-    if (h->bins[y].count() < 33) _exit(6);                // touched between passes: kept
+    if (h->bins[y].count() < kRefills) _exit(6);                // touched between passes: kept
     if (on != (h->heap.counters.bins_decayed > before.bins_decayed)) _exit(7);
     if (on != (h->heap.counters.pages_freed > before.pages_freed)) _exit(8);  // x's page, empty
     for (void* p : fresh) hm_free(p);
-    for (size_t i = 33; i < 40; ++i) hm_free(ys[i]);
+    for (size_t i = kRefills; i < std::size(ys); ++i) hm_free(ys[i]);
     hm_check_result r;
     _exit(hm_check_all(2, &r) == 0 ? 0 : 9);
   });

@@ -339,7 +339,7 @@ RC_GTEST_PROP(TcacheProperty, BorrowTakesTheNearestLargerBinTop, ()) {
   for (unsigned c : near) tops.push_back(h->bins[c].head), counts.push_back(h->bins[c].count());
   // HAKMEM_BIN_DECAY_MS (0 here: a pass every 16 refills): when this refill is the pass's, a bin
   // as the last pass saw it is emptied first (its blocks back to the pages) and has nothing to lend.
-  const bool decays = h->decay_refills + 1 >= 16;
+  const bool decays = h->decay_refills + 1 >= kDecayRefills;
   for (size_t k = 0; k < near.size(); ++k)
     if (decays && counts[k] && tops[k] == h->decay_head[near[k]] && counts[k] == h->decay_count[near[k]]) counts[k] = 0;
   RC_CLASSIFY(decays, "decay pass");
