@@ -107,7 +107,16 @@ void* os_remap(void* p, size_t old_size, size_t new_size, void* to) {
 }
 
 bool os_extend(void* p, size_t old_size, size_t new_size) {
-  if (mremap(p, old_size, new_size, 0) == MAP_FAILED) return false;  // no MREMAP_MAYMOVE: in place or not at all
+  // The range after the mapping mapped afresh, never replacing a mapping there: unlike a
+  // resize by mremap, this grows a mapping made of several pieces (pages moved in by os_remap)
+  // too. A kernel without MAP_FIXED_NOREPLACE takes the address as a hint: elsewhere is refused.
+  void* want = static_cast<char*>(p) + old_size;
+  void* q = mmap(want, new_size - old_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE, -1, 0);
+  if (q == MAP_FAILED) return false;
+  if (q != want) {
+    munmap(q, new_size - old_size);
+    return false;
+  }
   g_counters.maps.fetch_add(1, std::memory_order_relaxed);
   g_counters.mapped_bytes.fetch_add(new_size - old_size, std::memory_order_relaxed);
   return true;

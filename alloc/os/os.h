@@ -37,7 +37,8 @@ void os_unmap(void* p, size_t size);
 // Returns `to`, or nullptr (nothing moved) when the kernel refuses.
 void* os_remap(void* p, size_t old_size, size_t new_size, void* to);
 // Grows the mapping [p, p+old_size) to new_size bytes where it is, when the range after it is
-// free: its pages stay, the new ones read as zero. false (nothing changed) when it is not.
+// free: its pages stay, the new ones read as zero. false (nothing changed) when it is not. The
+// range may be made of several pieces (pages moved in by os_remap).
 bool os_extend(void* p, size_t old_size, size_t new_size);
 // Gives the physical memory of [p, p+size) back; the range stays mapped and reads as zero.
 void os_purge(void* p, size_t size);

@@ -173,7 +173,9 @@ RC_GTEST_PROP(OsProperty, RemapKeepsPagesAndMovesTheRange, ()) {
 }
 
 // os_extend: a mapping with pages written at any places grows where it is when the range after
-// it is free (its pages kept, the new ones zero), and changes nothing when it is not.
+// it is free (its pages kept, the new ones zero), and changes nothing when it is not; so does a
+// mapping whose last pages were moved in from another one by os_remap (two pieces, as a large
+// block that took cached pages is).
 RC_GTEST_PROP(OsProperty, ExtendGrowsInPlaceOrLeavesTheMapping, ()) {
   const size_t ps = os_page_size();
   size_t pages = *rc::gen::inRange<size_t>(1, 64);
@@ -189,6 +191,13 @@ RC_GTEST_PROP(OsProperty, ExtendGrowsInPlaceOrLeavesTheMapping, ()) {
                        : nullptr;
   RC_ASSERT(!blocked || wall == p + (pages + grow - 1) * ps);
   for (size_t i : written) p[i * ps + 7] = static_cast<uint8_t>(i + 1);
+  if (pages > 1 && *rc::gen::arbitrary<bool>()) {  // the last k pages: a piece of another mapping
+    size_t k = *rc::gen::inRange<size_t>(1, pages);
+    auto* src = static_cast<uint8_t*>(os_map(k * ps));
+    RC_ASSERT(bool(src));
+    for (size_t j = 0; j < k; ++j) src[j * ps + 7] = p[(pages - k + j) * ps + 7];  // every page written: its own piece
+    RC_ASSERT(static_cast<uint8_t*>(os_remap(src, k * ps, k * ps, p + (pages - k) * ps)) == p + (pages - k) * ps);
+  }
   bool grown = os_extend(p, pages * ps, (pages + grow) * ps);
   RC_ASSERT(grown == !blocked);
   size_t now = grown ? pages + grow : pages;
