@@ -16,6 +16,7 @@
 // (fuzz/corpus/<harness>/) are read, never written.
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -235,6 +236,21 @@ int main(int argc, char** argv) {
                    (bin / h).c_str());
       return 2;
     }
+  // Each harness's work directory (corpus, log, artifacts) belongs to one run at a time: a second
+  // run on the same --build would remove the first one's log under it and mix their figures.
+  std::vector<int> locks;
+  for (const auto& h : hs) {
+    if (o.dry_run) break;
+    fs::path work = fs::absolute(o.build / "fuzz-work" / h);
+    fs::create_directories(work);
+    int fd = open((work / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      std::fprintf(stderr, "hakmem fuzz: %s is in use by another hakmem fuzz run; give this one another --build\n",
+                   work.c_str());
+      return 2;
+    }
+    locks.push_back(fd);  // held until the process exits
+  }
   long share = std::max<long>(5, o.budget_s / static_cast<long>(hs.size()));
   std::printf("hakmem fuzz: %zu harnesses, %lds each (budget %lds), %d job(s), build %s\n", hs.size(), share,
               o.budget_s, o.jobs, o.build.c_str());

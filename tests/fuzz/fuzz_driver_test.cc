@@ -2,7 +2,9 @@
 // scratch source tree: --jobs becomes libFuzzer's fork mode, --changed picks the harnesses of
 // the changed boxes and their dependents, a crash is minimised into fuzz/crashes/<harness>/
 // with its replay command and a non-zero exit.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -99,6 +101,27 @@ TEST(FuzzDriver, ChangedRunsTheChangedBoxesAndTheirDependents) {
   EXPECT_EQ(out.find("os_fuzz:"), std::string::npos) << out;  // os does not
   out = t.run("--changed no-such-rev", &st);
   EXPECT_EQ(st, 2) << out;
+}
+
+// A harness's work directory is locked by the run using it: a second run on the same build
+// directory stops before touching it, and runs once the first has let go.
+TEST(FuzzDriver, ASecondRunOnTheSameWorkDirectoryIsRefused) {
+  Tree t("lock");
+  fs::path work = t.build / "fuzz-work" / "page_fuzz";
+  fs::create_directories(work);
+  int fd = open((work / "lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(flock(fd, LOCK_EX | LOCK_NB), 0);  // as a running hakmem fuzz holds it
+  std::ofstream(work / "fuzz.log") << "the other run's log\n";
+  int st = 0;
+  std::string out = t.run("--only os_fuzz,page_fuzz", &st);
+  EXPECT_EQ(st, 2) << out;
+  EXPECT_NE(out.find("in use by another hakmem fuzz run"), std::string::npos) << out;
+  EXPECT_TRUE(fs::exists(work / "fuzz.log"));  // left alone
+  EXPECT_EQ(t.recorded(), "");                 // no harness started
+  close(fd);
+  out = t.run("--only os_fuzz,page_fuzz", &st);
+  EXPECT_EQ(st, 0) << out;
 }
 
 TEST(FuzzDriver, ACrashIsMinimisedWithItsReplayCommandAndFails) {
