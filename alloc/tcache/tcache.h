@@ -30,12 +30,12 @@ struct Bin {
   void set_count(uint32_t n) { room = bound - n; }
 };
 
-// A thread's record: its bins, then its heap (the heap box's part, which allocates, pools and
-// retires the whole record; Page::owner points at `heap`). A page's bin_off is the offset of its
-// class's bin from the record's start, written by the tcache box alone (tcache.cc, bind_page).
 // HAKMEM_BIN_DECAY_MS: a thread's refills between two looks at the clock for a decay pass.
 inline constexpr uint32_t kDecayRefills = 16;
 
+// A thread's record: its bins, then its heap (the heap box's part, which allocates, pools and
+// retires the whole record; Page::owner points at `heap`). A page's bin_off is the offset of its
+// class's bin from the record's start, written by the tcache box alone (tcache.cc, bind_page).
 struct ThreadCache {
   Bin bins[kClassCount];  // the fast lane's bins (kept empty with bound 0 when hardened)
   // (n-1)/16 -> byte offset of the bin of size_to_class(n), for n <= kLaneMax: the fast lane's
