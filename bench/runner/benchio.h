@@ -11,10 +11,11 @@ namespace hmb {
 
 // Canonical profiles: mixed small medium mixed32k app realloc aligned
 // ring:0 ring:50 ring:90 larson churn xfer:16 xfer:64 xfer:256 xfer2:16
-// xfer2:64 xfer2:256 large objects.
+// xfer2:64 xfer2:256 pipe:16 pipe:64 pipe:256 pipe2:16 pipe2:64 pipe2:256 large grow
+// objects buffers.
 const std::vector<std::string>& all_profiles();
-// Expands --profile arguments: comma lists, "all", "ring" (= ring:50), "xfer" (= xfer:64)
-// and "xfer2" (= xfer2:64).
+// Expands --profile arguments: comma lists, "all", "ring" (= ring:50), "xfer" (= xfer:64),
+// "xfer2", "pipe" and "pipe2" (each :64).
 // Throws std::invalid_argument naming an unknown profile. Order kept, duplicates dropped.
 std::vector<std::string> expand_profiles(const std::vector<std::string>& args);
 

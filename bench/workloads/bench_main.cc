@@ -3,6 +3,7 @@
 //   <profile>/<allocator>            e.g. mixed/hakmem, app/mimalloc
 //   ring/<allocator>/remote:<P>      P = 0, 50, 90
 //   xfer/<allocator>/size:<S>, xfer2/<allocator>/size:<S>   S = 16, 64, 256
+//   pipe/<allocator>/size:<S>, pipe2/<allocator>/size:<S>   S = 16, 64, 256
 //   large/<allocator>, grow/<allocator>, objects/<allocator>, buffers/<allocator>
 // Allocators: hakmem (hm_* API, when built), mimalloc (mi_* API), system.
 // Each case runs its workload once (one iteration, so Google Benchmark appends
@@ -131,8 +132,10 @@ void register_allocator() {
   add("churn/" + a, [=](uint64_t n) { return run_churn<A>(n, seed, th); }, 2'000'000);
   for (uint32_t size : {16u, 64u, 256u}) {
     const std::string sz = "/size:" + std::to_string(size);
-    add("xfer/" + a + sz, [=](uint64_t n) { return run_xfer<A>(n, seed, size, 1, 1); }, 10'000'000);
-    add("xfer2/" + a + sz, [=](uint64_t n) { return run_xfer<A>(n, seed, size, 2, 1); }, 10'000'000);
+    add("xfer/" + a + sz, [=](uint64_t n) { return run_xfer<A>(n, seed, size, 1); }, 10'000'000);
+    add("xfer2/" + a + sz, [=](uint64_t n) { return run_xfer<A>(n, seed, size, 2); }, 10'000'000);
+    add("pipe/" + a + sz, [=](uint64_t n) { return run_xfer<A, PipeQueue>(n, seed, size, 1); }, 10'000'000);
+    add("pipe2/" + a + sz, [=](uint64_t n) { return run_xfer<A, PipeQueue>(n, seed, size, 2); }, 10'000'000);
   }
   add("large/" + a, [=](uint64_t n) { return run_large<A>(n, seed); }, 3'000);
   add("grow/" + a, [=](uint64_t n) { return run_grow<A>(n, seed); }, 20'000);

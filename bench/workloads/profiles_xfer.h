@@ -11,6 +11,13 @@
 //             that workers consume, a logger thread freeing records).
 //   xfer2:S   as xfer:S with two producers feeding one consumer (2:1), the shape
 //             of a fan-in stage; three threads share the machine's two cores.
+//   pipe:S, pipe2:S  as xfer:S and xfer2:S, handing off through one ring per
+//             producer whose waiting side polls (yielding its CPU) before it
+//             sleeps, as low-latency pipelines do (packet processing, trading
+//             systems, actor runtimes' mailboxes): the stages run at once, so
+//             the consumer's frees meet the producer's mallocs on the same pages
+//             while both are running. Through xfer's queue the faster stage
+//             sleeps until a whole queue is ready, and the two mostly take turns.
 // `iters` is the number of blocks over all producers; an op is one malloc or
 // one free, so blocks/s is half of ops/s. Default 10M blocks.
 // Each thread is pinned: thread k (the consumer first, then the producers) to the
@@ -26,63 +33,16 @@
 #include <sched.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <cstring>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "measure.h"
 #include "prng.h"
+#include "xfer_queues.h"
 
 namespace hmb {
-
-// A bounded multi-producer queue of pointer batches; the storage is fixed, so
-// the queue itself never calls the allocator under test.
-class XferQueue {
- public:
-  static constexpr size_t kBatch = 64, kCap = 16;
-  struct Batch {
-    uint32_t n = 0;
-    void* p[kBatch];
-  };
-  explicit XferQueue(unsigned producers) : producers_left_(producers) {}
-  void push(const Batch& b) {
-    std::unique_lock<std::mutex> g(m_);
-    not_full_.wait(g, [&] { return count_ < kCap; });
-    ring_[(head_ + count_) % kCap] = b;
-    ++count_;
-    g.unlock();
-    not_empty_.notify_one();
-  }
-  // False once every producer is done and the queue is empty.
-  bool pop(Batch& b) {
-    std::unique_lock<std::mutex> g(m_);
-    not_empty_.wait(g, [&] { return count_ > 0 || producers_left_ == 0; });
-    if (count_ == 0) return false;
-    b = ring_[head_];
-    head_ = (head_ + 1) % kCap;
-    --count_;
-    g.unlock();
-    not_full_.notify_all();
-    return true;
-  }
-  void producer_done() {
-    {
-      std::lock_guard<std::mutex> g(m_);
-      --producers_left_;
-    }
-    not_empty_.notify_all();
-  }
-
- private:
-  std::mutex m_;
-  std::condition_variable not_full_, not_empty_;
-  Batch ring_[kCap];
-  size_t head_ = 0, count_ = 0;
-  unsigned producers_left_;
-};
 
 // Pins the calling thread to the k-th CPU (round robin) of the process's affinity set.
 inline void pin_to_cpu(unsigned k) {
@@ -100,16 +60,22 @@ inline void pin_to_cpu(unsigned k) {
   }
 }
 
-template <class A>
-Result run_xfer(uint64_t iters, uint64_t seed, uint32_t size, unsigned producers, unsigned consumers) {
-  XferQueue q(producers);
+// Queue: XferQueue (xfer) or PipeQueue (pipe), of xfer_queues.h.
+template <class A, class Queue = XferQueue>
+Result run_xfer(uint64_t iters, uint64_t seed, uint32_t size, unsigned producers) {
+  if (producers == 0 || producers > Queue::kMaxProducers) {
+    Result bad;
+    bad.error = "xfer: 1 to the queue's kMaxProducers producers";
+    return bad;
+  }
+  Queue q(producers);
   std::atomic<uint64_t> mallocs{0}, frees{0}, sum{0};
   std::atomic<bool> failed{false};
   const uint64_t per = iters / producers;
   auto produce = [&](unsigned id) {
-    pin_to_cpu(consumers + id);
+    pin_to_cpu(1 + id);
     Rng r(seed + id);
-    XferQueue::Batch b;
+    Batch b;
     uint64_t made = 0;
     for (uint64_t i = 0; i < per; ++i) {
       void* p = A::malloc(size);
@@ -117,15 +83,15 @@ Result run_xfer(uint64_t iters, uint64_t seed, uint32_t size, unsigned producers
       std::memset(p, static_cast<int>(r.next() & 0xff), size);
       ++made;
       b.p[b.n++] = p;
-      if (b.n == XferQueue::kBatch) q.push(b), b.n = 0;
+      if (b.n == kBatch) q.push(id, b), b.n = 0;
     }
-    if (b.n) q.push(b);
+    if (b.n) q.push(id, b);
     mallocs += made;
     q.producer_done();
   };
-  auto consume = [&](unsigned id) {
-    pin_to_cpu(id);
-    XferQueue::Batch b;
+  auto consume = [&] {
+    pin_to_cpu(0);
+    Batch b;
     uint64_t freed = 0, s = 0;
     while (q.pop(b))
       for (uint32_t k = 0; k < b.n; ++k) {
@@ -140,7 +106,7 @@ Result run_xfer(uint64_t iters, uint64_t seed, uint32_t size, unsigned producers
   Result res;
   Timer t;
   std::vector<std::thread> pool;
-  for (unsigned c = 0; c < consumers; ++c) pool.emplace_back(consume, c);
+  pool.emplace_back(consume);
   for (unsigned id = 0; id < producers; ++id) pool.emplace_back(produce, id);
   for (auto& th : pool) th.join();
   t.stop(res);

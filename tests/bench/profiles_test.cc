@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <type_traits>
 
 #include "workloads/profiles_buffers.h"
 #include "workloads/profiles_large.h"
@@ -70,29 +71,48 @@ struct ProfileTest : ::testing::Test {
   void TearDown() override { g_log = nullptr; }
 };
 
-TEST_F(ProfileTest, XferConsumersFreeEveryProducedBlock) {
-  for (unsigned producers : {1u, 2u}) {
+template <class Queue>
+void check_handoff(Log& log) {
+  for (unsigned producers : {1u, 2u, 3u}) {
     log.mallocs = log.frees = log.remote_frees = 0;
-    Result r = run_xfer<Recording>(10'000, 7, 64, producers, 1);
+    log.peak_live = 0;
+    Result r = run_xfer<Recording, Queue>(10'000, 7, 64, producers);
     ASSERT_EQ(r.error, nullptr);
-    EXPECT_EQ(log.mallocs, 10'000u);
+    EXPECT_EQ(log.mallocs, 10'000u / producers * producers);
     EXPECT_EQ(r.ops, 2 * log.mallocs);  // one malloc and one free per block
     EXPECT_EQ(log.frees, log.mallocs);
     EXPECT_EQ(log.remote_frees, log.frees);  // every free is another thread's block
     EXPECT_TRUE(log.live.empty());
     EXPECT_EQ(log.min_size, 64u);
     EXPECT_EQ(log.max_size, 64u);
-    // At most the queue's batches, one batch being filled per producer and one being freed.
-    EXPECT_LE(log.peak_live, (XferQueue::kCap + producers + 1) * XferQueue::kBatch);
+    // At most the queued batches, one batch being filled per producer and one being freed.
+    size_t queued = std::is_same_v<Queue, PipeQueue> ? kQueueCap * producers : kQueueCap;
+    EXPECT_LE(log.peak_live, (queued + producers + 1) * kBatch);
   }
   EXPECT_EQ(log.bad_frees, 0u);
 }
 
+TEST_F(ProfileTest, XferConsumersFreeEveryProducedBlock) { check_handoff<XferQueue>(log); }
+TEST_F(ProfileTest, PipeConsumersFreeEveryProducedBlock) { check_handoff<PipeQueue>(log); }
+
 TEST_F(ProfileTest, XferReportsAFailedMallocWithoutHanging) {
   log.fail_after = 1000;
-  Result r = run_xfer<Recording>(10'000, 7, 16, 2, 1);
+  Result r = run_xfer<Recording>(10'000, 7, 16, 2);
   ASSERT_NE(r.error, nullptr);
   EXPECT_TRUE(log.live.empty());  // what was made was still handed off and freed
+  log.fail_after = 1000;
+  log.mallocs = 0;
+  r = run_xfer<Recording, PipeQueue>(10'000, 7, 16, 2);
+  ASSERT_NE(r.error, nullptr);
+  EXPECT_TRUE(log.live.empty());
+}
+
+TEST_F(ProfileTest, PipeRefusesMoreProducersThanRings) {
+  Result r = run_xfer<Recording, PipeQueue>(100, 7, 16, PipeQueue::kMaxProducers + 1);
+  EXPECT_NE(r.error, nullptr);
+  r = run_xfer<Recording>(100, 7, 16, 0);
+  EXPECT_NE(r.error, nullptr);
+  EXPECT_EQ(log.mallocs, 0u);
 }
 
 TEST_F(ProfileTest, LargeKeepsAboutTwentyBuffersOfOneTo32MiB) {
