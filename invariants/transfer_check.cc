@@ -1,7 +1,10 @@
 // invariants/: the transfer box, under its lock. INV-TRANSFER-1: each batch's chain
 // ends after exactly its count of blocks, each a free block (cookie, INV-PAGE-4) of a page of
 // the batch's class. INV-TRANSFER-2: the byte total the box keeps equals the bytes of its
-// batches and stays within HAKMEM_TRANSFER_KB.
+// batches and stays within HAKMEM_TRANSFER_KB. INV-TRANSFER-3: a batch's prefetch hints are its
+// chain's first blocks in order, no more than its count, its slot holds or HAKMEM_TRANSFER_PREFETCH.
+#include <algorithm>
+
 #include "check.h"
 #include "config/config.h"
 #include "transfer/transfer.h"
@@ -22,8 +25,13 @@ bool check_batch(Sink& s, unsigned cls, const TransferBatch& b) {
   for (const Block* x = b.head; x; x = x->next) {
     if (++n > b.n) return s.fail(registry::InvId::transfer_batch, at_class(cls, x), "chain length", b.n, n);
     if (!check_free_block(s, registry::InvId::transfer_batch, cls, x)) return false;
+    if (n <= b.hints && b.hint[n - 1] != x)
+      return s.fail(registry::InvId::transfer_hints, at_class(cls, x), "hint names the chain's block", n - 1,
+                    reinterpret_cast<uintptr_t>(b.hint[n - 1]));
   }
   if (n != b.n) return s.fail(registry::InvId::transfer_batch, at_class(cls, b.head), "chain length", b.n, n);
+  uint64_t most = std::min<uint64_t>({b.n, static_cast<uint64_t>(config().transfer_prefetch), b.hint ? kTransferHints : 0});
+  if (b.hints > most) return s.fail(registry::InvId::transfer_hints, at_class(cls, b.head), "hints at most", most, b.hints);
   return true;
 }
 

@@ -18,7 +18,13 @@ namespace {
 struct alignas(64) ClassStack {  // a class's count and slots share no line with another's
   std::atomic<uint32_t> count{0};  // read without the lock to skip an empty class
   TransferBatch slots[kTransferSlots]{};
+  Block* hint[kTransferHintSlots][kTransferHints]{};  // of slots[0..kTransferHintSlots)
 };
+
+// Blocks smaller than a cache line get no hints: neighbours in a chain (freed in the order they
+// were handed out) often share a line, so a pop misses once per line, and the put's walk over
+// the chain cost more than the prefetch saved (pipe:16 lost 10%).
+constexpr size_t kHintMinSize = 64;
 
 constinit pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 constinit ClassStack g_stacks[kClassCount];
@@ -32,12 +38,24 @@ bool transfer_put(unsigned cls, Block* head, uint32_t n) {
   uint64_t bytes = uint64_t{n} * class_to_size(cls);
   if (n == 0 || bytes > limit) return false;
   HM_CHECK_HOOK(transfer_put, head, cls);  // the chain is still the caller's
+  // The hints, before the lock: the blocks are in this thread's cache. A link is followed only
+  // from a block with its free cookie, as a bin's pop does; the taker checks every block.
+  Block* hint[kTransferHints];
+  uint32_t hints = 0, want = class_to_size(cls) < kHintMinSize ? 0 : static_cast<uint32_t>(config().transfer_prefetch);
+  for (Block* b = head; b && hints < want && hints < n; b = b->next) {
+    hint[hints++] = b;
+    if (b->cookie != free_cookie(reinterpret_cast<uintptr_t>(b))) break;
+  }
   ClassStack& s = g_stacks[cls];
   pthread_mutex_lock(&g_lock);
   uint32_t c = s.count.load(std::memory_order_relaxed);
   bool ok = c < kTransferSlots && g_bytes + bytes <= limit;
   if (ok) {
-    s.slots[c] = {head, n};
+    TransferBatch& slot = s.slots[c];
+    slot.head = head, slot.n = n;
+    slot.hint = c < kTransferHintSlots ? s.hint[c] : nullptr;
+    slot.hints = slot.hint ? hints : 0;
+    for (uint32_t i = 0; i < slot.hints; ++i) slot.hint[i] = hint[i];
     s.count.store(c + 1, std::memory_order_relaxed);
     g_bytes += bytes;
     g_bytes_seen.store(g_bytes, std::memory_order_relaxed);
@@ -48,20 +66,26 @@ bool transfer_put(unsigned cls, Block* head, uint32_t n) {
 
 uint32_t transfer_take(unsigned cls, Block** head) {
   ClassStack& s = g_stacks[cls];
-  TransferBatch b{nullptr, 0};
+  Block* first = nullptr;
+  uint32_t n = 0, hints = 0;
+  Block* hint[kTransferHints];
   if (s.count.load(std::memory_order_relaxed) != 0) {
     pthread_mutex_lock(&g_lock);
     if (uint32_t c = s.count.load(std::memory_order_relaxed)) {
-      b = s.slots[c - 1];
+      const TransferBatch& b = s.slots[c - 1];
+      first = b.head, n = b.n, hints = b.hints;
+      for (uint32_t i = 0; i < hints; ++i) hint[i] = b.hint[i];
       s.count.store(c - 1, std::memory_order_relaxed);
-      g_bytes -= uint64_t{b.n} * class_to_size(cls);
+      g_bytes -= uint64_t{n} * class_to_size(cls);
       g_bytes_seen.store(g_bytes, std::memory_order_relaxed);
     }
     pthread_mutex_unlock(&g_lock);
   }
-  if (b.n) HM_CHECK_HOOK(transfer_take, b.head, cls);  // the batch is now the caller's
-  *head = b.head;
-  return b.n;
+  // After the lock: a prefetch that waits for a free line-fill buffer holds no other thread.
+  for (uint32_t i = 0; i < hints; ++i) __builtin_prefetch(hint[i], 1, 3);
+  if (n) HM_CHECK_HOOK(transfer_take, first, cls);  // the batch is now the caller's
+  *head = first;
+  return n;
 }
 
 uint64_t transfer_bytes() { return g_bytes_seen.load(std::memory_order_relaxed); }

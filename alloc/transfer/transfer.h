@@ -9,6 +9,9 @@
 // `next`, each block with its free cookie, still counted `used` by its page. The box holds
 // at most HAKMEM_TRANSFER_KB of blocks over all classes (0: off); a put beyond that, or into
 // a class whose stack is full, fails and the caller returns the blocks to their pages.
+// A batch also names its first HAKMEM_TRANSFER_PREFETCH blocks, which transfer_take prefetches
+// for writing: the taker's pops follow the chain, and its blocks' lines are most often in the
+// putting thread's cache, so the walk would otherwise wait for each line in turn.
 // Like the remote box it keeps no counters: its callers count in their per-thread counters.
 #pragma once
 
@@ -17,10 +20,17 @@
 namespace hm {
 
 inline constexpr unsigned kTransferSlots = 16;  // batches per class
+inline constexpr unsigned kTransferHints = 64;  // the most blocks a batch names for prefetching
+// Batches at the bottom of a class's stack, where a steady hand-off between two threads keeps
+// them, carry hints; a deeper one (a stack filled by threads that free more than others take)
+// carries none, which keeps the box's static storage small.
+inline constexpr unsigned kTransferHintSlots = 4;
 
 struct TransferBatch {
   Block* head;
   uint32_t n;
+  uint32_t hints;  // the chain's first `hints` blocks, in order, are hint[0..hints)
+  Block** hint;    // the slot's hint array (kTransferHints entries), or nullptr
 };
 
 // Hands over the chain head.. of n >= 1 blocks of class cls; false (nothing taken) when off,
