@@ -18,7 +18,7 @@ namespace {
 struct alignas(64) ClassStack {  // a class's count and slots share no line with another's
   std::atomic<uint32_t> count{0};  // read without the lock to skip an empty class
   TransferBatch slots[kTransferSlots]{};
-  Block* hint[kTransferHintSlots][kTransferHints]{};  // of slots[0..kTransferHintSlots)
+  Block* hint[kTransferSlots][kTransferHints]{};  // slots[i].hint points to hint[i]
 };
 
 // Blocks smaller than a cache line get no hints: neighbours in a chain (freed in the order they
@@ -53,9 +53,8 @@ bool transfer_put(unsigned cls, Block* head, uint32_t n) {
   if (ok) {
     TransferBatch& slot = s.slots[c];
     slot.head = head, slot.n = n;
-    slot.hint = c < kTransferHintSlots ? s.hint[c] : nullptr;
-    slot.hints = slot.hint ? hints : 0;
-    for (uint32_t i = 0; i < slot.hints; ++i) slot.hint[i] = hint[i];
+    slot.hint = s.hint[c], slot.hints = hints;
+    for (uint32_t i = 0; i < hints; ++i) slot.hint[i] = hint[i];
     s.count.store(c + 1, std::memory_order_relaxed);
     g_bytes += bytes;
     g_bytes_seen.store(g_bytes, std::memory_order_relaxed);

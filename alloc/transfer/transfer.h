@@ -20,17 +20,15 @@
 namespace hm {
 
 inline constexpr unsigned kTransferSlots = 16;  // batches per class
-inline constexpr unsigned kTransferHints = 64;  // the most blocks a batch names for prefetching
-// Batches at the bottom of a class's stack, where a steady hand-off between two threads keeps
-// them, carry hints; a deeper one (a stack filled by threads that free more than others take)
-// carries none, which keeps the box's static storage small.
-inline constexpr unsigned kTransferHintSlots = 4;
+// The most blocks a batch names for prefetching: every slot holds as many, so the box's static
+// storage is kClassCount x kTransferSlots x this many pointers (458 KiB).
+inline constexpr unsigned kTransferHints = 32;
 
 struct TransferBatch {
   Block* head;
   uint32_t n;
   uint32_t hints;  // the chain's first `hints` blocks, in order, are hint[0..hints)
-  Block** hint;    // the slot's hint array (kTransferHints entries), or nullptr
+  Block** hint;    // the slot's hint array (kTransferHints entries); nullptr before its first put
 };
 
 // Hands over the chain head.. of n >= 1 blocks of class cls; false (nothing taken) when off,
