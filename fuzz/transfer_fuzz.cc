@@ -3,8 +3,9 @@
 // operations, against a model of each class's stack of batches and the byte total: a put
 // succeeds exactly when the class holds fewer than kTransferSlots batches and the total stays
 // within the bound, a take returns the newest batch intact, every batch in the box matches the
-// model and transfer_bytes() equals its total. A threaded burst puts and takes from several
-// threads at once, then drains the box: every batch put is taken exactly once, intact.
+// model (its prefetch hints included) and transfer_bytes() equals its total. A threaded burst
+// puts and takes from several threads at once, then drains the box: every batch put is taken
+// exactly once, intact.
 // Blocks come from pages of the classes and go back to them; every input ends with the box
 // drained, every page empty and deleted (a few kept to hold their segments mapped) and the
 // bound restored. After each operation the byte total is checked; every batch against the
@@ -153,6 +154,13 @@ HM_FUZZ_UNTRACED void check_box(const World& w) {
       HM_FUZZ_CHECK(i < want);
       HM_FUZZ_CHECK(b->n == it->second[i].size());
       HM_FUZZ_CHECK(walk_is(c, b->head, it->second[i]));
+      // The hints: the chain's first blocks, as many as the gate and the slot allow.
+      const Chain& chain = it->second[i];
+      size_t hints = class_to_size(c) < kTransferHintMinSize
+                         ? 0
+                         : std::min<size_t>({chain.size(), kTransferHints, size_t(config().transfer_prefetch)});
+      HM_FUZZ_CHECK(b->hints == hints);
+      for (size_t k = 0; k < b->hints; ++k) HM_FUZZ_CHECK(b->hint[k] == chain[k]);
     }
     HM_FUZZ_CHECK(i == want);
   }

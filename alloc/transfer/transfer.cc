@@ -21,11 +21,6 @@ struct alignas(64) ClassStack {  // a class's count and slots share no line with
   Block* hint[kTransferSlots][kTransferHints]{};  // slots[i].hint points to hint[i]
 };
 
-// Blocks smaller than a cache line get no hints: neighbours in a chain (freed in the order they
-// were handed out) often share a line, so a pop misses once per line, and the put's walk over
-// the chain cost more than the prefetch saved (pipe:16 lost 10%).
-constexpr size_t kHintMinSize = 64;
-
 constinit pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 constinit ClassStack g_stacks[kClassCount];
 constinit uint64_t g_bytes = 0;  // under g_lock
@@ -41,7 +36,7 @@ bool transfer_put(unsigned cls, Block* head, uint32_t n) {
   // The hints, before the lock: the blocks are in this thread's cache. A link is followed only
   // from a block with its free cookie, as a bin's pop does; the taker checks every block.
   Block* hint[kTransferHints];
-  uint32_t hints = 0, want = class_to_size(cls) < kHintMinSize ? 0 : static_cast<uint32_t>(config().transfer_prefetch);
+  uint32_t hints = 0, want = class_to_size(cls) < kTransferHintMinSize ? 0 : static_cast<uint32_t>(config().transfer_prefetch);
   for (Block* b = head; b && hints < want && hints < n; b = b->next) {
     hint[hints++] = b;
     if (b->cookie != free_cookie(reinterpret_cast<uintptr_t>(b))) break;
