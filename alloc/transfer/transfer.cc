@@ -36,7 +36,8 @@ bool transfer_put(unsigned cls, Block* head, uint32_t n) {
   // The hints, before the lock: the blocks are in this thread's cache. A link is followed only
   // from a block with its free cookie, as a bin's pop does; the taker checks every block.
   Block* hint[kTransferHints];
-  uint32_t hints = 0, want = class_to_size(cls) < kTransferHintMinSize ? 0 : static_cast<uint32_t>(config().transfer_prefetch);
+  uint32_t hints = 0, want = static_cast<uint32_t>(config().transfer_prefetch);
+  if (class_to_size(cls) < kTransferHintMinSize) want = 0;
   for (Block* b = head; b && hints < want && hints < n; b = b->next) {
     hint[hints++] = b;
     if (b->cookie != free_cookie(reinterpret_cast<uintptr_t>(b))) break;
