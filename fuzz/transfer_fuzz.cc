@@ -1,11 +1,11 @@
 // Fuzz harness of the transfer box: transfer_put and transfer_take of input-chosen batches over
 // three input-chosen size classes, with the byte bound (HAKMEM_TRANSFER_KB) changed between
-// operations, against a model of each class's stack of batches and the byte total: a put
-// succeeds exactly when the class holds fewer than kTransferSlots batches and the total stays
-// within the bound, a take returns the newest batch intact, every batch in the box matches the
-// model (its prefetch hints included) and transfer_bytes() equals its total. A threaded burst
-// puts and takes from several threads at once, then drains the box: every batch put is taken
-// exactly once, intact.
+// operations and the prefetch gate (HAKMEM_TRANSFER_PREFETCH) chosen per input, against a model
+// of each class's stack of batches and the byte total: a put succeeds exactly when the class
+// holds fewer than kTransferSlots batches and the total stays within the bound, a take returns
+// the newest batch intact, every batch in the box matches the model (its prefetch hints
+// included) and transfer_bytes() equals its total. A threaded burst puts and takes from several
+// threads at once, then drains the box: every batch put is taken exactly once, intact.
 // Blocks come from pages of the classes and go back to them; every input ends with the box
 // drained, every page empty and deleted (a few kept to hold their segments mapped) and the
 // bound restored. After each operation the byte total is checked; every batch against the
@@ -33,6 +33,7 @@ using namespace hm;
 namespace {
 
 constexpr long kBoundsKb[] = {0, 1, 2, 4, 8, 16, 64, 256, 1024, 65536};
+constexpr long kPrefetch[] = {0, 1, 8, kTransferHints};  // HAKMEM_TRANSFER_PREFETCH
 
 using Chain = std::vector<Block*>;
 
@@ -350,7 +351,7 @@ void delete_or_anchor(Page* pg) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hm_fuzz::Input in(data, size);
   transfer_process_init();  // idempotent (the fork handlers it registers: the property test)
-  long saved_kb = config().transfer_kb;
+  long saved_kb = config().transfer_kb, saved_prefetch = config().transfer_prefetch;
   config_detail::g_config.purge_mb = kPurgeMb;
   config_detail::g_config.purge_delay_ms = -1;
   // The box starts empty: every input drains it before returning.
@@ -359,7 +360,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   w.cls[0] = in.u8() % kFastClasses;
   w.cls[1] = in.u8() % kClassCount;
   w.cls[2] = in.u8() % kClassCount;
-  config_detail::g_config.transfer_kb = kBoundsKb[in.u8() % std::size(kBoundsKb)];
+  // The byte that picks the bound also picks the prefetch gate, fixed for the input (the model
+  // checks each batch's hints against the gate in force).
+  uint8_t first = in.u8();
+  config_detail::g_config.transfer_kb = kBoundsKb[first % std::size(kBoundsKb)];
+  config_detail::g_config.transfer_prefetch = kPrefetch[first / std::size(kBoundsKb) % std::size(kPrefetch)];
   check_box(w);
   hm_fuzz::Cadence cadence;
   while (in.more()) {
@@ -408,5 +413,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       delete_or_anchor(pg);
     }
   config_detail::g_config.transfer_kb = saved_kb;
+  config_detail::g_config.transfer_prefetch = saved_prefetch;
   return 0;
 }

@@ -9,9 +9,10 @@
 // `next`, each block with its free cookie, still counted `used` by its page. The box holds
 // at most HAKMEM_TRANSFER_KB of blocks over all classes (0: off); a put beyond that, or into
 // a class whose stack is full, fails and the caller returns the blocks to their pages.
-// A batch also names its first HAKMEM_TRANSFER_PREFETCH blocks, which transfer_take prefetches
-// for writing: the taker's pops follow the chain, and its blocks' lines are most often in the
-// putting thread's cache, so the walk would otherwise wait for each line in turn.
+// A batch can also name its first HAKMEM_TRANSFER_PREFETCH blocks (a research gate, off by
+// default), which transfer_take prefetches for writing: the taker's pops follow the chain, and
+// its blocks' lines are most often in the putting thread's cache, so the walk would otherwise
+// wait for each line in turn.
 // Like the remote box it keeps no counters: its callers count in their per-thread counters.
 #pragma once
 

@@ -314,11 +314,18 @@ const std::vector<Mutation>& mutations() {
          w.batch().n -= 1;
        },
        [](World& w) { w.put_probe(); }},
-      // A hint naming the chain's second block in its first's place: the byte totals still agree,
-      // so it is the walker's round, which walks every batch, that finds it.
+      // A hint naming the chain's second block in its first's place (with the gate off the batch
+      // holds none, so one is made up): the byte totals still agree, so it is the walker's round,
+      // which walks every batch, that finds it.
       {"INV-TRANSFER-3", 2,
-       [](World& w) { g_saved_ptr = w.batch().hint[0], w.batch().hint[0] = w.batch().head->next; },
-       [](World& w) { w.batch().hint[0] = static_cast<Block*>(g_saved_ptr); }, [](World& w) { w.walk_round(); }},
+       [](World& w) {
+         g_saved = w.batch().hints, g_saved_ptr = w.batch().hint[0];
+         w.batch().hints = std::max(w.batch().hints, 1u), w.batch().hint[0] = w.batch().head->next;
+       },
+       [](World& w) {
+         w.batch().hints = static_cast<uint32_t>(g_saved), w.batch().hint[0] = static_cast<Block*>(g_saved_ptr);
+       },
+       [](World& w) { w.walk_round(); }},
       {"INV-LARGE-1", 2,
        [](World& w) { g_saved = w.cached->requested, w.cached->requested = w.cached->map_size; },
        [](World& w) { w.cached->requested = g_saved; }, [](World& w) { w.free_large(); }},
