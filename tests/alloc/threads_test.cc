@@ -123,6 +123,10 @@ TEST(Threads, MemoryGoesBackToTheOsAfterFrees) {
   hm_thread_flush();
   long after = rss_kb();
   EXPECT_GT(peak - before, 150 * 1024);
+  // Not under ThreadSanitizer, whose shadow of the released memory and its own state stay resident
+  // on their own schedule: the same binary read 7% of the peak when alone, 35% once beside other
+  // tests (a fresh-clone CI run at 63410b7).
+  if (kUnderTsan) return;
   EXPECT_LT(after - before, (peak - before) / 4) << "before " << before << " peak " << peak << " after " << after;
 }
 
