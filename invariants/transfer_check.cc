@@ -30,7 +30,8 @@ bool check_batch(Sink& s, unsigned cls, const TransferBatch& b) {
                     reinterpret_cast<uintptr_t>(b.hint[n - 1]));
   }
   if (n != b.n) return s.fail(registry::InvId::transfer_batch, at_class(cls, b.head), "chain length", b.n, n);
-  uint64_t most = std::min<uint64_t>({b.n, static_cast<uint64_t>(config().transfer_prefetch), b.hint ? kTransferHints : 0});
+  uint64_t gate = static_cast<uint64_t>(config().transfer_prefetch);
+  uint64_t most = std::min<uint64_t>({b.n, gate, kTransferHints});
   if (b.hints > most) return s.fail(registry::InvId::transfer_hints, at_class(cls, b.head), "hints at most", most, b.hints);
   return true;
 }

@@ -18,7 +18,6 @@ namespace {
 struct alignas(64) ClassStack {  // a class's count and slots share no line with another's
   std::atomic<uint32_t> count{0};  // read without the lock to skip an empty class
   TransferBatch slots[kTransferSlots]{};
-  Block* hint[kTransferSlots][kTransferHints]{};  // slots[i].hint points to hint[i]
 };
 
 constinit pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -48,8 +47,7 @@ bool transfer_put(unsigned cls, Block* head, uint32_t n) {
   bool ok = c < kTransferSlots && g_bytes + bytes <= limit;
   if (ok) {
     TransferBatch& slot = s.slots[c];
-    slot.head = head, slot.n = n;
-    slot.hint = s.hint[c], slot.hints = hints;
+    slot.head = head, slot.n = n, slot.hints = hints;
     for (uint32_t i = 0; i < hints; ++i) slot.hint[i] = hint[i];
     s.count.store(c + 1, std::memory_order_relaxed);
     g_bytes += bytes;

@@ -33,7 +33,7 @@ struct TransferBatch {
   Block* head;
   uint32_t n;
   uint32_t hints;  // the chain's first `hints` blocks, in order, are hint[0..hints)
-  Block** hint;    // the slot's hint array (kTransferHints entries); nullptr before its first put
+  Block* hint[kTransferHints];
 };
 
 // Hands over the chain head.. of n >= 1 blocks of class cls; false (nothing taken) when off,
