@@ -55,11 +55,13 @@ ProgramRow summarize(const std::string& program, const std::string& allocator, c
   return row;
 }
 
+bool is_peer(const std::string& allocator) { return allocator != "hakmem" && allocator != kClassesRow; }
+
 std::string format_programs_table(const std::vector<ProgramRow>& rows) {
   auto best = [&](double ProgramRow::*f) {
     std::optional<double> b;
     for (const auto& r : rows)
-      if (r.allocator != "hakmem" && r.*f > 0 && (!b || r.*f < *b)) b = r.*f;
+      if (is_peer(r.allocator) && r.*f > 0 && (!b || r.*f < *b)) b = r.*f;
     return b;
   };
   auto wall = best(&ProgramRow::wall_s), cpu = best(&ProgramRow::cpu_s), rss = best(&ProgramRow::peak_rss_kb);

@@ -47,9 +47,15 @@ struct ProgramRow {
 ProgramRow summarize(const std::string& program, const std::string& allocator, const std::vector<ProgramRun>& runs,
                      const std::optional<std::string>& reference_sha256);
 
+// The probe row `glibc-classes`: glibc under libhmb-classes.so, hakmem's size classes with
+// glibc's allocator (bench/programs/classes_shim.cc). Not a peer.
+inline constexpr const char* kClassesRow = "glibc-classes";
+// Whether a row's allocator is a peer: neither hakmem nor the probe.
+bool is_peer(const std::string& allocator);
+
 // The table of one program's rows: medians, and wall and CPU time relative to the fastest
-// peer (the fastest row whose allocator is not hakmem) and peak RSS relative to the leanest;
-// with instructions counted, also those and their ratio to the fewest of a peer.
+// peer and peak RSS relative to the leanest; with instructions counted, also those and their
+// ratio to the fewest of a peer.
 std::string format_programs_table(const std::vector<ProgramRow>& rows);
 
 // The command line that counts a program's instructions: callgrind on it and every process it

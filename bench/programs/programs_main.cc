@@ -39,10 +39,15 @@ struct Alloc {
   EnvMap gates;
 };
 
+// Every allocator found, in table order; the probe row only when named.
 std::vector<Alloc> allocators(const std::string& hakmem_so, const std::vector<std::string>& wanted) {
   std::vector<Alloc> all;
   if (file_exists(hakmem_so)) all.push_back({"hakmem", hakmem_so, {}});
   all.push_back({"glibc", "", {}});
+  bool probe = std::find(wanted.begin(), wanted.end(), kClassesRow) != wanted.end();
+  if (probe && !file_exists(default_classes_so()))
+    throw std::runtime_error("no " + default_classes_so() + " (build the hmb_classes_preload target)");
+  if (probe) all.push_back({kClassesRow, default_classes_so(), {}});
   for (auto [name, so] : {std::pair{"mimalloc", kMimallocSo}, {"tcmalloc", kTcmallocSo}, {"jemalloc", kJemallocSo}})
     if (file_exists(so)) all.push_back({name, so, {}});
   std::vector<Alloc> out;
@@ -98,7 +103,10 @@ int main(int argc, char** argv) {
                  "sqlite,python,python-malloc,gxx)")
       ->delimiter(',');
   app.add_option("--runs", runs, "interleaved runs per allocator")->check(CLI::Range(1, 1000));
-  app.add_option("--allocators", wanted, "only these: hakmem, glibc, mimalloc, tcmalloc, jemalloc")->delimiter(',');
+  app.add_option("--allocators", wanted,
+                 "only these: hakmem, glibc, mimalloc, tcmalloc, jemalloc, and glibc-classes (glibc with hakmem's "
+                 "size classes, run only when named)")
+      ->delimiter(',');
   app.add_option("--out", out, "directory of the JSON results, relative to the source tree");
   app.add_option("--hakmem-so", hakmem_so, "hakmem's drop-in library (with --check-levels: the release one)");
   app.add_flag("--check-levels", check_levels,
@@ -172,7 +180,7 @@ int main(int argc, char** argv) {
         }
         const auto& r = rows.back();
         ok = ok && r.output_matches;
-        pj["rows"].push_back({{"allocator", r.allocator}, {"preload", a.preload.empty() ? "" : check_levels ? portable_command(a.preload) : "lib" + a.name},
+        pj["rows"].push_back({{"allocator", r.allocator}, {"preload", a.preload.empty() ? "" : check_levels || a.name == kClassesRow ? portable_command(a.preload) : "lib" + a.name},
                               {"gates", a.gates},
                               {"wall_s", r.wall_s}, {"cpu_s", r.cpu_s}, {"sys_s", r.sys_s},
                               {"peak_rss_kb", r.peak_rss_kb}, {"minor_faults", r.minor_faults},

@@ -51,6 +51,21 @@ TEST(Programs, TableRatiosAgainstPeers) {
   EXPECT_NE(t.find("NO"), std::string::npos);     // its output differed
 }
 
+// The glibc-classes probe is a row, not a peer: faster and leaner than every peer, it sets no
+// "best peer" figure, while its own ratios to the peers are shown.
+TEST(Programs, TheClassesProbeIsNoPeer) {
+  EXPECT_FALSE(is_peer("hakmem"));
+  EXPECT_FALSE(is_peer(kClassesRow));
+  EXPECT_TRUE(is_peer("glibc"));
+  std::vector<ProgramRow> rows = {{"sqlite", "hakmem", 1.2, 1.2, 0.1, 2048, 100, 5, true},
+                                  {"sqlite", "glibc", 1.0, 1.0, 0.1, 1024, 90, 5, true},
+                                  {"sqlite", kClassesRow, 0.5, 0.5, 0.1, 512, 90, 5, true}};
+  std::string t = format_programs_table(rows);
+  EXPECT_NE(t.find("1.200"), std::string::npos);  // hakmem over glibc, not over the probe (2.400)
+  EXPECT_EQ(t.find("2.400"), std::string::npos);
+  EXPECT_NE(t.find("0.500"), std::string::npos);  // the probe's own ratio to glibc
+}
+
 // --callgrind: instructions and their ratio to the fewest of a peer join the table.
 TEST(ProgramsTable, InstructionsColumnsWhenCounted) {
   std::vector<ProgramRow> rows = {{"gxx", "hakmem", 1.2, 1.1, 0.1, 2048, 100, 5, true, 3.3e9},
