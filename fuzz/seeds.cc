@@ -67,13 +67,13 @@ int main(int argc, char** argv) {
     v.insert(v.end(), {6, 2, 40, 50, 0x15, 0x7c, 0x4a, 0x7f, 0xb9, 0x79, 0x37, 0x9e, 7});
     write(fs::path(argv[1]) / "corpus/transfer_fuzz", 4, v);
   }
-  // Tcache: a bin filled past its bound, for class 0 (16 bytes, bound 256) and class 64 (operand
+  // Tcache: a bin filled past its bound, for class 0 (16 bytes, bound 512) and class 64 (operand
   // 4, 1088 bytes, bound 64): helper jobs (opcode 17) hand over 32 blocks each, then frees of the
   // oldest held block until the bin overflows and the slow free returns its older half; then a
   // flush.
   for (uint8_t k : {0, 4}) {
     std::vector<uint8_t> v;
-    int jobs = k == 0 ? 9 : 3, frees = k == 0 ? 280 : 80;
+    int jobs = k == 0 ? 17 : 3, frees = k == 0 ? 530 : 80;
     for (int i = 0; i < jobs; ++i) v.insert(v.end(), {17, k, static_cast<uint8_t>(i), 31});
     for (int i = 0; i < frees; ++i) v.insert(v.end(), {1, k, 0, 0, 0});
     v.insert(v.end(), {4, k, 0});

@@ -117,7 +117,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool helped = false;  // the persistent helper's heap is live: its last job in this input kept it
   bool reported = false;  // the double free has been reported in this input
   const bool may_report = size % 4 == 0;
-  while (in.more() && held.size() < 512) {
+  while (in.more() && held.size() < 1024) {  // past the default bound (512) of a small class's bin
     uint8_t op = in.u8();
     unsigned cls = kClasses[in.u8() % std::size(kClasses)];
     uint8_t seed = in.u8();

@@ -30,9 +30,9 @@ TEST(Tcache, FreeThenMallocOfTheSameClassIsLifo) {
 }
 
 TEST(Tcache, BinsStayWithinTheirBoundAndFlushHalf) {
-  unsigned cls = size_to_class(200);
+  unsigned cls = size_to_class(64);  // a class small enough that HAKMEM_TCACHE_MAX binds, not HAKMEM_TCACHE_KB
   std::vector<void*> v;
-  for (int i = 0; i < 1000; ++i) v.push_back(hm_malloc(200));
+  for (int i = 0; i < 1000; ++i) v.push_back(hm_malloc(64));
   ThreadCache* h = tcache_get();
   ASSERT_TRUE(h->heap.real);
   uint32_t bound = h->bins[cls].bound;
@@ -61,8 +61,10 @@ TEST(Tcache, BinBoundsFollowTheClassSize) {
     if (budget) want = std::min(want, std::max<size_t>(64, budget / class_to_size(cls)));
     EXPECT_EQ(slow_bin(h, cls).bound, want) << size;
   }
-  if (budget == (size_t{64} << 10) && config().tcache_max == 256) {  // the defaults
-    EXPECT_EQ(slow_bin(h, size_to_class(64)).bound, 256u);
+  if (budget == (size_t{64} << 10) && config().tcache_max == 512) {  // the defaults
+    EXPECT_EQ(slow_bin(h, size_to_class(16)).bound, 512u);
+    EXPECT_EQ(slow_bin(h, size_to_class(64)).bound, 512u);
+    EXPECT_EQ(slow_bin(h, size_to_class(256)).bound, 256u);
     EXPECT_EQ(slow_bin(h, size_to_class(512)).bound, 128u);
     EXPECT_EQ(slow_bin(h, size_to_class(2048)).bound, 64u);
     EXPECT_EQ(slow_bin(h, size_to_class(kMaxSmall)).bound, 64u);
