@@ -1,8 +1,8 @@
 // libhmb-classes.so: glibc's malloc with hakmem's size classes, for LD_PRELOAD.
 //
 // malloc, calloc and realloc round a request of 257 bytes to kMaxSmall up to its hakmem class
-// (the mappings of the HAKMEM_COARSE_CLASSES and HAKMEM_FINE_CLASSES defaults, read from
-// alloc/registry/gates.def) and pass it on to glibc. A program run under it lays its blocks out
+// (the mappings of the HAKMEM_COARSE_CLASSES and HAKMEM_FINE_CLASSES defaults: a default
+// hm::Config) and pass it on to glibc. A program run under it lays its blocks out
 // with glibc's allocator but hakmem's rounding, so the time and memory it loses against plain
 // glibc are what the classes cost (footprint, stride), apart from anything else hakmem does.
 // Requests of 256 bytes and less are left alone: hakmem's classes there are glibc's own 16-byte
@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdlib>
 
+#include "config/config.h"
 #include "sizeclass/sizeclass.h"
 
 extern "C" {
@@ -23,16 +24,11 @@ void* __libc_realloc(void*, size_t);
 
 namespace {
 
-#define HM_GATE(field, env, box, def, mn, mx, desc) constexpr long k_##field = def;
-#define HM_GATE_STR(field, env, box, desc)
-#include "registry/gates.def"
-#undef HM_GATE
-#undef HM_GATE_STR
-
 size_t g_min = 257, g_max = hm::kMaxSmall;  // the range rounded
 
 __attribute__((constructor)) void init_classes() {
-  hm::sizeclass_init(k_coarse_classes != 0, static_cast<unsigned>(k_fine_classes));
+  const hm::Config defaults;
+  hm::sizeclass_init(defaults.coarse_classes != 0, static_cast<unsigned>(defaults.fine_classes));
   if (const char* e = std::getenv("HMB_CLASSES_MIN"); e && std::strtoull(e, nullptr, 10) > g_min)
     g_min = std::strtoull(e, nullptr, 10);
   if (const char* e = std::getenv("HMB_CLASSES_MAX"); e && std::strtoull(e, nullptr, 10) < g_max)

@@ -8,11 +8,18 @@
 #include <sstream>
 #include <vector>
 
+#include "config/config.h"
 #include "runner/spawn.h"
 #include "sizeclass/sizeclass.h"
 
 namespace hmb {
 namespace {
+
+// The class mappings of the gates' defaults, as the shim sets them up.
+void init_default_classes() {
+  const hm::Config defaults;
+  hm::sizeclass_init(defaults.coarse_classes != 0, static_cast<unsigned>(defaults.fine_classes));
+}
 
 // size -> usable sizes of its malloc, calloc and realloc, as the child printed them.
 std::map<size_t, std::vector<size_t>> usable(const std::string& preload, const EnvMap& extra = {}) {
@@ -31,7 +38,7 @@ std::map<size_t, std::vector<size_t>> usable(const std::string& preload, const E
 
 TEST(ClassesShim, GlibcBlocksTakeHakmemsClassSizes) {
   auto plain = usable(""), shim = usable(HMB_CLASSES_SO);
-  hm::sizeclass_init(true, 2);  // the gates' defaults, as the shim reads them from gates.def
+  init_default_classes();
   for (size_t n : {300, 1040, 4368, 20000}) {
     size_t cls = hm::class_to_size(hm::size_to_class(n));
     ASSERT_GT(cls, n);
@@ -47,7 +54,7 @@ TEST(ClassesShim, GlibcBlocksTakeHakmemsClassSizes) {
 
 TEST(ClassesShim, TheRangeNarrows) {
   auto plain = usable(""), narrow = usable(HMB_CLASSES_SO, {{"HMB_CLASSES_MIN", "1000"}, {"HMB_CLASSES_MAX", "5000"}});
-  hm::sizeclass_init(true, 2);
+  init_default_classes();
   for (size_t n : {300, 20000}) EXPECT_EQ(narrow[n], plain[n]) << n;
   for (size_t n : {1040, 4368}) EXPECT_GE(narrow[n][0], hm::class_to_size(hm::size_to_class(n))) << n;
 }
