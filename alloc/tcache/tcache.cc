@@ -360,7 +360,9 @@ void tcache_thread_exit(ThreadCache* t) {
   ThreadCache* saved = tl_cache;
   tl_cache = t;
   HM_CHECK_HOOK(heap_exit, &t->heap, 0);
-  if (config().exit_scan) scan_bins(t);  // a flush would check them too; a parked heap keeps them
+  // A flush checks every block it returns; a heap parked whole is walked later (takes, trim,
+  // the process-exit scan), unless HAKMEM_EXIT_SCAN=2 asks for the report at this exit.
+  if (config().exit_scan == 2) scan_bins(t);
   if (!heap_park_whole(&t->heap)) {
     flush_bins(t);
     heap_sort_pages(&t->heap, true);

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -27,6 +29,7 @@ struct ReuseCheck : ::testing::Test {
   void TearDown() override {
     unsetenv("HAKMEM_REUSE_CHECK");
     unsetenv("HAKMEM_CHECK");
+    unsetenv("HAKMEM_EXIT_SCAN");
   }
 };
 
@@ -114,6 +117,29 @@ TEST_F(ReuseCheck, GateOffOrChecksOnReportAtTheSecondFree) {
         << env;
     unsetenv(env);
   }
+}
+
+// HAKMEM_EXIT_SCAN: a thread frees a block twice and exits, and its heap waits in the pool
+// whole, bins and all. At 1 (the default) the thread's exit walks nothing and the walk at
+// process exit reports the block; at 2 the thread's exit reports it, before the join returns;
+// at 0 nothing does.
+TEST_F(ReuseCheck, BlockFreedTwiceByAnExitedThreadIsReportedWhereTheGateSays) {
+  auto twice_in_a_thread = [] {
+    std::thread([] {
+      void* p = hm_malloc(64);
+      hm_free(p);
+      hm_free(p);
+    }).join();
+    fputs("joined\n", stderr);
+    exit(0);  // a normal exit: the process-exit walk runs
+  };
+  setenv("HAKMEM_EXIT_SCAN", "1", 1);
+  EXPECT_EXIT(twice_in_a_thread(), testing::KilledBySignal(SIGABRT), std::string("joined\n") + kStale);
+  setenv("HAKMEM_EXIT_SCAN", "2", 1);
+  EXPECT_EXIT(twice_in_a_thread(), testing::KilledBySignal(SIGABRT), std::string("^") + kStale);
+  setenv("HAKMEM_EXIT_SCAN", "0", 1);
+  EXPECT_EXIT(twice_in_a_thread(), testing::ExitedWithCode(0), "^joined\n$");
+  unsetenv("HAKMEM_EXIT_SCAN");
 }
 
 }  // namespace
