@@ -1,5 +1,6 @@
 // Fuzz harness of the heap box on a helper thread's heap, with nothing of the tcache box on that
 // thread: heap_start, heap_page_with_free (blocks then taken with page_take), heap_page_put,
+// heap_page_put_chain,
 // heap_release_empty, the exit (heap_park_whole or heap_sort_pages, then heap_retire), frees of
 // the blocks an exited heap left live (from this thread, to the pages' remote queues), and the
 // trim (heap_pool_cool, heap_trim_abandoned); heap_for_each, heap_pool_for_each,
@@ -246,7 +247,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         held[i] = held.back();
         held.pop_back();
         touched.push_back(page_of_block(b)->cls);
-        heap_page_put(h, const_cast<Page*>(page_of_block(b)), b);
+        if (arg & 1) {  // with up to 3 more held blocks of its page, as one chain
+          Page* pg = const_cast<Page*>(page_of_block(b));
+          b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
+          Block* last = b;
+          unsigned n = 1;
+          for (size_t j = 0; j < held.size() && n < 4;) {
+            if (held[j].left || page_of_block(held[j].b) != pg) {
+              ++j;
+              continue;
+            }
+            Block* x = held[j].b;
+            drop(counts, held[j]);
+            held[j] = held.back();
+            held.pop_back();
+            x->cookie = page_cookie(reinterpret_cast<uintptr_t>(x));
+            last->next = x;
+            last = x;
+            ++n;
+          }
+          heap_page_put_chain(h, pg, b, last, n);
+        } else {
+          heap_page_put(h, const_cast<Page*>(page_of_block(b)), b);
+        }
         break;
       }
       case 3:  // release

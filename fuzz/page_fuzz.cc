@@ -1,4 +1,4 @@
-// Fuzz harness of the page box: page_new (page_init), page_take, page_put and page_block_index
+// Fuzz harness of the page box: page_new (page_init), page_take, page_put, page_put_chain and page_block_index
 // on a page of an input-chosen class, against a model of its free list (an ordered list of
 // slots) and its carved count. Handed-out blocks carry a fill pattern. After each operation
 // the used count is checked; the free list against the model and the checkers run on the
@@ -70,6 +70,25 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       HM_FUZZ_CHECK(carved - carved_before <= fresh);
       unsigned can = free_before + std::min<unsigned>(pg->capacity - carved_before, fresh);
       HM_FUZZ_CHECK(got == std::min(n, can));
+    } else if (op % 3 == 1 && !held.empty() && (op & 0x40)) {
+      // page_put_chain: up to 4 held blocks linked with their page cookies, spliced at once;
+      // the list then reads the chain in order, then the old list.
+      unsigned n = 1 + in.u8() % 4;
+      Block *first = nullptr, *last = nullptr;
+      std::vector<uint32_t> chain;
+      for (unsigned k = 0; k < n && !held.empty(); ++k) {
+        auto it = held.begin() + in.u16() % held.size();
+        Block* b = slot(*it);
+        HM_FUZZ_CHECK(hm_fuzz::check(b, pg->block_size, seeds[*it]));
+        b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
+        if (last) last->next = b;
+        else first = b;
+        last = b;
+        chain.push_back(*it);
+        held.erase(it);
+      }
+      page_put_chain(pg, first, last, static_cast<unsigned>(chain.size()));
+      free_list.insert(free_list.begin(), chain.begin(), chain.end());
     } else if (op % 3 == 1 && !held.empty()) {
       auto it = held.begin() + in.u16() % held.size();
       Block* b = slot(*it);

@@ -200,7 +200,12 @@ void heap_retire(Heap* h) {
 }
 
 void heap_page_put(Heap* h, Page* pg, Block* b) {
-  page_put(pg, b);
+  b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
+  heap_page_put_chain(h, pg, b, b, 1);
+}
+
+void heap_page_put_chain(Heap* h, Page* pg, Block* first, Block* last, unsigned n) {
+  page_put_chain(pg, first, last, n);
   if (pg->heap_queue == kQueueFull) {
     queue_remove(h->full[pg->cls], pg);
     queue_push_back(h->avail[pg->cls], pg, kQueueAvail);

@@ -68,8 +68,11 @@ bool heap_park_whole(Heap* h);
 // to the next thread that needs a page of their class.
 void heap_sort_pages(Heap* h, bool pool);
 
-// Gives back block b of page pg, which h owns; an empty page goes back to the segment unless it
-// is its class's current page or the class keeps HAKMEM_PAGE_KEEP slices.
+// Gives back the chain first..last of page pg, which h owns (n blocks linked through next, each
+// with its page cookie: page_put_chain); an empty page goes back to the segment unless it is its
+// class's current page or the class keeps HAKMEM_PAGE_KEEP slices.
+void heap_page_put_chain(Heap* h, Page* pg, Block* first, Block* last, unsigned n);
+// The same for one block b, which gets its page cookie here.
 void heap_page_put(Heap* h, Page* pg, Block* b);
 // A page of class cls with a free block, made the head (current page) of its avail queue:
 // from the queues, else an abandoned page, else a new one; nullptr when out of memory.

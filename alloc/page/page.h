@@ -117,12 +117,17 @@ HM_FAST_PATH bool page_has_free(const Page* pg) {
 // taken gets its free cookie. Returns the count taken.
 // *first/*last receive the chain (last->next is left dangling for the caller to set).
 unsigned page_take(Page* pg, unsigned n, Block** first, Block** last, unsigned max_fresh = ~0u);
+// Puts the chain first..last (n blocks of pg, linked through next, each with its page cookie)
+// back on the page's free list (owner only).
+HM_FAST_PATH void page_put_chain(Page* pg, Block* first, Block* last, unsigned n) {
+  last->next = pg->free;
+  pg->free = first;
+  pg->used -= n;
+}
 // Puts one block back on the page's free list (owner only), with its page cookie.
 HM_FAST_PATH void page_put(Page* pg, Block* b) {
   b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
-  b->next = pg->free;
-  pg->free = b;
-  pg->used--;
+  page_put_chain(pg, b, b, 1);
 }
 
 }  // namespace hm

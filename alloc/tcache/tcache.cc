@@ -87,28 +87,52 @@ HM_FAST_PATH void bin_cookie_check(const ThreadCache* t, const Block* b) {
   if (HM_UNLIKELY(b->cookie != (reinterpret_cast<uintptr_t>(b) ^ t->cookie_key))) page_stale_block(b);
 }
 
-// The one local→remote step: a block goes straight back to its page when cache t's heap
-// (t nullptr: the thread has none) owns the page, else through the remote box with the page's
-// cookie.
-void return_block(ThreadCache* t, Page* pg, Block* b) {
-  if (t && pg->owner.load(std::memory_order_relaxed) == &t->heap) return heap_page_put(&t->heap, pg, b);  // page_put: its cookie
-  b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
-  remote_push(pg, b, b, 1);
+// The one local→remote step: a run of blocks of page pg (first..last, n blocks linked through
+// next, each with its page cookie) goes straight back to the page when cache t's heap (t
+// nullptr: the thread has none) owns it, else through the remote box in one push.
+void return_run(ThreadCache* t, Page* pg, Block* first, Block* last, unsigned n) {
+  if (t && pg->owner.load(std::memory_order_relaxed) == &t->heap) return heap_page_put_chain(&t->heap, pg, first, last, n);
+  remote_push(pg, first, last, n);
   if (t) {
     t->heap.counters.remote_pushes++;
-    t->heap.counters.remote_flushed++;
+    t->heap.counters.remote_flushed += n;
   }
 }
 
-// Returns the chain first.. (n blocks) to their pages: locally for the pages this heap
-// owns, else by the remote box. Each block is checked and gets its page cookie, so a block
-// that is twice in the chain is caught on its second visit instead of being counted twice.
+void return_block(ThreadCache* t, Page* pg, Block* b) {
+  b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
+  return_run(t, pg, b, b, 1);
+}
+
+// Returns the chain b.. (n blocks) to their pages: locally for the pages this heap owns, else
+// by the remote box. Each block is checked and gets its page cookie, so a block that is twice
+// in the chain is caught on its second visit instead of being counted twice. Consecutive
+// blocks of one page (a bin flushed after a burst of frees holds long runs of them) go back
+// as one run: the page is looked up, and its free list, count and queue updated, once a run.
 void return_chain(ThreadCache* t, Block* b, unsigned n) {
   t->heap.counters.blocks_flushed += n;
-  while (n--) {
+  while (n) {
     Page* pg = checked_free_block(b);
+    uintptr_t start = reinterpret_cast<uintptr_t>(pg->start);
+    uintptr_t span = uintptr_t{pg->capacity} * pg->block_size;
+    Block* first = b;
+    Block* last = b;
+    unsigned k = 1;
     Block* next = tcache_next(t, b);
-    return_block(t, pg, b);
+    b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
+    // The run goes on while the next block lies in pg's span and passes the same check.
+    while (k < n && next) {
+      uintptr_t u = reinterpret_cast<uintptr_t>(next);
+      if (u - start >= span || !page_is_block(pg, u) || next->cookie != free_cookie(u)) break;
+      Block* after = tcache_next(t, next);
+      next->cookie = page_cookie(u);
+      last->next = next;  // a plain page link (the bin's may be encoded)
+      last = next;
+      next = after;
+      ++k;
+    }
+    return_run(t, pg, first, last, k);
+    n -= k;
     b = next;
   }
 }

@@ -1,4 +1,4 @@
-// Property test of the heap box: heap_start, heap_page_with_free, heap_page_put,
+// Property test of the heap box: heap_start, heap_page_with_free, heap_page_put, heap_page_put_chain,
 // heap_release_empty, heap_park_whole, heap_sort_pages, heap_retire, heap_pool_cool,
 // heap_trim_abandoned, heap_for_each, heap_pool_for_each, heap_counters_total,
 // abandoned_page_count and heap_process_init, on a heap of a worker thread of the test's own
@@ -223,6 +223,38 @@ struct Put : Cmd {
   void show(std::ostream& os) const override { os << "put(#" << pick << ")"; }
 };
 
+// heap_page_put_chain: a live block and up to `more` other live blocks of its page, linked with
+// their page cookies, go back in one call; the page's queue moves and its release follow as for
+// single puts.
+struct PutChain : Cmd {
+  size_t pick = *rc::gen::arbitrary<size_t>();
+  unsigned more = *rc::gen::inRange(1u, 6u);
+  void checkPreconditions(const Model& m) const override { RC_PRE(m.started); }
+  void apply(Model&) const override {}
+  void run(const Model& m, Sut& s) const override {
+    int id = pick_live(s, pick, false);
+    if (id >= 0) {
+      Page* pg = page_of(reinterpret_cast<uintptr_t>(s.live.at(id).b));
+      std::vector<int> ids{id};
+      for (auto& [other, l] : s.live)
+        if (ids.size() <= more && other != id && !l.orphan && page_of(reinterpret_cast<uintptr_t>(l.b)) == pg) ids.push_back(other);
+      Block *first = nullptr, *last = nullptr;
+      for (int x : ids) {
+        Block* b = s.live.at(x).b;
+        s.live.erase(x);
+        b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
+        if (last) last->next = b;
+        else first = b;
+        last = b;
+      }
+      unsigned n = static_cast<unsigned>(ids.size());
+      s.worker.run([&] { heap_page_put_chain(s.h, pg, first, last, n); });
+    }
+    check_all(nextState(m), s);
+  }
+  void show(std::ostream& os) const override { os << "put_chain(#" << pick << ", up to " << more << " more)"; }
+};
+
 struct Release : Cmd {
   unsigned cls = gen_class();
   void checkPreconditions(const Model& m) const override { RC_PRE(m.started); }
@@ -323,7 +355,7 @@ RC_GTEST_PROP(HeapProperty, HeapLifeCycleMatchesModel, ()) {
   Sut s;
   s.last = heap_counters_total();
   check_all(m, s);
-  rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Start, Take, Take, Put, Put, Put, Release, Exit, FreeOrphans, Trim>());
+  rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Start, Take, Take, Put, Put, PutChain, Release, Exit, FreeOrphans, Trim>());
   // Leave nothing behind for the next case: every block freed, the heap retired, all trimmed.
   if (s.h) {
     s.worker.run([&] {

@@ -1,4 +1,5 @@
-// Property test of the page box: page_init (page_new), page_take, page_put, page_block_index, and
+// Property test of the page box: page_init (page_new), page_take, page_put, page_put_chain,
+// page_block_index, and
 // the helpers other boxes call on a page's blocks: page_of, page_is_block, page_has_free, the cookies
 // (free_cookie, page_cookie, is_free_cookie, page_check_listed, page_stale_block, page_secret_init)
 // and the ASan poisoning of free blocks (poison_free_block, unpoison_small_block, unpoison_span).
@@ -162,6 +163,46 @@ struct Put : Cmd {
   void show(std::ostream& os) const override { os << "page_put(#" << pick << ")"; }
 };
 
+// page_put_chain: up to 8 held blocks, linked in the drawn order with their page cookies, go
+// back in one splice: the chain's first block becomes the head and its last links to the old
+// head, so the list reads the chain then the old list.
+struct PutChain : Cmd {
+  std::vector<size_t> picks = *rc::gen::container<std::vector<size_t>>(*rc::gen::inRange<size_t>(1, 9), rc::gen::arbitrary<size_t>());
+  void checkPreconditions(const Model& m) const override { RC_PRE(!m.held.empty()); }
+  // The slots of the chain, in order: each pick among the slots still held (no repeats).
+  std::vector<uint32_t> chain(const Model& m) const {
+    std::map<uint32_t, uint8_t> left = m.held;
+    std::vector<uint32_t> out;
+    for (size_t pick : picks) {
+      if (left.empty()) break;
+      auto it = left.begin();
+      std::advance(it, static_cast<long>(pick % left.size()));
+      out.push_back(it->first);
+      left.erase(it);
+    }
+    return out;
+  }
+  void apply(Model& m) const override {
+    auto c = chain(m);
+    for (auto it = c.rbegin(); it != c.rend(); ++it) m.held.erase(*it), m.free.push_front(*it);
+  }
+  void run(const Model& m, Sut& s) const override {
+    auto c = chain(m);
+    Block* first = slot(s.pg, c.front());
+    Block* last = first;
+    for (size_t k = 0; k < c.size(); ++k) {
+      Block* b = slot(s.pg, c[k]);
+      RC_ASSERT(hm_prop::check_fill(b, s.pg->block_size, m.held.at(c[k])));
+      b->cookie = page_cookie(reinterpret_cast<uintptr_t>(b));
+      if (k) last->next = b;
+      last = b;
+    }
+    page_put_chain(s.pg, first, last, static_cast<unsigned>(c.size()));
+    check_all(nextState(m), s);
+  }
+  void show(std::ostream& os) const override { os << "page_put_chain(" << picks.size() << " picks)"; }
+};
+
 // page_block_index: exact block starts give their index; interior, misaligned and outside
 // addresses give -1.
 struct BlockIndex : Cmd {
@@ -206,7 +247,7 @@ RC_GTEST_PROP(PageProperty, FreeListMatchesSlotModel, ()) {
   m.cls = cls;
   m.capacity = static_cast<uint32_t>((size_t{class_slices(cls)} << kSliceShift) / class_to_size(cls));
   check_all(m, s);
-  rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Take, Take, Put, Put, BlockIndex>());
+  rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Take, Take, Put, Put, PutChain, BlockIndex>());
   // Hand back what the commands left held: replay the model on a copy of the command list is
   // not available here, so walk the page: every carved slot not on the free list is held.
   std::map<uint32_t, uint8_t> held;
