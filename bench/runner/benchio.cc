@@ -13,7 +13,7 @@ const std::vector<std::string>& all_profiles() {
       "mixed",  "small",    "medium",    "mixed32k", "app",     "realloc",  "aligned",   "ring:0",
       "ring:50", "ring:90", "larson",    "churn",    "xfer:16", "xfer:64",  "xfer:256",  "xfer2:16",
       "xfer2:64", "xfer2:256", "pipe:16", "pipe:64", "pipe:256", "pipe2:16", "pipe2:64", "pipe2:256",
-      "large",    "grow",      "objects", "buffers"};
+      "large",    "grow",      "objects", "bulk",     "buffers"};
   return p;
 }
 

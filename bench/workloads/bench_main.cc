@@ -4,7 +4,8 @@
 //   ring/<allocator>/remote:<P>      P = 0, 50, 90
 //   xfer/<allocator>/size:<S>, xfer2/<allocator>/size:<S>   S = 16, 64, 256
 //   pipe/<allocator>/size:<S>, pipe2/<allocator>/size:<S>   S = 16, 64, 256
-//   large/<allocator>, grow/<allocator>, objects/<allocator>, buffers/<allocator>
+//   large/<allocator>, grow/<allocator>, objects/<allocator>, bulk/<allocator>,
+//   buffers/<allocator>
 // Allocators: hakmem (hm_* API, when built), mimalloc (mi_* API), system.
 // Each case runs its workload once (one iteration, so Google Benchmark appends
 // "/iterations:1/manual_time" to the names) and reports the counters
@@ -34,6 +35,7 @@
 
 #include "alloc_policy.h"
 #include "profiles_buffers.h"
+#include "profiles_bulk.h"
 #include "profiles_large.h"
 #include "profiles_mt.h"
 #include "profiles_objects.h"
@@ -140,6 +142,7 @@ void register_allocator() {
   add("large/" + a, [=](uint64_t n) { return run_large<A>(n, seed); }, 3'000);
   add("grow/" + a, [=](uint64_t n) { return run_grow<A>(n, seed); }, 20'000);
   add("objects/" + a, [=](uint64_t n) { return run_objects<A>(n, seed); }, 2'000'000);
+  add("bulk/" + a, [=](uint64_t n) { return run_bulk<A>(n, seed); }, 10'000'000);
   add("buffers/" + a, [=](uint64_t n) { return run_buffers<A>(n, seed, th); }, 200'000);
 }
 

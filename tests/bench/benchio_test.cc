@@ -12,7 +12,7 @@ TEST(Profiles, ExpandListsAllAndRing) {
   EXPECT_EQ(expand_profiles({"mixed,small", "mixed", "ring"}),
             (std::vector<std::string>{"mixed", "small", "ring:50"}));
   EXPECT_EQ(expand_profiles({"all"}), all_profiles());
-  EXPECT_EQ(all_profiles().size(), 28u);
+  EXPECT_EQ(all_profiles().size(), 29u);
   EXPECT_EQ(expand_profiles({"xfer,xfer2,large,grow,objects,buffers"}),
             (std::vector<std::string>{"xfer:64", "xfer2:64", "large", "grow", "objects", "buffers"}));
   EXPECT_EQ(expand_profiles({"xfer:256"}), (std::vector<std::string>{"xfer:256"}));

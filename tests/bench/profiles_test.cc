@@ -14,6 +14,7 @@
 
 #include "workloads/profiles_buffers.h"
 #include "workloads/profiles_large.h"
+#include "workloads/profiles_bulk.h"
 #include "workloads/profiles_objects.h"
 #include "workloads/profiles_xfer.h"
 
@@ -147,6 +148,44 @@ TEST_F(ProfileTest, ObjectsBuildsSmallListsWithInterleavedLifetimes) {
   EXPECT_EQ(log.bad_frees, 0u);
   // Not a stack: most frees leave a younger block alive.
   EXPECT_GT(log.not_youngest, log.frees / 2);
+}
+
+// Every round builds 16k..64k objects and frees them all before the next round: the drops are
+// far larger than a thread cache, half of them oldest first and half newest first.
+TEST_F(ProfileTest, BulkBuildsThenDropsWholeRounds) {
+  Result r = run_bulk<Recording>(300'000, 3);
+  ASSERT_EQ(r.error, nullptr);
+  EXPECT_EQ(r.ops, log.mallocs + log.frees);  // every object freed inside the timed region
+  EXPECT_GE(r.ops, 300'000u);
+  EXPECT_TRUE(log.live.empty());
+  EXPECT_EQ(log.bad_frees, 0u);
+  EXPECT_GE(log.peak_live, size_t{kBulkMin});
+  EXPECT_LE(log.peak_live, size_t{kBulkMax});
+  EXPECT_GE(log.min_size, size_t{kBulkSizeMin});
+  EXPECT_LE(log.max_size, size_t{kBulkSizeMax});
+  // Front-to-back rounds free the oldest live object each time; newest-first rounds never do
+  // (until the last one): about half of the frees leave a younger object alive.
+  EXPECT_GT(log.not_youngest, log.frees / 4);
+  EXPECT_LT(log.not_youngest, log.frees * 3 / 4);
+}
+
+// An allocator that hands out overlapping blocks (each one's last word is the next one's first)
+// damages the objects, and the profile says so instead of reporting a throughput.
+struct Overlapping {
+  static inline std::vector<unsigned char> arena = std::vector<unsigned char>(size_t{kBulkMax} * kBulkSizeMax);
+  static inline size_t used = 0;
+  static void* malloc(size_t n) {
+    void* p = arena.data() + used;
+    used += n - sizeof(uint32_t);
+    return p;
+  }
+  static void free(void*) {}
+};
+
+TEST(BulkProfile, OverlappingBlocksAreReported) {
+  Result r = run_bulk<Overlapping>(1'000, 3);  // one round
+  ASSERT_NE(r.error, nullptr);
+  EXPECT_STREQ(r.error, "bulk: an object's contents changed before its free");
 }
 
 TEST_F(ProfileTest, BuffersMoveBetweenSizeRangesInEveryWorker) {
