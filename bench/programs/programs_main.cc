@@ -99,8 +99,7 @@ int main(int argc, char** argv) {
   bool check_levels = false, no_ledger = false, callgrind = false;
   CLI::App app{"hakmem programs: real programs run whole under hakmem and every peer"};
   app.add_option("--programs", names,
-                 "sqlite, python, python-malloc, gxx (comma list; default sqlite,python,gxx, with --check-levels "
-                 "sqlite,python,python-malloc,gxx)")
+                 "sqlite, python, python-malloc, gxx (comma list; default all four)")
       ->delimiter(',');
   app.add_option("--runs", runs, "interleaved runs per allocator")->check(CLI::Range(1, 1000));
   app.add_option("--allocators", wanted,
@@ -117,9 +116,7 @@ int main(int argc, char** argv) {
   app.add_option("--ledger", ledger, "ledger file of --check-levels (LEDGER.md is regenerated beside it)");
   app.add_flag("--no-ledger", no_ledger, "--check-levels: do not append to the ledger");
   CLI11_PARSE(app, argc, argv);
-  if (names.empty())
-    names = check_levels ? std::vector<std::string>{"sqlite", "python", "python-malloc", "gxx"}
-                         : std::vector<std::string>{"sqlite", "python", "gxx"};
+  if (names.empty()) names = {"sqlite", "python", "python-malloc", "gxx"};
   EnvMap parent = env_from_environ(environ);
   if (!stray_gates(parent).empty()) {
     std::fprintf(stderr, "hakmem programs: %s\n", stray_refusal(stray_gates(parent)).c_str());
