@@ -139,7 +139,6 @@ TEST_F(ReuseCheck, BlockFreedTwiceByAnExitedThreadIsReportedWhereTheGateSays) {
   EXPECT_EXIT(twice_in_a_thread(), testing::KilledBySignal(SIGABRT), std::string("^") + kStale);
   setenv("HAKMEM_EXIT_SCAN", "0", 1);
   EXPECT_EXIT(twice_in_a_thread(), testing::ExitedWithCode(0), "^joined\n$");
-  unsetenv("HAKMEM_EXIT_SCAN");
 }
 
 }  // namespace

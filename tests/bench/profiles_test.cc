@@ -13,8 +13,8 @@
 #include <type_traits>
 
 #include "workloads/profiles_buffers.h"
-#include "workloads/profiles_large.h"
 #include "workloads/profiles_bulk.h"
+#include "workloads/profiles_large.h"
 #include "workloads/profiles_objects.h"
 #include "workloads/profiles_xfer.h"
 
@@ -163,8 +163,8 @@ TEST_F(ProfileTest, BulkBuildsThenDropsWholeRounds) {
   EXPECT_LE(log.peak_live, size_t{kBulkMax});
   EXPECT_GE(log.min_size, size_t{kBulkSizeMin});
   EXPECT_LE(log.max_size, size_t{kBulkSizeMax});
-  // Front-to-back rounds free the oldest live object each time; newest-first rounds never do
-  // (until the last one): about half of the frees leave a younger object alive.
+  // A front-to-back round frees the oldest live object each time, so all its frees but the last
+  // leave a younger one alive; a newest-first round frees the youngest each time: about half.
   EXPECT_GT(log.not_youngest, log.frees / 4);
   EXPECT_LT(log.not_youngest, log.frees * 3 / 4);
 }
