@@ -72,12 +72,17 @@ HM_FAST_PATH void bind_page(Page* pg, unsigned cls) {
   if (HM_UNLIKELY(pg->bin_off != off)) pg->bin_off = off;
 }
 
+// Whether b, an address in pg's span, is a carved block of pg carrying its free cookie.
+HM_FAST_PATH bool free_block_of(const Page* pg, const Block* b) {
+  uintptr_t u = reinterpret_cast<uintptr_t>(b);
+  return page_is_block(pg, u) && b->cookie == free_cookie(u);
+}
+
 // A block of a bin or batch about to be trusted (its link read, or handed to a page): a block
 // of a small page carrying its free cookie, else a report.
 HM_FAST_PATH Page* checked_free_block(const Block* b) {
-  uintptr_t u = reinterpret_cast<uintptr_t>(b);
-  Page* pg = page_of(u);
-  if (HM_UNLIKELY(!pg || !page_is_block(pg, u) || b->cookie != free_cookie(u))) page_stale_block(b);
+  Page* pg = page_of(reinterpret_cast<uintptr_t>(b));
+  if (HM_UNLIKELY(!pg || !free_block_of(pg, b))) page_stale_block(b);
   return pg;
 }
 
@@ -123,7 +128,7 @@ void return_chain(ThreadCache* t, Block* b, unsigned n) {
     // The run goes on while the next block lies in pg's span and passes the same check.
     while (k < n && next) {
       uintptr_t u = reinterpret_cast<uintptr_t>(next);
-      if (u - start >= span || !page_is_block(pg, u) || next->cookie != free_cookie(u)) break;
+      if (u - start >= span || !free_block_of(pg, next)) break;
       Block* after = tcache_next(t, next);
       next->cookie = page_cookie(u);
       last->next = next;  // a plain page link (the bin's may be encoded)
