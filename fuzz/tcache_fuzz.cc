@@ -2,8 +2,10 @@
 // the slow free past the bound), tcache_refill of an empty bin (may_borrow either way: a borrowed
 // block is the top of the nearest larger non-empty bin), tcache_flush_all, tcache_trim, tcache_get,
 // tcache_heap, tcache_process_init (again: changes nothing) and tcache_thread_exit of helper
-// threads whose blocks outlive them. Model: each bin as a LIFO stack within its bound; held
-// blocks carry a fill pattern. The helper is a persistent thread that exits its heap with
+// threads whose blocks outlive them. Model: each bin as a LIFO stack within its bound, and its
+// spare (HAKMEM_TCACHE_SPARE: a full bin that overflows with a block of the thread's own page is
+// set aside whole, and taken back whole by the refill of the empty bin); held blocks carry a
+// fill pattern. The helper is a persistent thread that exits its heap with
 // tcache_thread_exit (the pthread-key destructor's call); one helper per input is a real thread
 // that exits. After each operation the bins it touched are counted; the bin lists, the held
 // blocks' pages and the checkers are walked on the cadence and at the end, with the fills of the
@@ -45,7 +47,8 @@ void hand_out(Block* b, unsigned cls, uint8_t seed, bool front = false) {
 // The bins against the model and every held block's page class; the fills of the blocks handed
 // out since the last walk and of 16 more in turn (all of them when full: at the end of the
 // input; a block's fill is also checked when it is pushed); then the checkers.
-HM_FUZZ_UNTRACED void walk(const std::map<unsigned, std::vector<Block*>>& bins, std::vector<Held>& held, size_t* turn, bool full) {
+using Lists = std::map<unsigned, std::vector<Block*>>;  // back = top
+HM_FUZZ_UNTRACED void walk(const Lists& bins, const Lists& spares, std::vector<Held>& held, size_t* turn, bool full) {
   ThreadCache* h = tcache_get();
   HM_FUZZ_CHECK(tcache_heap() == &h->heap && h->heap.real);
   for (auto& [c, s] : bins) {
@@ -53,6 +56,11 @@ HM_FUZZ_UNTRACED void walk(const std::map<unsigned, std::vector<Block*>>& bins, 
     HM_FUZZ_CHECK(bin.count() == s.size() && s.size() <= bin.bound && (!h->link_key || !h->bins[c].head));
     size_t k = 0;
     for (Block* b = bin.head; b; b = tcache_next(h, b), ++k) HM_FUZZ_CHECK(k < s.size() && b == s[s.size() - 1 - k]);
+  }
+  for (auto& [c, s] : spares) {
+    HM_FUZZ_CHECK(tcache_spare_count(h, c) == s.size() && (s.empty() || s.size() == slow_bin(h, c).bound));
+    size_t k = 0;
+    for (Block* b = h->spare[c]; b; b = tcache_next(h, b), ++k) HM_FUZZ_CHECK(k < s.size() && b == s[s.size() - 1 - k]);
   }
   size_t from = held.empty() ? 0 : *turn % held.size();
   for (size_t i = 0; i < held.size(); ++i) {
@@ -86,7 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     HM_FUZZ_CHECK((tcache_get()->link_key != 0) == hard);
   }
   tcache_flush_all();
-  std::map<unsigned, std::vector<Block*>> bins;  // back = top
+  Lists bins, spares;
   // HAKMEM_BIN_DECAY_MS at 0: a pass every 16 counted refills. The refills since the last pass
   // and what it saw of each bin (top, size), from the heap as this input starts (its bins
   // empty); then the model's own.
@@ -101,9 +109,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     decay_refills = 0;
     for (unsigned c = 0; c < kClassCount; ++c) {
       auto it = bins.find(c);
-      size_t n = it == bins.end() ? 0 : it->second.size();
-      Block* top = n ? it->second.back() : nullptr;
-      if (n && top == decay_top[c] && n == decay_n[c]) it->second.clear(), n = 0, top = nullptr;
+      auto sp = spares.find(c);
+      size_t n = (it == bins.end() ? 0 : it->second.size()) + (sp == spares.end() ? 0 : sp->second.size());
+      Block* top = it != bins.end() && !it->second.empty() ? it->second.back() : nullptr;
+      if (n && top == decay_top[c] && n == decay_n[c]) {
+        if (it != bins.end()) it->second.clear();
+        if (sp != spares.end()) sp->second.clear();
+        n = 0, top = nullptr;
+      }
       decay_top[c] = top;
       decay_n[c] = static_cast<uint32_t>(n);
     }
@@ -123,6 +136,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint8_t seed = in.u8();
     ThreadCache* h = tcache_get();
     auto& st = bins[cls];
+    auto& sp = spares[cls];
     switch (op % 6) {
       case 0: {  // pop
         size_t sz = class_to_size(cls);  // a class in use up to 2 KiB pops through the fast lane's lookup too
@@ -146,11 +160,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         auto& xs = bins[x.cls];
         uint32_t bound = slow_bin(h, x.cls).bound;
         bool room = xs.size() < bound;
-        bool pushed = tcache_push(h, page_of(reinterpret_cast<uintptr_t>(x.b)), x.b);
+        Page* pg = page_of(reinterpret_cast<uintptr_t>(x.b));
+        bool mine = pg->owner.load(std::memory_order_relaxed) == &h->heap;  // else a helper's block
+        bool pushed = tcache_push(h, pg, x.b);
         HM_FUZZ_CHECK(pushed == (room && !h->link_key));  // hardened: always the slow path
         if (!pushed) {
-          tcache_free_slow(page_of(reinterpret_cast<uintptr_t>(x.b)), x.b);
-          if (!room) xs.erase(xs.begin(), xs.end() - bound / 2);
+          tcache_free_slow(pg, x.b);
+          if (!room && h->has_spare[x.cls] && mine) spares[x.cls] = xs, xs.clear();  // a full spare handed on
+          else if (!room) xs.erase(xs.begin(), xs.end() - bound / 2);
         }
         xs.push_back(x.b);
         break;
@@ -158,6 +175,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 3: {  // refill of an empty bin, as malloc asks it or as realloc does (may borrow)
         if (!st.empty()) break;
         bool may_borrow = op & 32;
+        if (!sp.empty()) {  // the spare becomes the bin, its top handed out; not a counted refill
+          Block* b = tcache_refill(&h, cls, may_borrow);
+          HM_FUZZ_CHECK(b == sp.back() && h->spare[cls] == nullptr);
+          sp.pop_back();
+          st = sp;
+          sp.clear();
+          hand_out(b, cls, seed);
+          held.push_back({b, cls, seed});
+          break;
+        }
         refill_counted();
         Block* b = tcache_refill(&h, cls, may_borrow);
         HM_FUZZ_CHECK(b != nullptr && h == tcache_get());
@@ -221,7 +248,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (op & 32) tcache_exit_scan();  // on clean bins, pool and batches: never a report
         if (op & 64) tcache_trim();  // also cools the heaps the helper threads left in the pool
         else tcache_flush_all();
-        bins.clear();
+        bins.clear(), spares.clear();
         break;
       default: {  // a helper thread allocates, exits, and hands its blocks over
         // Up to 32 blocks; up to 4 of the classes past the fast lane (8 and 128 KiB), whose
@@ -245,14 +272,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
     }
     h = tcache_get();
-    HM_FUZZ_CHECK(slow_bin(h, cls).count() == bins[cls].size());
+    HM_FUZZ_CHECK(slow_bin(h, cls).count() == bins[cls].size() && tcache_spare_count(h, cls) == spares[cls].size());
     if (!held.empty()) {  // the newest held block
       const Held& x = held.back();
       HM_FUZZ_CHECK(page_of(reinterpret_cast<uintptr_t>(x.b))->cls == x.cls);
     }
-    if (cadence.due()) walk(bins, held, &turn, false);
+    if (cadence.due()) walk(bins, spares, held, &turn, false);
   }
-  walk(bins, held, &turn, true);
+  walk(bins, spares, held, &turn, true);
   for (const Held& x : held) hm_free(x.b);
   tcache_flush_all();
   // Its heap back to the pool (after a direct job it is there already: no hand-off).

@@ -87,6 +87,9 @@ bool check_page_walk(Sink& s, const Page* pg, const Heap* owner) {
   unsigned steps = 0;
   for (const Block* b = bin.head; b && steps <= bin.count(); b = tcache_next(cache, b), ++steps)
     if (page_of(reinterpret_cast<uintptr_t>(b)) == pg) ++in_bin;
+  steps = 0;  // and in its spare (HAKMEM_TCACHE_SPARE)
+  for (const Block* b = cache->spare[pg->cls]; b && steps <= slow_bin(cache, pg->cls).bound; b = tcache_next(cache, b), ++steps)
+    if (page_of(reinterpret_cast<uintptr_t>(b)) == pg) ++in_bin;
   if (pending + in_bin > pg->used)
     return s.fail(registry::InvId::page_used, w, "used at least (remote + bin)", pending + in_bin, pg->used);
   return true;

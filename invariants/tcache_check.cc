@@ -36,17 +36,24 @@ bool check_bin_bound(Sink& s, const Heap* h, unsigned cls) {
   return true;
 }
 
+// A list of want free blocks of class cls (a bin, or a spare: the bin's bound or none).
+bool check_list(Sink& s, const ThreadCache* t, unsigned cls, const Block* head, uint32_t want, const void* at) {
+  uint32_t n = 0;
+  for (const Block* b = head; b; b = tcache_next(t, b)) {
+    if (++n > want) return s.fail(registry::InvId::tcache_list, at_class(cls, b), "list length", want, n);
+    if (HM_UNLIKELY(!free_block_ok(cls, b)) && !check_free_block(s, registry::InvId::tcache_list, cls, b)) return false;
+  }
+  if (n != want) return s.fail(registry::InvId::tcache_list, at_class(cls, at), "list length", want, n);
+  return true;
+}
+
 bool check_bin_list(Sink& s, const Heap* h, unsigned cls) {
   const ThreadCache* t = tcache_of(h);
   const Bin& bin = t->bins[cls];
-  uint32_t n = 0;
-  for (const Block* b = bin.head; b; b = tcache_next(t, b)) {
-    if (++n > bin.count())
-      return s.fail(registry::InvId::tcache_list, at_class(cls, b), "list length", bin.count(), n);
-    if (HM_UNLIKELY(!free_block_ok(cls, b)) && !check_free_block(s, registry::InvId::tcache_list, cls, b)) return false;
-  }
-  if (n != bin.count()) return s.fail(registry::InvId::tcache_list, at_class(cls, &bin), "list length", bin.count(), n);
-  return true;
+  if (!check_list(s, t, cls, bin.head, bin.count(), &bin)) return false;
+  if (t->spare[cls] && !t->has_spare[cls])
+    return s.fail(registry::InvId::tcache_list, at_class(cls, t->spare[cls]), "spare of a class without one", 0, 1);
+  return check_list(s, t, cls, t->spare[cls], tcache_spare_count(t, cls), &t->spare[cls]);
 }
 
 void check_cache(Sink& s, const Heap* h, int level, int cls, int walk_cls) {

@@ -55,7 +55,7 @@ HM_FAST_PATH bool class_empty(const Heap* h, unsigned cls) {
   const Bin& bin = tcache_of(h)->bins[cls];
   const PageQueue& a = h->avail[cls];
   const PageQueue& f = h->full[cls];
-  return !bin.head && bin.room == bin.bound && !a.head && !a.tail && !a.count && !f.head && !f.tail && !f.count;
+  return !bin.head && bin.room == bin.bound && !tcache_of(h)->spare[cls] && !a.head && !a.tail && !a.count && !f.head && !f.tail && !f.count;
 }
 
 void shared_boxes(Sink& s) {

@@ -33,6 +33,11 @@ HM_FAST_PATH const Bin& slow_bin(const ThreadCache* t, unsigned cls) {
   return t->link_key ? t->hbins[cls] : t->bins[cls];
 }
 
+// The blocks of class cls's spare (HAKMEM_TCACHE_SPARE): none, or the active bin's bound.
+HM_FAST_PATH uint32_t tcache_spare_count(const ThreadCache* t, unsigned cls) {
+  return t->spare[cls] ? slow_bin(t, cls).bound : 0;
+}
+
 // The bin offset of class cls's pages: what tcache_push adds to the cache's address.
 HM_FAST_PATH constexpr uint32_t tcache_bin_off(unsigned cls) {
   return static_cast<uint32_t>(offsetof(ThreadCache, bins) + cls * sizeof(Bin));

@@ -31,11 +31,11 @@ uintptr_t harden_key() {
   return k ? k : 1;
 }
 
-// A bin's bound: HAKMEM_TCACHE_MAX blocks, and no more than HAKMEM_TCACHE_KB of them but at least
-// kMinBinBound, so small classes keep many blocks and large ones no more than they always had;
-// 0 with HAKMEM_TCACHE=0.
+// A class's bound: HAKMEM_TCACHE_MAX blocks, and no more than HAKMEM_TCACHE_KB of them but at
+// least kMinBinBound, so small classes keep many blocks and large ones no more than they always
+// had; 0 with HAKMEM_TCACHE=0.
 constexpr uint32_t kMinBinBound = 64;
-uint32_t bin_bound(unsigned cls) {
+uint32_t class_bound(unsigned cls) {
   if (!config().tcache) return 0;
   auto bound = static_cast<uint32_t>(config().tcache_max);
   if (config().tcache_kb == 0) return bound;
@@ -57,7 +57,11 @@ ThreadCache* tcache_start() {
     t->cookie_key = free_cookie(uintptr_t{0});  // the process secret (a free cookie is address ^ secret)
     t->link_key = config().harden ? harden_key() : 0;
     Bin* bins = t->link_key ? t->hbins : t->bins;
-    for (unsigned c = 0; c < kClassCount; ++c) bins[c].bound = bins[c].room = bin_bound(c);
+    for (unsigned c = 0; c < kClassCount; ++c) {
+      uint32_t bound = class_bound(c);
+      t->has_spare[c] = config().tcache_spare && bound >= kSpareMinBound;
+      bins[c].bound = bins[c].room = t->has_spare[c] ? (bound + 1) / 2 : bound;
+    }
   }
   for (unsigned i = 0; i < kLaneSlots; ++i)  // slot (n-1)/16 -> the bin of size_to_class(n)
     t->small_bin[i] = static_cast<uint16_t>(tcache_bin_off(size_to_class((i + 1) * 16)));
@@ -142,6 +146,28 @@ void return_chain(ThreadCache* t, Block* b, unsigned n) {
   }
 }
 
+// Blocks a full bin gives up (n of class cls, a chain ending after the n-th): one batch for the
+// transfer box when it has room (plain links only), else back to their pages.
+void hand_on(ThreadCache* t, unsigned cls, Block* chain, unsigned n) {
+  t->heap.counters.flushes++;
+  if (t->link_key == 0 && transfer_put(cls, chain, n)) t->heap.counters.transfer_puts++;
+  else return_chain(t, chain, n);
+}
+
+// HAKMEM_TCACHE_SPARE: an empty bin takes its spare whole, and its first block goes to the
+// caller (a block without its cookie is reported, as at any pop).
+Block* take_spare(ThreadCache* t, unsigned cls) {
+  Bin& bin = slow_bin(t, cls);
+  bin.head = t->spare[cls];
+  bin.room = 0;
+  t->spare[cls] = nullptr;
+  t->heap.counters.spare_swaps++;
+  if (t->link_key) return pop_hardened(t, cls);
+  if (Block* b = tcache_pop(t, cls)) return b;
+  checked_free_block(bin.head);
+  return tcache_pop(t, cls);
+}
+
 // A batch another thread's bin gave up, when the transfer box holds one: the first block
 // for the caller, the rest into the (empty) bin. Plain links only: hardened bins do not
 // take part.
@@ -183,7 +209,7 @@ void decay_pass(ThreadCache* t) {
   t->decay_ms = now;
   for (unsigned c = 0; c < kClassCount; ++c) {
     Bin& bin = slow_bin(t, c);
-    uint32_t n = bin.count();
+    uint32_t n = bin.count() + tcache_spare_count(t, c);
     if (n && bin.head == t->decay_head[c] && n == t->decay_count[c]) {
       flush_bin(t, c);
       heap_release_empty(&t->heap, c);
@@ -210,6 +236,7 @@ Block* tcache_refill(ThreadCache** tp, unsigned cls, bool may_borrow) {
     checked_free_block(head);
     return tcache_pop(t, cls);  // a caller that had not popped first
   }
+  if (t->spare[cls]) return take_spare(t, cls);
   t->heap.counters.refills++;
   HM_CHECK_HOOK(refill, &t->heap, cls);
   if (config().bin_decay_ms >= 0 && ++t->decay_refills >= kDecayRefills) decay_pass(t);
@@ -257,9 +284,23 @@ void tcache_free_slow(Page* pg, Block* b) {
     return_chain(t, b, 1);
     return;
   }
-  if (bin.room == 0) {
-    // Keep the most recent half, return the older half to the pages.
-    t->heap.counters.flushes++;
+  if (bin.room == 0 && t->has_spare[pg->cls] && pg->owner.load(std::memory_order_relaxed) == &t->heap) {
+    // A thread freeing its own blocks: the full bin becomes the spare, for this thread's next
+    // mallocs, and a full spare before it goes on; nothing is walked. The blocks handed on are
+    // checked in full by whoever takes them. A bin that overflows with another thread's block
+    // (a consumer's) hands its older half on instead, below: setting a consumer's bins aside
+    // too cost xfer:16 a fifth of its throughput (bench/README.md).
+    unsigned cls = pg->cls;
+    if (Block* full = t->spare[cls]) {
+      t->spare[cls] = nullptr;  // out of the cache before its blocks reach their pages
+      hand_on(t, cls, full, bin.bound);
+    }
+    t->spare[cls] = bin.head;
+    t->heap.counters.spare_swaps++;
+    bin.head = nullptr;
+    bin.room = bin.bound;
+  } else if (bin.room == 0) {
+    // Keep the most recent half, hand the older half on.
     // The walk to the cut trusts a kept block's link once its free cookie is seen, as the fast
     // pop does; the blocks handed on are checked in full by whoever takes them.
     unsigned keep = bin.bound / 2;
@@ -274,8 +315,7 @@ void tcache_free_slow(Page* pg, Block* b) {
     if (keep) tcache_set_next(t, cut, nullptr);
     else bin.head = nullptr;
     bin.set_count(keep);
-    if (t->link_key == 0 && transfer_put(pg->cls, old, n)) t->heap.counters.transfer_puts++;
-    else return_chain(t, old, n);
+    hand_on(t, pg->cls, old, n);
   }
   tcache_set_next(t, b, bin.head);
   bin.head = b;
@@ -310,7 +350,7 @@ Block* pop_hardened(ThreadCache* t, unsigned cls) {
   return b;
 }
 
-// Empties the bins of class c back to the pages.
+// Empties the bins of class c, and its spare, back to the pages.
 void flush_bin(ThreadCache* t, unsigned c) {
   Bin& bin = slow_bin(t, c);
   Block* list = bin.head;
@@ -318,6 +358,10 @@ void flush_bin(ThreadCache* t, unsigned c) {
   bin.head = nullptr;
   bin.room = bin.bound;
   if (n) return_chain(t, list, n);
+  if (Block* spare = t->spare[c]) {
+    t->spare[c] = nullptr;
+    return_chain(t, spare, bin.bound);
+  }
 }
 
 void flush_bins(ThreadCache* t) {
@@ -356,6 +400,7 @@ void scan_bins(const ThreadCache* t) {
   for (unsigned c = 0; c < kClassCount; ++c) {
     const Bin& bin = slow_bin(t, c);
     scan_chain(t, bin.head, bin.count());
+    scan_chain(t, t->spare[c], tcache_spare_count(t, c));
   }
 }
 

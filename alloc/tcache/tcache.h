@@ -4,9 +4,11 @@
 //   front fast lane ── tcache_pop / tcache_push (inline, no locks, no atomics)
 //        │ bin empty / bin full / first call of the thread
 //        ▼
-//   tcache_refill / tcache_free_slow ── transfer box (a full bin's older half / a batch for an
-//                                       empty bin), heap box (a page with free blocks / a block
-//                                       back to its page), page box (take), remote box (push)
+//   tcache_refill / tcache_free_slow ── the bin's spare (HAKMEM_TCACHE_SPARE: a full bin set
+//        │                              aside whole / an empty bin filled from it whole)
+//        ▼ spare full on a free / spare empty on a malloc
+//   transfer box (a full spare, or a full bin's older half / a batch for an empty bin), heap box
+//   (a page with free blocks / a block back to its page), page box (take), remote box (push)
 //
 // A thread starts on the shared empty cache (every bin empty with bound 0), so its first
 // malloc and first free fall into the slow path, which gives it a cache and heap of its own:
@@ -21,7 +23,8 @@
 namespace hm {
 
 // A bin keeps the room left (bound - blocks held) rather than the count, so a push tests and
-// decrements one field. 0 <= room <= bound.
+// decrements one field. 0 <= room <= bound. With HAKMEM_TCACHE_SPARE a class of a large enough
+// bound has half of it (rounded up) in the bin and the other half in its spare (ThreadCache).
 struct Bin {
   Block* head;
   uint32_t room;
@@ -29,6 +32,11 @@ struct Bin {
   uint32_t count() const { return bound - room; }
   void set_count(uint32_t n) { room = bound - n; }
 };
+
+// HAKMEM_TCACHE_SPARE: the least bound of a class whose bin is split into a bin and a spare. A
+// smaller bin (under 64 blocks) would reach its ends often as a program's use of the class
+// wanders, each time trading its recently freed blocks for the spare's older ones.
+inline constexpr uint32_t kSpareMinBound = 128;
 
 // HAKMEM_BIN_DECAY_MS: a thread's refills between two looks at the clock for a decay pass.
 inline constexpr uint32_t kDecayRefills = 16;
@@ -47,6 +55,12 @@ struct ThreadCache {
   // links stored as next ^ key ^ block and checked on every pop. 0 when not hardened.
   uintptr_t link_key;
   Bin hbins[kClassCount];
+  // HAKMEM_TCACHE_SPARE: each class's spare, a former full bin (the active bins' bound blocks,
+  // its last link null) or nullptr. Links as the bin's (encoded when hardened). Only a class
+  // whose bound is at least kSpareMinBound has one (has_spare): its bin's bound is then half of
+  // it, rounded up.
+  Block* spare[kClassCount];
+  bool has_spare[kClassCount];
   uint8_t ramp_step[kClassCount];  // refills so far of each class, while ramping
   // HAKMEM_BIN_DECAY_MS: each bin's head and count at the last decay pass, its time (os_now_ms)
   // and the refills since the last look at the clock (every kDecayRefills).

@@ -29,27 +29,108 @@ TEST(Tcache, FreeThenMallocOfTheSameClassIsLifo) {
   hm_free(b);
 }
 
-TEST(Tcache, BinsStayWithinTheirBoundAndFlushHalf) {
-  unsigned cls = size_to_class(64);  // a class small enough that HAKMEM_TCACHE_MAX binds, not HAKMEM_TCACHE_KB
-  std::vector<void*> v;
-  for (int i = 0; i < 1000; ++i) v.push_back(hm_malloc(64));
-  ThreadCache* h = tcache_get();
-  ASSERT_TRUE(h->heap.real);
-  uint32_t bound = h->bins[cls].bound;
-  EXPECT_EQ(bound, static_cast<uint32_t>(config().tcache_max));
-  uint64_t flushes = h->heap.counters.flushes;
-  for (void* p : v) {
-    hm_free(p);
-    ASSERT_LE(h->bins[cls].count(), bound);
-  }
-  EXPECT_GT(h->heap.counters.flushes, flushes);
-  unsigned n = 0;
-  for (Block* b = h->bins[cls].head; b; b = b->next) ++n;
-  EXPECT_EQ(n, h->bins[cls].count());
+// A bin never holds more than its bound. Without a spare (HAKMEM_TCACHE_SPARE=0) a full bin keeps
+// its newest half; with one, the full bin becomes the spare whole, and only a full bin meeting a
+// full spare hands blocks on: a run of 1000 frees ends with the last 1000 % bound blocks in the
+// bin and a full spare, its list as long as the bound.
+TEST(Tcache, BinsStayWithinTheirBoundAndHandOnWhenFull) {
+  each_gate_value("HAKMEM_TCACHE_SPARE", {"1", "0"}, [](const char* k) {
+    const bool spare = k[0] == '1';
+    unsigned cls = size_to_class(64);  // a class small enough that HAKMEM_TCACHE_MAX binds, not HAKMEM_TCACHE_KB
+    std::vector<void*> v;
+    for (int i = 0; i < 1000; ++i) v.push_back(hm_malloc(64));
+    ThreadCache* h = tcache_get();
+    if (!h->heap.real) _exit(3);
+    const uint32_t bound = h->bins[cls].bound;
+    const auto max = static_cast<uint32_t>(config().tcache_max);
+    if (bound != (spare ? (max + 1) / 2 : max)) _exit(4);
+    hm_thread_flush();  // the mallocs' leftovers gone: the bin and its spare start empty
+    const uint64_t flushes = h->heap.counters.flushes, swaps = h->heap.counters.spare_swaps;
+    for (void* p : v) {
+      hm_free(p);
+      if (h->bins[cls].count() > bound) _exit(5);
+    }
+    if (h->heap.counters.flushes <= flushes) _exit(6);
+    if ((h->heap.counters.spare_swaps > swaps) != spare) _exit(7);
+    unsigned n = 0;
+    for (Block* b = h->bins[cls].head; b; b = b->next) ++n;
+    if (n != h->bins[cls].count()) _exit(8);
+    unsigned m = 0;
+    for (Block* b = h->spare[cls]; b; b = b->next) ++m;
+    if (m != tcache_spare_count(h, cls) || m != (spare ? bound : 0)) _exit(9);
+    // 1000 frees: the bin filled and went aside (1000 / bound) times, the last 1000 % bound in the
+    // bin; without a spare, the newest half of each full bin stayed.
+    if (spare && n != 1000 % bound) _exit(10);
+    hm_check_result r;
+    _exit(hm_check_all(2, &r) == 0 ? 0 : 11);
+  });
 }
 
-// HAKMEM_TCACHE_KB: a bin's bound is HAKMEM_TCACHE_KB over the class size, at least 64 and at most
-// HAKMEM_TCACHE_MAX: small classes get many blocks, large ones 64.
+// A consumer's bin (it frees another thread's blocks) hands its older half on when full and
+// sets nothing aside; a class whose bound is under kSpareMinBound never has a spare.
+TEST(Tcache, OnlyAThreadFreeingItsOwnBlocksSetsABinAside) {
+  each_gate_value("HAKMEM_TCACHE_SPARE", {"1"}, [](const char*) {
+    hm_free(hm_malloc(16));  // this thread's heap first: the helper's waits in the pool, its own
+    for (size_t size : {size_t{64}, size_t{2048}}) {
+      const unsigned cls = size_to_class(size);
+      std::vector<void*> theirs(600), mine(600);
+      std::thread([&] {
+        for (void*& p : theirs) p = hm_malloc(size);
+      }).join();
+      for (void*& p : mine) p = hm_malloc(size);
+      hm_thread_flush();
+      ThreadCache* h = tcache_get();
+      if (h->has_spare[cls] != (size == 64)) _exit(3);
+      const uint64_t swaps = h->heap.counters.spare_swaps, flushes = h->heap.counters.flushes;
+      for (void* p : theirs) hm_free(p);  // a consumer's frees
+      if (h->heap.counters.spare_swaps != swaps || h->spare[cls]) _exit(4);
+      if (h->heap.counters.flushes <= flushes) _exit(5);
+      if (h->bins[cls].count() > h->bins[cls].bound) _exit(6);
+      hm_thread_flush();
+      for (void* p : mine) hm_free(p);  // its own
+      if ((h->heap.counters.spare_swaps > swaps) != (size == 64)) _exit(7);
+      if ((h->spare[cls] != nullptr) != (size == 64)) _exit(8);
+      hm_thread_flush();
+    }
+    hm_check_result r;
+    _exit(hm_check_all(2, &r) == 0 ? 0 : 9);
+  });
+}
+
+// The checker walks a spare as it walks a bin (INV-TCACHE-2): a spare one block short of the
+// bound, or holding a block of another class, is reported; the intact spare is not.
+TEST(Tcache, CheckerReportsABrokenSpare) {
+  each_gate_value("HAKMEM_TCACHE_SPARE", {"1"}, [](const char*) {
+    const unsigned cls = size_to_class(64);
+    std::vector<void*> v;
+    for (int i = 0; i < 600; ++i) v.push_back(hm_malloc(64));
+    hm_thread_flush();
+    ThreadCache* h = tcache_get();
+    for (void* p : v) hm_free(p);  // 600 frees: a full spare, the rest in the bin
+    Block* spare = h->spare[cls];
+    if (!spare || tcache_spare_count(h, cls) != h->bins[cls].bound) _exit(3);
+    hm_check_result r;
+    if (hm_check_box("tcache", 2, &r) != 0) _exit(4);
+    h->spare[cls] = spare->next;  // one block short
+    if (hm_check_box("tcache", 2, &r) == 0 || std::strcmp(r.id, "INV-TCACHE-2") != 0) _exit(5);
+    h->spare[cls] = spare;
+    Block* second = spare->next;
+    void* alien = hm_malloc(1000);  // a live block of another class, made to look free
+    auto* a = static_cast<Block*>(alien);
+    a->next = second->next;
+    a->cookie = free_cookie(reinterpret_cast<uintptr_t>(a));
+    spare->next = a;  // in place of the second block
+    if (hm_check_box("tcache", 2, &r) == 0 || std::strcmp(r.id, "INV-TCACHE-2") != 0) _exit(6);
+    spare->next = second;
+    a->cookie = 0;
+    hm_free(alien);
+    _exit(hm_check_all(2, &r) == 0 ? 0 : 7);
+  });
+}
+
+// HAKMEM_TCACHE_KB: a class's bound is HAKMEM_TCACHE_KB over the class size, at least 64 and at
+// most HAKMEM_TCACHE_MAX: small classes get many blocks, large ones 64. The bin has all of it, or
+// half (rounded up) with a spare (HAKMEM_TCACHE_SPARE).
 TEST(Tcache, BinBoundsFollowTheClassSize) {
   hm_free(hm_malloc(64));
   ThreadCache* h = tcache_get();
@@ -59,13 +140,16 @@ TEST(Tcache, BinBoundsFollowTheClassSize) {
     unsigned cls = size_to_class(size);
     size_t want = static_cast<size_t>(config().tcache_max);
     if (budget) want = std::min(want, std::max<size_t>(64, budget / class_to_size(cls)));
-    EXPECT_EQ(slow_bin(h, cls).bound, want) << size;
+    const bool split = config().tcache_spare && want >= kSpareMinBound;
+    EXPECT_EQ(h->has_spare[cls], split) << size;
+    EXPECT_EQ(slow_bin(h, cls).bound, split ? (want + 1) / 2 : want) << size;
   }
   if (budget == (size_t{64} << 10) && config().tcache_max == 512) {  // the defaults
-    EXPECT_EQ(slow_bin(h, size_to_class(16)).bound, 512u);
-    EXPECT_EQ(slow_bin(h, size_to_class(64)).bound, 512u);
-    EXPECT_EQ(slow_bin(h, size_to_class(256)).bound, 256u);
-    EXPECT_EQ(slow_bin(h, size_to_class(512)).bound, 128u);
+    const uint32_t div = config().tcache_spare ? 2 : 1;  // up to 512 bytes
+    EXPECT_EQ(slow_bin(h, size_to_class(16)).bound, 512u / div);
+    EXPECT_EQ(slow_bin(h, size_to_class(64)).bound, 512u / div);
+    EXPECT_EQ(slow_bin(h, size_to_class(256)).bound, 256u / div);
+    EXPECT_EQ(slow_bin(h, size_to_class(512)).bound, 128u / div);
     EXPECT_EQ(slow_bin(h, size_to_class(2048)).bound, 64u);
     EXPECT_EQ(slow_bin(h, size_to_class(kMaxSmall)).bound, 64u);
   }
@@ -80,6 +164,7 @@ TEST(Tcache, FlushAllEmptiesEveryBin) {
   for (unsigned c = 0; c < kClassCount; ++c) {
     EXPECT_EQ(h->bins[c].count(), 0u) << c;
     EXPECT_EQ(h->bins[c].head, nullptr) << c;
+    EXPECT_EQ(h->spare[c], nullptr) << c;
   }
 }
 
@@ -140,7 +225,7 @@ TEST(Tcache, UntouchedBinsDecayToTheirPages) {
       hm_free(ys[fresh.size() - 1]);
     }
     if (h->bins[x].count() != (on ? 0u : 8u)) _exit(5);  // untouched: back to the pages
-    if (h->bins[y].count() < kRefills) _exit(6);                // touched between passes: kept
+    if (h->bins[y].count() + tcache_spare_count(h, y) < kRefills) _exit(6);  // touched between passes: kept
     if (on != (h->heap.counters.bins_decayed > before.bins_decayed)) _exit(7);
     if (on != (h->heap.counters.pages_freed > before.pages_freed)) _exit(8);  // x's page, empty
     for (void* p : fresh) hm_free(p);

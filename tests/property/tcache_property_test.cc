@@ -2,21 +2,31 @@
 // tcache_flush (tcache_flush_all), tcache_trim, tcache_exit_scan and tcache_thread_exit, on the test
 // thread's own heap.
 //
-// Model: per size class the bin as a stack of block ids (LIFO) bounded by the bin's bound,
-// and the blocks the program holds (id -> class, fill seed). The SUT maps ids to addresses.
+// Model: per size class the bin as a stack of block ids (LIFO) bounded by the bin's bound, its
+// spare (HAKMEM_TCACHE_SPARE: empty or a former full bin), and the blocks the program holds
+// (id -> class, fill seed). The SUT maps ids to addresses.
 //   pop        the top id moves to the held set (nothing when the bin is empty)
-//   push       a held id goes on top; past the bound the slow free keeps the newest half
-//   refill     (of an empty bin, as the front asks it) one new held id; the blocks it put in
-//              the bin are drained to an unmodelled pool and checked there
-//   flush      every bin empty
+//   push       a held id goes on top; past the bound the slow free keeps the newest half, or,
+//              for a class with a spare and a block of this thread's own page, the full bin
+//              becomes the spare (a full spare before it handed on). Whose page a block is on
+//              is modelled: this heap's for a refill's block unless a block of another heap
+//              may be in the transfer box; another heap's for a helper thread's unless this
+//              heap's blocks may be in the transfer box or in a pooled heap's bins (a remote
+//              free) for the helper to take. A trim (which may abandon a helper's page to this
+//              heap's next refill) makes the helpers' blocks unknown. A block of unknown page is
+//              not pushed into a full bin that has a spare.
+//   refill     (of an empty bin, as the front asks it) the spare becomes the bin and its top id
+//              is held; without a spare one new held id, and the blocks the refill put in the
+//              bin are drained to an unmodelled pool and checked there
+//   flush      every bin and spare empty
 //   trim       every bin empty, and no heap waiting in the pool keeps a page or a block
 //   thread     another thread allocates blocks, exits (tcache_thread_exit runs, directly or as
 //              the thread-exit hook) and hands them over: new held ids
 //   remote     another thread frees held blocks
 // A second property checks tcache_refill's may_borrow (realloc's new block) against the bins of
 // the class's larger neighbours.
-// After every command each real bin equals its model stack, count == length <= bound, and
-// every held block keeps its fill and lies in a page of its class.
+// After every command each real bin and spare equals its model stack, count == length <= bound,
+// and every held block keeps its fill and lies in a page of its class.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -24,6 +34,7 @@
 
 #include <algorithm>
 #include <map>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -38,16 +49,40 @@ using namespace hm;
 
 constexpr unsigned kClasses[] = {0, 1, 7, 63, 64, 75, 88};
 
+enum class Owner { self, other, unknown };  // whose page a block is on
 struct HeldDesc {
   unsigned cls;
   uint8_t seed;
 };
 struct Model {
   std::map<unsigned, std::vector<int>> bins;  // back = top of the stack
+  std::map<unsigned, std::vector<int>> spares;  // the same order; empty or bound ids
+  std::map<unsigned, bool> has_spare;  // HAKMEM_TCACHE_SPARE, per class, read once from the heap
   std::map<int, HeldDesc> held;
+  std::map<int, Owner> owner;  // of every id held or in a bin or spare
+  bool transfer_other = false;  // the transfer box may hold a block not on this heap's pages
+  bool lent = false;  // this heap's blocks may be in the transfer box or a pooled heap's bins
   int next_id = 0;
   std::map<unsigned, uint32_t> bound;  // each class's bin bound, read once from the heap
 };
+
+// Ids a slow free hands on (to the transfer box or the pages): the model forgets them.
+void hand_on(Model& m, const std::vector<int>& ids) {
+  if (!ids.empty()) m.lent = true;
+  for (int id : ids) {
+    if (m.owner.at(id) != Owner::self) m.transfer_other = true;
+    m.owner.erase(id);
+  }
+}
+
+// Whether pushing held id i into its bin takes the spare's path (a full bin of a class with a
+// spare, and a block of this heap's page).
+bool sets_aside(const Model& m, int i) {
+  unsigned cls = m.held.at(i).cls;
+  auto it = m.bins.find(cls);
+  bool full = it != m.bins.end() && it->second.size() >= m.bound.at(cls);
+  return full && m.has_spare.at(cls) && m.owner.at(i) == Owner::self;
+}
 struct Sut {
   std::map<int, Block*> blocks;  // every id the model knows (held or in a bin)
   std::vector<Block*> pool;      // refilled blocks outside the model, held by the test
@@ -55,8 +90,10 @@ struct Sut {
     // Blocks still in a bin are free; every other known block is held: free it.
     std::vector<Block*> in_bins;
     ThreadCache* h = tcache_get();
-    for (unsigned c : kClasses)
+    for (unsigned c : kClasses) {
       for (Block* b = h->bins[c].head; b; b = b->next) in_bins.push_back(b);
+      for (Block* b = h->spare[c]; b; b = b->next) in_bins.push_back(b);
+    }
     for (auto& [id, b] : blocks)
       if (std::find(in_bins.begin(), in_bins.end(), b) == in_bins.end()) hm_free(b);
     for (Block* b : pool) hm_free(b);
@@ -71,6 +108,25 @@ void hand_out(Block* b, unsigned cls, uint8_t seed) {
   hm_prop::fill(b, class_to_size(cls), seed);
 }
 
+std::vector<int> ids_of(const std::map<unsigned, std::vector<int>>& lists, unsigned c) {
+  auto it = lists.find(c);
+  return it == lists.end() ? std::vector<int>{} : it->second;
+}
+
+// A bin's or spare's list holds exactly the model's ids, newest first.
+void check_list(const Sut& s, unsigned c, const Block* head, const std::vector<int>& want) {
+  size_t k = 0;
+  for (const Block* b = head; b; b = b->next, ++k) {
+    RC_ASSERT(k < want.size());
+    RC_ASSERT(bool(b == s.blocks.at(want[want.size() - 1 - k])));  // LIFO: head = last pushed
+    RC_ASSERT(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));
+    Page* pg = page_of(reinterpret_cast<uintptr_t>(b));
+    RC_ASSERT(bool(pg != nullptr));
+    RC_ASSERT(pg->cls == c);
+  }
+  RC_ASSERT(k == want.size());
+}
+
 void check_all(const Model& m, const Sut& s) {
   ThreadCache* h = tcache_get();
   RC_ASSERT(h->heap.real);
@@ -79,19 +135,14 @@ void check_all(const Model& m, const Sut& s) {
     const Bin& bin = h->bins[c];
     RC_ASSERT(bin.bound == m.bound.at(c));
     RC_ASSERT(bin.count() <= bin.bound);
-    auto it = m.bins.find(c);
-    std::vector<int> want = it == m.bins.end() ? std::vector<int>{} : it->second;
+    std::vector<int> want = ids_of(m.bins, c);
     RC_ASSERT(bin.count() == want.size());
-    size_t k = 0;
-    for (Block* b = bin.head; b; b = b->next, ++k) {
-      RC_ASSERT(k < want.size());
-      RC_ASSERT(bool(b == s.blocks.at(want[want.size() - 1 - k])));  // LIFO: head = last pushed
-      RC_ASSERT(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));
-      Page* pg = page_of(reinterpret_cast<uintptr_t>(b));
-      RC_ASSERT(bool(pg != nullptr));
-      RC_ASSERT(pg->cls == c);
-    }
-    RC_ASSERT(k == want.size());
+    check_list(s, c, bin.head, want);
+    std::vector<int> spare = ids_of(m.spares, c);
+    RC_ASSERT(spare.empty() || (m.has_spare.at(c) && spare.size() == bin.bound));
+    RC_ASSERT(h->has_spare[c] == m.has_spare.at(c));
+    RC_ASSERT(tcache_spare_count(h, c) == spare.size());
+    check_list(s, c, h->spare[c], spare);
   }
   for (auto& [id, d] : m.held) {
     Block* b = s.blocks.at(id);
@@ -113,14 +164,34 @@ struct Refill : Cmd {
     auto it = m.bins.find(cls);
     RC_PRE(it == m.bins.end() || it->second.empty());
   }
-  void apply(Model& m) const override { m.held[m.next_id++] = {cls, seed}; }
+  void apply(Model& m) const override {
+    auto& spare = m.spares[cls];
+    if (spare.empty()) {
+      m.owner[m.next_id] = m.transfer_other ? Owner::unknown : Owner::self;
+      m.held[m.next_id++] = {cls, seed};
+      return;
+    }
+    m.held[spare.back()] = {cls, seed};  // the spare becomes the bin, its top handed out
+    spare.pop_back();
+    m.bins[cls] = spare;
+    spare.clear();
+  }
   void run(const Model& m, Sut& s) const override {
     ThreadCache* h = tcache_get();
     Block* b = tcache_refill(&h, cls);
     RC_ASSERT(bool(b != nullptr));
     RC_ASSERT(bool(h == tcache_get()));
+    std::vector<int> spare = ids_of(m.spares, cls);
+    if (!spare.empty()) {
+      RC_ASSERT(bool(b == s.blocks.at(spare.back())));
+      hand_out(b, cls, seed);
+      check_all(nextState(m), s);
+      return;
+    }
     const Bin& bin = h->bins[cls];
-    RC_ASSERT(bin.count() <= bin.bound / 2);
+    const uint32_t fill = m.bound.at(cls) / 2;
+    RC_ASSERT(bin.count() <= fill);
+    if (!m.transfer_other) RC_ASSERT(bool(page_of(reinterpret_cast<uintptr_t>(b))->owner.load() == &h->heap));
     RC_ASSERT(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));  // it was a free block
     RC_ASSERT(page_of(reinterpret_cast<uintptr_t>(b))->cls == cls);
     for (Block* x = bin.head; x; x = x->next) RC_ASSERT(bool(x != b));
@@ -135,7 +206,7 @@ struct Refill : Cmd {
       s.pool.push_back(x);
       ++k;
     }
-    RC_ASSERT(k <= m.bound.at(cls) / 2);
+    RC_ASSERT(k <= fill);
     check_all(nextState(m), s);
   }
   void show(std::ostream& os) const override { os << "tcache_refill(" << cls << ")"; }
@@ -169,7 +240,14 @@ struct Pop : Cmd {
 
 struct Push : Cmd {
   size_t pick = *rc::gen::arbitrary<size_t>();
-  void checkPreconditions(const Model& m) const override { RC_PRE(!m.held.empty()); }
+  void checkPreconditions(const Model& m) const override {
+    RC_PRE(!m.held.empty());
+    int i = id(m);
+    unsigned cls = m.held.at(i).cls;
+    auto it = m.bins.find(cls);
+    bool full = it != m.bins.end() && it->second.size() >= m.bound.at(cls);
+    RC_PRE(!(full && m.has_spare.at(cls) && m.owner.at(i) == Owner::unknown));
+  }
   int id(const Model& m) const {
     auto it = m.held.begin();
     std::advance(it, static_cast<long>(pick % m.held.size()));
@@ -178,10 +256,17 @@ struct Push : Cmd {
   void apply(Model& m) const override {
     int i = id(m);
     unsigned cls = m.held.at(i).cls;
+    bool aside = sets_aside(m, i);
     m.held.erase(i);
     auto& st = m.bins[cls];
-    if (st.size() >= m.bound.at(cls)) {  // slow free: keep the newest bound/2, flush the rest
-      st.erase(st.begin(), st.end() - m.bound.at(cls) / 2);
+    if (aside) {  // slow free: the bin becomes the spare, a full spare before it handed on
+      hand_on(m, m.spares[cls]);
+      m.spares[cls] = st;
+      st.clear();
+    } else if (st.size() >= m.bound.at(cls)) {  // slow free: keep the newest bound/2, flush the rest
+      auto cut = st.end() - m.bound.at(cls) / 2;
+      hand_on(m, std::vector<int>(st.begin(), cut));
+      st.erase(st.begin(), cut);
     }
     st.push_back(i);
   }
@@ -193,14 +278,18 @@ struct Push : Cmd {
     b->cookie = free_cookie(reinterpret_cast<uintptr_t>(b));  // as the front does on free
     ThreadCache* h = tcache_get();
     bool room = h->bins[d.cls].count() < h->bins[d.cls].bound;
-    bool pushed = tcache_push(h, page_of(reinterpret_cast<uintptr_t>(b)), b);
+    Page* pg = page_of(reinterpret_cast<uintptr_t>(b));
+    Owner own = m.owner.at(i);
+    if (own != Owner::unknown) RC_ASSERT((pg->owner.load() == &h->heap) == (own == Owner::self));
+    bool pushed = tcache_push(h, pg, b);
     RC_ASSERT(pushed == room);
     if (!pushed) tcache_free_slow(page_of(reinterpret_cast<uintptr_t>(b)), b);
     // Flushed blocks went back to their pages: no longer known to the model.
     Model next = nextState(m);
     for (auto it = s.blocks.begin(); it != s.blocks.end();) {
       bool known = next.held.count(it->first) != 0;
-      for (auto& [c, st] : next.bins) known = known || std::find(st.begin(), st.end(), it->first) != st.end();
+      for (auto* lists : {&next.bins, &next.spares})
+        for (auto& [c, st] : *lists) known = known || std::find(st.begin(), st.end(), it->first) != st.end();
       it = known ? std::next(it) : s.blocks.erase(it);
     }
     check_all(next, s);
@@ -210,12 +299,22 @@ struct Push : Cmd {
 
 // After the bins went back to their pages: their blocks are no longer known to the model.
 void forget_bin_blocks(const Model& m, Sut& s) {
-  for (auto& [c, st] : m.bins)
-    for (int id : st) s.blocks.erase(id);
+  for (auto* lists : {&m.bins, &m.spares})
+    for (auto& [c, st] : *lists)
+      for (int id : st) s.blocks.erase(id);
+}
+
+// A flush or trim: the bins and spares back to the pages, the transfer box emptied.
+void empty_bins(Model& m) {
+  for (auto* lists : {&m.bins, &m.spares})
+    for (auto& [c, st] : *lists)
+      for (int id : st) m.owner.erase(id);
+  m.bins.clear(), m.spares.clear();
+  m.transfer_other = false;
 }
 
 struct Flush : Cmd {
-  void apply(Model& m) const override { m.bins.clear(); }
+  void apply(Model& m) const override { empty_bins(m); }
   void run(const Model& m, Sut& s) const override {
     tcache_flush_all();
     forget_bin_blocks(m, s);
@@ -227,14 +326,20 @@ struct Flush : Cmd {
 // malloc_trim's part: the bins empty as with a flush, and no heap waiting in the pool keeps a
 // page or a warm bin; held blocks (some of them on pages of waiting heaps) are untouched.
 struct Trim : Cmd {
-  void apply(Model& m) const override { m.bins.clear(); }
+  void apply(Model& m) const override {
+    empty_bins(m);
+    m.lent = false;  // the pooled heaps' bins went back to their pages too
+    for (auto& [id, own] : m.owner)  // a helper's page with held blocks may be abandoned to a refill
+      if (own == Owner::other) own = Owner::unknown;
+  }
   void run(const Model& m, Sut& s) const override {
     tcache_trim();
     forget_bin_blocks(m, s);
     uint64_t kept = 0;
     heap_pool_for_each([](Heap* h, void* arg) {
       for (unsigned c = 0; c < kClassCount; ++c)
-        *static_cast<uint64_t*>(arg) += h->avail[c].count + h->full[c].count + tcache_of(h)->bins[c].count() + h->warm;
+        *static_cast<uint64_t*>(arg) += h->avail[c].count + h->full[c].count + tcache_of(h)->bins[c].count() +
+                                           tcache_spare_count(tcache_of(h), c) + h->warm;
     }, &kept);
     RC_ASSERT(kept == 0u);
     check_all(nextState(m), s);
@@ -249,7 +354,10 @@ struct ThreadExit : Cmd {
   bool direct = *rc::gen::arbitrary<bool>();
   uint8_t seed = *rc::gen::arbitrary<uint8_t>();
   void apply(Model& m) const override {
-    for (unsigned k = 0; k < n; ++k) m.held[m.next_id++] = {cls, static_cast<uint8_t>(seed + k)};
+    for (unsigned k = 0; k < n; ++k) {
+      m.owner[m.next_id] = m.lent ? Owner::unknown : Owner::other;
+      m.held[m.next_id++] = {cls, static_cast<uint8_t>(seed + k)};
+    }
   }
   void run(const Model& m, Sut& s) const override {
     std::vector<Block*> got(n);
@@ -291,7 +399,8 @@ struct RemoteFree : Cmd {
     return out;
   }
   void apply(Model& m) const override {
-    for (int id : ids(m)) m.held.erase(id);
+    for (int id : ids(m)) m.held.erase(id), m.owner.erase(id);
+    m.lent = true;  // the helper's heap waits in the pool with them in its bins
   }
   void run(const Model& m, Sut& s) const override {
     std::vector<Block*> v;
@@ -404,12 +513,77 @@ RC_GTEST_PROP(TcacheProperty, ExitScanReportsExactlyTheBlockFreedTwice, ()) {
   tcache_flush_all();
 }
 
+// HAKMEM_TCACHE_SPARE: a thread frees any number of its own blocks of a class with a spare, in
+// any order, then mallocs some back. Each free into a full bin sets the bin aside whole as the
+// spare (one swap) after handing a full spare on (one flush); each malloc pops the bin and, the
+// bin empty, takes the spare back whole. The bin and the spare match that model block for block,
+// and so does every block the mallocs return while the two hold any.
+RC_GTEST_PROP(TcacheProperty, SpareHoldsAFullBinSetAsideWhole, ()) {
+  hm_free(hm_malloc(16));  // start this thread's heap
+  tcache_flush_all();      // the transfer box empty: every block below is of this heap's pages
+  ThreadCache* h = tcache_get();
+  std::vector<unsigned> with_spare;
+  for (size_t size : {16, 64, 128, 256, 512})
+    if (h->has_spare[size_to_class(size)]) with_spare.push_back(size_to_class(size));
+  RC_PRE(!with_spare.empty());  // HAKMEM_TCACHE_SPARE=0 (or bounds too small for a spare)
+  const unsigned cls = *rc::gen::elementOf(with_spare);
+  const uint32_t bound = h->bins[cls].bound;
+  const auto n = *rc::gen::inRange<size_t>(1, 3 * bound + 2);
+  std::vector<void*> blocks(n);
+  for (void*& p : blocks) p = hm_malloc(class_to_size(cls));
+  std::vector<size_t> order(n);  // the order of the frees: a permutation
+  for (size_t k = 0; k < n; ++k) order[k] = k;
+  std::shuffle(order.begin(), order.end(), std::mt19937(*rc::gen::arbitrary<uint32_t>()));
+  const auto frees = *rc::gen::inRange<size_t>(0, n + 1);
+  tcache_flush_all();  // the mallocs' leftovers out of the bin
+  const HeapCounters before = h->heap.counters;
+  std::vector<void*> bin, spare;  // back = top
+  uint64_t swaps = 0, flushes = 0;
+  for (size_t k = 0; k < frees; ++k) {
+    void* p = blocks[order[k]];
+    hm_free(p);
+    if (bin.size() == bound) {
+      flushes += !spare.empty();
+      spare = bin, bin.clear(), ++swaps;
+    }
+    bin.push_back(p);
+  }
+  auto matches = [&](Block* head, const std::vector<void*>& want) {
+    size_t k = 0;
+    for (Block* b = head; b; b = b->next, ++k)
+      if (k >= want.size() || b != want[want.size() - 1 - k]) return false;
+    return k == want.size();
+  };
+  RC_ASSERT(matches(h->bins[cls].head, bin));
+  RC_ASSERT(matches(h->spare[cls], spare));
+  RC_ASSERT(h->heap.counters.spare_swaps - before.spare_swaps == swaps);
+  RC_ASSERT(h->heap.counters.flushes - before.flushes == flushes);
+  hm_prop::check_invariants();
+  const auto mallocs = *rc::gen::inRange<size_t>(0, bin.size() + spare.size() + 1);
+  std::vector<void*> again;
+  for (size_t k = 0; k < mallocs; ++k) {
+    if (bin.empty()) bin = spare, spare.clear();
+    void* p = hm_malloc(class_to_size(cls));
+    RC_ASSERT(bool(p == bin.back()));
+    bin.pop_back();
+    again.push_back(p);
+  }
+  RC_ASSERT(matches(h->bins[cls].head, bin));
+  RC_ASSERT(matches(h->spare[cls], spare));
+  for (void* p : again) hm_free(p);
+  for (size_t k = frees; k < n; ++k) hm_free(blocks[order[k]]);
+  tcache_flush_all();
+  hm_prop::check_invariants();
+}
+
 RC_GTEST_PROP(TcacheProperty, BinsMatchLifoModel, ()) {
   hm_free(hm_malloc(16));  // start this thread's heap
   tcache_process_init();   // a later call changes nothing: the bins below keep their bounds
-  tcache_flush_all();
+  tcache_trim();  // no block of this heap left in a pooled heap's bins by an earlier case
   Model m;
   for (unsigned c : kClasses) {
+    m.has_spare[c] = tcache_get()->has_spare[c];
+    RC_ASSERT(!m.has_spare[c] || config().tcache_spare);
     m.bound[c] = tcache_get()->bins[c].bound;
     RC_ASSERT(m.bound[c] > 0u);
   }
