@@ -154,6 +154,33 @@ void hand_on(ThreadCache* t, unsigned cls, Block* chain, unsigned n) {
   else return_chain(t, chain, n);
 }
 
+// A full bin keeps its most recent half and hands the older half on. The walk to the cut
+// trusts a kept block's link once its free cookie is seen, as the fast pop does (plain links in
+// a loop of their own: the walk is most of a flush's cost); the blocks handed on are checked in
+// full by whoever takes them.
+void hand_on_older_half(ThreadCache* t, Bin& bin, unsigned cls) {
+  unsigned keep = bin.bound / 2;
+  Block* cut = bin.head;
+  if (t->link_key == 0) {
+    for (unsigned i = 1; i < keep; ++i) {
+      bin_cookie_check(t, cut);
+      cut = cut->next;
+    }
+  } else {
+    for (unsigned i = 1; i < keep; ++i) {
+      bin_cookie_check(t, cut);
+      cut = tcache_next(t, cut);
+    }
+  }
+  if (keep) bin_cookie_check(t, cut);
+  Block* old = keep ? tcache_next(t, cut) : bin.head;
+  unsigned n = bin.count() - keep;
+  if (keep) tcache_set_next(t, cut, nullptr);
+  else bin.head = nullptr;
+  bin.set_count(keep);
+  hand_on(t, cls, old, n);
+}
+
 // HAKMEM_TCACHE_SPARE: an empty bin takes its spare whole, and its first block goes to the
 // caller (a block without its cookie is reported, as at any pop).
 Block* take_spare(ThreadCache* t, unsigned cls) {
@@ -300,22 +327,7 @@ void tcache_free_slow(Page* pg, Block* b) {
     bin.head = nullptr;
     bin.room = bin.bound;
   } else if (bin.room == 0) {
-    // Keep the most recent half, hand the older half on.
-    // The walk to the cut trusts a kept block's link once its free cookie is seen, as the fast
-    // pop does; the blocks handed on are checked in full by whoever takes them.
-    unsigned keep = bin.bound / 2;
-    Block* cut = bin.head;
-    for (unsigned i = 1; i < keep; ++i) {
-      bin_cookie_check(t, cut);
-      cut = tcache_next(t, cut);
-    }
-    if (keep) bin_cookie_check(t, cut);
-    Block* old = keep ? tcache_next(t, cut) : bin.head;
-    unsigned n = bin.count() - keep;
-    if (keep) tcache_set_next(t, cut, nullptr);
-    else bin.head = nullptr;
-    bin.set_count(keep);
-    hand_on(t, pg->cls, old, n);
+    hand_on_older_half(t, bin, pg->cls);
   }
   tcache_set_next(t, b, bin.head);
   bin.head = b;
