@@ -3,9 +3,8 @@
 // block is the top of the nearest larger non-empty bin), tcache_flush_all, tcache_trim, tcache_get,
 // tcache_heap, tcache_process_init (again: changes nothing) and tcache_thread_exit of helper
 // threads whose blocks outlive them. Model: each bin as a LIFO stack within its bound, and its
-// spare (HAKMEM_TCACHE_SPARE: a full bin that overflows with a block of the thread's own page is
-// set aside whole, and taken back whole by the refill of the empty bin); held blocks carry a
-// fill pattern. The helper is a persistent thread that exits its heap with
+// spare (HAKMEM_TCACHE_SPARE: a full bin is set aside whole, and taken back whole by the refill
+// of the empty bin); held blocks carry a fill pattern. The helper is a persistent thread that exits its heap with
 // tcache_thread_exit (the pthread-key destructor's call); one helper per input is a real thread
 // that exits. After each operation the bins it touched are counted; the bin lists, the held
 // blocks' pages and the checkers are walked on the cadence and at the end, with the fills of the
@@ -161,12 +160,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         uint32_t bound = slow_bin(h, x.cls).bound;
         bool room = xs.size() < bound;
         Page* pg = page_of(reinterpret_cast<uintptr_t>(x.b));
-        bool mine = pg->owner.load(std::memory_order_relaxed) == &h->heap;  // else a helper's block
         bool pushed = tcache_push(h, pg, x.b);
         HM_FUZZ_CHECK(pushed == (room && !h->link_key));  // hardened: always the slow path
         if (!pushed) {
           tcache_free_slow(pg, x.b);
-          if (!room && h->has_spare[x.cls] && mine) spares[x.cls] = xs, xs.clear();  // a full spare handed on
+          if (!room && h->has_spare[x.cls]) spares[x.cls] = xs, xs.clear();  // a full spare handed on
           else if (!room) xs.erase(xs.begin(), xs.end() - bound / 2);
         }
         xs.push_back(x.b);

@@ -154,24 +154,29 @@ void hand_on(ThreadCache* t, unsigned cls, Block* chain, unsigned n) {
   else return_chain(t, chain, n);
 }
 
-// A full bin keeps its most recent half and hands the older half on. The walk to the cut
-// trusts a kept block's link once its free cookie is seen, as the fast pop does (plain links in
-// a loop of their own: the walk is most of a flush's cost); the blocks handed on are checked in
-// full by whoever takes them.
-void hand_on_older_half(ThreadCache* t, Bin& bin, unsigned cls) {
-  unsigned keep = bin.bound / 2;
-  Block* cut = bin.head;
+// The k-th block (k >= 1) of a bin's list from b, each block before it checked for its free
+// cookie before its link is followed, as the fast pop does (plain links in a loop of their own:
+// this walk is most of a flush's cost).
+Block* bin_walk(const ThreadCache* t, Block* b, unsigned k) {
   if (t->link_key == 0) {
-    for (unsigned i = 1; i < keep; ++i) {
-      bin_cookie_check(t, cut);
-      cut = cut->next;
+    for (unsigned i = 1; i < k; ++i) {
+      bin_cookie_check(t, b);
+      b = b->next;
     }
   } else {
-    for (unsigned i = 1; i < keep; ++i) {
-      bin_cookie_check(t, cut);
-      cut = tcache_next(t, cut);
+    for (unsigned i = 1; i < k; ++i) {
+      bin_cookie_check(t, b);
+      b = tcache_next(t, b);
     }
   }
+  return b;
+}
+
+// A full bin keeps its most recent half and hands the older half on; the blocks handed on are
+// checked in full by whoever takes them.
+void hand_on_older_half(ThreadCache* t, Bin& bin, unsigned cls) {
+  unsigned keep = bin.bound / 2;
+  Block* cut = bin_walk(t, bin.head, keep);
   if (keep) bin_cookie_check(t, cut);
   Block* old = keep ? tcache_next(t, cut) : bin.head;
   unsigned n = bin.count() - keep;
@@ -311,13 +316,14 @@ void tcache_free_slow(Page* pg, Block* b) {
     return_chain(t, b, 1);
     return;
   }
-  if (bin.room == 0 && t->has_spare[pg->cls] && pg->owner.load(std::memory_order_relaxed) == &t->heap) {
-    // A thread freeing its own blocks: the full bin becomes the spare, for this thread's next
-    // mallocs, and a full spare before it goes on; nothing is walked. The blocks handed on are
-    // checked in full by whoever takes them. A bin that overflows with another thread's block
-    // (a consumer's) hands its older half on instead, below: setting a consumer's bins aside
-    // too cost xfer:16 a fifth of its throughput (bench/README.md).
+  if (bin.room == 0 && t->has_spare[pg->cls]) {
+    // The full bin becomes the spare, a full spare before it going on (the blocks handed on are
+    // checked in full by whoever takes them). A thread freeing its own blocks walks nothing. A
+    // bin that overflows with another thread's block (a consumer's) has every block's cookie
+    // checked first, as the walk to a spare-less bin's middle checks the half it keeps: a
+    // consumer that skipped it lost up to a fifth of xfer's throughput (bench/README.md).
     unsigned cls = pg->cls;
+    if (pg->owner.load(std::memory_order_relaxed) != &t->heap) bin_cookie_check(t, bin_walk(t, bin.head, bin.bound));
     if (Block* full = t->spare[cls]) {
       t->spare[cls] = nullptr;  // out of the cache before its blocks reach their pages
       hand_on(t, cls, full, bin.bound);

@@ -66,35 +66,50 @@ TEST(Tcache, BinsStayWithinTheirBoundAndHandOnWhenFull) {
   });
 }
 
-// A consumer's bin (it frees another thread's blocks) hands its older half on when full and
-// sets nothing aside; a class whose bound is under kSpareMinBound never has a spare.
-TEST(Tcache, OnlyAThreadFreeingItsOwnBlocksSetsABinAside) {
+// A consumer's full bin (it frees another thread's blocks) is set aside too. A class whose bound
+// is under kSpareMinBound never has a spare.
+TEST(Tcache, AConsumersFullBinIsSetAsideToo) {
   each_gate_value("HAKMEM_TCACHE_SPARE", {"1"}, [](const char*) {
     hm_free(hm_malloc(16));  // this thread's heap first: the helper's waits in the pool, its own
     for (size_t size : {size_t{64}, size_t{2048}}) {
       const unsigned cls = size_to_class(size);
-      std::vector<void*> theirs(600), mine(600);
+      std::vector<void*> theirs(600);
       std::thread([&] {
         for (void*& p : theirs) p = hm_malloc(size);
       }).join();
-      for (void*& p : mine) p = hm_malloc(size);
       hm_thread_flush();
       ThreadCache* h = tcache_get();
       if (h->has_spare[cls] != (size == 64)) _exit(3);
-      const uint64_t swaps = h->heap.counters.spare_swaps, flushes = h->heap.counters.flushes;
-      for (void* p : theirs) hm_free(p);  // a consumer's frees
-      if (h->heap.counters.spare_swaps != swaps || h->spare[cls]) _exit(4);
-      if (h->heap.counters.flushes <= flushes) _exit(5);
-      if (h->bins[cls].count() > h->bins[cls].bound) _exit(6);
-      hm_thread_flush();
-      for (void* p : mine) hm_free(p);  // its own
-      if ((h->heap.counters.spare_swaps > swaps) != (size == 64)) _exit(7);
-      if ((h->spare[cls] != nullptr) != (size == 64)) _exit(8);
+      const uint64_t swaps = h->heap.counters.spare_swaps;
+      for (void* p : theirs) hm_free(p);
+      if ((h->heap.counters.spare_swaps > swaps) != (size == 64) || (h->spare[cls] != nullptr) != (size == 64)) _exit(4);
+      if (h->bins[cls].count() > h->bins[cls].bound) _exit(5);
       hm_thread_flush();
     }
     hm_check_result r;
     _exit(hm_check_all(2, &r) == 0 ? 0 : 9);
   });
+}
+
+// A consumer's full bin has every block's cookie checked before it is set aside: a block of
+// another thread's page written after its free is reported at the overflow.
+TEST(TcacheDeathTest, AConsumersBinIsCheckedBeforeItIsSetAside) {
+  if (!config().tcache_spare) GTEST_SKIP() << "HAKMEM_TCACHE_SPARE=0";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        hm_free(hm_malloc(16));  // this thread's heap first: the helper's waits in the pool
+        std::vector<void*> theirs(600);
+        std::thread([&] {
+          for (void*& p : theirs) p = hm_malloc(64);
+        }).join();
+        hm_thread_flush();
+        const uint32_t bound = tcache_get()->bins[size_to_class(64)].bound;
+        for (uint32_t i = 0; i < bound; ++i) hm_free(theirs[i]);
+        static_cast<Block*>(theirs[bound / 2])->cookie ^= 0x10;  // a write after free
+        hm_free(theirs[bound]);
+      },
+      "double free or write after free");
 }
 
 // The checker walks a spare as it walks a bin (INV-TCACHE-2): a spare one block short of the

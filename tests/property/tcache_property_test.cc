@@ -7,14 +7,8 @@
 // (id -> class, fill seed). The SUT maps ids to addresses.
 //   pop        the top id moves to the held set (nothing when the bin is empty)
 //   push       a held id goes on top; past the bound the slow free keeps the newest half, or,
-//              for a class with a spare and a block of this thread's own page, the full bin
-//              becomes the spare (a full spare before it handed on). Whose page a block is on
-//              is modelled: this heap's for a refill's block unless a block of another heap
-//              may be in the transfer box; another heap's for a helper thread's unless this
-//              heap's blocks may be in the transfer box or in a pooled heap's bins (a remote
-//              free) for the helper to take. A trim (which may abandon a helper's page to this
-//              heap's next refill) makes the helpers' blocks unknown. A block of unknown page is
-//              not pushed into a full bin that has a spare.
+//              for a class with a spare, the full bin becomes the spare (a full spare before
+//              it handed on)
 //   refill     (of an empty bin, as the front asks it) the spare becomes the bin and its top id
 //              is held; without a spare one new held id, and the blocks the refill put in the
 //              bin are drained to an unmodelled pool and checked there
@@ -49,7 +43,6 @@ using namespace hm;
 
 constexpr unsigned kClasses[] = {0, 1, 7, 63, 64, 75, 88};
 
-enum class Owner { self, other, unknown };  // whose page a block is on
 struct HeldDesc {
   unsigned cls;
   uint8_t seed;
@@ -59,30 +52,10 @@ struct Model {
   std::map<unsigned, std::vector<int>> spares;  // the same order; empty or bound ids
   std::map<unsigned, bool> has_spare;  // HAKMEM_TCACHE_SPARE, per class, read once from the heap
   std::map<int, HeldDesc> held;
-  std::map<int, Owner> owner;  // of every id held or in a bin or spare
-  bool transfer_other = false;  // the transfer box may hold a block not on this heap's pages
-  bool lent = false;  // this heap's blocks may be in the transfer box or a pooled heap's bins
   int next_id = 0;
   std::map<unsigned, uint32_t> bound;  // each class's bin bound, read once from the heap
 };
 
-// Ids a slow free hands on (to the transfer box or the pages): the model forgets them.
-void hand_on(Model& m, const std::vector<int>& ids) {
-  if (!ids.empty()) m.lent = true;
-  for (int id : ids) {
-    if (m.owner.at(id) != Owner::self) m.transfer_other = true;
-    m.owner.erase(id);
-  }
-}
-
-// Whether pushing held id i into its bin takes the spare's path (a full bin of a class with a
-// spare, and a block of this heap's page).
-bool sets_aside(const Model& m, int i) {
-  unsigned cls = m.held.at(i).cls;
-  auto it = m.bins.find(cls);
-  bool full = it != m.bins.end() && it->second.size() >= m.bound.at(cls);
-  return full && m.has_spare.at(cls) && m.owner.at(i) == Owner::self;
-}
 struct Sut {
   std::map<int, Block*> blocks;  // every id the model knows (held or in a bin)
   std::vector<Block*> pool;      // refilled blocks outside the model, held by the test
@@ -167,7 +140,6 @@ struct Refill : Cmd {
   void apply(Model& m) const override {
     auto& spare = m.spares[cls];
     if (spare.empty()) {
-      m.owner[m.next_id] = m.transfer_other ? Owner::unknown : Owner::self;
       m.held[m.next_id++] = {cls, seed};
       return;
     }
@@ -191,7 +163,6 @@ struct Refill : Cmd {
     const Bin& bin = h->bins[cls];
     const uint32_t fill = m.bound.at(cls) / 2;
     RC_ASSERT(bin.count() <= fill);
-    if (!m.transfer_other) RC_ASSERT(bool(page_of(reinterpret_cast<uintptr_t>(b))->owner.load() == &h->heap));
     RC_ASSERT(b->cookie == free_cookie(reinterpret_cast<uintptr_t>(b)));  // it was a free block
     RC_ASSERT(page_of(reinterpret_cast<uintptr_t>(b))->cls == cls);
     for (Block* x = bin.head; x; x = x->next) RC_ASSERT(bool(x != b));
@@ -240,14 +211,7 @@ struct Pop : Cmd {
 
 struct Push : Cmd {
   size_t pick = *rc::gen::arbitrary<size_t>();
-  void checkPreconditions(const Model& m) const override {
-    RC_PRE(!m.held.empty());
-    int i = id(m);
-    unsigned cls = m.held.at(i).cls;
-    auto it = m.bins.find(cls);
-    bool full = it != m.bins.end() && it->second.size() >= m.bound.at(cls);
-    RC_PRE(!(full && m.has_spare.at(cls) && m.owner.at(i) == Owner::unknown));
-  }
+  void checkPreconditions(const Model& m) const override { RC_PRE(!m.held.empty()); }
   int id(const Model& m) const {
     auto it = m.held.begin();
     std::advance(it, static_cast<long>(pick % m.held.size()));
@@ -256,17 +220,13 @@ struct Push : Cmd {
   void apply(Model& m) const override {
     int i = id(m);
     unsigned cls = m.held.at(i).cls;
-    bool aside = sets_aside(m, i);
     m.held.erase(i);
     auto& st = m.bins[cls];
-    if (aside) {  // slow free: the bin becomes the spare, a full spare before it handed on
-      hand_on(m, m.spares[cls]);
+    if (st.size() >= m.bound.at(cls) && m.has_spare.at(cls)) {  // slow free: the bin becomes the spare
       m.spares[cls] = st;
       st.clear();
     } else if (st.size() >= m.bound.at(cls)) {  // slow free: keep the newest bound/2, flush the rest
-      auto cut = st.end() - m.bound.at(cls) / 2;
-      hand_on(m, std::vector<int>(st.begin(), cut));
-      st.erase(st.begin(), cut);
+      st.erase(st.begin(), st.end() - m.bound.at(cls) / 2);
     }
     st.push_back(i);
   }
@@ -279,8 +239,6 @@ struct Push : Cmd {
     ThreadCache* h = tcache_get();
     bool room = h->bins[d.cls].count() < h->bins[d.cls].bound;
     Page* pg = page_of(reinterpret_cast<uintptr_t>(b));
-    Owner own = m.owner.at(i);
-    if (own != Owner::unknown) RC_ASSERT((pg->owner.load() == &h->heap) == (own == Owner::self));
     bool pushed = tcache_push(h, pg, b);
     RC_ASSERT(pushed == room);
     if (!pushed) tcache_free_slow(page_of(reinterpret_cast<uintptr_t>(b)), b);
@@ -304,17 +262,8 @@ void forget_bin_blocks(const Model& m, Sut& s) {
       for (int id : st) s.blocks.erase(id);
 }
 
-// A flush or trim: the bins and spares back to the pages, the transfer box emptied.
-void empty_bins(Model& m) {
-  for (auto* lists : {&m.bins, &m.spares})
-    for (auto& [c, st] : *lists)
-      for (int id : st) m.owner.erase(id);
-  m.bins.clear(), m.spares.clear();
-  m.transfer_other = false;
-}
-
 struct Flush : Cmd {
-  void apply(Model& m) const override { empty_bins(m); }
+  void apply(Model& m) const override { m.bins.clear(), m.spares.clear(); }
   void run(const Model& m, Sut& s) const override {
     tcache_flush_all();
     forget_bin_blocks(m, s);
@@ -326,12 +275,7 @@ struct Flush : Cmd {
 // malloc_trim's part: the bins empty as with a flush, and no heap waiting in the pool keeps a
 // page or a warm bin; held blocks (some of them on pages of waiting heaps) are untouched.
 struct Trim : Cmd {
-  void apply(Model& m) const override {
-    empty_bins(m);
-    m.lent = false;  // the pooled heaps' bins went back to their pages too
-    for (auto& [id, own] : m.owner)  // a helper's page with held blocks may be abandoned to a refill
-      if (own == Owner::other) own = Owner::unknown;
-  }
+  void apply(Model& m) const override { m.bins.clear(), m.spares.clear(); }
   void run(const Model& m, Sut& s) const override {
     tcache_trim();
     forget_bin_blocks(m, s);
@@ -354,10 +298,7 @@ struct ThreadExit : Cmd {
   bool direct = *rc::gen::arbitrary<bool>();
   uint8_t seed = *rc::gen::arbitrary<uint8_t>();
   void apply(Model& m) const override {
-    for (unsigned k = 0; k < n; ++k) {
-      m.owner[m.next_id] = m.lent ? Owner::unknown : Owner::other;
-      m.held[m.next_id++] = {cls, static_cast<uint8_t>(seed + k)};
-    }
+    for (unsigned k = 0; k < n; ++k) m.held[m.next_id++] = {cls, static_cast<uint8_t>(seed + k)};
   }
   void run(const Model& m, Sut& s) const override {
     std::vector<Block*> got(n);
@@ -399,8 +340,7 @@ struct RemoteFree : Cmd {
     return out;
   }
   void apply(Model& m) const override {
-    for (int id : ids(m)) m.held.erase(id), m.owner.erase(id);
-    m.lent = true;  // the helper's heap waits in the pool with them in its bins
+    for (int id : ids(m)) m.held.erase(id);
   }
   void run(const Model& m, Sut& s) const override {
     std::vector<Block*> v;
@@ -579,7 +519,7 @@ RC_GTEST_PROP(TcacheProperty, SpareHoldsAFullBinSetAsideWhole, ()) {
 RC_GTEST_PROP(TcacheProperty, BinsMatchLifoModel, ()) {
   hm_free(hm_malloc(16));  // start this thread's heap
   tcache_process_init();   // a later call changes nothing: the bins below keep their bounds
-  tcache_trim();  // no block of this heap left in a pooled heap's bins by an earlier case
+  tcache_flush_all();
   Model m;
   for (unsigned c : kClasses) {
     m.has_spare[c] = tcache_get()->has_spare[c];
