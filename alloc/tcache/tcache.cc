@@ -318,13 +318,14 @@ void tcache_free_slow(Page* pg, Block* b) {
   }
   if (bin.room == 0 && t->has_spare[pg->cls]) {
     // The full bin becomes the spare, a full spare before it going on (the blocks handed on are
-    // checked in full by whoever takes them). A thread freeing its own blocks walks nothing. A
-    // bin that overflows with another thread's block (a consumer's) has every block's cookie
-    // checked first, as the walk to a spare-less bin's middle checks the half it keeps: a
-    // consumer that skipped it lost up to a fifth of xfer's throughput (bench/README.md).
+    // checked in full by whoever takes them). A thread freeing its own blocks walks nothing. When
+    // a full spare goes on because of another thread's block (a consumer's), the bin taking its
+    // place has every block's cookie checked first, as the walk to a spare-less bin's middle
+    // checks the half it keeps: the same work at the same moments, so a consumer keeps its pace
+    // (one that skipped it lost up to a fifth of xfer's throughput, bench/README.md).
     unsigned cls = pg->cls;
-    if (pg->owner.load(std::memory_order_relaxed) != &t->heap) bin_cookie_check(t, bin_walk(t, bin.head, bin.bound));
     if (Block* full = t->spare[cls]) {
+      if (pg->owner.load(std::memory_order_relaxed) != &t->heap) bin_cookie_check(t, bin_walk(t, bin.head, bin.bound));
       t->spare[cls] = nullptr;  // out of the cache before its blocks reach their pages
       hand_on(t, cls, full, bin.bound);
     }

@@ -91,8 +91,8 @@ TEST(Tcache, AConsumersFullBinIsSetAsideToo) {
   });
 }
 
-// A consumer's full bin has every block's cookie checked before it is set aside: a block of
-// another thread's page written after its free is reported at the overflow.
+// A consumer's full bin has every block's cookie checked before it takes the place of a full
+// spare: a block of another thread's page written after its free is reported at that overflow.
 TEST(TcacheDeathTest, AConsumersBinIsCheckedBeforeItIsSetAside) {
   if (!config().tcache_spare) GTEST_SKIP() << "HAKMEM_TCACHE_SPARE=0";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
@@ -105,9 +105,9 @@ TEST(TcacheDeathTest, AConsumersBinIsCheckedBeforeItIsSetAside) {
         }).join();
         hm_thread_flush();
         const uint32_t bound = tcache_get()->bins[size_to_class(64)].bound;
-        for (uint32_t i = 0; i < bound; ++i) hm_free(theirs[i]);
-        static_cast<Block*>(theirs[bound / 2])->cookie ^= 0x10;  // a write after free
-        hm_free(theirs[bound]);
+        for (uint32_t i = 0; i < 2 * bound; ++i) hm_free(theirs[i]);  // a full spare, a full bin
+        static_cast<Block*>(theirs[bound + bound / 2])->cookie ^= 0x10;  // a write after free
+        hm_free(theirs[2 * bound]);  // the spare goes on, the bin is checked
       },
       "double free or write after free");
 }
