@@ -70,7 +70,7 @@ TEST(Tcache, BinsStayWithinTheirBoundAndHandOnWhenFull) {
 // is under kSpareMinBound never has a spare.
 TEST(Tcache, AConsumersFullBinIsSetAsideToo) {
   each_gate_value("HAKMEM_TCACHE_SPARE", {"1"}, [](const char*) {
-    hm_free(hm_malloc(16));  // this thread's heap first: the helper's waits in the pool, its own
+    hm_free(hm_malloc(16));  // this thread's heap first, so the helper's waits in the pool with its pages
     for (size_t size : {size_t{64}, size_t{2048}}) {
       const unsigned cls = size_to_class(size);
       std::vector<void*> theirs(600);
@@ -93,12 +93,12 @@ TEST(Tcache, AConsumersFullBinIsSetAsideToo) {
 
 // A consumer's full bin has every block's cookie checked before it takes the place of a full
 // spare: a block of another thread's page written after its free is reported at that overflow.
-TEST(TcacheDeathTest, AConsumersBinIsCheckedBeforeItIsSetAside) {
+TEST(TcacheDeathTest, AConsumersBinIsCheckedBeforeItReplacesAFullSpare) {
   if (!config().tcache_spare) GTEST_SKIP() << "HAKMEM_TCACHE_SPARE=0";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(
       {
-        hm_free(hm_malloc(16));  // this thread's heap first: the helper's waits in the pool
+        hm_free(hm_malloc(16));  // this thread's heap first, so the helper's waits in the pool with its pages
         std::vector<void*> theirs(600);
         std::thread([&] {
           for (void*& p : theirs) p = hm_malloc(64);
