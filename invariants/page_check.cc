@@ -81,15 +81,16 @@ bool check_page_walk(Sink& s, const Page* pg, const Heap* owner) {
   Where w = at_page(pg, nullptr);
   if (pg->used + nfree != carved) return s.fail(registry::InvId::page_used, w, "used", carved - nfree, pg->used);
   // Blocks of this page in the owner's bin are handed out from the page's point of view.
-  unsigned in_bin = 0;
   const ThreadCache* cache = tcache_of(owner);
+  auto on_page = [&](const Block* head, uint32_t most) {  // pg's blocks among a list's first most + 1
+    unsigned n = 0, steps = 0;
+    for (const Block* b = head; b && steps <= most; b = tcache_next(cache, b), ++steps)
+      if (page_of(reinterpret_cast<uintptr_t>(b)) == pg) ++n;
+    return n;
+  };
   const Bin& bin = cache->bins[pg->cls];
-  unsigned steps = 0;
-  for (const Block* b = bin.head; b && steps <= bin.count(); b = tcache_next(cache, b), ++steps)
-    if (page_of(reinterpret_cast<uintptr_t>(b)) == pg) ++in_bin;
-  steps = 0;  // and in its spare (HAKMEM_TCACHE_SPARE)
-  for (const Block* b = cache->spare[pg->cls]; b && steps <= slow_bin(cache, pg->cls).bound; b = tcache_next(cache, b), ++steps)
-    if (page_of(reinterpret_cast<uintptr_t>(b)) == pg) ++in_bin;
+  unsigned in_bin = on_page(bin.head, bin.count()) +
+                    on_page(cache->spare[pg->cls], slow_bin(cache, pg->cls).bound);  // and its spare
   if (pending + in_bin > pg->used)
     return s.fail(registry::InvId::page_used, w, "used at least (remote + bin)", pending + in_bin, pg->used);
   return true;
