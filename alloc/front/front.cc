@@ -173,10 +173,20 @@ HM_SLOW_PATH void free_slow(void* p, Page* pg) {
   misuse(registry::ErrorId::invalid_free, p);
 }
 
+// The free of a carved block of page pg that every test has passed: its free cookie, then its
+// bin (hm_free, and realloc's old block, whose page is known from before the copy).
+HM_FAST_PATH void free_block(Page* pg, Block* b, uintptr_t cookie) {
+  b->cookie = cookie;
+  poison_free_block(b, pg->block_size);
+  HM_CHECK_HOOK(free, b, reinterpret_cast<uintptr_t>(pg));
+  if (HM_UNLIKELY(!tcache_push(tcache_get(), pg, b))) tcache_free_slow(pg, b);
+}
+
 // Usable size of a live block, reporting misuse for anything else: a freed small block as
-// freed_kind, a freed large one as large_freed_kind. *large: a large block's header (when given).
+// freed_kind, a freed large one as large_freed_kind. *large: a large block's header; *small: a
+// carved block's page (each when given).
 size_t usable_or_die(void* p, registry::ErrorId freed_kind, registry::ErrorId large_freed_kind,
-                     LargeHeader** large = nullptr) {
+                     LargeHeader** large = nullptr, Page** small = nullptr) {
   uintptr_t u = reinterpret_cast<uintptr_t>(p);
   if (Page* pg = page_of(u)) {
     if (HM_UNLIKELY(!page_is_block(pg, u))) {  // not a block start: a redzoned block's user pointer, or misuse
@@ -184,6 +194,7 @@ size_t usable_or_die(void* p, registry::ErrorId freed_kind, registry::ErrorId la
       misuse(registry::ErrorId::interior_free, p, pg);
     }
     if (is_free_cookie(reinterpret_cast<Block*>(p)->cookie, u)) misuse(freed_kind, p, pg);
+    if (small) *small = pg;
     return pg->block_size;
   }
   LargeHeader* hdr = nullptr;
@@ -287,10 +298,7 @@ void hm_free(void* p) {
   if (HM_UNLIKELY(g_free_reads)) {  // free already (either cookie)?
     if (HM_UNLIKELY((static_cast<Block*>(p)->cookie | 1) == cookie)) return free_misfit(p, pg);
   }
-  b->cookie = cookie;
-  poison_free_block(b, pg->block_size);
-  HM_CHECK_HOOK(free, b, reinterpret_cast<uintptr_t>(pg));
-  if (HM_UNLIKELY(!tcache_push(tcache_get(), pg, b))) tcache_free_slow(pg, b);
+  free_block(pg, b, cookie);
 }
 
 void hm_free_sized(void* p, size_t) { hm_free(p); }
@@ -314,7 +322,8 @@ void* hm_realloc(void* p, size_t n) {
     return nullptr;
   }
   LargeHeader* hdr = nullptr;
-  size_t old = usable_or_die(p, registry::ErrorId::realloc_freed, registry::ErrorId::large_realloc_freed, &hdr);
+  Page* pg = nullptr;
+  size_t old = usable_or_die(p, registry::ErrorId::realloc_freed, registry::ErrorId::large_realloc_freed, &hdr, &pg);
   if (n <= old && n >= old / 2 && !g_redzones) return p;  // redzoned: a new block, whose tail fits n
   if (hdr && n > kMaxSmall && !g_redzones && config().large_realloc) {  // large to large: no copy
     if (void* q = large_realloc(hdr, n)) return q;
@@ -322,8 +331,12 @@ void* hm_realloc(void* p, size_t n) {
   void* q = g_redzones ? nullptr : alloc_fast(n);  // redzoned: the slow path wraps the block
   if (!q) q = alloc_slow(n, kMinAlign, false, true, n > old);
   if (!q) return nullptr;  // errno is ENOMEM; p is untouched
+  // A carved block's free cookie is computed before the copy, which may push its page's record
+  // and the page map out of the L1 cache: the free after it needs no second lookup.
+  uintptr_t cookie = pg ? free_cookie(pg, reinterpret_cast<uintptr_t>(p)) : 0;
   std::memcpy(q, p, n < old ? n : old);
-  hm_free(p);
+  if (pg) free_block(pg, static_cast<Block*>(p), cookie);
+  else hm_free(p);
   return q;
 }
 
