@@ -154,9 +154,9 @@ void hand_on(ThreadCache* t, unsigned cls, Block* chain, unsigned n) {
   else return_chain(t, chain, n);
 }
 
-// The k-th block (k >= 1) of a bin's list from b, each block before it checked for its free
-// cookie before its link is followed, as the fast pop does (plain links in a loop of their own:
-// this walk is most of a flush's cost).
+// The k-th block (k >= 1) of a bin's list from b, each of the k checked for its free cookie,
+// before its link is followed as the fast pop does (plain links in a loop of their own: this
+// walk is most of a flush's cost).
 Block* bin_walk(const ThreadCache* t, Block* b, unsigned k) {
   if (t->link_key == 0) {
     for (unsigned i = 1; i < k; ++i) {
@@ -169,6 +169,7 @@ Block* bin_walk(const ThreadCache* t, Block* b, unsigned k) {
       b = tcache_next(t, b);
     }
   }
+  bin_cookie_check(t, b);
   return b;
 }
 
@@ -176,11 +177,10 @@ Block* bin_walk(const ThreadCache* t, Block* b, unsigned k) {
 // checked in full by whoever takes them.
 void hand_on_older_half(ThreadCache* t, Bin& bin, unsigned cls) {
   unsigned keep = bin.bound / 2;
-  Block* cut = bin_walk(t, bin.head, keep);
-  if (keep) bin_cookie_check(t, cut);
-  Block* old = keep ? tcache_next(t, cut) : bin.head;
+  Block* cut = keep ? bin_walk(t, bin.head, keep) : nullptr;
+  Block* old = cut ? tcache_next(t, cut) : bin.head;
   unsigned n = bin.count() - keep;
-  if (keep) tcache_set_next(t, cut, nullptr);
+  if (cut) tcache_set_next(t, cut, nullptr);
   else bin.head = nullptr;
   bin.set_count(keep);
   hand_on(t, cls, old, n);
@@ -325,7 +325,7 @@ void tcache_free_slow(Page* pg, Block* b) {
     // (one that skipped it lost up to a fifth of xfer's throughput, bench/README.md).
     unsigned cls = pg->cls;
     if (Block* full = t->spare[cls]) {
-      if (pg->owner.load(std::memory_order_relaxed) != &t->heap) bin_cookie_check(t, bin_walk(t, bin.head, bin.bound));
+      if (pg->owner.load(std::memory_order_relaxed) != &t->heap) bin_walk(t, bin.head, bin.bound);
       t->spare[cls] = nullptr;  // out of the cache before its blocks reach their pages
       hand_on(t, cls, full, bin.bound);
     }
