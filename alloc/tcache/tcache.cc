@@ -200,6 +200,41 @@ Block* take_spare(ThreadCache* t, unsigned cls) {
   return tcache_pop(t, cls);
 }
 
+// HAKMEM_BIN_GROW (tcache.h, kGrowOverflows): an overflow of class cls's bin, set off by a
+// block of page pg.
+void bin_overflowed(ThreadCache* t, const Page* pg, unsigned cls) {
+  uint8_t& seen = t->overflows[cls];
+  if (pg->owner.load(std::memory_order_relaxed) != &t->heap) seen |= kForeignOverflow;
+  else if ((seen & (kGrowDue - 1)) < kGrowOverflows) seen++;
+}
+
+// The same, at every refill of class cls: a long enough run of own overflows makes a growth due;
+// the run starts again.
+void bin_refilled(ThreadCache* t, unsigned cls) {
+  uint8_t seen = t->overflows[cls];
+  if ((seen & (kGrowDue - 1)) >= kGrowOverflows) seen |= kGrowDue;
+  t->overflows[cls] = seen & (kGrowDue | kForeignOverflow);
+}
+
+// The same, at a refill from beyond the thread (the bin and its spare empty): a growth due
+// doubles the bin's bound, a foreign overflow since the last such refill (a consumer's bin) puts
+// it back.
+void resize_bin(ThreadCache* t, Bin& bin, unsigned cls) {
+  uint8_t seen = t->overflows[cls];
+  t->overflows[cls] = 0;
+  if (seen & kForeignOverflow) {
+    bin.bound >>= t->grown[cls];
+    t->grown[cls] = 0;
+  } else if ((seen & kGrowDue) && t->grown[cls] < config().bin_grow && bin.bound <= kBinBoundMax / 2) {
+    bin.bound *= 2;
+    t->grown[cls]++;
+    t->heap.counters.bins_grown++;
+  } else {
+    return;
+  }
+  bin.room = bin.bound;
+}
+
 // A batch another thread's bin gave up, when the transfer box holds one: the first block
 // for the caller, the rest into the (empty) bin. Plain links only: hardened bins do not
 // take part.
@@ -207,7 +242,7 @@ Block* take_batch(ThreadCache* t, unsigned cls) {
   Bin& bin = t->bins[cls];
   if (t->link_key || bin.head || bin.bound == 0 || config().transfer_kb == 0) return nullptr;
   Block* head;
-  uint32_t n = transfer_take(cls, &head);
+  uint32_t n = transfer_take(cls, &head, bin.bound + 1);  // the first block is the caller's
   if (!n) return nullptr;
   t->heap.counters.transfer_takes++;
   checked_free_block(head);
@@ -262,6 +297,7 @@ Block* tcache_refill(ThreadCache** tp, unsigned cls, bool may_borrow) {
     if (!t) return nullptr;
     *tp = t;
   }
+  if (t->overflows[cls]) bin_refilled(t, cls);
   if (t->link_key) {
     if (Block* b = pop_hardened(t, cls)) return b;
   } else if (Block* head = t->bins[cls].head) {  // the pop failed on a block without its cookie
@@ -272,6 +308,7 @@ Block* tcache_refill(ThreadCache** tp, unsigned cls, bool may_borrow) {
   t->heap.counters.refills++;
   HM_CHECK_HOOK(refill, &t->heap, cls);
   if (config().bin_decay_ms >= 0 && ++t->decay_refills >= kDecayRefills) decay_pass(t);
+  if (t->overflows[cls] && !slow_bin(t, cls).head) resize_bin(t, slow_bin(t, cls), cls);
   if (Block* b = take_batch(t, cls)) return b;
   Page* pg = heap_page_with_free(&t->heap, cls);
   if (!pg) return nullptr;
@@ -316,6 +353,7 @@ void tcache_free_slow(Page* pg, Block* b) {
     return_chain(t, b, 1);
     return;
   }
+  if (bin.room == 0 && t->has_spare[pg->cls]) bin_overflowed(t, pg, pg->cls);
   if (bin.room == 0 && t->has_spare[pg->cls]) {
     // The full bin becomes the spare, a full spare before it going on (the blocks handed on are
     // checked in full by whoever takes them). A thread freeing its own blocks walks nothing. When
@@ -369,18 +407,22 @@ Block* pop_hardened(ThreadCache* t, unsigned cls) {
   return b;
 }
 
-// Empties the bins of class c, and its spare, back to the pages.
+// Empties the bins of class c, and its spare, back to the pages; a grown bound goes back
+// (HAKMEM_BIN_GROW).
 void flush_bin(ThreadCache* t, unsigned c) {
   Bin& bin = slow_bin(t, c);
   Block* list = bin.head;
   unsigned n = bin.count();
   bin.head = nullptr;
-  bin.room = bin.bound;
   if (n) return_chain(t, list, n);
   if (Block* spare = t->spare[c]) {
     t->spare[c] = nullptr;
     return_chain(t, spare, bin.bound);
   }
+  bin.bound >>= t->grown[c];
+  bin.room = bin.bound;
+  t->grown[c] = 0;
+  t->overflows[c] = 0;
 }
 
 void flush_bins(ThreadCache* t) {

@@ -39,6 +39,20 @@ struct Bin {
 // (mixed: 18,376 swaps in 10M ops and about 1% of its time when every class was split).
 inline constexpr uint32_t kSpareMinBound = 128;
 
+// The largest bound of any bin: the top of HAKMEM_TCACHE_MAX's range, which HAKMEM_BIN_GROW's
+// doublings do not pass either.
+inline constexpr uint32_t kBinBoundMax = 4096;
+
+// HAKMEM_BIN_GROW: the overflows in a row, set off by the thread's own blocks with no refill
+// between them (its spare's included), that double a bin's bound at its next refill from beyond
+// the thread (kGrowDue until then); an overflow set off by another thread's block
+// (kForeignOverflow) puts the bound back at that refill instead. Four in a row have freed at
+// least twice the class's bound more than the thread took: a structure dropped, not a bin
+// wandering about its bound.
+inline constexpr uint8_t kGrowOverflows = 4;
+inline constexpr uint8_t kGrowDue = 0x40;
+inline constexpr uint8_t kForeignOverflow = 0x80;
+
 // HAKMEM_BIN_DECAY_MS: a thread's refills between two looks at the clock for a decay pass.
 inline constexpr uint32_t kDecayRefills = 16;
 
@@ -63,6 +77,11 @@ struct ThreadCache {
   Block* spare[kClassCount];
   bool has_spare[kClassCount];
   uint8_t ramp_step[kClassCount];  // refills so far of each class, while ramping
+  // HAKMEM_BIN_GROW: each class's doublings of its bin's bound, and its overflows: the count of
+  // those set off by the thread's own blocks since its last refill (to kGrowOverflows), with
+  // kGrowDue and kForeignOverflow (bin_overflowed, bin_refilled).
+  uint8_t grown[kClassCount];
+  uint8_t overflows[kClassCount];
   // HAKMEM_BIN_DECAY_MS: each bin's head and count at the last decay pass, its time (os_now_ms)
   // and the refills since the last look at the clock (every kDecayRefills).
   Block* decay_head[kClassCount];

@@ -57,14 +57,15 @@ bool transfer_put(unsigned cls, Block* head, uint32_t n) {
   return ok;
 }
 
-uint32_t transfer_take(unsigned cls, Block** head) {
+uint32_t transfer_take(unsigned cls, Block** head, uint32_t most) {
   ClassStack& s = g_stacks[cls];
   Block* first = nullptr;
   uint32_t n = 0, hints = 0;
   Block* hint[kTransferHints];
   if (s.count.load(std::memory_order_relaxed) != 0) {
     pthread_mutex_lock(&g_lock);
-    if (uint32_t c = s.count.load(std::memory_order_relaxed)) {
+    uint32_t c = s.count.load(std::memory_order_relaxed);
+    if (c && s.slots[c - 1].n <= most) {
       const TransferBatch& b = s.slots[c - 1];
       first = b.head, n = b.n, hints = b.hints;
       for (uint32_t i = 0; i < hints; ++i) hint[i] = b.hint[i];

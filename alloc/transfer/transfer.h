@@ -39,9 +39,9 @@ struct TransferBatch {
 // Hands over the chain head.. of n >= 1 blocks of class cls; false (nothing taken) when off,
 // full, or n is 0.
 bool transfer_put(unsigned cls, Block* head, uint32_t n);
-// Takes the newest batch of class cls into *head; returns its block count, or 0 with *head
-// set to nullptr when there is none.
-uint32_t transfer_take(unsigned cls, Block** head);
+// Takes the newest batch of class cls into *head when it has at most `most` blocks; returns its
+// block count, or 0 with *head set to nullptr when there is none (or it is larger).
+uint32_t transfer_take(unsigned cls, Block** head, uint32_t most = ~0u);
 // Bytes of blocks held over all classes (a racy snapshot; the stats box prints it).
 uint64_t transfer_bytes();
 

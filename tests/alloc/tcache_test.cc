@@ -170,6 +170,70 @@ TEST(Tcache, BinBoundsFollowTheClassSize) {
   }
 }
 
+// HAKMEM_BIN_GROW: four overflows in a row of a class's bin with the thread's own blocks (a
+// structure dropped whole) double its bound at the refill from beyond the thread that follows,
+// and a flush puts it back; at 0 the bound never moves.
+TEST(Tcache, OwnOverflowsInARowDoubleTheBoundAtTheNextRefill) {
+  each_gate_value("HAKMEM_BIN_GROW", {"2", "0"}, [](const char* k) {
+    const bool grow = k[0] == '2';
+    const unsigned cls = size_to_class(64);
+    hm_free(hm_malloc(64));
+    ThreadCache* h = tcache_get();
+    if (!h->heap.real || !h->has_spare[cls]) _exit(3);
+    const uint32_t base = h->bins[cls].bound;
+    std::vector<void*> v(5 * base);
+    for (void*& p : v) p = hm_malloc(64);
+    hm_thread_flush();
+    for (void* p : v) hm_free(p);  // overflows after base, 2, 3 and 4 x base frees
+    if (h->bins[cls].bound != base) _exit(4);  // nothing changes before a refill
+    for (uint32_t i = 0; i <= 2 * base; ++i) v[i] = hm_malloc(64);  // the bin, the spare, then beyond
+    if (h->bins[cls].bound != (grow ? 2 * base : base)) _exit(5);
+    if (h->heap.counters.bins_grown != (grow ? 1u : 0u)) _exit(6);
+    for (uint32_t i = 0; i <= 2 * base; ++i) {
+      hm_free(v[i]);
+      if (h->bins[cls].count() > h->bins[cls].bound) _exit(7);
+    }
+    hm_check_result r;
+    if (hm_check_all(2, &r) != 0) _exit(8);
+    hm_thread_flush();
+    _exit(h->bins[cls].bound == base ? 0 : 9);
+  });
+}
+
+// HAKMEM_BIN_GROW: a bin that overflows and refills by turns, about its bound, never grows, and a
+// grown bin that overflows with another thread's blocks (a consumer's) is back at its bound after
+// the next refill from beyond the thread.
+TEST(Tcache, AWanderingOrAConsumersBinKeepsItsBound) {
+  each_gate_value("HAKMEM_BIN_GROW", {"2"}, [](const char*) {
+    const unsigned cls = size_to_class(64);
+    hm_free(hm_malloc(16));  // this thread's heap first, so the helper's waits in the pool with its pages
+    ThreadCache* h = tcache_get();
+    if (!h->heap.real) _exit(3);
+    const uint32_t base = h->bins[cls].bound;
+    std::vector<void*> theirs(3 * base);
+    std::thread([&] {
+      for (void*& p : theirs) p = hm_malloc(64);
+    }).join();
+    std::vector<void*> v(5 * base);
+    for (void*& p : v) p = hm_malloc(64);
+    hm_thread_flush();
+    for (int round = 0; round < 8; ++round) {  // one overflow, then a refill: no run of four
+      for (uint32_t i = 0; i <= base; ++i) hm_free(v[i]);
+      for (uint32_t i = 0; i <= base; ++i) v[i] = hm_malloc(64);
+    }
+    if (h->bins[cls].bound != base || h->heap.counters.bins_grown != 0) _exit(4);
+    for (void* p : v) hm_free(p);  // now four in a row
+    for (uint32_t i = 0; i <= 2 * base; ++i) v[i] = hm_malloc(64);
+    if (h->bins[cls].bound != 2 * base) _exit(5);
+    if (page_of(reinterpret_cast<uintptr_t>(theirs[0]))->owner.load() == &h->heap) _exit(6);
+    for (void* p : theirs) hm_free(p);  // the grown bin overflows with the helper's blocks
+    for (uint32_t i = 0; i <= 4 * base && h->bins[cls].bound != base; ++i) (void)hm_malloc(64);
+    if (h->bins[cls].bound != base) _exit(7);
+    hm_check_result r;
+    _exit(hm_check_all(2, &r) == 0 ? 0 : 8);
+  });
+}
+
 TEST(Tcache, FlushAllEmptiesEveryBin) {
   std::vector<void*> v;
   for (int i = 0; i < 500; ++i) v.push_back(hm_malloc(static_cast<size_t>(16 + i * 7)));

@@ -452,8 +452,10 @@ RC_GTEST_PROP(TransferProperty, HintsNameTheChainsFirstBlocks, ()) {
                       : std::min<uint32_t>({n, static_cast<uint32_t>(gate), kTransferHints, stale + 1});
   RC_ASSERT(b->hints == want);
   for (uint32_t i = 0; i < want; ++i) RC_ASSERT(b->hint[i] == chain[i]);
-  Block* head = nullptr;
-  RC_ASSERT(transfer_take(cls, &head) == n);
+  Block* head = first;
+  RC_ASSERT(transfer_take(cls, &head, n - 1) == 0);  // a taker with room for fewer leaves it
+  RC_ASSERT(head == nullptr);
+  RC_ASSERT(transfer_take(cls, &head, n) == n);
   RC_ASSERT(head == first);
   for (Block* x = head; x;) {
     Block* next = x->next;
