@@ -353,8 +353,8 @@ void tcache_free_slow(Page* pg, Block* b) {
     return_chain(t, b, 1);
     return;
   }
-  if (bin.room == 0 && t->has_spare[pg->cls]) bin_overflowed(t, pg, pg->cls);
   if (bin.room == 0 && t->has_spare[pg->cls]) {
+    bin_overflowed(t, pg, pg->cls);
     // The full bin becomes the spare, a full spare before it going on (the blocks handed on are
     // checked in full by whoever takes them). A thread freeing its own blocks walks nothing. When
     // a full spare goes on because of another thread's block (a consumer's), the bin taking its

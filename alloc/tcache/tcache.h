@@ -46,9 +46,11 @@ inline constexpr uint32_t kBinBoundMax = 4096;
 // HAKMEM_BIN_GROW: the overflows in a row, set off by the thread's own blocks with no refill
 // between them (its spare's included), that double a bin's bound at its next refill from beyond
 // the thread (kGrowDue until then); an overflow set off by another thread's block
-// (kForeignOverflow) puts the bound back at that refill instead. Four in a row have freed at
-// least twice the class's bound more than the thread took: a structure dropped, not a bin
-// wandering about its bound.
+// (kForeignOverflow) puts the bound back at that refill instead. Four in a row mean the thread
+// freed at least three bins' worth of the class (one and a half times its bound) more than it
+// took: a structure dropped, not a bin wandering about its bound. Classes without a spare (of
+// more than 512 bytes with the defaults) never grow: in ring:90 their bins of 64 blocks met runs
+// of four often enough to double the peak RSS.
 inline constexpr uint8_t kGrowOverflows = 4;
 inline constexpr uint8_t kGrowDue = 0x40;
 inline constexpr uint8_t kForeignOverflow = 0x80;
