@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <random>
 #include <thread>
@@ -512,6 +513,89 @@ RC_GTEST_PROP(TcacheProperty, SpareHoldsAFullBinSetAsideWhole, ()) {
   RC_ASSERT(matches(h->spare[cls], spare));
   for (void* p : again) hm_free(p);
   for (size_t k = frees; k < n; ++k) hm_free(blocks[order[k]]);
+  tcache_flush_all();
+  hm_prop::check_invariants();
+}
+
+// HAKMEM_BIN_GROW: any mix of a thread building and dropping its own blocks of a class with a
+// spare, freeing another thread's, and flushing keeps the bin's bound its start-up bound times a
+// power of two no larger than 2^HAKMEM_BIN_GROW (and no more than a bin may hold), its count
+// within it, its spare empty or exactly a bound's worth, and every block intact; a flush puts the
+// bound back, and an own drop of four bins' worth and more from an empty cache, built again, grows
+// it (unless the gate is 0 or it is at its limit).
+RC_GTEST_PROP(TcacheProperty, GrownBinsStayWithinTheirLimits, ()) {
+  hm_free(hm_malloc(16));  // start this thread's heap
+  tcache_flush_all();
+  ThreadCache* h = tcache_get();
+  std::vector<unsigned> with_spare;
+  for (size_t size : {16, 64, 256})
+    if (h->has_spare[size_to_class(size)]) with_spare.push_back(size_to_class(size));
+  RC_PRE(!with_spare.empty());
+  const unsigned cls = *rc::gen::elementOf(with_spare);
+  const size_t size = class_to_size(cls);
+  const uint32_t base = h->bins[cls].bound;
+  std::vector<void*> mine;
+  auto holds = [&] {
+    const Bin& bin = h->bins[cls];
+    const uint32_t g = h->grown[cls];
+    RC_ASSERT(g <= static_cast<uint32_t>(config().bin_grow));
+    RC_ASSERT(bin.bound == base << g && bin.bound <= kBinBoundMax);
+    RC_ASSERT(bin.count() <= bin.bound);
+    RC_ASSERT(tcache_spare_count(h, cls) == (h->spare[cls] ? bin.bound : 0u));
+  };
+  const auto steps = *rc::gen::inRange(1, 12);
+  for (int step = 0; step < steps; ++step) {
+    switch (*rc::gen::inRange(0, 5)) {
+      case 0: {  // build
+        const auto n = *rc::gen::inRange<size_t>(1, 6 * base);
+        for (size_t k = 0; k < n; ++k) {
+          void* p = hm_malloc(size);
+          RC_ASSERT(bool(p != nullptr));
+          std::memset(p, 0x5a, size);
+          mine.push_back(p);
+        }
+        break;
+      }
+      case 1: case 2: {  // drop some, in any order
+        std::shuffle(mine.begin(), mine.end(), std::mt19937(*rc::gen::arbitrary<uint32_t>()));
+        const auto n = *rc::gen::inRange<size_t>(0, mine.size() + 1);
+        for (size_t k = 0; k < n; ++k) {
+          const auto* c = static_cast<unsigned char*>(mine.back());
+          RC_ASSERT(std::all_of(c, c + size, [](unsigned char x) { return x == 0x5a; }));
+          hm_free(mine.back());
+          mine.pop_back();
+        }
+        break;
+      }
+      case 3: {  // another thread's blocks, freed here
+        std::vector<void*> theirs(*rc::gen::inRange<size_t>(1, 3 * base));
+        std::thread([&] {
+          for (void*& p : theirs) p = hm_malloc(size);
+        }).join();
+        for (void* p : theirs) hm_free(p);
+        break;
+      }
+      default: {  // a flush: the bound back where it started
+        tcache_flush_all();
+        RC_ASSERT(h->bins[cls].bound == base && h->grown[cls] == 0);
+        break;
+      }
+    }
+    holds();
+  }
+  for (void* p : mine) hm_free(p);
+  tcache_flush_all();
+  holds();
+  hm_prop::check_invariants();
+  // From an empty cache: an own drop of four bins' worth and one more, then the build again.
+  std::vector<void*> v(4 * base + 1);
+  for (void*& p : v) p = hm_malloc(size);
+  tcache_flush_all();
+  for (void* p : v) hm_free(p);
+  for (void*& p : v) p = hm_malloc(size);
+  const bool room = config().bin_grow > 0;
+  RC_ASSERT(h->bins[cls].bound == (room ? 2 * base : base));
+  for (void* p : v) hm_free(p);
   tcache_flush_all();
   hm_prop::check_invariants();
 }
