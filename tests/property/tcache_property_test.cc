@@ -521,8 +521,8 @@ RC_GTEST_PROP(TcacheProperty, SpareHoldsAFullBinSetAsideWhole, ()) {
 // spare, freeing another thread's, and flushing keeps the bin's bound its start-up bound times a
 // power of two no larger than 2^HAKMEM_BIN_GROW (and no more than a bin may hold), its count
 // within it, its spare empty or exactly a bound's worth, and every block intact; a flush puts the
-// bound back, and an own drop of four bins' worth and more from an empty cache, built again, grows
-// it (unless the gate is 0 or it is at its limit).
+// bound back, and an own drop of four bins' worth and one more from an empty cache, built again,
+// doubles it (unless the gate is 0).
 RC_GTEST_PROP(TcacheProperty, GrownBinsStayWithinTheirLimits, ()) {
   hm_free(hm_malloc(16));  // start this thread's heap
   tcache_flush_all();
