@@ -3,7 +3,8 @@
 // operations and the prefetch gate (HAKMEM_TRANSFER_PREFETCH) chosen per input, against a model
 // of each class's stack of batches and the byte total: a put succeeds exactly when the class
 // holds fewer than kTransferSlots batches and the total stays within the bound, a take returns
-// the newest batch intact, every batch in the box matches the model (its prefetch hints
+// the newest batch intact (a take bounded by a bin's room: only when the batch fits, else
+// nothing), every batch in the box matches the model (its prefetch hints
 // included) and transfer_bytes() equals its total. A threaded burst puts and takes from several
 // threads at once, then drains the box: every batch put is taken exactly once, intact.
 // Blocks come from pages of the classes and go back to them; every input ends with the box
@@ -186,12 +187,14 @@ void put(World& w, unsigned c, uint32_t k) {
   if (stack.empty()) w.stacks.erase(c);
 }
 
-void take(World& w, unsigned c) {
+// A take of at most `most` blocks (a taker's bin with room for that many): the newest batch when
+// it is no larger, else nothing, the box unchanged.
+void take(World& w, unsigned c, uint32_t most = ~0u) {
   Block* head = nullptr;
-  uint32_t n = transfer_take(c, &head);
+  uint32_t n = transfer_take(c, &head, most);
   auto it = w.stacks.find(c);
-  if (it == w.stacks.end()) {
-    HM_FUZZ_CHECK(n == 0);
+  if (it == w.stacks.end() || it->second.back().size() > most) {
+    HM_FUZZ_CHECK(n == 0 && head == nullptr);
     return;
   }
   Chain want = std::move(it->second.back());
@@ -379,9 +382,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
       case 3:
-      case 4:
         take(w, w.cls[in.u8() % 3]);
         break;
+      case 4: {  // bounded, as a bin with room for 1..256 blocks takes
+        unsigned c = w.cls[in.u8() % 3];
+        take(w, c, 1 + in.u8());
+        break;
+      }
       case 5: {
         uint8_t b = in.u8();  // a table bound, or any KiB from 0 to 127
         config_detail::g_config.transfer_kb = b < 128 ? kBoundsKb[b % std::size(kBoundsKb)] : b - 128;
