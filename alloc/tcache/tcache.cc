@@ -200,11 +200,11 @@ Block* take_spare(ThreadCache* t, unsigned cls) {
   return tcache_pop(t, cls);
 }
 
-// HAKMEM_BIN_GROW (tcache.h, kGrowOverflows): an overflow of class cls's bin, set off by a
-// block of page pg.
-void bin_overflowed(ThreadCache* t, const Page* pg, unsigned cls) {
+// HAKMEM_BIN_GROW (tcache.h, kGrowOverflows): an overflow of class cls's bin, set off by one
+// of the thread's own blocks or by another thread's (foreign).
+void bin_overflowed(ThreadCache* t, unsigned cls, bool foreign) {
   uint8_t& seen = t->overflows[cls];
-  if (pg->owner.load(std::memory_order_relaxed) != &t->heap) seen |= kForeignOverflow;
+  if (foreign) seen |= kForeignOverflow;
   else if ((seen & (kGrowDue - 1)) < kGrowOverflows) seen++;
 }
 
@@ -216,6 +216,13 @@ void bin_refilled(ThreadCache* t, unsigned cls) {
   t->overflows[cls] = seen & (kGrowDue | kForeignOverflow);
 }
 
+// The bin of class cls (empty, its spare too) back at the bound it started with.
+void ungrow_bin(ThreadCache* t, Bin& bin, unsigned cls) {
+  bin.bound >>= t->grown[cls];
+  bin.room = bin.bound;
+  t->grown[cls] = 0;
+}
+
 // The same, at a refill from beyond the thread (the bin and its spare empty): a growth due
 // doubles the bin's bound, a foreign overflow since the last such refill (a consumer's bin) puts
 // it back.
@@ -223,16 +230,13 @@ void resize_bin(ThreadCache* t, Bin& bin, unsigned cls) {
   uint8_t seen = t->overflows[cls];
   t->overflows[cls] = 0;
   if (seen & kForeignOverflow) {
-    bin.bound >>= t->grown[cls];
-    t->grown[cls] = 0;
+    ungrow_bin(t, bin, cls);
   } else if ((seen & kGrowDue) && t->grown[cls] < config().bin_grow && bin.bound <= kBinBoundMax / 2) {
     bin.bound *= 2;
+    bin.room = bin.bound;
     t->grown[cls]++;
     t->heap.counters.bins_grown++;
-  } else {
-    return;
   }
-  bin.room = bin.bound;
 }
 
 // A batch another thread's bin gave up, when the transfer box holds one: the first block
@@ -308,7 +312,7 @@ Block* tcache_refill(ThreadCache** tp, unsigned cls, bool may_borrow) {
   t->heap.counters.refills++;
   HM_CHECK_HOOK(refill, &t->heap, cls);
   if (config().bin_decay_ms >= 0 && ++t->decay_refills >= kDecayRefills) decay_pass(t);
-  if (t->overflows[cls] && !slow_bin(t, cls).head) resize_bin(t, slow_bin(t, cls), cls);
+  if (t->overflows[cls]) resize_bin(t, slow_bin(t, cls), cls);  // the bin is empty here, its spare too
   if (Block* b = take_batch(t, cls)) return b;
   Page* pg = heap_page_with_free(&t->heap, cls);
   if (!pg) return nullptr;
@@ -354,7 +358,8 @@ void tcache_free_slow(Page* pg, Block* b) {
     return;
   }
   if (bin.room == 0 && t->has_spare[pg->cls]) {
-    bin_overflowed(t, pg, pg->cls);
+    bool foreign = pg->owner.load(std::memory_order_relaxed) != &t->heap;
+    bin_overflowed(t, pg->cls, foreign);
     // The full bin becomes the spare, a full spare before it going on (the blocks handed on are
     // checked in full by whoever takes them). A thread freeing its own blocks walks nothing. When
     // a full spare goes on because of another thread's block (a consumer's), the bin taking its
@@ -363,7 +368,7 @@ void tcache_free_slow(Page* pg, Block* b) {
     // (one that skipped it lost up to a fifth of xfer's throughput, bench/README.md).
     unsigned cls = pg->cls;
     if (Block* full = t->spare[cls]) {
-      if (pg->owner.load(std::memory_order_relaxed) != &t->heap) bin_walk(t, bin.head, bin.bound);
+      if (foreign) bin_walk(t, bin.head, bin.bound);
       t->spare[cls] = nullptr;  // out of the cache before its blocks reach their pages
       hand_on(t, cls, full, bin.bound);
     }
@@ -419,9 +424,7 @@ void flush_bin(ThreadCache* t, unsigned c) {
     t->spare[c] = nullptr;
     return_chain(t, spare, bin.bound);
   }
-  bin.bound >>= t->grown[c];
-  bin.room = bin.bound;
-  t->grown[c] = 0;
+  ungrow_bin(t, bin, c);
   t->overflows[c] = 0;
 }
 
