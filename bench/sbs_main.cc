@@ -113,11 +113,11 @@ bool run_profile(const Options& o, Metric metric, const ChildContext& ctx, const
     }
     SbsRow r;
     r.allocator = v.allocator, r.mode = v.mode;
-    std::vector<double> ops, ns, peak, fin, sys, faults;
+    std::vector<double> ops, ns, peak, fin, sys, faults, cpu;
     raw[key] = nlohmann::json::array();
     for (const auto& s : samples[i]) {
       ops.push_back(ops_per_s(s, metric)), ns.push_back(ns_per_op(s, metric)), peak.push_back(s.peak_rss_kb),
-          fin.push_back(s.final_rss_kb);
+          fin.push_back(s.final_rss_kb), cpu.push_back(s.cpu_ns_per_op);
       if (s.sys_s) sys.push_back(*s.sys_s);
       if (s.minor_faults) faults.push_back(*s.minor_faults);
       raw[key].push_back(sample_json(s));
@@ -125,6 +125,7 @@ bool run_profile(const Options& o, Metric metric, const ChildContext& ctx, const
     r.ops_per_s = median(ops), r.ns_per_op = median(ns), r.peak_rss_kb = median(peak), r.final_rss_kb = median(fin);
     if (!sys.empty() && sys.size() == samples[i].size()) r.sys_s = median(sys);
     if (!faults.empty() && faults.size() == samples[i].size()) r.minor_faults = median(faults);
+    if (!cpu.empty() && median(cpu) > 0) r.cpu_ns_per_op = median(cpu);
     if (o.callgrind) {
       std::fprintf(stderr, "[sbs callgrind] %s %s (%s), %lu iterations ... ", profile.c_str(), v.allocator.c_str(),
                    v.mode.c_str(), o.callgrind_iters);

@@ -72,6 +72,9 @@ struct SbsRow {
   double peak_rss_kb = 0.0, final_rss_kb = 0.0;
   std::optional<double> instr_per_op;
   std::optional<double> sys_s, minor_faults;  // medians of the timed region's; absent in older entries
+  // Median process CPU time (every thread's, user and system) per op, whichever clock ops/s uses:
+  // beside a wall-clock ns/op it shows a multi-threaded run's idle time. Absent in older entries.
+  std::optional<double> cpu_ns_per_op;
 };
 
 struct SbsEntry {

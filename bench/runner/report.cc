@@ -104,13 +104,14 @@ std::string format_sbs_table(const std::vector<SbsRow>& rows, TableStyle style) 
   for (size_t i = 0; i < rows.size(); ++i) {
     const auto& r = rows[i];
     cells.push_back({r.allocator, r.mode, fmt_rate(r.ops_per_s), fmt_fixed(r.ns_per_op, 2),
+                     r.cpu_ns_per_op ? fmt_fixed(*r.cpu_ns_per_op, 2) : "-",
                      fmt_fixed(r.peak_rss_kb / 1024.0, 1), fmt_fixed(r.final_rss_kb / 1024.0, 1),
                      r.sys_s ? fmt_fixed(*r.sys_s, 3) : "-", r.minor_faults ? fmt_rate(*r.minor_faults) : "-",
                      r.instr_per_op ? fmt_fixed(*r.instr_per_op, 1) : "-",
                      ratios[i].vs_hakmem ? fmt_fixed(*ratios[i].vs_hakmem, 3) : "-",
                      ratios[i].vs_best_peer ? fmt_fixed(*ratios[i].vs_best_peer, 3) : "-"});
   }
-  std::string out = render_table({"allocator", "mode", "ops/s", "ns/op", "peak MiB", "final MiB", "sys s", "minflt",
+  std::string out = render_table({"allocator", "mode", "ops/s", "ns/op", "CPU ns/op", "peak MiB", "final MiB", "sys s", "minflt",
                                   "instr/op", "x hakmem", "x best peer"},
                                  cells, style);
   bool first = true;

@@ -48,7 +48,7 @@ SbsEntry sample_sbs() {
   e.runs = 3;
   e.results = {{"hakmem", "inprocess", 4e7, 25.0, 8000, 7000, std::nullopt},
                {"jemalloc", "preload", 5e7, 20.0, 9000, 8500, 61.5}};
-  e.results[1].sys_s = 0.25, e.results[1].minor_faults = 1200;
+  e.results[1].sys_s = 0.25, e.results[1].minor_faults = 1200, e.results[1].cpu_ns_per_op = 31.5;
   return e;
 }
 
@@ -119,6 +119,8 @@ TEST(LedgerJson, SbsRoundTripKeepsNullInstructions) {
   EXPECT_FALSE(r.results[0].minor_faults.has_value());
   EXPECT_DOUBLE_EQ(*r.results[1].sys_s, 0.25);
   EXPECT_DOUBLE_EQ(*r.results[1].minor_faults, 1200);
+  EXPECT_FALSE(j["results"][0].contains("cpu_ns_per_op"));
+  EXPECT_DOUBLE_EQ(*r.results[1].cpu_ns_per_op, 31.5);
 }
 
 TEST(LedgerJson, SbsFaultsAndSystemTimeAreNumbers) {
@@ -128,6 +130,11 @@ TEST(LedgerJson, SbsFaultsAndSystemTimeAreNumbers) {
   ASSERT_FALSE(p.empty());
   EXPECT_NE(p.front().find("minor_faults"), std::string::npos);
   j["results"][1].erase("minor_faults");
+  j["results"][1]["cpu_ns_per_op"] = "fast";
+  p = validate_entry(j);
+  ASSERT_FALSE(p.empty());
+  EXPECT_NE(p.front().find("cpu_ns_per_op"), std::string::npos);
+  j["results"][1].erase("cpu_ns_per_op");
   j["results"][1].erase("sys_s");
   EXPECT_TRUE(validate_entry(j).empty());  // an entry from before the fields parses
 }

@@ -64,6 +64,25 @@ TEST(SbsTable, SystemTimeAndFaults) {
   EXPECT_NE(t.find("4.60M"), std::string::npos);
 }
 
+// A multi-threaded row whose CPU time per op is below its wall time per op sat idle (its threads
+// waited for each other): the table shows both clocks, "-" where a row has no CPU figure.
+TEST(SbsTable, CpuTimePerOpBesideWallTime) {
+  auto r = rows();
+  r[0].cpu_ns_per_op = 28.03;
+  std::string t = format_sbs_table(r, TableStyle::Text);
+  size_t head = t.find("CPU ns/op");
+  ASSERT_NE(head, std::string::npos);
+  EXPECT_LT(t.find("ns/op"), head);
+  EXPECT_NE(t.find("28.03"), std::string::npos);
+  // mimalloc's row: its ns/op, no CPU figure, its peak MiB (spaces collapsed).
+  std::string row = t.substr(t.find("mimalloc"));
+  row = row.substr(0, row.find('\n'));
+  std::string flat;
+  for (char c : row)
+    if (c != ' ' || (!flat.empty() && flat.back() != ' ')) flat += c;
+  EXPECT_NE(flat.find("20.00 - 8.8"), std::string::npos) << flat;
+}
+
 TEST(SbsRatios, FallbacksWithoutHakmemOrPeers) {
   auto r = rows();
   r.erase(r.begin() + 1);
