@@ -111,8 +111,8 @@ std::string format_sbs_table(const std::vector<SbsRow>& rows, TableStyle style) 
                      ratios[i].vs_hakmem ? fmt_fixed(*ratios[i].vs_hakmem, 3) : "-",
                      ratios[i].vs_best_peer ? fmt_fixed(*ratios[i].vs_best_peer, 3) : "-"});
   }
-  std::string out = render_table({"allocator", "mode", "ops/s", "ns/op", "CPU ns/op", "peak MiB", "final MiB", "sys s", "minflt",
-                                  "instr/op", "x hakmem", "x best peer"},
+  std::string out = render_table({"allocator", "mode", "ops/s", "ns/op", "CPU ns/op", "peak MiB", "final MiB",
+                                  "sys s", "minflt", "instr/op", "x hakmem", "x best peer"},
                                  cells, style);
   bool first = true;
   for (size_t i = 0; i < rows.size(); ++i) {
