@@ -19,8 +19,9 @@ std::string fmt_rate(double v) {
 }
 
 std::string fmt_pct(double ratio) {
-  double pct = (ratio - 1.0) * 100.0;
-  return (pct >= 0 ? "+" : "") + fmt_fixed(pct, 2) + "%";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.2f%%", (ratio - 1.0) * 100.0);
+  return buf;
 }
 
 std::string render_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
@@ -44,8 +45,11 @@ std::string render_table(const std::vector<std::string>& header, const std::vect
   std::string out = line(header);
   if (style == TableStyle::Markdown) {
     out += "|";
-    for (size_t c = 0; c < header.size(); ++c)
-      out += (c < left_cols ? ":" + std::string(w[c] + 1, '-') : std::string(w[c] + 1, '-') + ":") + "|";
+    for (size_t c = 0; c < header.size(); ++c) {
+      if (c < left_cols) out += ':';
+      out.append(w[c] + 1, '-');
+      out += c < left_cols ? "|" : ":|";
+    }
     out += "\n";
   } else {
     size_t total = 0;
@@ -119,9 +123,12 @@ std::string format_sbs_table(const std::vector<SbsRow>& rows, TableStyle style) 
     auto best = best_peer_like(rows, i);
     if (rows[i].allocator != "hakmem" || !best || rows[*best].ops_per_s <= 0) continue;
     double q = rows[i].ops_per_s / rows[*best].ops_per_s;
-    out += (style == TableStyle::Markdown && first ? "\n" : "") + std::string("hakmem (") + rows[i].mode +
-           ") / best peer (" + rows[*best].allocator + "): " + fmt_fixed(q, 3) + " (" +
-           fmt_pct(q) + ")" + (style == TableStyle::Markdown ? "  \n" : "\n");
+    if (style == TableStyle::Markdown && first) out += "\n";
+    out += "hakmem (" + rows[i].mode + ") / best peer (" + rows[*best].allocator + "): ";
+    out += fmt_fixed(q, 3);
+    out += " (";
+    out += fmt_pct(q);
+    out += style == TableStyle::Markdown ? ")  \n" : ")\n";
     first = false;
   }
   return out;
