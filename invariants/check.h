@@ -15,7 +15,6 @@
 
 #include "registry/registry.h"
 #include "report/report.h"
-#include "tcache/tcache.h"
 
 namespace hm {
 struct Page;
@@ -129,8 +128,6 @@ void check_transfer(Sink& s, bool walk_batches = true);
 // INV-TCACHE-3 (page queues) at level 2 and the O(1) checks of every page in the queues, and at
 // level 2 the walk of each page of `walk_cls` (-1: every class; -2: none); check_heap does it
 // for a live heap.
-// The most a bin may hold (tcache box: the HAKMEM_TCACHE_MAX range, and HAKMEM_BIN_GROW's limit).
-inline constexpr uint32_t kMaxBinBound = kBinBoundMax;
 bool check_bin_bound(Sink& s, const Heap* h, unsigned cls);
 bool check_bin_list(Sink& s, const Heap* h, unsigned cls);
 void check_cache(Sink& s, const Heap* h, int level, int cls, int walk_cls);

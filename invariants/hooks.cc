@@ -30,7 +30,7 @@ const Heap* owner_if_mine(const Page* pg) {
 // check_bin_bound's test, inline: true when the bin of class cls passes it.
 HM_FAST_PATH bool bin_bound_ok(const Heap* h, unsigned cls) {
   const Bin& bin = tcache_of(h)->bins[cls];
-  return bin.bound <= kMaxBinBound && bin.room <= bin.bound;
+  return bin.bound <= kBinBoundMax && bin.room <= bin.bound;
 }
 
 // A block handed out or given back through the front: its page, its bin, and at level 2

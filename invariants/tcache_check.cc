@@ -31,7 +31,7 @@ bool check_free_block(Sink& s, registry::InvId inv, unsigned cls, const Block* b
 
 bool check_bin_bound(Sink& s, const Heap* h, unsigned cls) {
   const Bin& bin = tcache_of(h)->bins[cls];
-  if (bin.bound > kMaxBinBound) return s.fail(registry::InvId::tcache_bound, at_class(cls, &bin), "bound at most", kMaxBinBound, bin.bound);
+  if (bin.bound > kBinBoundMax) return s.fail(registry::InvId::tcache_bound, at_class(cls, &bin), "bound at most", kBinBoundMax, bin.bound);
   if (bin.room > bin.bound) return s.fail(registry::InvId::tcache_bound, at_class(cls, &bin), "room at most", bin.bound, bin.room);
   return true;
 }

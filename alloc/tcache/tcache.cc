@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "os/os.h"
+#include "registry/registry.h"
 #include "remote/remote.h"
 #include "report/report.h"
 #include "tcache/inspect.h"
@@ -199,6 +200,13 @@ Block* take_spare(ThreadCache* t, unsigned cls) {
   checked_free_block(bin.head);
   return tcache_pop(t, cls);
 }
+
+// kBinBoundMax is the top of HAKMEM_TCACHE_MAX's range in the gate registry.
+static_assert([] {
+  for (const auto& g : registry::kGates)
+    if (g.env == "HAKMEM_TCACHE_MAX") return g.max == long{kBinBoundMax};
+  return false;
+}());
 
 // HAKMEM_BIN_GROW (tcache.h, kGrowOverflows): an overflow of class cls's bin, set off by one
 // of the thread's own blocks or by another thread's (foreign).
