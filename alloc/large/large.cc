@@ -369,7 +369,7 @@ LargeLookup large_lookup(uintptr_t p, LargeHeader** out) {
 
 namespace {
 // HAKMEM_LARGE_EXTEND_PCT: a mapping of old bytes growing where it is to at least map_size
-// extends to this size; the bytes past map_size stay untouched until the block grows into them.
+// extends to this size (map_size itself at 0, the default).
 size_t extend_target(size_t old, size_t map_size, size_t page) {
   size_t room = round_up(old + old / 100 * static_cast<size_t>(config().large_extend_pct), page);
   return room > map_size ? room : map_size;
@@ -389,7 +389,7 @@ void* large_realloc(LargeHeader* h, size_t size) {
     bool extended = map_size > old && (os_extend(h, old, to) || (to > map_size && os_extend(h, old, to = map_size)));
     pthread_mutex_lock(&g_lock);
     LargeHeader* moved = h;
-    if (extended) {  // the asked part takes cached mappings' resident pages, as a moved block's does
+    if (extended) {  // the part asked for takes cached mappings' resident pages, as a moved block's does
       large_unpoison(reinterpret_cast<void*>(base + old), to - old);
       h->map_size = to;
       steal_pages(base + old, map_size - old);

@@ -432,8 +432,9 @@ TEST_F(LargeTest, AGrowthWithinTheMappingKeepsItsRoom) {
 }
 
 // HAKMEM_LARGE_EXTEND_PCT: a block grown where it is extends its mapping by that share of its old
-// size when that is more than asked; the part past the request is mapped but not resident, and
-// the growths into it cost no mapping call. At 0 the mapping ends where the request does.
+// size when that is more than asked; with no cached pages to fill it, the part past the request is
+// mapped but not resident, and the growths into it cost no mapping call. At 0 the mapping ends
+// where the request does.
 TEST_F(LargeTest, ExtendPctLeavesUntouchedRoomAfterAGrowthInPlace) {
   if (!kMapHintsAllowed) GTEST_SKIP() << "no hinted mappings in a sanitizer build";
   PurgeDelay resident(-1);
