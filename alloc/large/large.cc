@@ -381,10 +381,10 @@ void* large_realloc(LargeHeader* h, size_t size) {
   size_t page = os_page_size(), map_size = round_up(h->offset + size, page), old = h->map_size;
   uintptr_t base = reinterpret_cast<uintptr_t>(h);
   // A growth that fits the mapping (room left by HAKMEM_LARGE_GROW_ROOM or HAKMEM_LARGE_EXTEND_PCT)
-  // keeps room for as much again and gives back the tail past it, so a block holds no more
-  // resident pages it has not reached than it has (grow, keeping all the room: peak RSS +14%).
+  // keeps room for HAKMEM_LARGE_GROW_KEEP times its size and gives back the tail past it.
   if (map_size <= old && size >= h->requested) {
-    size_t keep = round_up(h->offset + 2 * size, page);
+    size_t times = static_cast<size_t>(config().large_grow_keep);
+    size_t keep = times ? round_up(h->offset + times * size, page) : old;
     if (keep < old) {
       pthread_mutex_lock(&g_lock);
       h->map_size = keep;

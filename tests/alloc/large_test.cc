@@ -397,8 +397,9 @@ TEST_F(LargeTest, GrowRoomTakesACachedMappingWhole) {
 }
 
 // A growing realloc that fits the block's mapping (here room a growing block took whole from the
-// cache) keeps room for as much again, the tail past it back in the cache; the growths into that
-// room keep the mapping as it is, with no call to the kernel. Only a shrink gives back more.
+// cache) keeps room for HAKMEM_LARGE_GROW_KEEP (2) times its size, the tail past it back in the
+// cache; the growths into that room keep the mapping as it is, with no call to the kernel. Only a
+// shrink gives back more. At 0 the growth keeps all the room.
 TEST_F(LargeTest, AGrowthWithinTheMappingKeepsRoomForAsMuchAgain) {
   auto& cfg = config_detail::g_config;
   long saved = cfg.large_grow_room;
@@ -432,6 +433,21 @@ TEST_F(LargeTest, AGrowthWithinTheMappingKeepsRoomForAsMuchAgain) {
   EXPECT_LT(h->map_size, size_t{1} << 20);
   for (size_t i = 0; i < (size_t{200} << 10); i += 997) ASSERT_EQ(p[i], 0x3c) << i;
   large_free(h);
+  large_cache_trim();
+  // HAKMEM_LARGE_GROW_KEEP=0: the growth keeps all the room it took.
+  long saved_keep = cfg.large_grow_keep;
+  cfg.large_grow_keep = 0;
+  big = large_alloc(size_t{8} << 20, 16);
+  ASSERT_NE(big, nullptr);
+  large_free(live_header(big));
+  p = static_cast<unsigned char*>(large_alloc(size_t{1} << 20, 16, true));
+  ASSERT_EQ(p, big);
+  h = live_header(p);
+  ASSERT_NE(h, nullptr);
+  ASSERT_EQ(large_realloc(h, size_t{1280} << 10), p);
+  EXPECT_EQ(h->map_size, mapped);
+  large_free(h);
+  cfg.large_grow_keep = saved_keep;
   cfg.large_grow_room = saved;
   large_cache_trim();
 }
