@@ -367,21 +367,12 @@ LargeLookup large_lookup(uintptr_t p, LargeHeader** out) {
   return LargeLookup::kOk;
 }
 
-namespace {
-// HAKMEM_LARGE_EXTEND_PCT: a mapping of old bytes growing where it is to at least map_size
-// extends to this size (map_size itself at 0, the default).
-size_t extend_target(size_t old, size_t map_size, size_t page) {
-  size_t room = round_up(old + old / 100 * static_cast<size_t>(config().large_extend_pct), page);
-  return room > map_size ? room : map_size;
-}
-}  // namespace
-
 void* large_realloc(LargeHeader* h, size_t size) {
   if (h->offset >= kSegmentSize || size > (size_t{1} << 46)) return nullptr;
   size_t page = os_page_size(), map_size = round_up(h->offset + size, page), old = h->map_size;
   uintptr_t base = reinterpret_cast<uintptr_t>(h);
-  // A growth that fits the mapping (room left by HAKMEM_LARGE_GROW_ROOM or HAKMEM_LARGE_EXTEND_PCT)
-  // keeps room for HAKMEM_LARGE_GROW_KEEP times its size and gives back the tail past it.
+  // A growth that fits the mapping (room HAKMEM_LARGE_GROW_ROOM took whole) keeps room for
+  // HAKMEM_LARGE_GROW_KEEP times its size and gives back the tail past it.
   if (map_size <= old && size >= h->requested) {
     size_t times = static_cast<size_t>(config().large_grow_keep);
     size_t keep = times ? round_up(h->offset + times * size, page) : old;
@@ -396,13 +387,12 @@ void* large_realloc(LargeHeader* h, size_t size) {
   }
   if (map_size > old && resident_fit(map_size, h->offset)) return nullptr;
   if (map_size != old) {
-    size_t to = map_size > old ? extend_target(old, map_size, page) : map_size;
-    bool extended = map_size > old && (os_extend(h, old, to) || (to > map_size && os_extend(h, old, to = map_size)));
+    bool extended = map_size > old && os_extend(h, old, map_size);  // grown where it is
     pthread_mutex_lock(&g_lock);
     LargeHeader* moved = h;
-    if (extended) {  // the part asked for takes cached mappings' resident pages, as a moved block's does
-      large_unpoison(reinterpret_cast<void*>(base + old), to - old);
-      h->map_size = to;
+    if (extended) {  // the new part takes cached mappings' resident pages, as a moved block's does
+      large_unpoison(reinterpret_cast<void*>(base + old), map_size - old);
+      h->map_size = map_size;
       steal_pages(base + old, map_size - old);
     } else if (map_size < old) {
       h->map_size = map_size;

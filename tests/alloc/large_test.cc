@@ -452,46 +452,5 @@ TEST_F(LargeTest, AGrowthWithinTheMappingKeepsRoomForAsMuchAgain) {
   large_cache_trim();
 }
 
-// HAKMEM_LARGE_EXTEND_PCT: a block grown where it is extends its mapping by that share of its old
-// size when that is more than asked; with no cached pages to fill it, the part past the request is
-// mapped but not resident, and the growths into it cost no mapping call. At 0 the mapping ends
-// where the request does.
-TEST_F(LargeTest, ExtendPctLeavesUntouchedRoomAfterAGrowthInPlace) {
-  if (!kMapHintsAllowed) GTEST_SKIP() << "no hinted mappings in a sanitizer build";
-  PurgeDelay resident(-1);
-  auto& cfg = config_detail::g_config;
-  long saved = cfg.large_extend_pct;
-  int saved_hint = cfg.map_hint;
-  cfg.map_hint = 1;
-  constexpr size_t kOld = size_t{600} << 10, kNew = size_t{680} << 10;
-  for (long pct : {100L, 0L}) {
-    cfg.large_extend_pct = pct;
-    large_cache_trim();
-    auto* p = static_cast<unsigned char*>(large_alloc(kOld, 16));  // alone in its 4 MiB step
-    ASSERT_NE(p, nullptr);
-    std::memset(p, 0x6b, kOld);
-    LargeHeader* h = live_header(p);
-    ASSERT_NE(h, nullptr);
-    const size_t old_map = h->map_size;
-    ASSERT_EQ(large_realloc(h, kNew), p) << pct << ": grown where it is";
-    const size_t asked = (h->offset + kNew + 4095) & ~size_t{4095};
-    if (pct) {
-      EXPECT_GE(h->map_size, 2 * old_map);
-      EXPECT_EQ(resident_pages(reinterpret_cast<uint8_t*>(h) + asked, h->map_size - asked), 0u) << "the room is untouched";
-      uint64_t maps = os_counters().maps.load();
-      ASSERT_EQ(large_realloc(h, 2 * kOld - 4096), p);
-      EXPECT_EQ(os_counters().maps.load(), maps) << "the next growth fits the room";
-    } else {
-      EXPECT_EQ(h->map_size, asked);
-    }
-    for (size_t i = 0; i < kOld; i += 991) ASSERT_EQ(p[i], 0x6b) << i;
-    std::memset(p, 0x1d, h->requested);  // every page of the block writable
-    large_free(h);
-  }
-  cfg.large_extend_pct = saved;
-  cfg.map_hint = saved_hint;
-  large_cache_trim();
-}
-
 }  // namespace
 }  // namespace hm
