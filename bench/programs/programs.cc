@@ -1,6 +1,7 @@
 #include "programs/programs.h"
 
 #include <algorithm>
+#include <sstream>
 #include <stdexcept>
 
 #include "runner/report.h"
@@ -66,6 +67,10 @@ std::string format_programs_table(const std::vector<ProgramRow>& rows) {
   };
   auto wall = best(&ProgramRow::wall_s), cpu = best(&ProgramRow::cpu_s), rss = best(&ProgramRow::peak_rss_kb);
   auto instr = best(&ProgramRow::instructions);
+  std::optional<double> calls;
+  for (const auto& r : rows)
+    if (double n = memory_call_total(r); is_peer(r.allocator) && n > 0 && (!calls || n < *calls)) calls = n;
+  bool counted = std::any_of(rows.begin(), rows.end(), [](const ProgramRow& r) { return !r.memory_calls.empty(); });
   auto ratio = [](double v, const std::optional<double>& b) {
     return b && v > 0 ? fmt_fixed(v / *b, 3) : std::string("-");
   };
@@ -78,10 +83,16 @@ std::string format_programs_table(const std::vector<ProgramRow>& rows) {
       cells.back().push_back(r.instructions > 0 ? fmt_fixed(r.instructions / 1e9, 3) : std::string("-"));
       cells.back().push_back(ratio(r.instructions, instr));
     }
+    if (counted) {
+      double n = memory_call_total(r);
+      cells.back().push_back(r.memory_calls.empty() ? std::string("-") : fmt_fixed(n, 0));
+      cells.back().push_back(ratio(n, calls));
+    }
   }
   std::vector<std::string> head = {"program", "allocator", "wall s", "cpu s", "sys s", "peak MiB", "minflt",
                                    "wall x best peer", "cpu x best peer", "rss x leanest peer", "output = glibc"};
   if (instr) head.insert(head.end(), {"G instr", "instr x best peer"});
+  if (counted) head.insert(head.end(), {"mm calls", "mm calls x fewest peer"});
   return render_table(head, cells, TableStyle::Text);
 }
 
@@ -90,6 +101,41 @@ std::vector<std::string> callgrind_argv(const Program& p, const std::string& out
                                    "--callgrind-out-file=" + out_prefix + ".%p"};
   argv.insert(argv.end(), p.argv.begin(), p.argv.end());
   return argv;
+}
+
+double memory_call_total(const ProgramRow& r) {
+  double n = 0;
+  for (const auto& [name, calls] : r.memory_calls) n += calls;
+  return n;
+}
+
+std::vector<std::string> strace_argv(const Program& p, const std::string& out_file) {
+  std::vector<std::string> argv = {"strace", "-f", "-c", "-e", "trace=%memory", "-o", out_file};
+  argv.insert(argv.end(), p.argv.begin(), p.argv.end());
+  return argv;
+}
+
+std::map<std::string, double> parse_strace_summary(const std::string& text) {
+  // "% time  seconds  usecs/call  calls  errors  syscall", a rule, one line per call (the errors
+  // column may be empty), a rule, the total.
+  std::istringstream in(text);
+  std::map<std::string, double> calls;
+  std::string line;
+  int rules = 0;
+  while (std::getline(in, line) && rules < 2) {
+    if (line.rfind("------", 0) == 0) {
+      ++rules;
+      continue;
+    }
+    if (rules != 1) continue;
+    std::istringstream f(line);
+    std::vector<std::string> w;
+    for (std::string t; f >> t;) w.push_back(t);
+    if (w.size() < 5) throw std::invalid_argument("strace summary: short line '" + line + "'");
+    calls[w.back()] += std::stod(w[3]);
+  }
+  if (rules < 2) throw std::invalid_argument("no strace -c summary in the text");
+  return calls;
 }
 
 std::vector<CheckVariant> check_variants(const std::string& release_so, const std::string& debug_so) {

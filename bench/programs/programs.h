@@ -2,6 +2,7 @@
 // part: the programs, the per-run measures, their medians and the table.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,7 +44,12 @@ struct ProgramRow {
   int runs = 0;
   bool output_matches = true;  // every run's output equal to the reference's (glibc's)
   double instructions = 0;     // --callgrind: instructions of one run, children included (0: not counted)
+  // --syscalls: the memory calls of one run (strace's %memory class: mmap, munmap, mremap, madvise,
+  // brk, mprotect, ...), children included, by name (empty: not counted).
+  std::map<std::string, double> memory_calls;
 };
+// The sum of a row's memory calls (0: not counted).
+double memory_call_total(const ProgramRow& r);
 ProgramRow summarize(const std::string& program, const std::string& allocator, const std::vector<ProgramRun>& runs,
                      const std::optional<std::string>& reference_sha256);
 
@@ -61,6 +67,13 @@ std::string format_programs_table(const std::vector<ProgramRow>& rows);
 // The command line that counts a program's instructions: callgrind on it and every process it
 // starts (g++ runs cc1plus and as), one output file per process under out_prefix.<pid>.
 std::vector<std::string> callgrind_argv(const Program& p, const std::string& out_prefix);
+
+// The command line that counts a program's memory calls: strace -f -c on it and every process it
+// starts, the summary written to out_file.
+std::vector<std::string> strace_argv(const Program& p, const std::string& out_file);
+// The calls per system call of an `strace -c` summary. Throws std::invalid_argument on text
+// with no summary table.
+std::map<std::string, double> parse_strace_summary(const std::string& text);
 
 // ---- --check-levels: what the debug build's checks cost on the same programs ----
 

@@ -5,7 +5,10 @@
 // seconds, peak RSS and minor faults come from wait4. Every run's output is
 // compared with glibc's first run. --callgrind adds one run per allocator under
 // callgrind: the instructions of the program and its children, the figure this
-// machine's noise does not move. Prints a table per program and writes
+// machine's noise does not move. --syscalls adds one run per allocator under
+// strace -f -c: the memory calls (mmap, munmap, mremap, madvise, brk, ...) of the
+// program and its children, the kernel's share that system time shows only through
+// the noise. Prints a table per program and writes
 // <out>/programs-<stamp>.json. Exit status 1 when a run failed or an output
 // differed, 2 on errors.
 //
@@ -89,6 +92,21 @@ double count_instructions(const Program& p, const Alloc& a, const EnvMap& parent
   return total;
 }
 
+// Memory calls of one run under strace, summed over the program's processes, by name.
+std::map<std::string, double> count_memory_calls(const Program& p, const Alloc& a, const EnvMap& parent,
+                                                 const std::string& tmp) {
+  EnvMap env = scrub_env(parent, {{}, a.gates, a.preload});
+  for (const auto& [k, v] : p.env) env[k] = v;
+  std::string file = tmp + "/hmb-programs-strace-" + std::to_string(getpid()) + "-" + a.name;
+  ProcResult r = run_process(strace_argv(p, file), &env);
+  std::string text = file_exists(file) ? read_file(file) : "";
+  std::remove(file.c_str());
+  if (r.status != 0 || text.empty())
+    throw std::runtime_error(p.name + " under strace and " + a.name + " exited with " + std::to_string(r.status) +
+                             "\n" + r.err.substr(0, 2000));
+  return parse_strace_summary(text);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -96,7 +114,7 @@ int main(int argc, char** argv) {
   int runs = 5;
   std::string out = "bench/results", hakmem_so = default_hakmem_so(), tmp = "/tmp";
   std::string debug_so = source_dir() + "/build/debug/lib/libhakmem.so", ledger = default_ledger();
-  bool check_levels = false, no_ledger = false, callgrind = false;
+  bool check_levels = false, no_ledger = false, callgrind = false, syscalls = false;
   CLI::App app{"hakmem programs: real programs run whole under hakmem and every peer"};
   app.add_option("--programs", names,
                  "sqlite, python, python-malloc, gxx (comma list; default all four)")
@@ -112,6 +130,9 @@ int main(int argc, char** argv) {
                "release drop-in vs the debug drop-in at HAKMEM_CHECK=0,1,2 (kind \"check-cost\" ledger entry)");
   app.add_flag("--callgrind", callgrind,
                "also count each program's instructions under valgrind --tool=callgrind (one run per allocator)");
+  app.add_flag("--syscalls", syscalls,
+               "also count each program's memory calls (mmap, munmap, mremap, madvise, brk, ...) under strace -f -c "
+               "(one run per allocator)");
   app.add_option("--debug-so", debug_so, "the debug build's drop-in library (--check-levels)");
   app.add_option("--ledger", ledger, "ledger file of --check-levels (LEDGER.md is regenerated beside it)");
   app.add_flag("--no-ledger", no_ledger, "--check-levels: do not append to the ledger");
@@ -175,6 +196,16 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "FAILED\n%s\n", e.what());
           }
         }
+        if (syscalls) {
+          std::fprintf(stderr, "[programs] %s under strace, %s ... ", p.name.c_str(), a.name.c_str());
+          try {
+            rows.back().memory_calls = count_memory_calls(p, a, parent, tmp);
+            std::fprintf(stderr, "%.0f memory calls\n", memory_call_total(rows.back()));
+          } catch (const std::exception& e) {
+            failed[a.name] = e.what();
+            std::fprintf(stderr, "FAILED\n%s\n", e.what());
+          }
+        }
         const auto& r = rows.back();
         ok = ok && r.output_matches;
         pj["rows"].push_back({{"allocator", r.allocator}, {"preload", a.preload.empty() ? "" : check_levels || a.name == kClassesRow ? portable_command(a.preload) : "lib" + a.name},
@@ -183,6 +214,7 @@ int main(int argc, char** argv) {
                               {"peak_rss_kb", r.peak_rss_kb}, {"minor_faults", r.minor_faults},
                               {"output_matches", r.output_matches}, {"runs", r.runs}});
         if (r.instructions > 0) pj["rows"].back()["instructions"] = r.instructions;
+        if (!r.memory_calls.empty()) pj["rows"].back()["memory_calls"] = r.memory_calls;
       }
       ok = ok && failed.empty() && reference.has_value();
       doc["programs"][p.name] = pj;

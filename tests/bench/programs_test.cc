@@ -90,6 +90,53 @@ TEST(ProgramsCallgrind, CountsEveryProcess) {
   EXPECT_EQ(std::vector<std::string>(argv.end() - 3, argv.end()), p.argv);
 }
 
+// --syscalls: strace follows every process and writes its summary to the named file.
+TEST(ProgramsStrace, CountsEveryProcessMemoryCalls) {
+  Program p{"gxx", {"/usr/bin/g++", "-c", "x.cc"}, {}, "", ""};
+  auto argv = strace_argv(p, "/tmp/st");
+  ASSERT_GE(argv.size(), 7u);
+  EXPECT_EQ(argv[0], "strace");
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "-f"), argv.end());
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "trace=%memory"), argv.end());
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "/tmp/st"), argv.end());
+  EXPECT_EQ(std::vector<std::string>(argv.end() - 3, argv.end()), p.argv);
+}
+
+// An strace -c summary: the calls column per name, an empty errors column or not; the total
+// line is not a call; text without the table is an error.
+TEST(ProgramsStrace, ParsesTheSummary) {
+  const std::string text =
+      "% time     seconds  usecs/call     calls    errors syscall\n"
+      "------ ----------- ----------- --------- --------- ----------------\n"
+      " 21.67    0.004387          58        75           munmap\n"
+      " 16.16    0.003273          19       169           mremap\n"
+      " 13.69    0.002772           9       299         2 mmap\n"
+      "------ ----------- ----------- --------- --------- ----------------\n"
+      "100.00    0.010432          19       543         2 total\n";
+  auto calls = parse_strace_summary(text);
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls["munmap"], 75);
+  EXPECT_EQ(calls["mremap"], 169);
+  EXPECT_EQ(calls["mmap"], 299);
+  EXPECT_THROW(parse_strace_summary("sqlite3: no such file\n"), std::invalid_argument);
+}
+
+// Counted memory calls and their ratio to the fewest of a peer join the table.
+TEST(ProgramsTable, MemoryCallColumnsWhenCounted) {
+  std::vector<ProgramRow> rows = {{"python", "hakmem", 1.2, 1.1, 0.1, 2048, 100, 5, true},
+                                  {"python", "glibc", 1.5, 1.4, 0.1, 1024, 90, 5, true},
+                                  {"python", "mimalloc", 1.0, 1.0, 0.1, 4096, 80, 5, true}};
+  EXPECT_EQ(format_programs_table(rows).find("mm calls"), std::string::npos);  // not counted: no columns
+  rows[0].memory_calls = {{"mmap", 300}, {"mremap", 150}};
+  rows[1].memory_calls = {{"mmap", 112}, {"brk", 38}};
+  rows[2].memory_calls = {{"mmap", 250}};
+  EXPECT_EQ(memory_call_total(rows[0]), 450);
+  std::string t = format_programs_table(rows);
+  EXPECT_NE(t.find("mm calls x fewest peer"), std::string::npos);
+  EXPECT_NE(t.find("450"), std::string::npos);
+  EXPECT_NE(t.find("3.000"), std::string::npos);  // 450 over glibc's 150, the fewest of a peer
+}
+
 // --check-levels: glibc for the reference, release, and the debug drop-in at each level.
 TEST(ProgramsCheckLevels, Variants) {
   auto v = check_variants("build/release/lib/libhakmem.so", "build/debug/lib/libhakmem.so");
