@@ -1,6 +1,7 @@
 #include "programs/programs.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 
@@ -131,8 +132,10 @@ std::map<std::string, double> parse_strace_summary(const std::string& text) {
     std::istringstream f(line);
     std::vector<std::string> w;
     for (std::string t; f >> t;) w.push_back(t);
-    if (w.size() < 5) throw std::invalid_argument("strace summary: short line '" + line + "'");
-    calls[w.back()] += std::stod(w[3]);
+    char* end = nullptr;
+    double n = w.size() >= 5 ? std::strtod(w[3].c_str(), &end) : 0;
+    if (w.size() < 5 || *end != '\0') throw std::invalid_argument("strace summary: no call count in '" + line + "'");
+    calls[w.back()] += n;
   }
   if (rules < 2) throw std::invalid_argument("no strace -c summary in the text");
   return calls;

@@ -119,6 +119,9 @@ TEST(ProgramsStrace, ParsesTheSummary) {
   EXPECT_EQ(calls["mremap"], 169);
   EXPECT_EQ(calls["mmap"], 299);
   EXPECT_THROW(parse_strace_summary("sqlite3: no such file\n"), std::invalid_argument);
+  std::string garbled = text;
+  garbled.replace(garbled.find("169"), 3, "1x9");
+  EXPECT_THROW(parse_strace_summary(garbled), std::invalid_argument);
 }
 
 // Counted memory calls and their ratio to the fewest of a peer join the table.
