@@ -372,18 +372,10 @@ void* large_realloc(LargeHeader* h, size_t size) {
   size_t page = os_page_size(), map_size = round_up(h->offset + size, page), old = h->map_size;
   uintptr_t base = reinterpret_cast<uintptr_t>(h);
   // A growth that fits the mapping (room HAKMEM_LARGE_GROW_ROOM took whole) keeps room for
-  // HAKMEM_LARGE_GROW_KEEP times its size and gives back the tail past it.
+  // HAKMEM_LARGE_GROW_KEEP times its size: only the tail past that is cut, as for a shrink.
   if (map_size <= old && size >= h->requested) {
     size_t times = static_cast<size_t>(config().large_grow_keep);
-    size_t keep = times ? round_up(h->offset + times * size, page) : old;
-    if (keep < old) {
-      pthread_mutex_lock(&g_lock);
-      h->map_size = keep;
-      recache_tail(base + keep, old - keep);
-      pthread_mutex_unlock(&g_lock);
-      g_counters.live_bytes.fetch_sub(old - keep, std::memory_order_relaxed);
-    }
-    return hand_out(h, size);
+    map_size = times ? std::min(old, round_up(h->offset + times * size, page)) : old;
   }
   if (map_size > old && resident_fit(map_size, h->offset)) return nullptr;
   if (map_size != old) {

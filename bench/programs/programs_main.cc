@@ -59,9 +59,16 @@ std::vector<Alloc> allocators(const std::string& hakmem_so, const std::vector<st
   return out;
 }
 
-ProgramRun run_once(const Program& p, const Alloc& a, const EnvMap& parent) {
+// The child's environment: the parent's without stray gates, the allocator's preload and gates,
+// the program's own variables.
+EnvMap program_env(const Program& p, const Alloc& a, const EnvMap& parent) {
   EnvMap env = scrub_env(parent, {{}, a.gates, a.preload});
   for (const auto& [k, v] : p.env) env[k] = v;
+  return env;
+}
+
+ProgramRun run_once(const Program& p, const Alloc& a, const EnvMap& parent) {
+  EnvMap env = program_env(p, a, parent);
   if (!p.output_file.empty()) std::remove(p.output_file.c_str());
   ProcResult r = run_process(p.argv, &env);
   if (r.status != 0)
@@ -76,8 +83,7 @@ ProgramRun run_once(const Program& p, const Alloc& a, const EnvMap& parent) {
 
 // Instructions of one run under callgrind, summed over the program's processes.
 double count_instructions(const Program& p, const Alloc& a, const EnvMap& parent, const std::string& tmp) {
-  EnvMap env = scrub_env(parent, {{}, a.gates, a.preload});
-  for (const auto& [k, v] : p.env) env[k] = v;
+  EnvMap env = program_env(p, a, parent);
   std::string prefix = "hmb-programs-cg-" + std::to_string(getpid()) + "-" + a.name;
   ProcResult r = run_process(callgrind_argv(p, tmp + "/" + prefix), &env);
   double total = 0;
@@ -95,8 +101,7 @@ double count_instructions(const Program& p, const Alloc& a, const EnvMap& parent
 // Memory calls of one run under strace, summed over the program's processes, by name.
 std::map<std::string, double> count_memory_calls(const Program& p, const Alloc& a, const EnvMap& parent,
                                                  const std::string& tmp) {
-  EnvMap env = scrub_env(parent, {{}, a.gates, a.preload});
-  for (const auto& [k, v] : p.env) env[k] = v;
+  EnvMap env = program_env(p, a, parent);
   std::string file = tmp + "/hmb-programs-strace-" + std::to_string(getpid()) + "-" + a.name;
   ProcResult r = run_process(strace_argv(p, file), &env);
   std::string text = file_exists(file) ? read_file(file) : "";
