@@ -272,6 +272,7 @@ RC_GTEST_PROP(LargeProperty, ResizingCacheKeepsBlocksAndBounds, ()) {
       LargeHeader* h = nullptr;
       RC_ASSERT(large_lookup(reinterpret_cast<uintptr_t>(live[k].p), &h) == LargeLookup::kOk);
       size_t size = *gen_large_size();
+      const size_t old_map = h->map_size, old_usable = large_usable(h);
       void* q = large_realloc(h, size);
       if (!q) {  // only a growth a resident cached mapping would take (the front copies into it)
         size_t fits = 0;
@@ -282,6 +283,13 @@ RC_GTEST_PROP(LargeProperty, ResizingCacheKeepsBlocksAndBounds, ()) {
       }
       RC_ASSERT(hm_prop::check_fill(q, std::min(size, live[k].size), live[k].seed, live[k].size));
       RC_ASSERT(large_lookup(reinterpret_cast<uintptr_t>(q), &h) == LargeLookup::kOk && h->requested == size);
+      if (size >= live[k].size && size <= old_usable) {  // a growth that fits: same mapping, room kept or cut
+        size_t times = static_cast<size_t>(config().large_grow_keep);
+        size_t page = static_cast<size_t>(getpagesize());
+        size_t keep = (h->offset + times * size + page - 1) & ~(page - 1);
+        RC_ASSERT(reinterpret_cast<uintptr_t>(q) == reinterpret_cast<uintptr_t>(live[k].p));
+        RC_ASSERT(h->map_size == (times ? std::min(old_map, keep) : old_map));
+      }
       hm_prop::fill_sampled(q, size, live[k].seed);
       live[k].p = q, live[k].size = size;
     }
