@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "config/config.h"
@@ -22,33 +23,31 @@ struct alignas(64) ClassStack {  // a class's count and slots share no line with
 
 constinit pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 constinit ClassStack g_stacks[kClassCount];
+constinit Block* g_hints[kClassCount][kTransferSlots][kTransferHints];  // the slots' names (under g_lock)
 constinit uint64_t g_bytes = 0;  // under g_lock
 constinit std::atomic<uint64_t> g_bytes_seen{0};  // g_bytes for transfer_bytes() readers
 
 }  // namespace
 
-bool transfer_put(unsigned cls, Block* head, uint32_t n) {
+bool transfer_put(unsigned cls, Block* head, uint32_t n, Block* const* named, uint32_t named_n) {
   uint64_t limit = static_cast<uint64_t>(config().transfer_kb) << 10;
   uint64_t bytes = uint64_t{n} * class_to_size(cls);
   if (n == 0 || bytes > limit) return false;
   HM_CHECK_HOOK(transfer_put, head, cls);  // the chain is still the caller's
-  // The hints, before the lock: the blocks are in this thread's cache. A link is followed only
-  // from a block with its free cookie, as a bin's pop does; the taker checks every block.
-  Block* hint[kTransferHints];
-  uint32_t hints = 0, want = static_cast<uint32_t>(config().transfer_prefetch);
-  if (class_to_size(cls) < kTransferHintMinSize) want = 0;
-  for (Block* b = head; b && hints < want && hints < n; b = b->next) {
-    hint[hints++] = b;
-    if (b->cookie != free_cookie(reinterpret_cast<uintptr_t>(b))) break;
-  }
+  // The hints: as many of the names the caller gives as the gate and the slot take. The put walks
+  // no chain for them (a walk over a bin's older half, often out of this core's cache, cost more
+  // than the prefetch saved: bench/README.md).
+  uint32_t hints = 0;
+  if (named && class_to_size(cls) >= kTransferHintMinSize)
+    hints = std::min<uint32_t>({named_n, n, static_cast<uint32_t>(config().transfer_prefetch), kTransferHints});
   ClassStack& s = g_stacks[cls];
   pthread_mutex_lock(&g_lock);
   uint32_t c = s.count.load(std::memory_order_relaxed);
   bool ok = c < kTransferSlots && g_bytes + bytes <= limit;
   if (ok) {
     TransferBatch& slot = s.slots[c];
-    slot.head = head, slot.n = n, slot.hints = hints;
-    for (uint32_t i = 0; i < hints; ++i) slot.hint[i] = hint[i];
+    slot.head = head, slot.n = n, slot.hints = hints, slot.hint = g_hints[cls][c];
+    for (uint32_t i = 0; i < hints; ++i) slot.hint[i] = named[i];
     s.count.store(c + 1, std::memory_order_relaxed);
     g_bytes += bytes;
     g_bytes_seen.store(g_bytes, std::memory_order_relaxed);
@@ -76,7 +75,7 @@ uint32_t transfer_take(unsigned cls, Block** head, uint32_t most) {
     pthread_mutex_unlock(&g_lock);
   }
   // After the lock: a prefetch that waits for a free line-fill buffer holds no other thread.
-  for (uint32_t i = 0; i < hints; ++i) __builtin_prefetch(hint[i], 1, 3);
+  for (uint32_t i = 0; i < hints; ++i) HM_PREFETCH_W(hint[i]);
   if (n) HM_CHECK_HOOK(transfer_take, first, cls);  // the batch is now the caller's
   *head = first;
   return n;

@@ -12,7 +12,8 @@
 // A batch can also name its first HAKMEM_TRANSFER_PREFETCH blocks (a research gate, off by
 // default), which transfer_take prefetches for writing: the taker's pops follow the chain, and
 // its blocks' lines are most often in the putting thread's cache, so the walk would otherwise
-// wait for each line in turn.
+// wait for each line in turn. The putter gives the names it knows (a consumer's spare, named by
+// the walk its swap makes anyway: tcache.cc); the box walks no chain for them.
 // Like the remote box it keeps no counters: its callers count in their per-thread counters.
 #pragma once
 
@@ -21,24 +22,27 @@
 namespace hm {
 
 inline constexpr unsigned kTransferSlots = 16;  // batches per class
-// The most blocks a batch names for prefetching: every slot holds as many, so the box's static
-// storage is kClassCount x kTransferSlots x this many pointers (458 KiB).
-inline constexpr unsigned kTransferHints = 32;
+// The most blocks a batch names for prefetching (a whole spare of the default bounds): every slot
+// has room for as many, apart from the slots themselves, so that only the research gate touches
+// that storage (kClassCount x kTransferSlots x this many pointers, 3.5 MiB of untouched bss).
+inline constexpr unsigned kTransferHints = 256;
 // Classes below a cache line get no hints: neighbours in a chain (freed in the order they were
-// handed out) often share a line, so a pop misses once per line, and the put's walk over the
-// chain cost more than the prefetch saved (pipe:16 lost 10%).
+// handed out) often share a line, so a pop misses once per line, and naming them cost more than
+// the prefetch saved (pipe:16 lost 10% when the put walked the chain for its names).
 inline constexpr size_t kTransferHintMinSize = 64;
 
 struct TransferBatch {
   Block* head;
   uint32_t n;
   uint32_t hints;  // the chain's first `hints` blocks, in order, are hint[0..hints)
-  Block* hint[kTransferHints];
+  Block** hint;    // the slot's room for kTransferHints names (set at the slot's first put)
 };
 
 // Hands over the chain head.. of n >= 1 blocks of class cls; false (nothing taken) when off,
-// full, or n is 0.
-bool transfer_put(unsigned cls, Block* head, uint32_t n);
+// full, or n is 0. named[0..named_n): the chain's first blocks in order, when the caller knows
+// them: the batch keeps as many as HAKMEM_TRANSFER_PREFETCH and kTransferHints allow (classes of
+// kTransferHintMinSize bytes and up), and the taker prefetches them.
+bool transfer_put(unsigned cls, Block* head, uint32_t n, Block* const* named = nullptr, uint32_t named_n = 0);
 // Takes the newest batch of class cls into *head when it has at most `most` blocks; returns its
 // block count, or 0 with *head set to nullptr when there is none (or it is larger).
 uint32_t transfer_take(unsigned cls, Block** head, uint32_t most = ~0u);

@@ -138,6 +138,7 @@ void register_allocator() {
     add("xfer2/" + a + sz, [=](uint64_t n) { return run_xfer<A>(n, seed, size, 2); }, 10'000'000);
     add("pipe/" + a + sz, [=](uint64_t n) { return run_xfer<A, PipeQueue>(n, seed, size, 1); }, 10'000'000);
     add("pipe2/" + a + sz, [=](uint64_t n) { return run_xfer<A, PipeQueue>(n, seed, size, 2); }, 10'000'000);
+    add("mailbox/" + a + sz, [=](uint64_t n) { return run_xfer<A, MailboxQueue>(n, seed, size, 1); }, 10'000'000);
   }
   add("large/" + a, [=](uint64_t n) { return run_large<A>(n, seed); }, 3'000);
   add("grow/" + a, [=](uint64_t n) { return run_grow<A>(n, seed); }, 20'000);

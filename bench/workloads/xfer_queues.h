@@ -1,7 +1,8 @@
-// The two hand-offs of the xfer and pipe profiles: queues of pointer batches from producer
-// threads to one consumer. Their storage is fixed, so a queue never calls the allocator under
-// test, and at most kQueueCap batches per queue (xfer) or per producer (pipe) are in flight,
-// so a fast producer waits instead of piling up memory.
+// The three hand-offs of the xfer, pipe and mailbox profiles: queues from producer threads to
+// one consumer, of pointer batches (xfer, pipe) or of single pointers (mailbox). Their storage is
+// fixed, so a queue never calls the allocator under test, and at most kQueueCap batches per queue
+// (xfer) or per producer (pipe), or kMailboxCap blocks (mailbox), are in flight, so a fast
+// producer waits instead of piling up memory.
 #pragma once
 
 #include <sched.h>
@@ -25,6 +26,7 @@ struct Batch {
 class XferQueue {
  public:
   static constexpr unsigned kMaxProducers = ~0u;
+  static constexpr bool kPerBlock = false;  // pushed a batch at a time
   explicit XferQueue(unsigned producers) : producers_left_(producers) {}
   void push(unsigned /*producer*/, const Batch& b) {
     std::unique_lock<std::mutex> g(m_);
@@ -70,6 +72,7 @@ class XferQueue {
 class PipeQueue {
  public:
   static constexpr unsigned kMaxProducers = 4;
+  static constexpr bool kPerBlock = false;
   explicit PipeQueue(unsigned producers) : n_(producers), producers_left_(producers) {}
   // Producer `id` only.
   void push(unsigned id, const Batch& b) {
@@ -140,6 +143,59 @@ class PipeQueue {
   std::atomic<bool> consumer_sleeps_{false};
   std::atomic<unsigned> producers_left_;
   unsigned next_ = 0;
+};
+
+// mailbox's queue: a deep ring of single blocks under one mutex, as a logger's or an actor's
+// mailbox is: the producer pushes every block on its own (a lock round per block) and signals
+// the condition variable every kBatch pushes; the consumer, woken, takes up to kBatch blocks a
+// lock round. The ring is deep enough that the producer runs ahead of the consumer instead of
+// waiting on it batch by batch, as xfer's producer does.
+constexpr size_t kMailboxCap = 4096;
+class MailboxQueue {
+ public:
+  static constexpr unsigned kMaxProducers = ~0u;
+  static constexpr bool kPerBlock = true;
+  explicit MailboxQueue(unsigned producers) : producers_left_(producers) {}
+  void push_one(void* p) {
+    std::unique_lock<std::mutex> g(m_);
+    not_full_.wait(g, [&] { return count_ < kMailboxCap; });
+    ring_[(head_ + count_) % kMailboxCap] = p;
+    ++count_;
+    bool signal = ++pushes_ % kBatch == 0;
+    g.unlock();
+    if (signal) not_empty_.notify_one();
+  }
+  // False once every producer is done and the ring is empty.
+  bool pop(Batch& b) {
+    std::unique_lock<std::mutex> g(m_);
+    not_empty_.wait(g, [&] { return count_ > 0 || producers_left_ == 0; });
+    if (count_ == 0) return false;
+    b.n = 0;
+    while (count_ > 0 && b.n < kBatch) {
+      b.p[b.n++] = ring_[head_];
+      head_ = (head_ + 1) % kMailboxCap;
+      --count_;
+    }
+    bool was_full = count_ + b.n >= kMailboxCap;
+    g.unlock();
+    if (was_full) not_full_.notify_all();
+    return true;
+  }
+  void producer_done() {
+    {
+      std::lock_guard<std::mutex> g(m_);
+      --producers_left_;
+    }
+    not_empty_.notify_all();
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable not_full_, not_empty_;
+  void* ring_[kMailboxCap];
+  size_t head_ = 0, count_ = 0;
+  uint64_t pushes_ = 0;
+  unsigned producers_left_;
 };
 
 }  // namespace hmb

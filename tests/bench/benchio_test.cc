@@ -12,11 +12,12 @@ TEST(Profiles, ExpandListsAllAndRing) {
   EXPECT_EQ(expand_profiles({"mixed,small", "mixed", "ring"}),
             (std::vector<std::string>{"mixed", "small", "ring:50"}));
   EXPECT_EQ(expand_profiles({"all"}), all_profiles());
-  EXPECT_EQ(all_profiles().size(), 29u);
+  EXPECT_EQ(all_profiles().size(), 32u);
   EXPECT_EQ(expand_profiles({"xfer,xfer2,large,grow,objects,buffers"}),
             (std::vector<std::string>{"xfer:64", "xfer2:64", "large", "grow", "objects", "buffers"}));
   EXPECT_EQ(expand_profiles({"xfer:256"}), (std::vector<std::string>{"xfer:256"}));
   EXPECT_EQ(expand_profiles({"pipe,pipe2:16"}), (std::vector<std::string>{"pipe:64", "pipe2:16"}));
+  EXPECT_EQ(expand_profiles({"mailbox,mailbox:256"}), (std::vector<std::string>{"mailbox:64", "mailbox:256"}));
   EXPECT_THROW(expand_profiles({"xfer:32"}), std::invalid_argument);
   EXPECT_THROW(expand_profiles({"mixd"}), std::invalid_argument);
   EXPECT_THROW(expand_profiles({"ring:33"}), std::invalid_argument);
@@ -29,6 +30,7 @@ TEST(Cases, NamesAndFilters) {
   EXPECT_EQ(bench_case("xfer:16", "hakmem"), "xfer/hakmem/size:16");
   EXPECT_EQ(bench_case("xfer2:256", "system"), "xfer2/system/size:256");
   EXPECT_EQ(bench_case("pipe2:16", "hakmem"), "pipe2/hakmem/size:16");
+  EXPECT_EQ(bench_case("mailbox:64", "system"), "mailbox/system/size:64");
   EXPECT_EQ(bench_filter("xfer:64", "mimalloc"), "^xfer/mimalloc/size:64(/|$)");
   EXPECT_EQ(bench_filter("mixed", "mimalloc"), "^mixed/mimalloc(/|$)");
   EXPECT_EQ(case_of_run_name("mixed/hakmem/iterations:1/manual_time"), "mixed/hakmem");

@@ -86,15 +86,21 @@ void check_handoff(Log& log) {
     EXPECT_TRUE(log.live.empty());
     EXPECT_EQ(log.min_size, 64u);
     EXPECT_EQ(log.max_size, 64u);
-    // At most the queued batches, one batch being filled per producer and one being freed.
-    size_t queued = std::is_same_v<Queue, PipeQueue> ? kQueueCap * producers : kQueueCap;
-    EXPECT_LE(log.peak_live, (queued + producers + 1) * kBatch);
+    // At most the queued batches, one batch being filled per producer and one being freed
+    // (mailbox: the ring's blocks, one being pushed per producer and a batch being freed).
+    if constexpr (Queue::kPerBlock) {
+      EXPECT_LE(log.peak_live, kMailboxCap + producers + kBatch);
+    } else {
+      size_t queued = std::is_same_v<Queue, PipeQueue> ? kQueueCap * producers : kQueueCap;
+      EXPECT_LE(log.peak_live, (queued + producers + 1) * kBatch);
+    }
   }
   EXPECT_EQ(log.bad_frees, 0u);
 }
 
 TEST_F(ProfileTest, XferConsumersFreeEveryProducedBlock) { check_handoff<XferQueue>(log); }
 TEST_F(ProfileTest, PipeConsumersFreeEveryProducedBlock) { check_handoff<PipeQueue>(log); }
+TEST_F(ProfileTest, MailboxConsumersFreeEveryProducedBlock) { check_handoff<MailboxQueue>(log); }
 
 TEST_F(ProfileTest, XferReportsAFailedMallocWithoutHanging) {
   log.fail_after = 1000;
@@ -104,6 +110,11 @@ TEST_F(ProfileTest, XferReportsAFailedMallocWithoutHanging) {
   log.fail_after = 1000;
   log.mallocs = 0;
   r = run_xfer<Recording, PipeQueue>(10'000, 7, 16, 2);
+  ASSERT_NE(r.error, nullptr);
+  EXPECT_TRUE(log.live.empty());
+  log.fail_after = 1000;
+  log.mallocs = 0;
+  r = run_xfer<Recording, MailboxQueue>(10'000, 7, 16, 2);
   ASSERT_NE(r.error, nullptr);
   EXPECT_TRUE(log.live.empty());
 }
