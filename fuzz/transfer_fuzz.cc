@@ -43,6 +43,9 @@ struct World {
   std::map<unsigned, std::vector<Page*>> pages;
   std::map<unsigned, std::vector<Chain>> stacks;  // the model: class -> batches, oldest first
   uint64_t bytes = 0;
+  // The names each batch in the box keeps, by head, and the box's name buffers lent to them.
+  std::map<const Block*, size_t> named;
+  unsigned lent = 0;
   // Blocks taken from the pages and not yet put back: a flag per block of each page.
   std::map<const Page*, std::vector<uint8_t>> out;
   size_t out_count = 0;
@@ -156,12 +159,10 @@ HM_FUZZ_UNTRACED void check_box(const World& w) {
       HM_FUZZ_CHECK(i < want);
       HM_FUZZ_CHECK(b->n == it->second[i].size());
       HM_FUZZ_CHECK(walk_is(c, b->head, it->second[i]));
-      // The hints: the chain's first blocks, as many as the gate and the slot allow.
+      // The hints: the chain's first blocks, as many as the model says the put kept.
       const Chain& chain = it->second[i];
-      size_t hints = class_to_size(c) < kTransferHintMinSize
-                         ? 0
-                         : std::min<size_t>({chain.size(), kTransferHints, size_t(config().transfer_prefetch)});
-      HM_FUZZ_CHECK(b->hints == hints);
+      auto names = w.named.find(chain[0]);
+      HM_FUZZ_CHECK(names != w.named.end() && b->hints == names->second);
       for (size_t k = 0; k < b->hints; ++k) HM_FUZZ_CHECK(b->hint[k] == chain[k]);
     }
     HM_FUZZ_CHECK(i == want);
@@ -175,9 +176,15 @@ void put(World& w, unsigned c, uint32_t k) {
   Chain v = w.fresh_chain(c, k);
   auto& stack = w.stacks[c];
   bool fits = stack.size() < kTransferSlots && w.bytes + uint64_t{k} * class_to_size(c) <= w.limit();
-  bool ok = transfer_put(c, v[0], k);
+  bool ok = transfer_put(c, v[0], k, v.data(), k);  // named whole: the batch keeps what the gate allows
   HM_FUZZ_CHECK(ok == fits);
   if (ok) {
+    // Names while a buffer is free: as many as the gate and kTransferHints allow.
+    size_t names = class_to_size(c) < kTransferHintMinSize || w.lent == kTransferNameBuffers
+                       ? 0
+                       : std::min<size_t>({k, kTransferHints, size_t(config().transfer_prefetch)});
+    w.named[v[0]] = names;
+    w.lent += names ? 1 : 0;
     stack.push_back(std::move(v));
     w.bytes += uint64_t{k} * class_to_size(c);
   } else {
@@ -199,6 +206,8 @@ void take(World& w, unsigned c, uint32_t most = ~0u) {
   }
   Chain want = std::move(it->second.back());
   it->second.pop_back();
+  w.lent -= w.named[want[0]] ? 1 : 0;  // its names' buffer is back
+  w.named.erase(want[0]);
   if (it->second.empty()) w.stacks.erase(it);
   HM_FUZZ_CHECK(n == want.size());
   HM_FUZZ_CHECK(walk_is(c, head, want));
@@ -261,7 +270,7 @@ HM_FUZZ_UNTRACED void burst(World& w, unsigned threads, unsigned ops, unsigned p
     while (go.load() < threads) std::this_thread::yield();
     for (Op& op : th[t].plan) {
       if (op.put) {
-        op.ok = transfer_put(op.cls, plan_pool[op.chain.at], op.chain.n);
+        op.ok = transfer_put(op.cls, plan_pool[op.chain.at], op.chain.n, &plan_pool[op.chain.at], op.chain.n);
         continue;
       }
       Block* head = nullptr;
@@ -328,6 +337,8 @@ HM_FUZZ_UNTRACED void burst(World& w, unsigned threads, unsigned ops, unsigned p
       for (Block* b : v) w.give_back(b);
   w.stacks.clear();
   w.bytes = 0;
+  w.named.clear();  // the drain took every batch: every names buffer is back
+  w.lent = 0;
 }
 
 // Empty pages an input leaves, one per segment of up to kAnchors segments, are kept instead of

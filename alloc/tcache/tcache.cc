@@ -149,9 +149,10 @@ void return_chain(ThreadCache* t, Block* b, unsigned n) {
 
 // Blocks a full bin gives up (n of class cls, a chain ending after the n-th): one batch for the
 // transfer box when it has room (plain links only), else back to their pages.
-void hand_on(ThreadCache* t, unsigned cls, Block* chain, unsigned n) {
+void hand_on(ThreadCache* t, unsigned cls, Block* chain, unsigned n, Block* const* named = nullptr,
+             uint32_t named_n = 0) {
   t->heap.counters.flushes++;
-  if (t->link_key == 0 && transfer_put(cls, chain, n)) t->heap.counters.transfer_puts++;
+  if (t->link_key == 0 && transfer_put(cls, chain, n, named, named_n)) t->heap.counters.transfer_puts++;
   else return_chain(t, chain, n);
 }
 
@@ -174,6 +175,35 @@ Block* bin_walk(const ThreadCache* t, Block* b, unsigned k) {
   return b;
 }
 
+// HAKMEM_TRANSFER_PREFETCH: the walk of a consumer's swap over the bin that becomes the spare
+// (bin_walk's checks), naming its first blocks as it passes them, so the spare goes on named
+// without a second walk over lines that may have left this core's cache by then. True when it
+// named them; else the bin is walked as bin_walk does.
+bool walk_naming(ThreadCache* t, Block* b, unsigned k, unsigned cls) {
+  uint32_t want = static_cast<uint32_t>(config().transfer_prefetch);
+  if (want == 0 || t->link_key != 0 || class_to_size(cls) < kTransferHintMinSize) {
+    bin_walk(t, b, k);
+    return false;
+  }
+  if (want > kTransferHints) want = kTransferHints;
+  uint32_t named = 0;
+  for (unsigned i = 1; i < k; ++i) {
+    bin_cookie_check(t, b);
+    if (named < want) t->spare_hint[named++] = b;
+    b = b->next;
+  }
+  bin_cookie_check(t, b);
+  if (named < want) t->spare_hint[named++] = b;
+  t->spare_named = named;
+  t->spare_named_cls = cls + 1;
+  return true;
+}
+
+// The names of class cls's spare are gone with it (taken, flushed, or replaced unnamed).
+void forget_names(ThreadCache* t, unsigned cls) {
+  if (t->spare_named_cls == cls + 1) t->spare_named_cls = 0;
+}
+
 // A full bin keeps its most recent half and hands the older half on; the blocks handed on are
 // checked in full by whoever takes them.
 void hand_on_older_half(ThreadCache* t, Bin& bin, unsigned cls) {
@@ -194,6 +224,7 @@ Block* take_spare(ThreadCache* t, unsigned cls) {
   bin.head = t->spare[cls];
   bin.room = 0;
   t->spare[cls] = nullptr;
+  forget_names(t, cls);
   t->heap.counters.spare_swaps++;
   if (t->link_key) return pop_hardened(t, cls);
   if (Block* b = tcache_pop(t, cls)) return b;
@@ -375,11 +406,14 @@ void tcache_free_slow(Page* pg, Block* b) {
     // checks the half it keeps: the same work at the same moments, so a consumer keeps its pace
     // (one that skipped it lost up to a fifth of xfer's throughput, bench/README.md).
     unsigned cls = pg->cls;
+    bool named = false;
     if (Block* full = t->spare[cls]) {
-      if (foreign) bin_walk(t, bin.head, bin.bound);
       t->spare[cls] = nullptr;  // out of the cache before its blocks reach their pages
-      hand_on(t, cls, full, bin.bound);
+      bool known = t->spare_named_cls == cls + 1;
+      hand_on(t, cls, full, bin.bound, known ? t->spare_hint : nullptr, known ? t->spare_named : 0);
+      if (foreign) named = walk_naming(t, bin.head, bin.bound, cls);
     }
+    if (!named) forget_names(t, cls);
     t->spare[cls] = bin.head;
     t->heap.counters.spare_swaps++;
     bin.head = nullptr;
@@ -430,6 +464,7 @@ void flush_bin(ThreadCache* t, unsigned c) {
   if (n) return_chain(t, list, n);
   if (Block* spare = t->spare[c]) {
     t->spare[c] = nullptr;
+    forget_names(t, c);
     return_chain(t, spare, bin.bound);
   }
   ungrow_bin(t, bin, c);

@@ -19,6 +19,7 @@
 #include "heap/heap.h"
 #include "page/page.h"
 #include "sizeclass/sizeclass.h"
+#include "transfer/transfer.h"
 
 namespace hm {
 
@@ -90,6 +91,11 @@ struct ThreadCache {
   uint32_t decay_count[kClassCount];
   uint64_t decay_ms;
   uint32_t decay_refills;
+  // HAKMEM_TRANSFER_PREFETCH: the first blocks of one class's spare (class spare_named_cls - 1;
+  // 0: none), as the walk of a consumer's swap found them, named when that spare goes on.
+  uint32_t spare_named_cls;
+  uint32_t spare_named;
+  Block* spare_hint[kTransferHints];
   Heap heap;
 };
 

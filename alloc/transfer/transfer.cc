@@ -23,7 +23,9 @@ struct alignas(64) ClassStack {  // a class's count and slots share no line with
 
 constinit pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 constinit ClassStack g_stacks[kClassCount];
-constinit Block* g_hints[kClassCount][kTransferSlots][kTransferHints];  // the slots' names (under g_lock)
+constinit Block* g_names[kTransferNameBuffers][kTransferHints];  // the batches' names (under g_lock)
+constinit uint32_t g_names_free = (uint32_t{1} << kTransferNameBuffers) - 1;  // buffers not lent
+static_assert(kTransferNameBuffers <= 32, "g_names_free has a bit per buffer");
 constinit uint64_t g_bytes = 0;  // under g_lock
 constinit std::atomic<uint64_t> g_bytes_seen{0};  // g_bytes for transfer_bytes() readers
 
@@ -46,8 +48,14 @@ bool transfer_put(unsigned cls, Block* head, uint32_t n, Block* const* named, ui
   bool ok = c < kTransferSlots && g_bytes + bytes <= limit;
   if (ok) {
     TransferBatch& slot = s.slots[c];
-    slot.head = head, slot.n = n, slot.hints = hints, slot.hint = g_hints[cls][c];
-    for (uint32_t i = 0; i < hints; ++i) slot.hint[i] = named[i];
+    if (!g_names_free) hints = 0;  // every buffer lent: the batch goes unnamed
+    slot.head = head, slot.n = n, slot.hints = hints, slot.hint = nullptr;
+    if (hints) {
+      unsigned k = static_cast<unsigned>(__builtin_ctz(g_names_free));
+      g_names_free &= ~(uint32_t{1} << k);
+      slot.hint = g_names[k];
+      for (uint32_t i = 0; i < hints; ++i) slot.hint[i] = named[i];
+    }
     s.count.store(c + 1, std::memory_order_relaxed);
     g_bytes += bytes;
     g_bytes_seen.store(g_bytes, std::memory_order_relaxed);
@@ -68,6 +76,7 @@ uint32_t transfer_take(unsigned cls, Block** head, uint32_t most) {
       const TransferBatch& b = s.slots[c - 1];
       first = b.head, n = b.n, hints = b.hints;
       for (uint32_t i = 0; i < hints; ++i) hint[i] = b.hint[i];
+      if (b.hint) g_names_free |= uint32_t{1} << ((b.hint - g_names[0]) / kTransferHints);
       s.count.store(c - 1, std::memory_order_relaxed);
       g_bytes -= uint64_t{n} * class_to_size(cls);
       g_bytes_seen.store(g_bytes, std::memory_order_relaxed);

@@ -22,10 +22,13 @@
 namespace hm {
 
 inline constexpr unsigned kTransferSlots = 16;  // batches per class
-// The most blocks a batch names for prefetching (a whole spare of the default bounds): every slot
-// has room for as many, apart from the slots themselves, so that only the research gate touches
-// that storage (kClassCount x kTransferSlots x this many pointers, 3.5 MiB of untouched bss).
+// The most blocks a batch names for prefetching (a whole spare of the default bounds). The names
+// live in one of kTransferNameBuffers buffers of the box, lent to a named put while one is free
+// and back at the take (a batch put when all are lent goes unnamed): producer/consumer hand-offs
+// hold a batch or two at a time, and the buffers cost 32 KiB of bss where one per slot would
+// cost 3.5 MiB.
 inline constexpr unsigned kTransferHints = 256;
+inline constexpr unsigned kTransferNameBuffers = 16;
 // Classes below a cache line get no hints: neighbours in a chain (freed in the order they were
 // handed out) often share a line, so a pop misses once per line, and naming them cost more than
 // the prefetch saved (pipe:16 lost 10% when the put walked the chain for its names).
@@ -35,7 +38,7 @@ struct TransferBatch {
   Block* head;
   uint32_t n;
   uint32_t hints;  // the chain's first `hints` blocks, in order, are hint[0..hints)
-  Block** hint;    // the slot's room for kTransferHints names (set at the slot's first put)
+  Block** hint;    // the names' buffer (nullptr when it has none)
 };
 
 // Hands over the chain head.. of n >= 1 blocks of class cls; false (nothing taken) when off,

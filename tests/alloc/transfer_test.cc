@@ -79,6 +79,7 @@ struct TransferTest : ::testing::Test {
     unsetenv("HAKMEM_TRANSFER_KB");
     unsetenv("HAKMEM_HARDEN");
     unsetenv("HAKMEM_TCACHE_MAX");
+    unsetenv("HAKMEM_TRANSFER_PREFETCH");
   }
 };
 
@@ -125,6 +126,46 @@ TEST_F(TransferTest, HardenedBinsDoNotTakePart) {
       {
         Round r = exchange();
         if (r.d.transfer_puts != 0 || r.takes_after != 0) _exit(10);
+        _exit(0);
+      },
+      testing::ExitedWithCode(0), "");
+}
+
+// HAKMEM_TRANSFER_PREFETCH: a consumer's spare goes on with its first blocks named (by the walk
+// its swap made when the spare was the bin), the whole spare at 256, and the names stay the
+// chain's first blocks in order (INV-TRANSFER-3) when the consumer itself takes its spare between
+// swaps and frees again: a spare made without a walk goes on unnamed by the swap.
+TEST_F(TransferTest, AConsumersSpareGoesOnNamedInOrder) {
+  setenv("HAKMEM_TRANSFER_PREFETCH", "256", 1);
+  EXPECT_EXIT(
+      {
+        constexpr int kOwned = 3000;
+        std::vector<void*> a;
+        for (int i = 0; i < kOwned; ++i) a.push_back(hm_malloc(64));
+        std::thread consumer([&] {
+          unsigned cls = hm::size_to_class(64);
+          auto named_in_order = [&](uint32_t* most) {
+            for (unsigned i = 0; hm::TransferBatch* b = hm::transfer_batch_for_test(cls, i); ++i) {
+              const hm::Block* x = b->head;
+              for (uint32_t k = 0; k < b->hints; ++k, x = x->next)
+                if (b->hint[k] != x) return false;
+              if (b->hints > *most) *most = b->hints;
+            }
+            return true;
+          };
+          uint32_t most = 0;
+          for (int i = 0; i < kOwned / 2; ++i) hm_free(a[static_cast<size_t>(i)]);
+          if (!named_in_order(&most)) _exit(10);
+          std::vector<void*> mine;
+          for (int i = 0; i < 600; ++i) mine.push_back(hm_malloc(64));  // the bin, then the spare
+          for (void* p : mine) hm_free(p);
+          for (int i = kOwned / 2; i < kOwned; ++i) hm_free(a[static_cast<size_t>(i)]);
+          if (!named_in_order(&most)) _exit(11);
+          if (most != 256) _exit(12);  // a whole spare of the default bounds
+          hm_check_result c;
+          if (hm_check_all(2, &c) != 0) _exit(13);
+        });
+        consumer.join();
         _exit(0);
       },
       testing::ExitedWithCode(0), "");

@@ -315,15 +315,17 @@ const std::vector<Mutation>& mutations() {
        },
        [](World& w) { w.put_probe(); }},
       // A hint naming the chain's second block in its first's place (with the gate off the batch
-      // holds none, so one is made up): the byte totals still agree, so it is the walker's round,
-      // which walks every batch, that finds it.
+      // holds none, so a made-up names buffer stands in for its own): the byte totals still agree,
+      // so it is the walker's round, which walks every batch, that finds it.
       {"INV-TRANSFER-3", 2,
        [](World& w) {
-         g_saved = w.batch().hints, g_saved_ptr = w.batch().hint[0];
-         w.batch().hints = std::max(w.batch().hints, 1u), w.batch().hint[0] = w.batch().head->next;
+         static Block* made_up[1];
+         g_saved = w.batch().hints, g_saved_ptr = w.batch().hint;
+         made_up[0] = w.batch().head->next;
+         w.batch().hints = 1, w.batch().hint = made_up;
        },
        [](World& w) {
-         w.batch().hints = static_cast<uint32_t>(g_saved), w.batch().hint[0] = static_cast<Block*>(g_saved_ptr);
+         w.batch().hints = static_cast<uint32_t>(g_saved), w.batch().hint = static_cast<Block**>(g_saved_ptr);
        },
        [](World& w) { w.walk_round(); }},
       {"INV-LARGE-1", 2,

@@ -423,15 +423,15 @@ RC_GTEST_PROP(TransferProperty, StacksMatchBatchModel, ()) {
   RC_ASSERT(held == s.out.size());
 }
 
-// The prefetch hints (HAKMEM_TRANSFER_PREFETCH): a put records the chain's first
-// min(n, gate, kTransferHints) blocks in order, for classes of 64 bytes and up;
-// a block without its free cookie is named but its link is not followed; a take hands the
-// chain back whole, whatever the hints.
+// The prefetch hints (HAKMEM_TRANSFER_PREFETCH): a put keeps the first min(names given, n, gate,
+// kTransferHints) of the names its caller gives (the chain's first blocks, in order), for classes
+// of 64 bytes and up, and none without names; a take hands the chain back whole, whatever the
+// hints.
 RC_GTEST_PROP(TransferProperty, HintsNameTheChainsFirstBlocks, ()) {
   const unsigned cls = *rc::gen::elementOf(std::vector<unsigned>{0, 2, 3, 5, 20, 40});
   const uint32_t n = *rc::gen::inRange(1u, 65u);
   const long gate = *rc::gen::inRange(0L, long{kTransferHints} + 1);
-  const uint32_t stale = *rc::gen::inRange(0u, 2 * n);  // >= n: every block carries its cookie
+  const uint32_t named = *rc::gen::inRange(0u, n + 1);  // 0: the caller names none
   long saved_kb = config().transfer_kb, saved_gate = config().transfer_prefetch;
   config_detail::g_config.transfer_kb = 65536;
   config_detail::g_config.transfer_prefetch = gate;
@@ -442,14 +442,13 @@ RC_GTEST_PROP(TransferProperty, HintsNameTheChainsFirstBlocks, ()) {
   last->next = nullptr;
   std::vector<Block*> chain;
   for (Block* b = first; b; b = b->next) chain.push_back(b);
-  for (uint32_t i = 0; i < n; ++i)
-    chain[i]->cookie = i == stale ? 0 : free_cookie(reinterpret_cast<uintptr_t>(chain[i]));
-  RC_ASSERT(transfer_put(cls, first, n));
+  for (uint32_t i = 0; i < n; ++i) chain[i]->cookie = free_cookie(reinterpret_cast<uintptr_t>(chain[i]));
+  RC_ASSERT(transfer_put(cls, first, n, named ? chain.data() : nullptr, named));
   const TransferBatch* b = transfer_batch_for_test(cls, 0);
   RC_ASSERT(b != nullptr);
   uint32_t want = class_to_size(cls) < kTransferHintMinSize
                       ? 0
-                      : std::min<uint32_t>({n, static_cast<uint32_t>(gate), kTransferHints, stale + 1});
+                      : std::min<uint32_t>({n, static_cast<uint32_t>(gate), kTransferHints, named});
   RC_ASSERT(b->hints == want);
   for (uint32_t i = 0; i < want; ++i) RC_ASSERT(b->hint[i] == chain[i]);
   Block* head = first;
