@@ -12,6 +12,7 @@
 
 #include "fuzz_common.h"
 #include "fuzz_crew.h"
+#include "config/config.h"
 #include "page/page.h"
 
 using namespace hm;
@@ -23,6 +24,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Page* pg = page_new(cls, nullptr);
   HM_FUZZ_CHECK(pg != nullptr);
   HM_FUZZ_CHECK(pg->cookie_key == free_cookie(uintptr_t{0}) && (pg->cookie_key & 1));
+  {  // the first block where page_color puts it (HAKMEM_PAGE_COLOR), every block within the span
+    uintptr_t start = reinterpret_cast<uintptr_t>(pg->start), span = start & ~(kSliceSize - 1);
+    size_t bytes = size_t{pg->slices} << kSliceShift;
+    HM_FUZZ_CHECK(start - span == page_color(span, bytes, pg->block_size, config().page_color != 0));
+    HM_FUZZ_CHECK(start + size_t{pg->capacity} * pg->block_size <= span + bytes);
+  }
   auto slot = [&](uint32_t i) { return reinterpret_cast<Block*>(pg->start + size_t{i} * pg->block_size); };
   std::deque<uint32_t> free_list;
   std::vector<uint32_t> held;  // slots handed out, ascending

@@ -28,7 +28,8 @@ bool check_page_o1(Sink& s, const Page* pg) {
     case PageFault::segment:
       return check_segment(s, seg, 1);
     case PageFault::start: {
-      uintptr_t start = reinterpret_cast<uintptr_t>(seg) + (uintptr_t{record_first_slice(seg, pg)} << kSliceShift);
+      uintptr_t at = reinterpret_cast<uintptr_t>(seg) + (uintptr_t{record_first_slice(seg, pg)} << kSliceShift);
+      uintptr_t start = at + (bs ? page_color(at, size_t{pg->slices} << kSliceShift, bs, config().page_color != 0) : 0);
       return s.fail(InvId::seg_span, w, "first block", start, reinterpret_cast<uintptr_t>(pg->start), true);
     }
     case PageFault::slices:

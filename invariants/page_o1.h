@@ -7,6 +7,7 @@
 
 #include <array>
 
+#include "config/config.h"
 #include "page/page.h"
 #include "page/inspect.h"
 #include "segment/segment.h"
@@ -60,7 +61,8 @@ HM_FAST_PATH PageFault page_o1_fault(const Page* pg, const Heap* me) {
   uintptr_t sa = reinterpret_cast<uintptr_t>(seg);
   if (HM_UNLIKELY(seg->magic != (kSegmentMagic ^ sa) || pagemap_kind(sa) != kSegSmall)) return F::segment;
   unsigned first = record_first_slice(seg, pg);
-  if (HM_UNLIKELY(reinterpret_cast<uintptr_t>(pg->start) != sa + (uintptr_t{first} << kSliceShift))) return F::start;
+  uintptr_t span_at = sa + (uintptr_t{first} << kSliceShift);
+  if (HM_UNLIKELY(reinterpret_cast<uintptr_t>(pg->start) - span_at >= kSliceSize)) return F::start;
   // The slices [first, first + n) map to the record and the next one does not: span_slices == n.
   unsigned n = pg->slices;
   if (HM_UNLIKELY(n == 0 || first + n > kSlicesPerSegment)) return F::slices;
@@ -72,6 +74,8 @@ HM_FAST_PATH PageFault page_o1_fault(const Page* pg, const Heap* me) {
   uint64_t bs = g.block_size;
   if (HM_UNLIKELY(pg->block_size != bs)) return F::block_size;
   uint64_t span = uint64_t{n} << kSliceShift;  // capacity == span / bs, without a division
+  if (HM_UNLIKELY(reinterpret_cast<uintptr_t>(pg->start) != span_at + page_color(span_at, span, bs, config().page_color != 0)))
+    return F::start;
   uint64_t cap = pg->capacity;
   if (HM_UNLIKELY(cap * bs > span || (cap + 1) * bs <= span)) return F::capacity;
   if (HM_UNLIKELY(pg->blk_mul != g.blk_mul)) return F::blk_mul;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <new>
 
+#include "config/config.h"
 #include "report/report.h"
 
 namespace hm {
@@ -45,7 +46,8 @@ Page* page_new(unsigned cls, Heap* owner) {
   pg->slices = static_cast<uint8_t>(slices);
   pg->blk_mul = blk_mul_for(pg->block_size);
   pg->cookie_key = page_detail::g_secret;
-  pg->start = span.start;
+  pg->start = span.start + page_color(reinterpret_cast<uintptr_t>(span.start), span.bytes, pg->block_size,
+                                      config().page_color != 0);
   pg->used = 0;
   pg->owner.store(owner, std::memory_order_relaxed);
   pg->free = nullptr;
@@ -59,7 +61,8 @@ void page_delete(Page* pg) {
   HM_CHECK_HOOK(page_delete, pg, 0);
   pg->owner.store(nullptr, std::memory_order_relaxed);
   pg->capacity = 0;
-  unpoison_span(pg->start, size_t{pg->slices} << kSliceShift);
+  uintptr_t span = reinterpret_cast<uintptr_t>(pg->start) & ~(kSliceSize - 1);  // below any colour offset
+  unpoison_span(reinterpret_cast<void*>(span), size_t{pg->slices} << kSliceShift);
   segment_page_free(pg);
 }
 

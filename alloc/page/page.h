@@ -102,6 +102,19 @@ HM_FAST_PATH long page_block_index(const Page* pg, uintptr_t p) {
   return static_cast<long>((p - reinterpret_cast<uintptr_t>(pg->start)) / pg->block_size);
 }
 
+// HAKMEM_PAGE_COLOR (`on`): the offset from its span's start at which a page's first block lies.
+// Every span starts on a slice, so without it a class's blocks sit at the same offsets in every
+// span and share a few cache sets. A class whose size is a power of two keeps offset 0 (its blocks
+// stay aligned to it), as does a span with under 64 bytes to spare; otherwise the offset is a
+// multiple of 64 within the bytes the span leaves over, below 4 KiB, taken from the span's address
+// (no shared state, and the checker recomputes it).
+HM_FAST_PATH size_t page_color(uintptr_t span_start, size_t span_bytes, size_t block_size, bool on) {
+  size_t slack = span_bytes % block_size;
+  if (!on || (block_size & (block_size - 1)) == 0 || slack < 64) return 0;
+  size_t colors = (slack < 4096 ? slack : 4095) / 64 + 1;
+  return static_cast<size_t>(((span_start >> kSliceShift) * 0x9e3779b97f4a7c15ull) >> 40) % colors * 64;
+}
+
 // A fresh page of class cls owned by `owner`, nothing carved yet; nullptr if out of memory.
 Page* page_new(unsigned cls, Heap* owner);
 // Gives the page's span back to the segment box. The page must have used == 0.

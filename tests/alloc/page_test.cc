@@ -2,6 +2,10 @@
 #include "page/inspect.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <vector>
+#include "hakmem/check.h"
 
 #include <set>
 
@@ -116,3 +120,39 @@ TEST(PageBlockTest, AgreesWithDivisionForEveryClassOffsetAndCarveLimit) {
 
 }  // namespace
 }  // namespace hm
+
+// HAKMEM_PAGE_COLOR=1 (read at start-up, so in a re-executed child): pages of a class whose size
+// is no power of two start their blocks at more than one offset into their spans, blocks of a
+// power-of-two class stay aligned to their size, an address in the offset before a page's first
+// block is no block, and the heap passes the full invariant walk (INV-SEGMENT-4 allows the offset).
+TEST(PageColorTest, SpansStartTheirBlocksAtSpreadOffsets) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  setenv("HAKMEM_PAGE_COLOR", "1", 1);
+  EXPECT_EXIT(
+      {
+        std::vector<void*> v;
+        std::set<uintptr_t> offsets;
+        for (int i = 0; i < 400; ++i) {
+          auto* p = static_cast<unsigned char*>(hm_malloc(5000));  // a 5120-byte class: 4 KiB over per slice
+          p[0] = p[4999] = 1;
+          v.push_back(p);
+          const hm::Page* pg = hm::page_of(reinterpret_cast<uintptr_t>(p));
+          uintptr_t start = reinterpret_cast<uintptr_t>(pg->start);
+          offsets.insert(start & (hm::kSliceSize - 1));
+          if (start > (start & ~(hm::kSliceSize - 1)) && hm::page_is_block(pg, start - 64)) _exit(11);
+        }
+        if (offsets.size() < 2) _exit(10);
+        for (int i = 0; i < 64; ++i) {
+          void* q = hm_malloc(4096);
+          if (reinterpret_cast<uintptr_t>(q) % 4096 != 0) _exit(12);
+          v.push_back(q);
+        }
+        for (size_t i = 0; i < v.size(); i += 2) hm_free(v[i]);
+        hm_check_result c;
+        if (hm_check_all(2, &c) != 0) _exit(13);
+        for (size_t i = 1; i < v.size(); i += 2) hm_free(v[i]);
+        _exit(0);
+      },
+      testing::ExitedWithCode(0), "");
+  unsetenv("HAKMEM_PAGE_COLOR");
+}

@@ -10,9 +10,12 @@
 // fill seed. After every command the real free list equals the model exactly, every free block
 // carries its free cookie, used == carved - free, and handed-out blocks keep their fill.
 #include <deque>
+#include <algorithm>
 #include <map>
+#include <set>
 #include <vector>
 
+#include "config/config.h"
 #include "page/page.h"
 #include "property_common.h"
 
@@ -295,3 +298,35 @@ TEST(PageProperty, SecretInitKeysNewPages) {
 }
 
 }  // namespace
+
+// page_color (HAKMEM_PAGE_COLOR): a span's first block lies a multiple of 64 bytes past the span's
+// start, below 4 KiB and within the bytes the span leaves over, so every block still fits; a class
+// whose size is a power of two, a span with under 64 bytes over, and the gate off give 0; the
+// offset spreads over the spans of a class (16 consecutive slices, one colour each, take at least
+// 4 colours where 16 or more are possible); and a fresh page of any class starts where page_color
+// says, its blocks within its span.
+RC_GTEST_PROP(PageProperty, ColourOffsetsStayInTheSlackAndSpread, ()) {
+  const unsigned cls = *rc::gen::inRange(0u, kClassCount);
+  const size_t bs = class_to_size(cls), bytes = size_t{class_slices(cls)} << kSliceShift;
+  const uintptr_t base = uintptr_t{0x200000000000} + (uintptr_t{*rc::gen::inRange(0u, 1u << 20)} << kSliceShift);
+  const size_t slack = bytes % bs;
+  std::set<size_t> seen;
+  for (uintptr_t k = 0; k < 16; ++k) {
+    const uintptr_t at = base + (k << kSliceShift);
+    const size_t c = page_color(at, bytes, bs, true);
+    RC_ASSERT(c % 64 == 0);
+    RC_ASSERT(c < 4096);
+    RC_ASSERT(c <= slack);
+    RC_ASSERT(c + bytes / bs * bs <= bytes);
+    if ((bs & (bs - 1)) == 0 || slack < 64) RC_ASSERT(c == 0u);
+    RC_ASSERT(page_color(at, bytes, bs, false) == 0u);
+    seen.insert(c);
+  }
+  if ((bs & (bs - 1)) != 0 && std::min<size_t>(slack, 4095) / 64 + 1 >= 16) RC_ASSERT(seen.size() >= 4u);
+  Page* pg = page_new(cls, nullptr);
+  RC_ASSERT(pg != nullptr);
+  const uintptr_t start = reinterpret_cast<uintptr_t>(pg->start), span = start & ~(kSliceSize - 1);
+  RC_ASSERT(start - span == page_color(span, bytes, bs, config().page_color != 0));
+  RC_ASSERT(start + size_t{pg->capacity} * bs <= span + bytes);
+  page_delete(pg);
+}

@@ -70,6 +70,7 @@ constexpr Row kCoverage[] = {
     {"segment", "segment_unlock_all", "segment_unlock_all()"},
     {"page", "page_new", "page_new("},
     {"page", "page_delete", "page_delete("},
+    {"page", "page_color", "page_color("},
     {"page", "page_take", "page_take("},
     {"page", "page_put", "page_put("},
     {"page", "page_put_chain", "page_put_chain("},
