@@ -21,13 +21,32 @@ struct Batch {
   void* p[kBatch];
 };
 
+// What xfer's and mailbox's queues share: one mutex, a condition variable for each waiting side,
+// and the count of producers still running.
+class LockedHandoff {
+ public:
+  explicit LockedHandoff(unsigned producers) : producers_left_(producers) {}
+  void producer_done() {
+    {
+      std::lock_guard<std::mutex> g(m_);
+      --producers_left_;
+    }
+    not_empty_.notify_all();
+  }
+
+ protected:
+  std::mutex m_;
+  std::condition_variable not_full_, not_empty_;
+  unsigned producers_left_;
+};
+
 // xfer's queue: a bounded multi-producer queue under one mutex, whose waiting side sleeps on
 // a condition variable, as most programs' work queues do.
-class XferQueue {
+class XferQueue : public LockedHandoff {
  public:
   static constexpr unsigned kMaxProducers = ~0u;
   static constexpr bool kPerBlock = false;  // pushed a batch at a time
-  explicit XferQueue(unsigned producers) : producers_left_(producers) {}
+  explicit XferQueue(unsigned producers) : LockedHandoff(producers) {}
   void push(unsigned /*producer*/, const Batch& b) {
     std::unique_lock<std::mutex> g(m_);
     not_full_.wait(g, [&] { return count_ < kQueueCap; });
@@ -48,20 +67,10 @@ class XferQueue {
     not_full_.notify_all();
     return true;
   }
-  void producer_done() {
-    {
-      std::lock_guard<std::mutex> g(m_);
-      --producers_left_;
-    }
-    not_empty_.notify_all();
-  }
 
  private:
-  std::mutex m_;
-  std::condition_variable not_full_, not_empty_;
   Batch ring_[kQueueCap];
   size_t head_ = 0, count_ = 0;
-  unsigned producers_left_;
 };
 
 // pipe's queue: one single-producer ring per producer, drained by one consumer. A side
@@ -151,11 +160,11 @@ class PipeQueue {
 // lock round. The ring is deep enough that the producer runs ahead of the consumer instead of
 // waiting on it batch by batch, as xfer's producer does.
 constexpr size_t kMailboxCap = 4096;
-class MailboxQueue {
+class MailboxQueue : public LockedHandoff {
  public:
   static constexpr unsigned kMaxProducers = ~0u;
   static constexpr bool kPerBlock = true;
-  explicit MailboxQueue(unsigned producers) : producers_left_(producers) {}
+  explicit MailboxQueue(unsigned producers) : LockedHandoff(producers) {}
   void push_one(void* p) {
     std::unique_lock<std::mutex> g(m_);
     not_full_.wait(g, [&] { return count_ < kMailboxCap; });
@@ -181,21 +190,11 @@ class MailboxQueue {
     if (was_full) not_full_.notify_all();
     return true;
   }
-  void producer_done() {
-    {
-      std::lock_guard<std::mutex> g(m_);
-      --producers_left_;
-    }
-    not_empty_.notify_all();
-  }
 
  private:
-  std::mutex m_;
-  std::condition_variable not_full_, not_empty_;
   void* ring_[kMailboxCap];
   size_t head_ = 0, count_ = 0;
   uint64_t pushes_ = 0;
-  unsigned producers_left_;
 };
 
 }  // namespace hmb
