@@ -109,8 +109,9 @@ HM_FAST_PATH long page_block_index(const Page* pg, uintptr_t p) {
 // multiple of 64 within the bytes the span leaves over, below 4 KiB, taken from the span's address
 // (no shared state, and the checker recomputes it).
 HM_FAST_PATH size_t page_color(uintptr_t span_start, size_t span_bytes, size_t block_size, bool on) {
+  if (!on || (block_size & (block_size - 1)) == 0) return 0;  // no division when off
   size_t slack = span_bytes % block_size;
-  if (!on || (block_size & (block_size - 1)) == 0 || slack < 64) return 0;
+  if (slack < 64) return 0;
   size_t colors = (slack < 4096 ? slack : 4095) / 64 + 1;
   return static_cast<size_t>(((span_start >> kSliceShift) * 0x9e3779b97f4a7c15ull) >> 40) % colors * 64;
 }
