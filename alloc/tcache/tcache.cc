@@ -199,11 +199,6 @@ bool walk_naming(ThreadCache* t, Block* b, unsigned k, unsigned cls) {
   return true;
 }
 
-// The names of class cls's spare are gone with it (taken, flushed, or replaced unnamed).
-void forget_names(ThreadCache* t, unsigned cls) {
-  if (t->spare_named_cls == cls + 1) t->spare_named_cls = 0;
-}
-
 // A full bin keeps its most recent half and hands the older half on; the blocks handed on are
 // checked in full by whoever takes them.
 void hand_on_older_half(ThreadCache* t, Bin& bin, unsigned cls) {
@@ -224,7 +219,6 @@ Block* take_spare(ThreadCache* t, unsigned cls) {
   bin.head = t->spare[cls];
   bin.room = 0;
   t->spare[cls] = nullptr;
-  forget_names(t, cls);
   t->heap.counters.spare_swaps++;
   if (t->link_key) return pop_hardened(t, cls);
   if (Block* b = tcache_pop(t, cls)) return b;
@@ -413,7 +407,9 @@ void tcache_free_slow(Page* pg, Block* b) {
       hand_on(t, cls, full, bin.bound, known ? t->spare_hint : nullptr, known ? t->spare_named : 0);
       if (foreign) named = walk_naming(t, bin.head, bin.bound, cls);
     }
-    if (!named) forget_names(t, cls);
+    // A spare is made only here, so its names are set or dropped here: a spare taken or flushed
+    // since is never handed on before the next one is made.
+    if (!named && t->spare_named_cls == cls + 1) t->spare_named_cls = 0;
     t->spare[cls] = bin.head;
     t->heap.counters.spare_swaps++;
     bin.head = nullptr;
@@ -464,7 +460,6 @@ void flush_bin(ThreadCache* t, unsigned c) {
   if (n) return_chain(t, list, n);
   if (Block* spare = t->spare[c]) {
     t->spare[c] = nullptr;
-    forget_names(t, c);
     return_chain(t, spare, bin.bound);
   }
   ungrow_bin(t, bin, c);
