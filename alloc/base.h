@@ -22,6 +22,13 @@
 #else
 #define HM_PREFETCH_W(p) __builtin_prefetch((p), 1, 3)
 #endif
+// HM_DEMOTE(p): a hint that p's line moves from this core's private caches to the shared one,
+// where another core reads or writes it sooner. CLDEMOTE executes as a no-op where unsupported.
+#if defined(__x86_64__)
+#define HM_DEMOTE(p) __asm__ volatile("cldemote (%0)" ::"r"(p) : "memory")
+#else
+#define HM_DEMOTE(p) ((void)(p))
+#endif
 
 namespace hm {
 

@@ -177,11 +177,13 @@ Block* bin_walk(const ThreadCache* t, Block* b, unsigned k) {
 
 // HAKMEM_TRANSFER_PREFETCH: the walk of a consumer's swap over the bin that becomes the spare
 // (bin_walk's checks), naming its first blocks as it passes them, so the spare goes on named
-// without a second walk over lines that may have left this core's cache by then. True when it
-// named them; else the bin is walked as bin_walk does.
+// without a second walk over lines that may have left this core's cache by then; with
+// HAKMEM_TRANSFER_DEMOTE it demotes each block's line as it leaves it. True when it named them;
+// else the bin is walked as bin_walk does.
 bool walk_naming(ThreadCache* t, Block* b, unsigned k, unsigned cls) {
   uint32_t want = static_cast<uint32_t>(config().transfer_prefetch);
-  if (want == 0 || t->link_key != 0 || class_to_size(cls) < kTransferHintMinSize) {
+  bool demote = config().transfer_demote != 0;
+  if ((want == 0 && !demote) || t->link_key != 0 || class_to_size(cls) < kTransferHintMinSize) {
     bin_walk(t, b, k);
     return false;
   }
@@ -190,10 +192,14 @@ bool walk_naming(ThreadCache* t, Block* b, unsigned k, unsigned cls) {
   for (unsigned i = 1; i < k; ++i) {
     bin_cookie_check(t, b);
     if (named < want) t->spare_hint[named++] = b;
-    b = b->next;
+    Block* next = b->next;
+    if (demote) HM_DEMOTE(b);
+    b = next;
   }
   bin_cookie_check(t, b);
   if (named < want) t->spare_hint[named++] = b;
+  if (demote) HM_DEMOTE(b);
+  if (want == 0) return false;
   t->spare_named = named;
   t->spare_named_cls = cls + 1;
   return true;

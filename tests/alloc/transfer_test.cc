@@ -80,6 +80,7 @@ struct TransferTest : ::testing::Test {
     unsetenv("HAKMEM_HARDEN");
     unsetenv("HAKMEM_TCACHE_MAX");
     unsetenv("HAKMEM_TRANSFER_PREFETCH");
+    unsetenv("HAKMEM_TRANSFER_DEMOTE");
   }
 };
 
@@ -131,42 +132,74 @@ TEST_F(TransferTest, HardenedBinsDoNotTakePart) {
       testing::ExitedWithCode(0), "");
 }
 
+// A consumer frees 1500 of another thread's 64-byte blocks, takes 600 of its own (its bin, then
+// its spare) and frees them, then frees 1500 more; the batches it hands on name their chain's
+// first blocks in order (INV-TRANSFER-3), and the heap passes the full walk. Returns an exit
+// code (0: held) and the most names a batch carried.
+int consumer_rounds(uint32_t* most) {
+  constexpr int kOwned = 3000;
+  std::vector<void*> a;
+  for (int i = 0; i < kOwned; ++i) a.push_back(hm_malloc(64));
+  int code = 0;
+  std::thread consumer([&] {
+    unsigned cls = hm::size_to_class(64);
+    auto named_in_order = [&] {
+      for (unsigned i = 0; hm::TransferBatch* b = hm::transfer_batch_for_test(cls, i); ++i) {
+        const hm::Block* x = b->head;
+        for (uint32_t k = 0; k < b->hints; ++k, x = x->next)
+          if (b->hint[k] != x) return false;
+        if (b->hints > *most) *most = b->hints;
+      }
+      return true;
+    };
+    for (int i = 0; i < kOwned / 2; ++i) hm_free(a[static_cast<size_t>(i)]);
+    if (!named_in_order()) return void(code = 10);
+    std::vector<void*> mine;
+    for (int i = 0; i < 600; ++i) mine.push_back(hm_malloc(64));  // the bin, then the spare
+    for (void* p : mine) hm_free(p);
+    for (int i = kOwned / 2; i < kOwned; ++i) hm_free(a[static_cast<size_t>(i)]);
+    if (!named_in_order()) return void(code = 11);
+    if (hm::transfer_batch_for_test(cls, 0) == nullptr) return void(code = 12);  // nothing went on
+    hm_check_result c;
+    if (hm_check_all(2, &c) != 0) code = 13;
+  });
+  consumer.join();
+  return code;
+}
+
 // HAKMEM_TRANSFER_PREFETCH: a consumer's spare goes on with its first blocks named (by the walk
 // its swap made when the spare was the bin), the whole spare at 256, and the names stay the
-// chain's first blocks in order (INV-TRANSFER-3) when the consumer itself takes its spare between
-// swaps and frees again: a spare made without a walk goes on unnamed by the swap.
+// chain's first blocks in order when the consumer itself takes its spare between swaps and
+// frees again: a spare made without a walk goes on unnamed by the swap.
 TEST_F(TransferTest, AConsumersSpareGoesOnNamedInOrder) {
   setenv("HAKMEM_TRANSFER_PREFETCH", "256", 1);
   EXPECT_EXIT(
       {
-        constexpr int kOwned = 3000;
-        std::vector<void*> a;
-        for (int i = 0; i < kOwned; ++i) a.push_back(hm_malloc(64));
-        std::thread consumer([&] {
-          unsigned cls = hm::size_to_class(64);
-          auto named_in_order = [&](uint32_t* most) {
-            for (unsigned i = 0; hm::TransferBatch* b = hm::transfer_batch_for_test(cls, i); ++i) {
-              const hm::Block* x = b->head;
-              for (uint32_t k = 0; k < b->hints; ++k, x = x->next)
-                if (b->hint[k] != x) return false;
-              if (b->hints > *most) *most = b->hints;
-            }
-            return true;
-          };
-          uint32_t most = 0;
-          for (int i = 0; i < kOwned / 2; ++i) hm_free(a[static_cast<size_t>(i)]);
-          if (!named_in_order(&most)) _exit(10);
-          std::vector<void*> mine;
-          for (int i = 0; i < 600; ++i) mine.push_back(hm_malloc(64));  // the bin, then the spare
-          for (void* p : mine) hm_free(p);
-          for (int i = kOwned / 2; i < kOwned; ++i) hm_free(a[static_cast<size_t>(i)]);
-          if (!named_in_order(&most)) _exit(11);
-          if (most != 256) _exit(12);  // a whole spare of the default bounds
-          hm_check_result c;
-          if (hm_check_all(2, &c) != 0) _exit(13);
-        });
-        consumer.join();
-        _exit(0);
+        uint32_t most = 0;
+        if (int code = consumer_rounds(&most)) _exit(code);
+        _exit(most == 256 ? 0 : 14);  // a whole spare of the default bounds
+      },
+      testing::ExitedWithCode(0), "");
+}
+
+// HAKMEM_TRANSFER_DEMOTE: the swap's walk that demotes the spare's lines checks and keeps every
+// block as bin_walk does, names the spare only when HAKMEM_TRANSFER_PREFETCH asks for names, and
+// names it whole when it does.
+TEST_F(TransferTest, ADemotingWalkKeepsTheSpareAndItsNames) {
+  setenv("HAKMEM_TRANSFER_DEMOTE", "1", 1);
+  EXPECT_EXIT(
+      {
+        uint32_t most = 0;
+        if (int code = consumer_rounds(&most)) _exit(code);
+        _exit(most == 0 ? 0 : 14);
+      },
+      testing::ExitedWithCode(0), "");
+  setenv("HAKMEM_TRANSFER_PREFETCH", "256", 1);
+  EXPECT_EXIT(
+      {
+        uint32_t most = 0;
+        if (int code = consumer_rounds(&most)) _exit(code);
+        _exit(most == 256 ? 0 : 14);
       },
       testing::ExitedWithCode(0), "");
 }
