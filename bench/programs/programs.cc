@@ -19,6 +19,10 @@ std::vector<Program> default_programs(const std::string& tmp) {
       {"python-malloc", {"/usr/bin/python3", "bench/programs/workload.py"},
        {{"PYTHONHASHSEED", "0"}, {"PYTHONMALLOC", "malloc"}}, "",
        "the same interpreter with its small-object allocator off: every object from malloc"},
+      {"python-threads", {"/usr/bin/python3", "bench/programs/threads.py"},
+       {{"PYTHONHASHSEED", "0"}, {"PYTHONMALLOC", "malloc"}}, "",
+       "a threaded service's hand-off: one thread builds small records and queues them, another takes "
+       "and drops them, so every record is malloc'd by one thread and freed by the other"},
       {"gxx",
        {"/usr/bin/g++", "-std=c++20", "-O1", "-Ibench", "-c", "bench/runner/stats.cc", "-o", tmp + "/hmb-programs-stats.o"},
        {}, tmp + "/hmb-programs-stats.o",
@@ -57,7 +61,18 @@ ProgramRow summarize(const std::string& program, const std::string& allocator, c
   return row;
 }
 
-bool is_peer(const std::string& allocator) { return allocator != "hakmem" && allocator != kClassesRow; }
+bool is_peer(const std::string& allocator) {
+  return allocator.rfind("hakmem", 0) != 0 && allocator != kClassesRow;
+}
+
+std::string gated_row(const EnvMap& gates) {
+  std::string name = "hakmem[";
+  for (const auto& [k, v] : gates) {
+    if (name.size() > 7) name += ",";
+    name += (k.rfind(kGatePrefix, 0) == 0 ? k.substr(std::string(kGatePrefix).size()) : k) + "=" + v;
+  }
+  return name + "]";
+}
 
 std::string format_programs_table(const std::vector<ProgramRow>& rows) {
   auto best = [&](double ProgramRow::*f) {

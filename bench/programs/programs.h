@@ -56,8 +56,11 @@ ProgramRow summarize(const std::string& program, const std::string& allocator, c
 // The probe row `glibc-classes`: glibc under libhmb-classes.so, hakmem's size classes with
 // glibc's allocator (bench/programs/classes_shim.cc). Not a peer.
 inline constexpr const char* kClassesRow = "glibc-classes";
-// Whether a row's allocator is a peer: neither hakmem nor the probe.
+// Whether a row's allocator is a peer: neither hakmem (any of its rows) nor the probe.
 bool is_peer(const std::string& allocator);
+// The name of hakmem's row under the given gates (--gates): "hakmem[TRANSFER_DEMOTE=1,...]",
+// the same drop-in library with those HAKMEM_* variables set: a same-binary A/B on whole programs.
+std::string gated_row(const EnvMap& gates);
 
 // The table of one program's rows: medians, and wall and CPU time relative to the fastest
 // peer and peak RSS relative to the leanest; with instructions counted, also those and their

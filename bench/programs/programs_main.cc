@@ -1,6 +1,7 @@
-// hakmem-programs: real programs (sqlite3, python3, g++) run whole under every
-// allocator: hakmem's drop-in libhakmem.so, mimalloc, tcmalloc and jemalloc
-// preloaded, and glibc with nothing preloaded. Fresh processes, interleaved
+// hakmem-programs: real programs (sqlite3, python3 alone and threaded, g++) run whole
+// under every allocator: hakmem's drop-in libhakmem.so, mimalloc, tcmalloc and jemalloc
+// preloaded, and glibc with nothing preloaded. --gates adds rows of the same drop-in
+// under other HAKMEM_* gates (a same-binary A/B on whole programs). Fresh processes, interleaved
 // round-robin per program, --runs times; the child's wall clock, CPU and system
 // seconds, peak RSS and minor faults come from wait4. Every run's output is
 // compared with glibc's first run. --callgrind adds one run per allocator under
@@ -28,6 +29,7 @@
 #include "runner/benchio.h"
 #include "runner/build_info.h"
 #include "runner/common.h"
+#include "runner/gates.h"
 #include "runner/sha256.h"
 #include "runner/spawn.h"
 
@@ -42,8 +44,10 @@ struct Alloc {
   EnvMap gates;
 };
 
-// Every allocator found, in table order; the probe row only when named.
-std::vector<Alloc> allocators(const std::string& hakmem_so, const std::vector<std::string>& wanted) {
+// Every allocator found, in table order; the probe row only when named; hakmem's gated rows
+// (--gates) after its own, whatever --allocators names.
+std::vector<Alloc> allocators(const std::string& hakmem_so, const std::vector<std::string>& wanted,
+                              const std::vector<EnvMap>& gated) {
   std::vector<Alloc> all;
   if (file_exists(hakmem_so)) all.push_back({"hakmem", hakmem_so, {}});
   all.push_back({"glibc", "", {}});
@@ -56,6 +60,10 @@ std::vector<Alloc> allocators(const std::string& hakmem_so, const std::vector<st
   std::vector<Alloc> out;
   for (const auto& a : all)
     if (wanted.empty() || std::find(wanted.begin(), wanted.end(), a.name) != wanted.end()) out.push_back(a);
+  if (!gated.empty() && !file_exists(hakmem_so)) throw std::runtime_error("--gates: no " + hakmem_so);
+  auto at = std::find_if(out.begin(), out.end(), [](const Alloc& a) { return a.name == "hakmem"; });
+  at = at == out.end() ? out.begin() : at + 1;
+  for (const auto& g : gated) at = out.insert(at, Alloc{gated_row(g), hakmem_so, g}) + 1;
   return out;
 }
 
@@ -115,20 +123,22 @@ std::map<std::string, double> count_memory_calls(const Program& p, const Alloc& 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> names, wanted;
+  std::vector<std::string> names, wanted, gate_specs;
   int runs = 5;
   std::string out = "bench/results", hakmem_so = default_hakmem_so(), tmp = "/tmp";
   std::string debug_so = source_dir() + "/build/debug/lib/libhakmem.so", ledger = default_ledger();
   bool check_levels = false, no_ledger = false, callgrind = false, syscalls = false;
   CLI::App app{"hakmem programs: real programs run whole under hakmem and every peer"};
   app.add_option("--programs", names,
-                 "sqlite, python, python-malloc, gxx (comma list; default all four)")
+                 "sqlite, python, python-malloc, python-threads, gxx (comma list; default all five)")
       ->delimiter(',');
   app.add_option("--runs", runs, "interleaved runs per allocator")->check(CLI::Range(1, 1000));
   app.add_option("--allocators", wanted,
                  "only these: hakmem, glibc, mimalloc, tcmalloc, jemalloc, and glibc-classes (glibc with hakmem's "
                  "size classes, run only when named)")
       ->delimiter(',');
+  app.add_option("--gates", gate_specs,
+                 "a row of hakmem's drop-in under these gates, HAKMEM_X=v[,HAKMEM_Y=w] (repeatable: one row each)");
   app.add_option("--out", out, "directory of the JSON results, relative to the source tree");
   app.add_option("--hakmem-so", hakmem_so, "hakmem's drop-in library (with --check-levels: the release one)");
   app.add_flag("--check-levels", check_levels,
@@ -142,7 +152,7 @@ int main(int argc, char** argv) {
   app.add_option("--ledger", ledger, "ledger file of --check-levels (LEDGER.md is regenerated beside it)");
   app.add_flag("--no-ledger", no_ledger, "--check-levels: do not append to the ledger");
   CLI11_PARSE(app, argc, argv);
-  if (names.empty()) names = {"sqlite", "python", "python-malloc", "gxx"};
+  if (names.empty()) names = {"sqlite", "python", "python-malloc", "python-threads", "gxx"};
   EnvMap parent = env_from_environ(environ);
   if (!stray_gates(parent).empty()) {
     std::fprintf(stderr, "hakmem programs: %s\n", stray_refusal(stray_gates(parent)).c_str());
@@ -154,13 +164,20 @@ int main(int argc, char** argv) {
     auto progs = select_programs(default_programs(tmp), names);
     std::vector<Alloc> allocs;
     std::vector<CheckVariant> variants;
+    if (check_levels && !gate_specs.empty()) throw std::invalid_argument("--gates does not combine with --check-levels");
     if (check_levels) {
       for (const auto& so : {hakmem_so, debug_so})
         if (!file_exists(so)) throw std::runtime_error("no " + so + " (build the release and debug presets' hakmem_preload)");
       variants = check_variants(hakmem_so, debug_so);
       for (const auto& v : variants) allocs.push_back({v.name, v.preload, v.gates});
     } else {
-      allocs = allocators(hakmem_so, wanted);
+      std::vector<EnvMap> gated;
+      for (const auto& spec : gate_specs) {
+        gated.push_back(parse_gates({spec}));
+        for (const auto& [name, value] : gated.back())
+          if (box_of_gate(name).empty()) throw std::invalid_argument("unknown gate " + name + " (not in alloc/registry/gates.def)");
+      }
+      allocs = allocators(hakmem_so, wanted, gated);
     }
     CheckCostEntry entry;
     entry.runs = runs;
@@ -213,7 +230,7 @@ int main(int argc, char** argv) {
         }
         const auto& r = rows.back();
         ok = ok && r.output_matches;
-        pj["rows"].push_back({{"allocator", r.allocator}, {"preload", a.preload.empty() ? "" : check_levels || a.name == kClassesRow ? portable_command(a.preload) : "lib" + a.name},
+        pj["rows"].push_back({{"allocator", r.allocator}, {"preload", a.preload.empty() ? "" : check_levels || a.name == kClassesRow ? portable_command(a.preload) : "lib" + (is_peer(a.name) ? a.name : std::string("hakmem"))},
                               {"gates", a.gates},
                               {"wall_s", r.wall_s}, {"cpu_s", r.cpu_s}, {"sys_s", r.sys_s},
                               {"peak_rss_kb", r.peak_rss_kb}, {"minor_faults", r.minor_faults},

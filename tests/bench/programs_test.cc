@@ -10,10 +10,12 @@ namespace {
 
 TEST(Programs, DefaultsAndSelection) {
   auto all = default_programs("/tmp");
-  ASSERT_EQ(all.size(), 4u);
+  ASSERT_EQ(all.size(), 5u);
   EXPECT_EQ(all[0].name, "sqlite");
   EXPECT_EQ(all[2].env.at("PYTHONMALLOC"), "malloc");  // python-malloc: every object from malloc
-  EXPECT_EQ(all[3].output_file, "/tmp/hmb-programs-stats.o");  // g++'s output is its object file
+  EXPECT_EQ(all[3].name, "python-threads");             // and from one thread to another
+  EXPECT_EQ(all[3].env.at("PYTHONMALLOC"), "malloc");
+  EXPECT_EQ(all[4].output_file, "/tmp/hmb-programs-stats.o");  // g++'s output is its object file
   for (const auto& p : all) {
     EXPECT_FALSE(p.stands_for.empty()) << p.name;
     for (const auto& a : p.argv)  // inputs named relative to the source tree
@@ -64,6 +66,23 @@ TEST(Programs, TheClassesProbeIsNoPeer) {
   EXPECT_NE(t.find("1.200"), std::string::npos);  // hakmem over glibc, not over the probe (2.400)
   EXPECT_EQ(t.find("2.400"), std::string::npos);
   EXPECT_NE(t.find("0.500"), std::string::npos);  // the probe's own ratio to glibc
+}
+
+// --gates: hakmem's drop-in under other gates is a row of its own, named by the gates without
+// their prefix, and no peer: the best-peer figures stay the peers'.
+TEST(Programs, GatedRowsAreHakmemsNotPeers) {
+  EXPECT_EQ(gated_row({{"HAKMEM_TRANSFER_DEMOTE", "1"}}), "hakmem[TRANSFER_DEMOTE=1]");
+  EXPECT_EQ(gated_row({{"HAKMEM_TCACHE_MAX", "256"}, {"HAKMEM_HARDEN", "1"}}), "hakmem[HARDEN=1,TCACHE_MAX=256]");
+  std::string gated = gated_row({{"HAKMEM_TRANSFER_DEMOTE", "1"}});
+  EXPECT_FALSE(is_peer(gated));
+  std::vector<ProgramRow> rows = {{"sqlite", "hakmem", 1.2, 1.2, 0.1, 1024, 100, 5, true},
+                                  {"sqlite", gated, 0.6, 0.6, 0.1, 1024, 100, 5, true},
+                                  {"sqlite", "glibc", 1.0, 1.0, 0.1, 1024, 90, 5, true}};
+  std::string t = format_programs_table(rows);
+  EXPECT_NE(t.find(gated), std::string::npos);
+  EXPECT_NE(t.find("1.200"), std::string::npos);  // hakmem over glibc, not over its gated row (2.000)
+  EXPECT_EQ(t.find("2.000"), std::string::npos);
+  EXPECT_NE(t.find("0.600"), std::string::npos);  // the gated row's own ratio to glibc
 }
 
 // --callgrind: instructions and their ratio to the fewest of a peer join the table.
