@@ -2,6 +2,8 @@
 // and exit-scan entry points that empty the bins before the heap box takes the pages.
 #include "tcache/tcache.h"
 
+#include <sched.h>
+
 #include <cstring>
 #include <type_traits>
 
@@ -175,14 +177,27 @@ Block* bin_walk(const ThreadCache* t, Block* b, unsigned k) {
   return b;
 }
 
+// HAKMEM_TRANSFER_DEMOTE: whether a consumer's swap walk demotes the lines of the bin a block of
+// page pg overflowed: always at 1; at 2 only when pg's owner last refilled on another CPU than
+// this thread runs on now, so a producer that takes turns with its consumer on one CPU (an
+// interpreter's threads under its lock, a producer pinned beside the consumer) keeps them close.
+bool demote_for(const Page* pg) {
+  long gate = config().transfer_demote;
+  if (gate != 2) return gate != 0;
+  const Heap* owner = pg->owner.load(std::memory_order_relaxed);
+  if (!owner) return false;
+  uint32_t seen = tcache_of(owner)->cpu_seen.load(std::memory_order_relaxed);
+  int cpu = sched_getcpu();
+  return seen != 0 && cpu >= 0 && seen != static_cast<uint32_t>(cpu) + 1;
+}
+
 // HAKMEM_TRANSFER_PREFETCH: the walk of a consumer's swap over the bin that becomes the spare
 // (bin_walk's checks), naming its first blocks as it passes them, so the spare goes on named
 // without a second walk over lines that may have left this core's cache by then; with
 // HAKMEM_TRANSFER_DEMOTE it demotes each block's line as it leaves it. True when it named them;
 // else the bin is walked as bin_walk does.
-bool walk_naming(ThreadCache* t, Block* b, unsigned k, unsigned cls) {
+bool walk_naming(ThreadCache* t, Block* b, unsigned k, unsigned cls, bool demote) {
   uint32_t want = static_cast<uint32_t>(config().transfer_prefetch);
-  bool demote = config().transfer_demote != 0;
   if ((want == 0 && !demote) || t->link_key != 0 || class_to_size(cls) < kTransferHintMinSize) {
     bin_walk(t, b, k);
     return false;
@@ -199,6 +214,7 @@ bool walk_naming(ThreadCache* t, Block* b, unsigned k, unsigned cls) {
   bin_cookie_check(t, b);
   if (named < want) t->spare_hint[named++] = b;
   if (demote) HM_DEMOTE(b);
+  if (demote) t->heap.counters.spares_demoted++;
   if (want == 0) return false;
   t->spare_named = named;
   t->spare_named_cls = cls + 1;
@@ -350,6 +366,10 @@ Block* tcache_refill(ThreadCache** tp, unsigned cls, bool may_borrow) {
   if (t->spare[cls]) return take_spare(t, cls);
   t->heap.counters.refills++;
   HM_CHECK_HOOK(refill, &t->heap, cls);
+  if (config().transfer_demote == 2) {
+    int cpu = sched_getcpu();
+    t->cpu_seen.store(cpu >= 0 ? static_cast<uint32_t>(cpu) + 1 : 0, std::memory_order_relaxed);
+  }
   if (config().bin_decay_ms >= 0 && ++t->decay_refills >= kDecayRefills) decay_pass(t);
   if (t->overflows[cls]) resize_bin(t, slow_bin(t, cls), cls);  // the bin is empty here, its spare too
   if (Block* b = take_batch(t, cls)) return b;
@@ -411,7 +431,7 @@ void tcache_free_slow(Page* pg, Block* b) {
       t->spare[cls] = nullptr;  // out of the cache before its blocks reach their pages
       bool known = t->spare_named_cls == cls + 1;
       hand_on(t, cls, full, bin.bound, known ? t->spare_hint : nullptr, known ? t->spare_named : 0);
-      if (foreign) named = walk_naming(t, bin.head, bin.bound, cls);
+      if (foreign) named = walk_naming(t, bin.head, bin.bound, cls, demote_for(pg));
     }
     // A spare is made only here, so its names are set or dropped here: a spare taken or flushed
     // since is never handed on before the next one is made.

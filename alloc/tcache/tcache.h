@@ -96,6 +96,9 @@ struct ThreadCache {
   uint32_t spare_named_cls;
   uint32_t spare_named;
   Block* spare_hint[kTransferHints];
+  // HAKMEM_TRANSFER_DEMOTE=2: the CPU this thread last refilled a bin on, plus one (0: not yet),
+  // read by the threads that free its blocks.
+  std::atomic<uint32_t> cpu_seen;
   Heap heap;
 };
 

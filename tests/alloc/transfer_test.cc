@@ -4,6 +4,7 @@
 // once, and hm_thread_flush empties the box. Gates are read at start-up, so each case runs
 // in a re-executed child with its gates in the environment and exits 0 only if it holds.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -22,6 +23,22 @@
 namespace {
 
 constexpr int kBlocks = 6000;
+
+std::vector<int> allowed_cpus() {
+  cpu_set_t set;
+  std::vector<int> out;
+  if (sched_getaffinity(0, sizeof set, &set) != 0) return out;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) out.push_back(c);
+  return out;
+}
+
+bool pin_to(int cpu) {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  return sched_setaffinity(0, sizeof one, &one) == 0;
+}
 size_t size_of(int i) { return 16 + static_cast<size_t>(i % 7) * 48; }
 
 struct Round {
@@ -136,12 +153,16 @@ TEST_F(TransferTest, HardenedBinsDoNotTakePart) {
 // its spare) and frees them, then frees 1500 more; the batches it hands on name their chain's
 // first blocks in order (INV-TRANSFER-3), and the heap passes the full walk. Returns an exit
 // code (0: held) and the most names a batch carried.
-int consumer_rounds(uint32_t* most) {
+// The owner (this thread) and the consumer run pinned to CPUs owner_cpu and consumer_cpu when
+// those are not negative.
+int consumer_rounds(uint32_t* most, int owner_cpu = -1, int consumer_cpu = -1) {
   constexpr int kOwned = 3000;
+  if (owner_cpu >= 0 && !pin_to(owner_cpu)) return 20;
   std::vector<void*> a;
   for (int i = 0; i < kOwned; ++i) a.push_back(hm_malloc(64));
   int code = 0;
   std::thread consumer([&] {
+    if (consumer_cpu >= 0 && !pin_to(consumer_cpu)) return void(code = 21);
     unsigned cls = hm::size_to_class(64);
     auto named_in_order = [&] {
       for (unsigned i = 0; hm::TransferBatch* b = hm::transfer_batch_for_test(cls, i); ++i) {
@@ -165,6 +186,33 @@ int consumer_rounds(uint32_t* most) {
   });
   consumer.join();
   return code;
+}
+
+// HAKMEM_TRANSFER_DEMOTE=2: a consumer demotes the lines of a spare of another thread's blocks
+// only when that thread last refilled on another CPU: pinned apart it does (as at 1), pinned
+// together it does not (as at 0). Needs two CPUs.
+TEST_F(TransferTest, TheCpuAwareDemotionFollowsWhereTheOwnerRan) {
+  std::vector<int> cpus = allowed_cpus();
+  if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs";
+  struct Case {
+    const char* gate;
+    int owner, consumer;
+    bool demotes;
+  };
+  for (Case c : {Case{"2", cpus[0], cpus[1], true}, Case{"2", cpus[0], cpus[0], false},
+                 Case{"1", cpus[0], cpus[0], true}, Case{"0", cpus[0], cpus[1], false}}) {
+    setenv("HAKMEM_TRANSFER_DEMOTE", c.gate, 1);
+    EXPECT_EXIT(
+        {
+          uint64_t before = hm::heap_counters_total().spares_demoted;
+          uint32_t most = 0;
+          if (int code = consumer_rounds(&most, c.owner, c.consumer)) _exit(code);
+          bool demoted = hm::heap_counters_total().spares_demoted > before;
+          _exit(demoted == c.demotes ? 0 : 15);
+        },
+        testing::ExitedWithCode(0), "")
+        << "HAKMEM_TRANSFER_DEMOTE=" << c.gate << ", owner on CPU " << c.owner << ", consumer on CPU " << c.consumer;
+  }
 }
 
 // consumer_rounds in a re-executed child under the gates set now: it holds, and the batches
