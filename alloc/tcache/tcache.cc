@@ -213,8 +213,10 @@ bool walk_naming(ThreadCache* t, Block* b, unsigned k, unsigned cls, bool demote
   }
   bin_cookie_check(t, b);
   if (named < want) t->spare_hint[named++] = b;
-  if (demote) HM_DEMOTE(b);
-  if (demote) t->heap.counters.spares_demoted++;
+  if (demote) {
+    HM_DEMOTE(b);
+    t->heap.counters.spares_demoted++;
+  }
   if (want == 0) return false;
   t->spare_named = named;
   t->spare_named_cls = cls + 1;

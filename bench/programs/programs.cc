@@ -66,12 +66,12 @@ bool is_peer(const std::string& allocator) {
 }
 
 std::string gated_row(const EnvMap& gates) {
-  std::string name = "hakmem[";
+  std::string list;
   for (const auto& [k, v] : gates) {
-    if (name.size() > 7) name += ",";
-    name += (k.rfind(kGatePrefix, 0) == 0 ? k.substr(std::string(kGatePrefix).size()) : k) + "=" + v;
+    if (!list.empty()) list += ",";
+    list += (k.rfind(kGatePrefix, 0) == 0 ? k.substr(std::string(kGatePrefix).size()) : k) + "=" + v;
   }
-  return name + "]";
+  return "hakmem[" + list + "]";
 }
 
 std::string format_programs_table(const std::vector<ProgramRow>& rows) {
