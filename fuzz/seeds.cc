@@ -79,6 +79,19 @@ int main(int argc, char** argv) {
     v.insert(v.end(), {4, k, 0});
     write(fs::path(argv[1]) / "corpus/tcache_fuzz", 10 + k, v);
   }
+  // Tcache: another thread's 512-byte blocks (operand 8: bin bound 64, with a spare) freed until
+  // the bin has become the spare three times, so a full spare is handed on twice for a foreign
+  // block and the bin taking its place is walked; flushes (and one-block helper jobs) pad the input to a size that sets
+  // HAKMEM_TRANSFER_DEMOTE to 0, 1 or 2 (seeds 11, 12, 13) on unhardened bins (tcache_fuzz.cc).
+  for (int demote : {0, 1, 2}) {
+    std::vector<uint8_t> v;
+    for (int i = 0; i < 7; ++i) v.insert(v.end(), {17, 8, static_cast<uint8_t>(i), 31});
+    for (int i = 0; i < 200; ++i) v.insert(v.end(), {1, 8, 0, 0, 0});
+    v.insert(v.end(), {4, 8, 0});
+    for (int pad = 0; v.size() % 4 <= 1 || static_cast<int>(v.size() / 4 % 3) != demote; ++pad)
+      pad % 4 == 3 ? v.insert(v.end(), {17, 0, 0, 0}) : v.insert(v.end(), {4, 8, 0});
+    write(fs::path(argv[1]) / "corpus/tcache_fuzz", 11 + demote, v);
+  }
   // Heap: a heap started, pages of two classes taken whole and more, some blocks put back, an
   // exit that parks whole then one that sorts, the left blocks freed, a trim.
   {

@@ -12,7 +12,11 @@
 // four runs the fuzzing thread's heap on hardened bins (HAKMEM_HARDEN=1; the model follows the
 // slow path's bin and its encoded links), where a link written over must be reported by the
 // checked pop. The decay pass runs with HAKMEM_BIN_DECAY_MS=0, every 16 counted refills: the
-// model then empties the bins it finds as the last pass saw them, as the pass must.
+// model then empties the bins it finds as the last pass saw them, as the pass must. The input's
+// size also sets the hand-off's research gates (HAKMEM_TRANSFER_DEMOTE 0, 1 or 2, and
+// HAKMEM_TRANSFER_PREFETCH 0 or 256): a free of another thread's block that hands a full spare on
+// walks the bin that becomes the spare, and at 1 that walk demotes it (spares_demoted counts one;
+// at 0 none; at 2 one at most), which the 512-byte class (bin bound 64, with a spare) reaches.
 #include <algorithm>
 #include <map>
 #include <vector>
@@ -29,7 +33,9 @@
 using namespace hm;
 
 namespace {
-constexpr unsigned kClasses[] = {0, 1, 2, 63, 64, 65, sizeclass_detail::step_class(8192), kClassCount - 1};  // runs of neighbours, for borrowing; 8 KiB; 128 KiB
+// Runs of neighbours, for borrowing; 8 KiB; 128 KiB; 512 bytes (a class of 64 bytes and up with
+// a spare: the hand-off gates' walk).
+constexpr unsigned kClasses[] = {0, 1, 2, 63, 64, 65, sizeclass_detail::step_class(8192), kClassCount - 1, 31};
 struct Held {
   Block* b;
   unsigned cls;
@@ -93,6 +99,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     HM_FUZZ_CHECK((tcache_get()->link_key != 0) == hard);
   }
   tcache_flush_all();
+  const long demote = static_cast<long>(size / 4 % 3);
+  config_detail::g_config.transfer_demote = demote;
+  config_detail::g_config.transfer_prefetch = size / 12 % 2 ? 256 : 0;
   Lists bins, spares;
   // HAKMEM_BIN_DECAY_MS at 0: a pass every 16 counted refills. The refills since the last pass
   // and what it saw of each bin (top, size), from the heap as this input starts (its bins
@@ -160,6 +169,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         uint32_t bound = slow_bin(h, x.cls).bound;
         bool room = xs.size() < bound;
         Page* pg = page_of(reinterpret_cast<uintptr_t>(x.b));
+        // A full spare handed on for another thread's block: the walk of the bin taking its place.
+        bool foreign = pg->owner.load(std::memory_order_relaxed) != &h->heap;
+        bool walks = !room && h->has_spare[x.cls] && !spares[x.cls].empty() && foreign && !h->link_key &&
+                     class_to_size(x.cls) >= kTransferHintMinSize;
+        uint64_t demoted = h->heap.counters.spares_demoted;
         bool pushed = tcache_push(h, pg, x.b);
         HM_FUZZ_CHECK(pushed == (room && !h->link_key));  // hardened: always the slow path
         if (!pushed) {
@@ -167,6 +181,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           if (!room && h->has_spare[x.cls]) spares[x.cls] = xs, xs.clear();  // a full spare handed on
           else if (!room) xs.erase(xs.begin(), xs.end() - bound / 2);
         }
+        uint64_t got = h->heap.counters.spares_demoted - demoted;
+        HM_FUZZ_CHECK(demote == 2 ? got <= walks : got == (walks && demote == 1));
         xs.push_back(x.b);
         break;
       }
