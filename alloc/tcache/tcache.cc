@@ -152,9 +152,9 @@ void return_chain(ThreadCache* t, Block* b, unsigned n) {
 // Blocks a full bin gives up (n of class cls, a chain ending after the n-th): one batch for the
 // transfer box when it has room (plain links only), else back to their pages.
 void hand_on(ThreadCache* t, unsigned cls, Block* chain, unsigned n, Block* const* named = nullptr,
-             uint32_t named_n = 0) {
+             uint32_t named_n = 0, uint16_t demoted_on = 0) {
   t->heap.counters.flushes++;
-  if (t->link_key == 0 && transfer_put(cls, chain, n, named, named_n)) t->heap.counters.transfer_puts++;
+  if (t->link_key == 0 && transfer_put(cls, chain, n, named, named_n, demoted_on)) t->heap.counters.transfer_puts++;
   else return_chain(t, chain, n);
 }
 
@@ -178,25 +178,28 @@ Block* bin_walk(const ThreadCache* t, Block* b, unsigned k) {
 }
 
 // HAKMEM_TRANSFER_DEMOTE: whether a consumer's swap walk demotes the lines of the bin a block of
-// page pg overflowed: always at 1; at 2 only when pg's owner last refilled on another CPU than
-// this thread runs on now, so a producer that takes turns with its consumer on one CPU (an
+// page pg overflowed: always at 1; at 2 and 3 only when pg's owner last refilled on another CPU
+// than this thread runs on now, so a producer that takes turns with its consumer on one CPU (an
 // interpreter's threads under its lock, a producer pinned beside the consumer) keeps them close.
-bool demote_for(const Page* pg) {
+// 0: no; else, at 2 and 3, this thread's CPU plus one (at 1: ~0u, the CPU not asked).
+uint32_t demote_for(const Page* pg) {
   long gate = config().transfer_demote;
-  if (gate != 2) return gate != 0;
+  if (gate < 2) return gate ? ~0u : 0;
   const Heap* owner = pg->owner.load(std::memory_order_relaxed);
-  if (!owner) return false;
+  if (!owner) return 0;
   uint32_t seen = tcache_of(owner)->cpu_seen.load(std::memory_order_relaxed);
   int cpu = sched_getcpu();
-  return seen != 0 && cpu >= 0 && seen != static_cast<uint32_t>(cpu) + 1;
+  uint32_t here = static_cast<uint32_t>(cpu) + 1;
+  return seen != 0 && cpu >= 0 && seen != here ? here : 0;
 }
 
 // HAKMEM_TRANSFER_PREFETCH: the walk of a consumer's swap over the bin that becomes the spare
 // (bin_walk's checks), naming its first blocks as it passes them, so the spare goes on named
 // without a second walk over lines that may have left this core's cache by then; with
-// HAKMEM_TRANSFER_DEMOTE it demotes each block's line as it leaves it. True when it named them;
-// else the bin is walked as bin_walk does.
-bool walk_naming(ThreadCache* t, Block* b, unsigned k, unsigned cls, bool demote) {
+// HAKMEM_TRANSFER_DEMOTE (demote: demote_for's answer) it demotes each block's line as it leaves
+// it, and at 3 marks the spare with the CPU it left. True when it named them; else the bin is
+// walked as bin_walk does.
+bool walk_naming(ThreadCache* t, Block* b, unsigned k, unsigned cls, uint32_t demote) {
   uint32_t want = static_cast<uint32_t>(config().transfer_prefetch);
   if ((want == 0 && !demote) || t->link_key != 0 || class_to_size(cls) < kTransferHintMinSize) {
     bin_walk(t, b, k);
@@ -216,6 +219,7 @@ bool walk_naming(ThreadCache* t, Block* b, unsigned k, unsigned cls, bool demote
   if (demote) {
     HM_DEMOTE(b);
     t->heap.counters.spares_demoted++;
+    if (config().transfer_demote == 3) t->spare_demoted_on[cls] = static_cast<uint16_t>(demote);
   }
   if (want == 0) return false;
   t->spare_named = named;
@@ -303,7 +307,9 @@ Block* take_batch(ThreadCache* t, unsigned cls) {
   Bin& bin = t->bins[cls];
   if (t->link_key || bin.head || bin.bound == 0 || config().transfer_kb == 0) return nullptr;
   Block* head;
-  uint32_t n = transfer_take(cls, &head, bin.bound + 1);  // the first block is the caller's
+  // The first block is the caller's. HAKMEM_TRANSFER_DEMOTE=3: the box chooses by this CPU.
+  uint32_t cpu = config().transfer_demote == 3 ? t->cpu_seen.load(std::memory_order_relaxed) : 0;
+  uint32_t n = transfer_take(cls, &head, bin.bound + 1, cpu);
   if (!n) return nullptr;
   t->heap.counters.transfer_takes++;
   checked_free_block(head);
@@ -368,7 +374,7 @@ Block* tcache_refill(ThreadCache** tp, unsigned cls, bool may_borrow) {
   if (t->spare[cls]) return take_spare(t, cls);
   t->heap.counters.refills++;
   HM_CHECK_HOOK(refill, &t->heap, cls);
-  if (config().transfer_demote == 2) {
+  if (config().transfer_demote >= 2) {
     int cpu = sched_getcpu();
     t->cpu_seen.store(cpu >= 0 ? static_cast<uint32_t>(cpu) + 1 : 0, std::memory_order_relaxed);
   }
@@ -429,10 +435,12 @@ void tcache_free_slow(Page* pg, Block* b) {
     // (one that skipped it lost up to a fifth of xfer's throughput, bench/README.md).
     unsigned cls = pg->cls;
     bool named = false;
+    uint16_t demoted_on = t->spare_demoted_on[cls];  // the spare's, set when it was made
+    t->spare_demoted_on[cls] = 0;
     if (Block* full = t->spare[cls]) {
       t->spare[cls] = nullptr;  // out of the cache before its blocks reach their pages
       bool known = t->spare_named_cls == cls + 1;
-      hand_on(t, cls, full, bin.bound, known ? t->spare_hint : nullptr, known ? t->spare_named : 0);
+      hand_on(t, cls, full, bin.bound, known ? t->spare_hint : nullptr, known ? t->spare_named : 0, demoted_on);
       if (foreign) named = walk_naming(t, bin.head, bin.bound, cls, demote_for(pg));
     }
     // A spare is made only here, so its names are set or dropped here: a spare taken or flushed

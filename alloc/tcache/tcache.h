@@ -96,8 +96,11 @@ struct ThreadCache {
   uint32_t spare_named_cls;
   uint32_t spare_named;
   Block* spare_hint[kTransferHints];
-  // HAKMEM_TRANSFER_DEMOTE=2: the CPU this thread last refilled a bin on, plus one (0: not yet),
-  // read by the threads that free its blocks.
+  // HAKMEM_TRANSFER_DEMOTE=3: per class, the CPU (plus one) whose cache the walk that made the
+  // spare demoted it from (0: not demoted), handed on with it.
+  uint16_t spare_demoted_on[kClassCount];
+  // HAKMEM_TRANSFER_DEMOTE=2 and 3: the CPU this thread last refilled a bin on, plus one (0: not
+  // yet), read by the threads that free its blocks and, at 3, by the transfer box's choice.
   std::atomic<uint32_t> cpu_seen;
   Heap heap;
 };

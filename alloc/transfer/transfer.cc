@@ -31,7 +31,7 @@ constinit std::atomic<uint64_t> g_bytes_seen{0};  // g_bytes for transfer_bytes(
 
 }  // namespace
 
-bool transfer_put(unsigned cls, Block* head, uint32_t n, Block* const* named, uint32_t named_n) {
+bool transfer_put(unsigned cls, Block* head, uint32_t n, Block* const* named, uint32_t named_n, uint16_t demoted_on) {
   uint64_t limit = static_cast<uint64_t>(config().transfer_kb) << 10;
   uint64_t bytes = uint64_t{n} * class_to_size(cls);
   if (n == 0 || bytes > limit) return false;
@@ -49,7 +49,8 @@ bool transfer_put(unsigned cls, Block* head, uint32_t n, Block* const* named, ui
   if (ok) {
     TransferBatch& slot = s.slots[c];
     if (!g_names_free) hints = 0;  // every buffer lent: the batch goes unnamed
-    slot.head = head, slot.n = n, slot.hints = hints, slot.hint = nullptr;
+    slot.head = head, slot.n = n, slot.hints = static_cast<uint16_t>(hints), slot.hint = nullptr;
+    slot.demoted_on = demoted_on;
     if (hints) {
       unsigned k = static_cast<unsigned>(__builtin_ctz(g_names_free));
       g_names_free &= ~(uint32_t{1} << k);
@@ -64,7 +65,23 @@ bool transfer_put(unsigned cls, Block* head, uint32_t n, Block* const* named, ui
   return ok;
 }
 
-uint32_t transfer_take(unsigned cls, Block** head, uint32_t most) {
+namespace {
+// The slot a taker on CPU taker_cpu (plus one; 0: any) takes from a stack of c >= 1 batches: the
+// newest of the first kind there is of (transfer_take).
+uint32_t chosen_slot(const ClassStack& s, uint32_t c, uint32_t taker_cpu) {
+  if (taker_cpu == 0) return c - 1;
+  uint32_t best = c - 1, best_rank = 3;
+  for (uint32_t i = c; i-- > 0;) {
+    uint32_t on = s.slots[i].demoted_on;
+    uint32_t rank = on == 0 ? 1 : on == taker_cpu ? 2 : 0;
+    if (rank < best_rank) best = i, best_rank = rank;
+    if (rank == 0) break;
+  }
+  return best;
+}
+}  // namespace
+
+uint32_t transfer_take(unsigned cls, Block** head, uint32_t most, uint32_t taker_cpu) {
   ClassStack& s = g_stacks[cls];
   Block* first = nullptr;
   uint32_t n = 0, hints = 0;
@@ -72,11 +89,13 @@ uint32_t transfer_take(unsigned cls, Block** head, uint32_t most) {
   if (s.count.load(std::memory_order_relaxed) != 0) {
     pthread_mutex_lock(&g_lock);
     uint32_t c = s.count.load(std::memory_order_relaxed);
-    if (c && s.slots[c - 1].n <= most) {
-      const TransferBatch& b = s.slots[c - 1];
+    uint32_t at = c ? chosen_slot(s, c, taker_cpu) : 0;
+    if (c && s.slots[at].n <= most) {
+      const TransferBatch& b = s.slots[at];
       first = b.head, n = b.n, hints = b.hints;
       for (uint32_t i = 0; i < hints; ++i) hint[i] = b.hint[i];
       if (b.hint) g_names_free |= uint32_t{1} << ((b.hint - g_names[0]) / kTransferHints);
+      for (uint32_t i = at; i + 1 < c; ++i) s.slots[i] = s.slots[i + 1];  // the newer ones keep their order
       s.count.store(c - 1, std::memory_order_relaxed);
       g_bytes -= uint64_t{n} * class_to_size(cls);
       g_bytes_seen.store(g_bytes, std::memory_order_relaxed);

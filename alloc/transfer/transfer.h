@@ -37,18 +37,25 @@ inline constexpr size_t kTransferHintMinSize = 64;
 struct TransferBatch {
   Block* head;
   uint32_t n;
-  uint32_t hints;  // the chain's first `hints` blocks, in order, are hint[0..hints)
-  Block** hint;    // the names' buffer (nullptr when it has none)
+  uint16_t hints;       // the chain's first `hints` blocks, in order, are hint[0..hints)
+  uint16_t demoted_on;  // the CPU (plus one) whose cache demoted the blocks' lines; 0: none
+  Block** hint;         // the names' buffer (nullptr when it has none)
 };
 
 // Hands over the chain head.. of n >= 1 blocks of class cls; false (nothing taken) when off,
 // full, or n is 0. named[0..named_n): the chain's first blocks in order, when the caller knows
 // them: the batch keeps as many as HAKMEM_TRANSFER_PREFETCH and kTransferHints allow (classes of
 // kTransferHintMinSize bytes and up), and the taker prefetches them.
-bool transfer_put(unsigned cls, Block* head, uint32_t n, Block* const* named = nullptr, uint32_t named_n = 0);
-// Takes the newest batch of class cls into *head when it has at most `most` blocks; returns its
-// block count, or 0 with *head set to nullptr when there is none (or it is larger).
-uint32_t transfer_take(unsigned cls, Block** head, uint32_t most = ~0u);
+// demoted_on: the CPU (plus one) whose cache demoted the chain's lines (HAKMEM_TRANSFER_DEMOTE=3),
+// kept with the batch for the takers' choice; 0: not demoted.
+bool transfer_put(unsigned cls, Block* head, uint32_t n, Block* const* named = nullptr, uint32_t named_n = 0,
+                  uint16_t demoted_on = 0);
+// Takes a batch of class cls into *head when it has at most `most` blocks; returns its block
+// count, or 0 with *head set to nullptr when there is none (or it is larger). The batch is the
+// newest, or, for a taker that names its CPU (taker_cpu: CPU plus one), the newest of the first
+// kind there is of: demoted on another CPU (its lines wait in the shared cache for a core like
+// this one), not demoted, demoted on this CPU (its lines left the cache this core reads).
+uint32_t transfer_take(unsigned cls, Block** head, uint32_t most = ~0u, uint32_t taker_cpu = 0);
 // Bytes of blocks held over all classes (a racy snapshot; the stats box prints it).
 uint64_t transfer_bytes();
 

@@ -190,17 +190,19 @@ int consumer_rounds(uint32_t* most, int owner_cpu = -1, int consumer_cpu = -1) {
 
 // HAKMEM_TRANSFER_DEMOTE=2: a consumer demotes the lines of a spare of another thread's blocks
 // only when that thread last refilled on another CPU: pinned apart it does (as at 1), pinned
-// together it does not (as at 0). Needs two CPUs.
+// together it does not (as at 0). At 3 the same, and the spares it demoted go on marked with its
+// CPU (at 1 and 2 unmarked). Needs two CPUs.
 TEST_F(TransferTest, TheCpuAwareDemotionFollowsWhereTheOwnerRan) {
   std::vector<int> cpus = allowed_cpus();
   if (cpus.size() < 2) GTEST_SKIP() << "needs two CPUs";
   struct Case {
     const char* gate;
     int owner, consumer;
-    bool demotes;
+    bool demotes, marks;
   };
-  for (Case c : {Case{"2", cpus[0], cpus[1], true}, Case{"2", cpus[0], cpus[0], false},
-                 Case{"1", cpus[0], cpus[0], true}, Case{"0", cpus[0], cpus[1], false}}) {
+  for (Case c : {Case{"2", cpus[0], cpus[1], true, false}, Case{"2", cpus[0], cpus[0], false, false},
+                 Case{"1", cpus[0], cpus[0], true, false}, Case{"0", cpus[0], cpus[1], false, false},
+                 Case{"3", cpus[0], cpus[1], true, true}, Case{"3", cpus[1], cpus[1], false, false}}) {
     setenv("HAKMEM_TRANSFER_DEMOTE", c.gate, 1);
     EXPECT_EXIT(
         {
@@ -208,7 +210,15 @@ TEST_F(TransferTest, TheCpuAwareDemotionFollowsWhereTheOwnerRan) {
           uint32_t most = 0;
           if (int code = consumer_rounds(&most, c.owner, c.consumer)) _exit(code);
           bool demoted = hm::heap_counters_total().spares_demoted > before;
-          _exit(demoted == c.demotes ? 0 : 15);
+          // The marks of the batches the consumer left in the box: its CPU, or none.
+          unsigned cls = hm::size_to_class(64);
+          unsigned marked = 0;
+          for (unsigned i = 0; hm::TransferBatch* b = hm::transfer_batch_for_test(cls, i); ++i) {
+            if (b->demoted_on != 0 && b->demoted_on != c.consumer + 1) _exit(17);
+            marked += b->demoted_on != 0;
+          }
+          if (demoted != c.demotes) _exit(15);
+          _exit((marked != 0) == c.marks ? 0 : 16);
         },
         testing::ExitedWithCode(0), "")
         << "HAKMEM_TRANSFER_DEMOTE=" << c.gate << ", owner on CPU " << c.owner << ", consumer on CPU " << c.consumer;

@@ -5,7 +5,9 @@
 // the model hands out), the byte total over all classes and the byte bound
 // (HAKMEM_TRANSFER_KB, changed between commands). A put of k fresh blocks succeeds exactly
 // when its class holds fewer than kTransferSlots batches and the total plus k blocks stays
-// within the bound; a take returns the newest batch of its class, blocks in chain order. After
+// within the bound; a take returns the newest batch of its class, blocks in chain order, or, for
+// a taker naming its CPU, the newest of the first kind its class holds of: demoted on another CPU,
+// not demoted, demoted on the taker's (each put marks its batch with a CPU or none). After
 // every command each class's stack in the box equals the model's (blocks, order, counts, free
 // cookies, null-terminated chains) and transfer_bytes() equals the model's total. The threaded
 // command runs putters and takers at once, then drains the box: every batch put (before or
@@ -43,6 +45,7 @@ using Ids = std::vector<uint64_t>;  // a batch: its blocks' ids in chain order
 struct Model {
   std::vector<unsigned> classes;            // the size classes of this case
   std::map<unsigned, std::vector<Ids>> stacks;  // class -> batches, oldest first
+  std::map<uint64_t, uint16_t> demoted_on;      // a batch's first id -> its mark (absent: 0)
   uint64_t bytes = 0;
   long bound_kb = 0;
   uint64_t next_id = 0;  // ids of fresh blocks
@@ -53,6 +56,20 @@ struct Model {
   }
   bool put_fits(unsigned cls, uint32_t k) const {
     return slots(cls) < kTransferSlots && bytes + uint64_t{k} * class_to_size(cls) <= limit();
+  }
+  uint16_t mark(const Ids& batch) const {
+    auto it = demoted_on.find(batch[0]);
+    return it == demoted_on.end() ? 0 : it->second;
+  }
+  // The batch a take by a taker on CPU taker (plus one; 0: any) gets from a non-empty stack.
+  size_t choice(const std::vector<Ids>& stack, uint32_t taker) const {
+    if (taker == 0) return stack.size() - 1;
+    for (int kind = 0; kind < 3; ++kind)
+      for (size_t i = stack.size(); i-- > 0;) {
+        uint16_t on = mark(stack[i]);
+        if ((kind == 0 && on != 0 && on != taker) || (kind == 1 && on == 0) || (kind == 2 && on == taker)) return i;
+      }
+    return stack.size() - 1;  // not reached: every batch is of one of the kinds
   }
 };
 
@@ -152,6 +169,7 @@ void check_all(const Model& m, const Sut& s) {
       RC_ASSERT(i < want);
       const Ids& ids = it->second[i];
       RC_ASSERT(b->n == ids.size());
+      RC_ASSERT(b->demoted_on == m.mark(ids));
       RC_ASSERT(walk(c, b->head, b->n) == blocks(s, ids));
     }
     RC_ASSERT(i == want);
@@ -163,11 +181,12 @@ void check_all(const Model& m, const Sut& s) {
 
 // The model's put of k fresh blocks of class cls: whether it succeeds (then the batch is on
 // the class's stack); the blocks' ids start at the old next_id either way.
-bool model_put(Model& m, unsigned cls, uint32_t k) {
+bool model_put(Model& m, unsigned cls, uint32_t k, uint16_t on = 0) {
   bool fits = m.put_fits(cls, k);
   if (fits) {
     Ids ids;
     for (uint32_t i = 0; i < k; ++i) ids.push_back(m.next_id + i);
+    if (on) m.demoted_on[ids[0]] = on;
     m.stacks[cls].push_back(ids);
     m.bytes += uint64_t{k} * class_to_size(cls);
   }
@@ -175,17 +194,20 @@ bool model_put(Model& m, unsigned cls, uint32_t k) {
   return fits;
 }
 
-// Puts a batch of k fresh blocks of one class, `times` times in a row (so a class's stack fills).
+// Puts a batch of k fresh blocks of one class, `times` times in a row (so a class's stack fills),
+// marked as demoted on CPU on - 1 (0: not demoted).
 struct Put : Cmd {
   size_t ci;
   uint32_t k;
   unsigned times;
+  uint16_t on;
   explicit Put(const Model& m)
       : ci(*rc::gen::inRange<size_t>(0, m.classes.size())),
         k(*rc::gen::weightedOneOf<uint32_t>({{6, rc::gen::inRange(1u, 9u)}, {1, rc::gen::inRange(9u, 200u)}})),
-        times(*rc::gen::weightedOneOf<unsigned>({{4, rc::gen::just(1u)}, {1, rc::gen::inRange(2u, 20u)}})) {}
+        times(*rc::gen::weightedOneOf<unsigned>({{4, rc::gen::just(1u)}, {1, rc::gen::inRange(2u, 20u)}})),
+        on(*rc::gen::weightedOneOf<uint16_t>({{2, rc::gen::just<uint16_t>(0)}, {1, rc::gen::inRange<uint16_t>(1, 4)}})) {}
   void apply(Model& m) const override {
-    for (unsigned t = 0; t < times; ++t) model_put(m, m.classes[ci], k);
+    for (unsigned t = 0; t < times; ++t) model_put(m, m.classes[ci], k, on);
   }
   void run(const Model& m0, Sut& s) const override {
     unsigned cls = m0.classes[ci];
@@ -194,8 +216,8 @@ struct Put : Cmd {
       std::vector<Block*> v;
       Block* head = s.fresh_chain(cls, k, &v);
       uint64_t id = m.next_id;
-      bool ok = transfer_put(cls, head, k);
-      RC_ASSERT(ok == model_put(m, cls, k));
+      bool ok = transfer_put(cls, head, k, nullptr, 0, on);
+      RC_ASSERT(ok == model_put(m, cls, k, on));
       if (ok) {
         for (uint32_t i = 0; i < k; ++i) s.block_of[id + i] = v[i];
       } else {
@@ -207,32 +229,38 @@ struct Put : Cmd {
   }
   void show(std::ostream& os) const override {
     os << "transfer_put(class #" << ci << ", " << k << " blocks";
+    if (on) os << ", demoted on CPU " << on - 1;
     if (times > 1) os << ", " << times << " times";
     os << ")";
   }
 };
 
-// Takes the newest batch of one class (or finds none).
+// Takes a batch of one class (or finds none): the newest, or a taker's on CPU taker - 1 choice.
 struct Take : Cmd {
   size_t ci;
-  explicit Take(const Model& m) : ci(*rc::gen::inRange<size_t>(0, m.classes.size())) {}
+  uint32_t taker;
+  explicit Take(const Model& m)
+      : ci(*rc::gen::inRange<size_t>(0, m.classes.size())),
+        taker(*rc::gen::weightedOneOf<uint32_t>({{1, rc::gen::just(0u)}, {1, rc::gen::inRange(1u, 4u)}})) {}
   void apply(Model& m) const override {
     unsigned cls = m.classes[ci];
     auto it = m.stacks.find(cls);
     if (it == m.stacks.end() || it->second.empty()) return;
-    m.bytes -= uint64_t{it->second.back().size()} * class_to_size(cls);
-    it->second.pop_back();
+    size_t at = m.choice(it->second, taker);
+    m.bytes -= uint64_t{it->second[at].size()} * class_to_size(cls);
+    m.demoted_on.erase(it->second[at][0]);
+    it->second.erase(it->second.begin() + static_cast<long>(at));
     if (it->second.empty()) m.stacks.erase(it);
   }
   void run(const Model& m, Sut& s) const override {
     unsigned cls = m.classes[ci];
     Block* head = nullptr;
-    uint32_t n = transfer_take(cls, &head);
+    uint32_t n = transfer_take(cls, &head, ~0u, taker);
     auto it = m.stacks.find(cls);
     if (it == m.stacks.end() || it->second.empty()) {
       RC_ASSERT(n == 0u);
     } else {
-      const Ids& ids = it->second.back();
+      const Ids& ids = it->second[m.choice(it->second, taker)];
       RC_ASSERT(n == ids.size());
       RC_ASSERT(walk(cls, head, n) == blocks(s, ids));
       for (uint64_t id : ids) {
@@ -242,7 +270,11 @@ struct Take : Cmd {
     }
     check_all(nextState(m), s);
   }
-  void show(std::ostream& os) const override { os << "transfer_take(class #" << ci << ")"; }
+  void show(std::ostream& os) const override {
+    os << "transfer_take(class #" << ci;
+    if (taker) os << ", taker on CPU " << taker - 1;
+    os << ")";
+  }
 };
 
 // Changes HAKMEM_TRANSFER_KB, also below what the box holds.
@@ -277,7 +309,7 @@ struct Threads : Cmd {
   };
 
   void apply(Model& m) const override {
-    m.stacks.clear();
+    m.stacks.clear(), m.demoted_on.clear();
     m.bytes = 0;
   }
   void run(const Model& m, Sut& s) const override {
