@@ -3,9 +3,11 @@
 // operations and the prefetch gate (HAKMEM_TRANSFER_PREFETCH) chosen per input, against a model
 // of each class's stack of batches and the byte total: a put succeeds exactly when the class
 // holds fewer than kTransferSlots batches and the total stays within the bound, a take returns
-// the newest batch intact (a take bounded by a bin's room: only when the batch fits, else
-// nothing), every batch in the box matches the model (its prefetch hints
-// included) and transfer_bytes() equals its total. A threaded burst puts and takes from several
+// the newest batch intact, or, for a taker naming its CPU, the newest of the first kind there is
+// of by the batches' marks (demoted on another CPU, not demoted, demoted on its own; puts and
+// takes draw marks and CPUs from the opcode's high bits), a take bounded by a bin's room only when
+// the batch fits, else nothing; every batch in the box matches the model (its prefetch hints and
+// mark included) and transfer_bytes() equals its total. A threaded burst puts and takes from several
 // threads at once, then drains the box: every batch put is taken exactly once, intact.
 // Blocks come from pages of the classes and go back to them; every input ends with the box
 // drained, every page empty and deleted (a few kept to hold their segments mapped) and the
@@ -45,6 +47,7 @@ struct World {
   uint64_t bytes = 0;
   // The names each batch in the box keeps, by head, and the box's name buffers lent to them.
   std::map<const Block*, size_t> named;
+  std::map<const Block*, uint16_t> marks;  // a batch's first block -> its mark (demoted on CPU mark - 1)
   unsigned lent = 0;
   // Blocks taken from the pages and not yet put back: a flag per block of each page.
   std::map<const Page*, std::vector<uint8_t>> out;
@@ -163,6 +166,8 @@ HM_FUZZ_UNTRACED void check_box(const World& w) {
       const Chain& chain = it->second[i];
       auto names = w.named.find(chain[0]);
       HM_FUZZ_CHECK(names != w.named.end() && b->hints == names->second);
+      auto mark = w.marks.find(chain[0]);
+      HM_FUZZ_CHECK(b->demoted_on == (mark == w.marks.end() ? 0 : mark->second));
       for (size_t k = 0; k < b->hints; ++k) HM_FUZZ_CHECK(b->hint[k] == chain[k]);
     }
     HM_FUZZ_CHECK(i == want);
@@ -172,11 +177,11 @@ HM_FUZZ_UNTRACED void check_box(const World& w) {
   if (w.bytes <= w.limit()) hm_fuzz::check_invariants("transfer");
 }
 
-void put(World& w, unsigned c, uint32_t k) {
+void put(World& w, unsigned c, uint32_t k, uint16_t mark = 0) {
   Chain v = w.fresh_chain(c, k);
   auto& stack = w.stacks[c];
   bool fits = stack.size() < kTransferSlots && w.bytes + uint64_t{k} * class_to_size(c) <= w.limit();
-  bool ok = transfer_put(c, v[0], k, v.data(), k);  // named whole: the batch keeps what the gate allows
+  bool ok = transfer_put(c, v[0], k, v.data(), k, mark);  // named whole: the batch keeps what the gate allows
   HM_FUZZ_CHECK(ok == fits);
   if (ok) {
     // Names while a buffer is free: as many as the gate and kTransferHints allow.
@@ -184,6 +189,7 @@ void put(World& w, unsigned c, uint32_t k) {
                        ? 0
                        : std::min<size_t>({k, kTransferHints, size_t(config().transfer_prefetch)});
     w.named[v[0]] = names;
+    if (mark) w.marks[v[0]] = mark;
     w.lent += names ? 1 : 0;
     stack.push_back(std::move(v));
     w.bytes += uint64_t{k} * class_to_size(c);
@@ -194,20 +200,37 @@ void put(World& w, unsigned c, uint32_t k) {
   if (stack.empty()) w.stacks.erase(c);
 }
 
-// A take of at most `most` blocks (a taker's bin with room for that many): the newest batch when
-// it is no larger, else nothing, the box unchanged.
-void take(World& w, unsigned c, uint32_t most = ~0u) {
+// The batch a taker on CPU taker - 1 (0: any) takes from a non-empty stack: the newest, or the
+// newest of the first kind there is of: demoted on another CPU, not demoted, demoted on its own.
+HM_FUZZ_UNTRACED size_t choice(const World& w, const std::vector<Chain>& stack, uint32_t taker) {
+  if (taker == 0) return stack.size() - 1;
+  size_t best = stack.size() - 1;
+  int best_rank = 3;
+  for (size_t i = stack.size(); i-- > 0;) {
+    auto m = w.marks.find(stack[i][0]);
+    uint32_t on = m == w.marks.end() ? 0 : m->second;
+    int rank = on == 0 ? 1 : on == taker ? 2 : 0;
+    if (rank < best_rank) best = i, best_rank = rank;
+  }
+  return best;
+}
+
+// A take of at most `most` blocks (a taker's bin with room for that many) by a taker on CPU
+// taker - 1 (0: any): its batch (choice) when it is no larger, else nothing, the box unchanged.
+void take(World& w, unsigned c, uint32_t most = ~0u, uint32_t taker = 0) {
   Block* head = nullptr;
-  uint32_t n = transfer_take(c, &head, most);
+  uint32_t n = transfer_take(c, &head, most, taker);
   auto it = w.stacks.find(c);
-  if (it == w.stacks.end() || it->second.back().size() > most) {
+  size_t at = it == w.stacks.end() ? 0 : choice(w, it->second, taker);
+  if (it == w.stacks.end() || it->second[at].size() > most) {
     HM_FUZZ_CHECK(n == 0 && head == nullptr);
     return;
   }
-  Chain want = std::move(it->second.back());
-  it->second.pop_back();
+  Chain want = std::move(it->second[at]);
+  it->second.erase(it->second.begin() + static_cast<long>(at));
   w.lent -= w.named[want[0]] ? 1 : 0;  // its names' buffer is back
   w.named.erase(want[0]);
+  w.marks.erase(want[0]);
   if (it->second.empty()) w.stacks.erase(it);
   HM_FUZZ_CHECK(n == want.size());
   HM_FUZZ_CHECK(walk_is(c, head, want));
@@ -337,7 +360,7 @@ HM_FUZZ_UNTRACED void burst(World& w, unsigned threads, unsigned ops, unsigned p
       for (Block* b : v) w.give_back(b);
   w.stacks.clear();
   w.bytes = 0;
-  w.named.clear();  // the drain took every batch: every names buffer is back
+  w.named.clear(), w.marks.clear();  // the drain took every batch: every names buffer is back
   w.lent = 0;
 }
 
@@ -389,15 +412,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 2: {
         unsigned c = w.cls[in.u8() % 3];
         uint8_t kb = in.u8();
-        put(w, c, kb < 240 ? 1 + kb % 16 : 1 + in.u8());  // mostly small batches, some up to 256
+        // Marked, from the opcode's high bits, as demoted on CPU 0, 1 or 2, or not.
+        put(w, c, kb < 240 ? 1 + kb % 16 : 1 + in.u8(), static_cast<uint16_t>(op >> 3) % 4);  // mostly small batches, some up to 256
         break;
       }
       case 3:
-        take(w, w.cls[in.u8() % 3]);
+        take(w, w.cls[in.u8() % 3], ~0u, (op >> 3) % 4);  // by a taker on CPU 0, 1 or 2, or any
         break;
       case 4: {  // bounded, as a bin with room for 1..256 blocks takes
         unsigned c = w.cls[in.u8() % 3];
-        take(w, c, 1 + in.u8());
+        take(w, c, 1 + in.u8(), (op >> 3) % 4);
         break;
       }
       case 5: {
