@@ -169,8 +169,8 @@ int main(int argc, char** argv) {
     e.prov = make_provenance(ctx, std::vector<std::string>(argv, argv + argc), child_env(ctx, v, {}), profile);
     e.prov.metric = to_string(metric);
 
-    std::printf("profile %s, %d pairs, %s (%s), metric %s\n", profile.c_str(), o.runs, v.allocator.c_str(),
-                v.mode.c_str(), to_string(metric));
+    std::printf("profile %s, %d pairs, %s (%s), metric %s, line round trip %.0f ns\n", profile.c_str(), o.runs,
+                v.allocator.c_str(), v.mode.c_str(), to_string(metric), e.prov.line_rtt_ns);
     const char* unit = metric == Metric::Instr || metric == Metric::Rss ? "" : " ops/s";
     std::printf("  A %-28s median %s%s\n", env_text(ga).c_str(), show(metric, e.a.median).c_str(), unit);
     std::printf("  B %-28s median %s%s\n", env_text(gb).c_str(), show(metric, e.b.median).c_str(), unit);

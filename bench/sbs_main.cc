@@ -8,6 +8,7 @@
 // regenerates LEDGER.md.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -144,8 +145,9 @@ bool run_profile(const Options& o, Metric metric, const ChildContext& ctx, const
   entry.prov.metric = to_string(metric);
   entry.runs = o.runs;
   entry.results = rows;
-  std::printf("\n== %s: medians of %d interleaved runs, %s clock ==\n%s", profile.c_str(), o.runs, to_string(metric),
-              format_sbs_table(rows, TableStyle::Text).c_str());
+  std::string rtt = entry.prov.line_rtt_ns > 0 ? " (line round trip " + std::to_string(std::lround(entry.prov.line_rtt_ns)) + " ns)" : "";
+  std::printf("\n== %s: medians of %d interleaved runs, %s clock%s ==\n%s", profile.c_str(), o.runs, to_string(metric),
+              rtt.c_str(), format_sbs_table(rows, TableStyle::Text).c_str());
   for (const auto& [key, why] : failures.items())
     std::printf("%s FAILED: %s\n", key.c_str(), why.get<std::string>().substr(0, why.get<std::string>().find('\n')).c_str());
   std::string name = "sbs-" + profile + "-" + utc_now_stamp();

@@ -31,6 +31,7 @@ Provenance make_provenance(const ChildContext& ctx, const std::vector<std::strin
   Machine m = machine_info();
   p.cpu = m.cpu;
   p.cores = m.cores;
+  p.line_rtt_ns = m.line_rtt_ns;
   p.command = shell_join(argv);
   p.env = common_env;
   p.profile = profile;

@@ -1,6 +1,8 @@
 #include "runner/ledger.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -54,12 +56,19 @@ std::string portable_path(const std::string& path) {
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
+json machine_json(const Provenance& p) {
+  namespace k = hm_ledger::key;
+  json m{{k::kCpu, p.cpu}, {k::kCores, p.cores}};
+  if (p.line_rtt_ns > 0) m[k::kLineRttNs] = std::round(p.line_rtt_ns);
+  return m;
+}
+
 json common_json(const Provenance& p, const char* kind) {
   namespace k = hm_ledger::key;
   return json{{k::kSchema, kLedgerSchema}, {k::kKind, kind},         {k::kDate, p.date},
               {k::kCommit, p.commit},      {k::kDirty, p.dirty},     {k::kPreset, p.preset},
               {k::kBinarySha256, p.binary_sha256},
-              {k::kMachine, {{k::kCpu, p.cpu}, {k::kCores, p.cores}}},
+              {k::kMachine, machine_json(p)},
               {k::kCommand, portable_command(p.command)}, {k::kEnv, portable_env(p.env)}, {k::kProfile, p.profile},
               {k::kMetric, p.metric}};
 }
@@ -73,6 +82,7 @@ Provenance common_from(const json& j) {
   p.binary_sha256 = j.at("binary_sha256");
   p.cpu = j.at("machine").at("cpu");
   p.cores = j.at("machine").at("cores");
+  p.line_rtt_ns = j.at("machine").value(hm_ledger::key::kLineRttNs, hm_ledger::kDefaultLineRttNs);
   p.command = j.at("command");
   if (j.contains("env")) p.env = j.at("env").get<EnvMap>();
   p.profile = j.at("profile");
@@ -212,6 +222,9 @@ std::vector<std::string> validate_entry(const json& j) {
   if (auto* m = c.field(j, "machine", "")) {
     c.string(*m, "cpu", "machine.");
     if (auto* f = c.field(*m, "cores", "machine.")) c.expect(f->is_number_integer(), "machine.cores: not an integer");
+    if (m->contains("line_rtt_ns"))
+      c.expect((*m)["line_rtt_ns"].is_number() && (*m)["line_rtt_ns"].get<double>() >= 0,
+               "machine.line_rtt_ns: not a number >= 0");
   }
   c.string(j, "command");
   c.string(j, "profile");
@@ -472,6 +485,14 @@ std::string short_commit(const json& j) {
   return j["dirty"].get<bool>() ? c + "+dirty" : c;
 }
 
+// ", line round trip N ns" when the entry measured it.
+std::string line_rtt_note(const Provenance& p) {
+  if (p.line_rtt_ns <= 0) return "";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, ", line round trip %.0f ns", p.line_rtt_ns);
+  return buf;
+}
+
 std::string env_list(const json& env) {
   std::string out;
   for (const auto& [k, v] : env.items()) out += (out.empty() ? "" : " ") + k + "=" + v.get<std::string>();
@@ -549,7 +570,8 @@ std::string render_ledger_md(const std::vector<json>& entries) {
   for (const auto& j : sbs) {
     SbsEntry e = sbs_from_json(j);
     md += "\n### " + e.prov.profile + " (" + e.prov.date + ", " + short_commit(j) + ", " + e.prov.preset + ", " +
-          std::to_string(e.runs) + " runs, " + e.prov.metric + " metric, " + e.prov.cpu + " x" + std::to_string(e.prov.cores) + ")\n\n";
+          std::to_string(e.runs) + " runs, " + e.prov.metric + " metric, " + e.prov.cpu + " x" + std::to_string(e.prov.cores) +
+          line_rtt_note(e.prov) + ")\n\n";
     md += format_sbs_table(e.results, TableStyle::Markdown);
   }
   if (!checks.empty()) md += "\n## Check cost (debug build vs release)\n\n" + check_cost_table(checks);

@@ -27,6 +27,7 @@ struct Provenance {
   std::string binary_sha256;
   std::string cpu;
   int cores = 0;
+  double line_rtt_ns = 0;  // a cache line's round trip between two CPUs (0: not measured)
   std::string command;
   EnvMap env;  // the settings common to every child (HMB_*); recorded in portable form, without PATH
   std::string profile;

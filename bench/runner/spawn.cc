@@ -3,8 +3,13 @@
 #include "common/git_state.h"
 #include "common/spawn.h"
 
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -90,7 +95,56 @@ Machine machine_info() {
   }
   if (m.cpu.empty()) m.cpu = "unknown";
   m.cores = static_cast<int>(std::thread::hardware_concurrency());
+  m.line_rtt_ns = line_round_trip_ns();
   return m;
+}
+
+namespace {
+// The k-th CPU of the affinity set, or -1.
+int allowed_cpu(unsigned k) {
+  cpu_set_t all;
+  if (sched_getaffinity(0, sizeof all, &all) != 0) return -1;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &all) && k-- == 0) return c;
+  return -1;
+}
+bool pin_self(int cpu) {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  return pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0;
+}
+}  // namespace
+
+double line_round_trip_ns(unsigned trips) {
+  int a = allowed_cpu(0), b = allowed_cpu(1);
+  if (a < 0 || b < 0 || trips == 0) return 0;
+  double goes[3];
+  for (double& ns : goes) {
+    alignas(64) std::atomic<uint32_t> line{0};
+    bool pinned = true;
+    std::thread echo([&] {
+      pinned = pin_self(b);
+      for (uint32_t i = 0; i < trips; ++i) {
+        while (line.load(std::memory_order_acquire) != 2 * i + 1) {}
+        line.store(2 * i + 2, std::memory_order_release);
+      }
+    });
+    cpu_set_t before;
+    pthread_getaffinity_np(pthread_self(), sizeof before, &before);
+    pin_self(a);
+    auto t0 = std::chrono::steady_clock::now();
+    for (uint32_t i = 0; i < trips; ++i) {
+      line.store(2 * i + 1, std::memory_order_release);
+      while (line.load(std::memory_order_acquire) != 2 * i + 2) {}
+    }
+    ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / trips;
+    echo.join();
+    pthread_setaffinity_np(pthread_self(), sizeof before, &before);
+    if (!pinned) return 0;
+  }
+  std::sort(goes, goes + 3);
+  return goes[1];
 }
 
 namespace {

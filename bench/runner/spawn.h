@@ -44,8 +44,15 @@ GitState sitting_git_state(const std::string& source_dir);
 struct Machine {
   std::string cpu;
   int cores = 0;
+  double line_rtt_ns = 0;  // line_round_trip_ns() as the entry was made
 };
 Machine machine_info();
+// The round trip of one cache line between the first two CPUs of this process's affinity set, in
+// ns: two pinned threads hand a counter back and forth `trips` times (the median of three goes).
+// Hand-off profiles move every block's lines that way, and the same VM's figure has been seen to
+// change from one sitting to the next, so a ledger entry records it beside the figures. 0 with
+// fewer than two CPUs.
+double line_round_trip_ns(unsigned trips = 20000);
 
 std::string utc_now_iso();    // 2026-11-25T21:00:00Z
 std::string utc_now_stamp();  // 20261125T210000Z (for file names)

@@ -139,6 +139,24 @@ TEST(LedgerJson, SbsFaultsAndSystemTimeAreNumbers) {
   EXPECT_TRUE(validate_entry(j).empty());  // an entry from before the fields parses
 }
 
+// machine.line_rtt_ns: written (rounded) when measured, read back; an entry without it (older ones)
+// reads as not measured; a negative or non-numeric one is refused; LEDGER.md names it.
+TEST(LedgerJson, LineRoundTripIsRecordedWhenMeasured) {
+  SbsEntry e = sample_sbs();
+  EXPECT_FALSE(to_json(e)["machine"].contains("line_rtt_ns"));
+  EXPECT_EQ(sbs_from_json(to_json(e)).prov.line_rtt_ns, 0.0);
+  e.prov.line_rtt_ns = 481.6;
+  json j = to_json(e);
+  EXPECT_EQ(j["machine"]["line_rtt_ns"], 482.0);
+  EXPECT_TRUE(validate_entry(j).empty());
+  EXPECT_EQ(sbs_from_json(j).prov.line_rtt_ns, 482.0);
+  EXPECT_NE(render_ledger_md({j}).find("line round trip 482 ns"), std::string::npos);
+  j["machine"]["line_rtt_ns"] = -1;
+  EXPECT_FALSE(validate_entry(j).empty());
+  j["machine"]["line_rtt_ns"] = "fast";
+  EXPECT_FALSE(validate_entry(j).empty());
+}
+
 TEST(LedgerJson, ValidationNamesProblems) {
   json j = to_json(sample_ab());
   j.erase("commit");

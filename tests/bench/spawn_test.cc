@@ -1,6 +1,7 @@
 #include "runner/spawn.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -24,6 +25,34 @@ TEST(RunProcess, ReportsTheChildsUsage) {
   EXPECT_GT(small.maxrss_kb, 0.0);
   EXPECT_GT(big.minor_faults, 8192.0);
   EXPECT_GT(big.minor_faults, 4 * small.minor_faults);
+}
+
+// The probe's round trip: with two CPUs to run on, a positive figure (a trip cannot take under a
+// nanosecond), and the calling thread's affinity as it was; with one, 0.
+TEST(Machine, LineRoundTripNeedsTwoCpus) {
+  cpu_set_t before;
+  ASSERT_EQ(sched_getaffinity(0, sizeof before, &before), 0);
+  double ns = line_round_trip_ns(2000);
+  cpu_set_t after;
+  ASSERT_EQ(sched_getaffinity(0, sizeof after, &after), 0);
+  EXPECT_TRUE(CPU_EQUAL(&before, &after));
+  if (CPU_COUNT(&before) >= 2) EXPECT_GE(ns, 1.0);
+  else EXPECT_EQ(ns, 0.0);
+  EXPECT_EQ(line_round_trip_ns(0), 0.0);
+  // Confined to one CPU (a child, so this process keeps its set): no second CPU, no figure.
+  EXPECT_EXIT(
+      {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        for (int c = 0; c < CPU_SETSIZE; ++c)
+          if (CPU_ISSET(c, &before)) {
+            CPU_SET(c, &one);
+            break;
+          }
+        sched_setaffinity(0, sizeof one, &one);
+        _exit(line_round_trip_ns(2000) == 0.0 ? 0 : 1);
+      },
+      testing::ExitedWithCode(0), "");
 }
 
 // A sitting's entries record the tree as the sitting found it: the ledger lines it appends (or

@@ -23,7 +23,8 @@ inline constexpr const char* kCheckCost = "check-cost";  // programs under each 
 namespace key {
 inline constexpr const char *kSchema = "schema", *kKind = "kind", *kDate = "date", *kCommit = "commit",
                             *kDirty = "dirty", *kPreset = "preset", *kBinarySha256 = "binary_sha256",
-                            *kMachine = "machine", *kCpu = "cpu", *kCores = "cores", *kCommand = "command",
+                            *kMachine = "machine", *kCpu = "cpu", *kCores = "cores", *kLineRttNs = "line_rtt_ns",
+                            *kCommand = "command",
                             *kEnv = "env", *kProfile = "profile", *kMetric = "metric";
 // kind "ab": the sides "a" and "b" each hold env, runs, median.
 inline constexpr const char *kBox = "box", *kGate = "gate", *kA = "a", *kB = "b", *kRuns = "runs",
@@ -41,6 +42,7 @@ inline constexpr const char *kResults = "results", *kAllocator = "allocator", *k
 
 // Defaults of fields that older entries do not have.
 inline constexpr const char* kDefaultMetric = "wall";
+inline constexpr double kDefaultLineRttNs = 0;  // machine.line_rtt_ns: not measured
 inline constexpr double kDefaultGoPct = 1.0, kDefaultNogoPct = -1.0;
 
 // The confidence of an A/B verdict: every per-pair ratio lies on the verdict's side of its threshold
