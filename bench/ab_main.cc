@@ -11,6 +11,7 @@
 // the ledger and regenerates LEDGER.md.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "runner/build_info.h"
@@ -45,8 +46,12 @@ struct Options {
 
 constexpr unsigned long kCallgrindIters = 200000;  // --metric instr without --iters
 
+// Trips of each pair's two probes of the machine's state (a few milliseconds at most).
+constexpr unsigned kPairProbeTrips = 2000;
+
 struct Pairs {
   std::vector<double> a, b;
+  std::vector<std::array<double, 2>> rtt;  // the line round trip before A and after B
 };
 
 // One run's figure: ops/s, or for --metric instr ops per 10^9 instructions under callgrind.
@@ -71,12 +76,16 @@ Pairs run_pairs(const Options& o, Metric m, const ChildContext& ctx, const Varia
   Pairs p;
   for (int i = 1; i <= o.runs; ++i) {
     std::fprintf(stderr, "[ab %s %d/%d] A ... ", profile.c_str(), i, o.runs);
+    double before = line_round_trip_ns(kPairProbeTrips);
     double fa = figure(o, m, ctx, v, profile, ga);
     std::fprintf(stderr, "%s  B ... ", show(m, fa).c_str());
     double fb = figure(o, m, ctx, v, profile, gb);
-    std::fprintf(stderr, "%s  B/A %s\n", show(m, fb).c_str(), fa > 0 ? fmt_pct(fb / fa).c_str() : "?");
+    double after = line_round_trip_ns(kPairProbeTrips);
+    std::fprintf(stderr, "%s  B/A %s  (line round trip %.0f, %.0f ns)\n", show(m, fb).c_str(),
+                 fa > 0 ? fmt_pct(fb / fa).c_str() : "?", before, after);
     p.a.push_back(fa);
     p.b.push_back(fb);
+    p.rtt.push_back({before, after});
   }
   return p;
 }
@@ -155,6 +164,7 @@ int main(int argc, char** argv) {
     Pairs main = run_pairs(o, metric, ctx, v, profile, ga, gb);
     e.a = {ga, main.a, 0};
     e.b = {gb, main.b, 0};
+    e.pair_rtt_ns = main.rtt;
     e.gate = gate;
     e.box = o.box.empty() ? boxes_of_gates(gate) : o.box;
     e.thresholds = th;
@@ -176,6 +186,9 @@ int main(int argc, char** argv) {
     std::printf("  B %-28s median %s%s\n", env_text(gb).c_str(), show(metric, e.b.median).c_str(), unit);
     std::printf("  B/A median %s  spread %s .. %s\n", fmt_pct(e.ratio_median).c_str(), fmt_pct(e.spread.min).c_str(),
                 fmt_pct(e.spread.max).c_str());
+    SteadyPairs st = steady_pairs(e.ratios, e.pair_rtt_ns);
+    std::printf("  steady pairs (both probes within %.1fx of the lowest, %.0f ns): %zu of %zu, B/A median %s\n",
+                kSteadyRtt, st.lowest_rtt_ns, st.n, e.ratios.size(), st.n ? fmt_pct(st.ratio_median).c_str() : "-");
     for (const auto& g : e.guards)
       std::printf("  guard %s: B/A %s %s (limit %+.2f%%)\n", g.profile.c_str(), fmt_pct(g.ratio_median).c_str(),
                   g.ok ? "ok" : "FAILED", o.guard_pct);

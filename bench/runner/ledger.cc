@@ -155,6 +155,10 @@ json to_json(const AbEntry& e) {
   if (!e.reason.empty()) j[k::kReason] = e.reason;
   if (!e.answer.empty()) j[k::kAnswer] = e.answer;
   if (!e.phase.empty()) j[k::kPhase] = e.phase;
+  if (!e.pair_rtt_ns.empty()) {
+    j[k::kPairRttNs] = json::array();
+    for (const auto& [before, after] : e.pair_rtt_ns) j[k::kPairRttNs].push_back({std::round(before), std::round(after)});
+  }
   if (!e.guards.empty()) {
     j[k::kGuards] = json::array();
     for (const auto& g : e.guards)
@@ -247,6 +251,14 @@ std::vector<std::string> validate_entry(const json& j) {
     }
     c.numbers(j, "ratios");
     if (j.contains("ratios") && j["ratios"].is_array()) c.expect(j["ratios"].size() == n, "ratios: not one per pair");
+    if (j.contains("pair_rtt_ns")) {
+      const json& r = j["pair_rtt_ns"];
+      bool ok = r.is_array() && r.size() == n;
+      for (size_t i = 0; ok && i < r.size(); ++i)
+        ok = r[i].is_array() && r[i].size() == 2 && r[i][0].is_number() && r[i][1].is_number() &&
+             r[i][0].get<double>() >= 0 && r[i][1].get<double>() >= 0;
+      c.expect(ok, "pair_rtt_ns: not one [before, after] pair of numbers >= 0 per pair");
+    }
     c.number(j, "ratio_median");
     if (auto* f = c.field(j, "spread", ""))
       c.expect(f->is_array() && f->size() == 2 && (*f)[0].is_number() && (*f)[1].is_number(),
@@ -352,6 +364,8 @@ AbEntry ab_from_json(const json& j) {
     for (const auto& g : j["guards"]) e.guards.push_back({g["profile"], g["ratio_median"], g["ok"]});
   e.answer = j.value("answer", "");
   e.phase = j.value("phase", "");
+  if (j.contains("pair_rtt_ns"))
+    for (const auto& p : j["pair_rtt_ns"]) e.pair_rtt_ns.push_back({p[0].get<double>(), p[1].get<double>()});
   // Entries written before confidence was recorded get it from their own figures.
   judge_confidence(e);
   return e;

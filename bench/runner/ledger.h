@@ -56,6 +56,9 @@ struct AbEntry {
   Thresholds thresholds;
   Verdict verdict = Verdict::Neutral;
   std::vector<GuardResult> guards;
+  // The line round trip (line_round_trip_ns) probed before each pair's A run and after its B run
+  // (empty: not probed; older entries); steady_pairs reads them.
+  std::vector<std::array<double, 2>> pair_rtt_ns;
   // Confidence of the verdict: every per-pair ratio lies on the verdict's side of its threshold (GO: all
   // >= 1 + go; NO-GO of the main profile: all <= 1 + nogo; NEUTRAL: all strictly between), so no single pair
   // contradicts it. A NO-GO that only a guard caused is confident when that guard's median is itself at or

@@ -16,6 +16,22 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
+SteadyPairs steady_pairs(const std::vector<double>& ratios, const std::vector<std::array<double, 2>>& rtt_ns) {
+  if (ratios.size() != rtt_ns.size()) throw std::invalid_argument("not one pair of probes per ratio");
+  SteadyPairs s;
+  for (const auto& p : rtt_ns)
+    for (double x : p)
+      if (x > 0 && (s.lowest_rtt_ns == 0 || x < s.lowest_rtt_ns)) s.lowest_rtt_ns = x;
+  std::vector<double> steady;
+  for (size_t i = 0; i < ratios.size(); ++i) {
+    auto [before, after] = rtt_ns[i];
+    if (before > 0 && after > 0 && std::max(before, after) <= kSteadyRtt * s.lowest_rtt_ns) steady.push_back(ratios[i]);
+  }
+  s.n = steady.size();
+  if (s.n) s.ratio_median = median(steady);
+  return s;
+}
+
 std::vector<double> pair_ratios(const std::vector<double>& a, const std::vector<double>& b) {
   if (a.size() != b.size()) throw std::invalid_argument("A and B have different run counts");
   if (a.empty()) throw std::invalid_argument("no runs");

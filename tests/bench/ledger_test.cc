@@ -37,6 +37,7 @@ AbEntry sample_ab() {
   e.a = {{{"HAKMEM_TCACHE", "0"}}, {100.0, 110.0, 90.0}, 0};
   e.b = {{{"HAKMEM_TCACHE", "1"}}, {103.0, 111.1, 91.8}, 0};
   e.guards = {{"small", 0.995, true}};
+  e.pair_rtt_ns = {{110, 120}, {480, 500}, {95, 100}};
   finish_ab(e);
   return e;
 }
@@ -101,6 +102,7 @@ TEST(LedgerJson, AbRoundTrip) {
   EXPECT_EQ(r.verdict, e.verdict);
   ASSERT_EQ(r.guards.size(), 1u);
   EXPECT_EQ(r.guards[0].profile, "small");
+  EXPECT_EQ(r.pair_rtt_ns, e.pair_rtt_ns);
   EXPECT_EQ(to_json(r), to_json(e));
 }
 
@@ -163,6 +165,7 @@ TEST(LedgerJson, ValidationNamesProblems) {
   j["verdict"] = "PROBABLY";
   j["date"] = "yesterday";
   j["ratios"].push_back(1.0);
+  j["pair_rtt_ns"].push_back({100, -5});
   auto p = validate_entry(j);
   auto has = [&](const std::string& s) {
     for (const auto& x : p)
@@ -173,6 +176,7 @@ TEST(LedgerJson, ValidationNamesProblems) {
   EXPECT_TRUE(has("verdict"));
   EXPECT_TRUE(has("date"));
   EXPECT_TRUE(has("ratios: not one per pair"));
+  EXPECT_TRUE(has("pair_rtt_ns: not one"));  // four probe pairs for three runs, one negative
   EXPECT_THROW(ab_from_json(j), std::runtime_error);
   json s = to_json(sample_sbs());
   s["results"][0]["mode"] = "sideways";

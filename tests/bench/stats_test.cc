@@ -31,6 +31,24 @@ TEST(PairRatios, RejectsMismatchEmptyAndZero) {
   EXPECT_THROW(pair_ratios({-1.0}, {1.0}), std::invalid_argument);
 }
 
+// Steady pairs: both probes within 2x of the run's lowest probe. A machine that flips between a
+// close and a far state keeps only the close pairs; one that never flips keeps them all; a pair
+// straddling the flip, or missing a probe, is not steady.
+TEST(SteadyPairs, KeepsThePairsWhollyInTheClosestState) {
+  std::vector<double> ratios = {1.10, 0.70, 1.20, 0.90, 1.30};
+  SteadyPairs s = steady_pairs(ratios, {{110, 120}, {480, 500}, {100, 200}, {120, 490}, {90, 0}});
+  EXPECT_EQ(s.lowest_rtt_ns, 90.0);
+  EXPECT_EQ(s.n, 1u);  // 200 > 2 x 90; 490 likewise; a missing probe
+  EXPECT_DOUBLE_EQ(s.ratio_median, 1.10);
+  SteadyPairs all = steady_pairs({1.0, 1.2, 1.1}, {{480, 500}, {500, 510}, {470, 490}});
+  EXPECT_EQ(all.n, 3u);
+  EXPECT_DOUBLE_EQ(all.ratio_median, 1.1);
+  SteadyPairs none = steady_pairs({1.0}, {{0, 0}});
+  EXPECT_EQ(none.n, 0u);
+  EXPECT_EQ(none.ratio_median, 0.0);
+  EXPECT_THROW(steady_pairs({1.0, 2.0}, {{1, 1}}), std::invalid_argument);
+}
+
 TEST(MedianOfRatios, DiffersFromRatioOfMedians) {
   // One disturbed pair moves the ratio of medians, not the median of ratios.
   std::vector<double> a = {100, 100, 300}, b = {101, 150, 303};

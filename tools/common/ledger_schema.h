@@ -32,7 +32,7 @@ inline constexpr const char *kBox = "box", *kGate = "gate", *kA = "a", *kB = "b"
                             *kSpread = "spread", *kThresholds = "thresholds", *kGoPct = "go_pct",
                             *kNogoPct = "nogo_pct", *kVerdict = "verdict", *kPairs = "pairs",
                             *kConfident = "confident", *kReason = "reason", *kAnswer = "answer",
-                            *kPhase = "phase", *kGuards = "guards", *kOk = "ok";
+                            *kPhase = "phase", *kGuards = "guards", *kOk = "ok", *kPairRttNs = "pair_rtt_ns";
 // kind "sbs": runs, and results[] of allocator, mode, figures.
 inline constexpr const char *kResults = "results", *kAllocator = "allocator", *kMode = "mode",
                             *kOpsPerS = "ops_per_s", *kNsPerOp = "ns_per_op", *kPeakRssKb = "peak_rss_kb",
