@@ -19,13 +19,17 @@ double median(std::vector<double> v) {
 SteadyPairs steady_pairs(const std::vector<double>& ratios, const std::vector<std::array<double, 2>>& rtt_ns) {
   if (ratios.size() != rtt_ns.size()) throw std::invalid_argument("not one pair of probes per ratio");
   SteadyPairs s;
+  std::vector<double> probes;
   for (const auto& p : rtt_ns)
     for (double x : p)
-      if (x > 0 && (s.lowest_rtt_ns == 0 || x < s.lowest_rtt_ns)) s.lowest_rtt_ns = x;
+      if (x > 0) probes.push_back(x);
+  if (probes.empty()) return s;
+  std::sort(probes.begin(), probes.end());
+  s.reference_rtt_ns = probes[(probes.size() - 1) / 4];
   std::vector<double> steady;
   for (size_t i = 0; i < ratios.size(); ++i) {
     auto [before, after] = rtt_ns[i];
-    if (before > 0 && after > 0 && std::max(before, after) <= kSteadyRtt * s.lowest_rtt_ns) steady.push_back(ratios[i]);
+    if (before > 0 && after > 0 && std::max(before, after) <= kSteadyRtt * s.reference_rtt_ns) steady.push_back(ratios[i]);
   }
   s.n = steady.size();
   if (s.n) s.ratio_median = median(steady);

@@ -24,14 +24,15 @@ Spread spread(const std::vector<double>& v);  // throws on empty
 
 // The pairs of an A/B run in its closest machine state: each pair has the line round trip
 // probed before its A and after its B (line_round_trip_ns); a pair is steady when both probes
-// lie within kSteadyRtt of the lowest probe of the run, so it ran wholly in the state the
-// run saw at its best. A machine that never flips has every pair steady. n: how many;
-// ratio_median: the median of their ratios (0 when none). Pairs without both probes (0) are
-// never steady. Throws std::invalid_argument when the sizes differ.
+// lie within kSteadyRtt of the run's lower-quartile probe (not its lowest: one lucky probe would
+// shut out the rest of its state), so it ran wholly in the closest state the run often saw. A
+// machine that never flips has every pair steady. n: how many; ratio_median: the median of their
+// ratios (0 when none). Pairs without both probes (0) are never steady. Throws
+// std::invalid_argument when the sizes differ.
 inline constexpr double kSteadyRtt = 2.0;
 struct SteadyPairs {
   size_t n = 0;
-  double lowest_rtt_ns = 0, ratio_median = 0;
+  double reference_rtt_ns = 0, ratio_median = 0;  // the lower-quartile probe
 };
 SteadyPairs steady_pairs(const std::vector<double>& ratios, const std::vector<std::array<double, 2>>& rtt_ns);
 

@@ -31,15 +31,19 @@ TEST(PairRatios, RejectsMismatchEmptyAndZero) {
   EXPECT_THROW(pair_ratios({-1.0}, {1.0}), std::invalid_argument);
 }
 
-// Steady pairs: both probes within 2x of the run's lowest probe. A machine that flips between a
-// close and a far state keeps only the close pairs; one that never flips keeps them all; a pair
-// straddling the flip, or missing a probe, is not steady.
+// Steady pairs: both probes within 2x of the run's lower-quartile probe. A machine that flips
+// between a close and a far state keeps only the close pairs; one that never flips keeps them all;
+// a pair straddling the flip, or missing a probe, is not steady; one lucky probe moves nothing.
 TEST(SteadyPairs, KeepsThePairsWhollyInTheClosestState) {
   std::vector<double> ratios = {1.10, 0.70, 1.20, 0.90, 1.30};
+  // Probes 90 100 110 120 120 200 480 490 500: the lower quartile is 110, the bound 220.
   SteadyPairs s = steady_pairs(ratios, {{110, 120}, {480, 500}, {100, 200}, {120, 490}, {90, 0}});
-  EXPECT_EQ(s.lowest_rtt_ns, 90.0);
-  EXPECT_EQ(s.n, 1u);  // 200 > 2 x 90; 490 likewise; a missing probe
-  EXPECT_DOUBLE_EQ(s.ratio_median, 1.10);
+  EXPECT_EQ(s.reference_rtt_ns, 110.0);
+  EXPECT_EQ(s.n, 2u);  // the far pair, the straddling one and the one missing a probe are out
+  EXPECT_DOUBLE_EQ(s.ratio_median, 1.15);
+  SteadyPairs lucky = steady_pairs({1.0, 2.0, 3.0, 4.0}, {{20, 130}, {120, 140}, {130, 125}, {500, 480}});
+  EXPECT_EQ(lucky.reference_rtt_ns, 120.0);  // not the single 20
+  EXPECT_EQ(lucky.n, 3u);
   SteadyPairs all = steady_pairs({1.0, 1.2, 1.1}, {{480, 500}, {500, 510}, {470, 490}});
   EXPECT_EQ(all.n, 3u);
   EXPECT_DOUBLE_EQ(all.ratio_median, 1.1);
