@@ -119,14 +119,20 @@ bool pin_self(int cpu) {
 double line_round_trip_ns(unsigned trips) {
   int a = allowed_cpu(0), b = allowed_cpu(1);
   if (a < 0 || b < 0 || trips == 0) return 0;
+  // A go stops after kBudget even when its trips are not done: with another process busy on
+  // either CPU, each trip may wait a scheduler slice, and the probe must not hold a runner up.
+  constexpr auto kBudget = std::chrono::milliseconds(40);
+  constexpr uint32_t kStop = ~0u;
   double goes[3];
   for (double& ns : goes) {
     alignas(64) std::atomic<uint32_t> line{0};
     bool pinned = true;
     std::thread echo([&] {
       pinned = pin_self(b);
-      for (uint32_t i = 0; i < trips; ++i) {
-        while (line.load(std::memory_order_acquire) != 2 * i + 1) {}
+      for (uint32_t i = 0;; ++i) {
+        uint32_t v;
+        while ((v = line.load(std::memory_order_acquire)) != 2 * i + 1 && v != kStop) {}
+        if (v == kStop) return;
         line.store(2 * i + 2, std::memory_order_release);
       }
     });
@@ -134,11 +140,15 @@ double line_round_trip_ns(unsigned trips) {
     pthread_getaffinity_np(pthread_self(), sizeof before, &before);
     pin_self(a);
     auto t0 = std::chrono::steady_clock::now();
-    for (uint32_t i = 0; i < trips; ++i) {
-      line.store(2 * i + 1, std::memory_order_release);
-      while (line.load(std::memory_order_acquire) != 2 * i + 2) {}
+    uint32_t done = 0;
+    while (done < trips) {
+      line.store(2 * done + 1, std::memory_order_release);
+      while (line.load(std::memory_order_acquire) != 2 * done + 2) {}
+      ++done;
+      if (done % 64 == 0 && std::chrono::steady_clock::now() - t0 > kBudget) break;
     }
-    ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / trips;
+    ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count() / done;
+    line.store(kStop, std::memory_order_release);
     echo.join();
     pthread_setaffinity_np(pthread_self(), sizeof before, &before);
     if (!pinned) return 0;

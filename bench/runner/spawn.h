@@ -48,7 +48,8 @@ struct Machine {
 };
 Machine machine_info();
 // The round trip of one cache line between the first two CPUs of this process's affinity set, in
-// ns: two pinned threads hand a counter back and forth `trips` times (the median of three goes).
+// ns: two pinned threads hand a counter back and forth `trips` times, or for 40 ms where the
+// machine is busy (the median of three goes).
 // Hand-off profiles move every block's lines that way, and the same VM's figure has been seen to
 // change from one sitting to the next, so a ledger entry records it beside the figures. 0 with
 // fewer than two CPUs.
