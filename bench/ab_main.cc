@@ -46,9 +46,6 @@ struct Options {
 
 constexpr unsigned long kCallgrindIters = 200000;  // --metric instr without --iters
 
-// Trips of each pair's two probes of the machine's state (a few milliseconds at most).
-constexpr unsigned kPairProbeTrips = 2000;
-
 struct Pairs {
   std::vector<double> a, b;
   std::vector<std::array<double, 2>> rtt;  // the line round trip before A and after B
@@ -76,11 +73,11 @@ Pairs run_pairs(const Options& o, Metric m, const ChildContext& ctx, const Varia
   Pairs p;
   for (int i = 1; i <= o.runs; ++i) {
     std::fprintf(stderr, "[ab %s %d/%d] A ... ", profile.c_str(), i, o.runs);
-    double before = line_round_trip_ns(kPairProbeTrips);
+    double before = line_round_trip_ns(kRunProbeTrips);
     double fa = figure(o, m, ctx, v, profile, ga);
     std::fprintf(stderr, "%s  B ... ", show(m, fa).c_str());
     double fb = figure(o, m, ctx, v, profile, gb);
-    double after = line_round_trip_ns(kPairProbeTrips);
+    double after = line_round_trip_ns(kRunProbeTrips);
     std::fprintf(stderr, "%s  B/A %s  (line round trip %.0f, %.0f ns)\n", show(m, fb).c_str(),
                  fa > 0 ? fmt_pct(fb / fa).c_str() : "?", before, after);
     p.a.push_back(fa);

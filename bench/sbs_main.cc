@@ -8,6 +8,7 @@
 // regenerates LEDGER.md.
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -84,6 +85,7 @@ nlohmann::json sample_json(const BenchSample& s) {
 bool run_profile(const Options& o, Metric metric, const ChildContext& ctx, const std::vector<Variant>& vars, const std::string& profile,
                  const std::vector<std::string>& argv) {
   std::vector<std::vector<BenchSample>> samples(vars.size());
+  std::vector<std::vector<std::array<double, 2>>> rtt(vars.size());  // the line round trip before and after each run
   std::vector<std::string> failure(vars.size());
   const size_t total = static_cast<size_t>(o.runs) * vars.size();
   size_t done = 0;
@@ -94,15 +96,23 @@ bool run_profile(const Options& o, Metric metric, const ChildContext& ctx, const
       std::fprintf(stderr, "[sbs %zu/%zu] %s run %d/%d %s (%s) ... ", done, total, profile.c_str(), run, o.runs,
                    vars[i].allocator.c_str(), vars[i].mode.c_str());
       try {
+        double before = line_round_trip_ns(kRunProbeTrips);
         BenchSample s = run_case(ctx, profile, vars[i], {});
+        double after = line_round_trip_ns(kRunProbeTrips);
         samples[i].push_back(s);
-        std::fprintf(stderr, "%s ops/s, %.2f ns/op (%s)\n", fmt_rate(ops_per_s(s, metric)).c_str(),
-                     ns_per_op(s, metric), to_string(metric));
+        rtt[i].push_back({before, after});
+        std::fprintf(stderr, "%s ops/s, %.2f ns/op (%s; line round trip %.0f, %.0f ns)\n",
+                     fmt_rate(ops_per_s(s, metric)).c_str(), ns_per_op(s, metric), to_string(metric), before, after);
       } catch (const std::exception& e) {
         failure[i] = e.what();
         std::fprintf(stderr, "FAILED\n%s\n", e.what());
       }
     }
+  // Which runs were made wholly in the sitting's closest machine state, over every allocator's runs.
+  std::vector<std::array<double, 2>> all_rtt;
+  std::vector<size_t> first(vars.size());  // allocator i's first run in all_rtt
+  for (size_t i = 0; i < vars.size(); ++i) first[i] = all_rtt.size(), all_rtt.insert(all_rtt.end(), rtt[i].begin(), rtt[i].end());
+  SteadyRuns steady = steady_runs(all_rtt);
   std::vector<SbsRow> rows;
   nlohmann::json raw = nlohmann::json::object(), failures = nlohmann::json::object();
   for (size_t i = 0; i < vars.size(); ++i) {
@@ -114,15 +124,21 @@ bool run_profile(const Options& o, Metric metric, const ChildContext& ctx, const
     }
     SbsRow r;
     r.allocator = v.allocator, r.mode = v.mode;
-    std::vector<double> ops, ns, peak, fin, sys, faults, cpu;
+    std::vector<double> ops, ns, peak, fin, sys, faults, cpu, steady_ops;
     raw[key] = nlohmann::json::array();
-    for (const auto& s : samples[i]) {
+    for (size_t k = 0; k < samples[i].size(); ++k) {
+      const BenchSample& s = samples[i][k];
       ops.push_back(ops_per_s(s, metric)), ns.push_back(ns_per_op(s, metric)), peak.push_back(s.peak_rss_kb),
           fin.push_back(s.final_rss_kb), cpu.push_back(s.cpu_ns_per_op);
       if (s.sys_s) sys.push_back(*s.sys_s);
       if (s.minor_faults) faults.push_back(*s.minor_faults);
-      raw[key].push_back(sample_json(s));
+      if (steady.steady[first[i] + k]) steady_ops.push_back(ops.back());
+      nlohmann::json js = sample_json(s);
+      js["rtt_ns"] = {rtt[i][k][0], rtt[i][k][1]};
+      js["steady"] = bool(steady.steady[first[i] + k]);
+      raw[key].push_back(js);
     }
+    if (!steady_ops.empty()) r.steady_ops_per_s = median(steady_ops), r.steady_runs = static_cast<int>(steady_ops.size());
     r.ops_per_s = median(ops), r.ns_per_op = median(ns), r.peak_rss_kb = median(peak), r.final_rss_kb = median(fin);
     if (!sys.empty() && sys.size() == samples[i].size()) r.sys_s = median(sys);
     if (!faults.empty() && faults.size() == samples[i].size()) r.minor_faults = median(faults);
@@ -145,9 +161,9 @@ bool run_profile(const Options& o, Metric metric, const ChildContext& ctx, const
   entry.prov.metric = to_string(metric);
   entry.runs = o.runs;
   entry.results = rows;
-  std::string rtt = entry.prov.line_rtt_ns > 0 ? " (line round trip " + std::to_string(std::lround(entry.prov.line_rtt_ns)) + " ns)" : "";
+  std::string rtt_note = entry.prov.line_rtt_ns > 0 ? " (line round trip " + std::to_string(std::lround(entry.prov.line_rtt_ns)) + " ns)" : "";
   std::printf("\n== %s: medians of %d interleaved runs, %s clock%s ==\n%s", profile.c_str(), o.runs, to_string(metric),
-              rtt.c_str(), format_sbs_table(rows, TableStyle::Text).c_str());
+              rtt_note.c_str(), format_sbs_table(rows, TableStyle::Text).c_str());
   for (const auto& [key, why] : failures.items())
     std::printf("%s FAILED: %s\n", key.c_str(), why.get<std::string>().substr(0, why.get<std::string>().find('\n')).c_str());
   std::string name = "sbs-" + profile + "-" + utc_now_stamp();

@@ -180,6 +180,7 @@ json to_json(const SbsEntry& e) {
     if (r.sys_s) row[k::kSysS] = *r.sys_s;
     if (r.minor_faults) row[k::kMinorFaults] = *r.minor_faults;
     if (r.cpu_ns_per_op) row[k::kCpuNsPerOp] = *r.cpu_ns_per_op;
+    if (r.steady_ops_per_s) row[k::kSteadyOpsPerS] = *r.steady_ops_per_s, row[k::kSteadyRuns] = r.steady_runs;
     j[k::kResults].push_back(row);
   }
   return j;
@@ -293,7 +294,7 @@ std::vector<std::string> validate_entry(const json& j) {
           for (const char* k : {"ops_per_s", "ns_per_op", "peak_rss_kb", "final_rss_kb"}) c.number(r, k, "results[].");
           if (auto* f2 = c.field(r, "instr_per_op", "results[]."))
             c.expect(f2->is_number() || f2->is_null(), "results[].instr_per_op: not a number or null");
-          for (const char* k : {"sys_s", "minor_faults", "cpu_ns_per_op"})  // optional: absent from older entries
+          for (const char* k : {"sys_s", "minor_faults", "cpu_ns_per_op", "steady_ops_per_s", "steady_runs"})  // optional: absent from older entries
             if (r.is_object() && r.contains(k))
               c.expect(r[k].is_number(), std::string("results[].") + k + ": not a number");
         }
@@ -385,6 +386,10 @@ SbsEntry sbs_from_json(const json& j) {
     if (r.contains("sys_s")) row.sys_s = r["sys_s"].get<double>();
     if (r.contains("minor_faults")) row.minor_faults = r["minor_faults"].get<double>();
     if (r.contains("cpu_ns_per_op")) row.cpu_ns_per_op = r["cpu_ns_per_op"].get<double>();
+    if (r.contains("steady_ops_per_s")) {
+      row.steady_ops_per_s = r["steady_ops_per_s"].get<double>();
+      row.steady_runs = r.value("steady_runs", 0);
+    }
     e.results.push_back(row);
   }
   return e;

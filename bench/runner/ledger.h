@@ -79,6 +79,10 @@ struct SbsRow {
   // Median process CPU time (every thread's, user and system) per op, whichever clock ops/s uses:
   // beside a wall-clock ns/op it shows a multi-threaded run's idle time. Absent in older entries.
   std::optional<double> cpu_ns_per_op;
+  // The median ops/s of the runs made wholly in the sitting's closest machine state (steady_runs:
+  // probes before and after each run) and how many there were; absent when none (or older entries).
+  std::optional<double> steady_ops_per_s;
+  int steady_runs = 0;
 };
 
 struct SbsEntry {

@@ -131,6 +131,20 @@ std::string format_sbs_table(const std::vector<SbsRow>& rows, TableStyle style) 
     out += style == TableStyle::Markdown ? ")  \n" : ")\n";
     first = false;
   }
+  // The same over the runs made wholly in the sitting's closest machine state, where every row has some.
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].allocator != "hakmem" || !rows[i].steady_ops_per_s) continue;
+    std::optional<size_t> best;
+    for (size_t k = 0; k < rows.size(); ++k)
+      if (rows[k].allocator != "hakmem" && interface_of(rows[k]) == interface_of(rows[i]) && rows[k].steady_ops_per_s &&
+          (!best || *rows[k].steady_ops_per_s > *rows[*best].steady_ops_per_s))
+        best = k;
+    if (!best || *rows[*best].steady_ops_per_s <= 0) continue;
+    double q = *rows[i].steady_ops_per_s / *rows[*best].steady_ops_per_s;
+    out += "hakmem (" + rows[i].mode + ") / best peer (" + rows[*best].allocator + "), steady runs (" +
+           std::to_string(rows[i].steady_runs) + " and " + std::to_string(rows[*best].steady_runs) + "): " +
+           fmt_fixed(q, 3) + " (" + fmt_pct(q) + (style == TableStyle::Markdown ? ")  \n" : ")\n");
+  }
   return out;
 }
 

@@ -54,6 +54,8 @@ Machine machine_info();
 // change from one sitting to the next, so a ledger entry records it beside the figures. 0 with
 // fewer than two CPUs.
 double line_round_trip_ns(unsigned trips = 20000);
+// The trips of the probes the runners make around each run (a few milliseconds at most).
+inline constexpr unsigned kRunProbeTrips = 2000;
 
 std::string utc_now_iso();    // 2026-11-25T21:00:00Z
 std::string utc_now_stamp();  // 20261125T210000Z (for file names)

@@ -16,9 +16,9 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
-SteadyPairs steady_pairs(const std::vector<double>& ratios, const std::vector<std::array<double, 2>>& rtt_ns) {
-  if (ratios.size() != rtt_ns.size()) throw std::invalid_argument("not one pair of probes per ratio");
-  SteadyPairs s;
+SteadyRuns steady_runs(const std::vector<std::array<double, 2>>& rtt_ns) {
+  SteadyRuns s;
+  s.steady.assign(rtt_ns.size(), false);
   std::vector<double> probes;
   for (const auto& p : rtt_ns)
     for (double x : p)
@@ -26,11 +26,21 @@ SteadyPairs steady_pairs(const std::vector<double>& ratios, const std::vector<st
   if (probes.empty()) return s;
   std::sort(probes.begin(), probes.end());
   s.reference_rtt_ns = probes[(probes.size() - 1) / 4];
-  std::vector<double> steady;
-  for (size_t i = 0; i < ratios.size(); ++i) {
+  for (size_t i = 0; i < rtt_ns.size(); ++i) {
     auto [before, after] = rtt_ns[i];
-    if (before > 0 && after > 0 && std::max(before, after) <= kSteadyRtt * s.reference_rtt_ns) steady.push_back(ratios[i]);
+    s.steady[i] = before > 0 && after > 0 && std::max(before, after) <= kSteadyRtt * s.reference_rtt_ns;
   }
+  return s;
+}
+
+SteadyPairs steady_pairs(const std::vector<double>& ratios, const std::vector<std::array<double, 2>>& rtt_ns) {
+  if (ratios.size() != rtt_ns.size()) throw std::invalid_argument("not one pair of probes per ratio");
+  SteadyRuns runs = steady_runs(rtt_ns);
+  SteadyPairs s;
+  s.reference_rtt_ns = runs.reference_rtt_ns;
+  std::vector<double> steady;
+  for (size_t i = 0; i < ratios.size(); ++i)
+    if (runs.steady[i]) steady.push_back(ratios[i]);
   s.n = steady.size();
   if (s.n) s.ratio_median = median(steady);
   return s;

@@ -22,14 +22,19 @@ struct Spread {
 };
 Spread spread(const std::vector<double>& v);  // throws on empty
 
-// The pairs of an A/B run in its closest machine state: each pair has the line round trip
-// probed before its A and after its B (line_round_trip_ns); a pair is steady when both probes
-// lie within kSteadyRtt of the run's lower-quartile probe (not its lowest: one lucky probe would
-// shut out the rest of its state), so it ran wholly in the closest state the run often saw. A
-// machine that never flips has every pair steady. n: how many; ratio_median: the median of their
-// ratios (0 when none). Pairs without both probes (0) are never steady. Throws
-// std::invalid_argument when the sizes differ.
+// Runs (or A/B pairs) in a sitting's closest machine state: each has the line round trip probed
+// before and after it (line_round_trip_ns), and is steady when both probes lie within kSteadyRtt
+// of the sitting's lower-quartile probe (not its lowest: one lucky probe would shut out the rest
+// of its state), so it ran wholly in the closest state the sitting often saw. A machine that
+// never flips has every run steady; a run without both probes (0) never is.
 inline constexpr double kSteadyRtt = 2.0;
+struct SteadyRuns {
+  double reference_rtt_ns = 0;  // the lower-quartile probe (0: none)
+  std::vector<bool> steady;     // one per run
+};
+SteadyRuns steady_runs(const std::vector<std::array<double, 2>>& rtt_ns);
+// The steady pairs of an A/B run: n, how many; ratio_median, the median of their ratios (0 when
+// none). Throws std::invalid_argument when the sizes differ.
 struct SteadyPairs {
   size_t n = 0;
   double reference_rtt_ns = 0, ratio_median = 0;  // the lower-quartile probe

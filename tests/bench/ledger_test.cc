@@ -50,6 +50,7 @@ SbsEntry sample_sbs() {
   e.results = {{"hakmem", "inprocess", 4e7, 25.0, 8000, 7000, std::nullopt},
                {"jemalloc", "preload", 5e7, 20.0, 9000, 8500, 61.5}};
   e.results[1].sys_s = 0.25, e.results[1].minor_faults = 1200, e.results[1].cpu_ns_per_op = 31.5;
+  e.results[1].steady_ops_per_s = 5.2e7, e.results[1].steady_runs = 2;
   return e;
 }
 
@@ -123,6 +124,13 @@ TEST(LedgerJson, SbsRoundTripKeepsNullInstructions) {
   EXPECT_DOUBLE_EQ(*r.results[1].minor_faults, 1200);
   EXPECT_FALSE(j["results"][0].contains("cpu_ns_per_op"));
   EXPECT_DOUBLE_EQ(*r.results[1].cpu_ns_per_op, 31.5);
+  // Steady runs likewise.
+  EXPECT_FALSE(j["results"][0].contains("steady_ops_per_s"));
+  EXPECT_FALSE(r.results[0].steady_ops_per_s.has_value());
+  EXPECT_DOUBLE_EQ(*r.results[1].steady_ops_per_s, 5.2e7);
+  EXPECT_EQ(r.results[1].steady_runs, 2);
+  j["results"][1]["steady_runs"] = "two";
+  EXPECT_FALSE(validate_entry(j).empty());
 }
 
 TEST(LedgerJson, SbsFaultsAndSystemTimeAreNumbers) {

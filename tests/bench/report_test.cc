@@ -83,6 +83,20 @@ TEST(SbsTable, CpuTimePerOpBesideWallTime) {
   EXPECT_NE(flat.find("20.00 - 8.8"), std::string::npos) << flat;
 }
 
+// Steady runs (wholly in the sitting's closest machine state): a line per hakmem row against the
+// best like peer by its steady median, naming both counts; none when no peer row has steady runs.
+TEST(SbsTable, SteadyRunsRatio) {
+  auto r = rows();
+  EXPECT_EQ(format_sbs_table(r, TableStyle::Text).find("steady runs"), std::string::npos);
+  r[1].steady_ops_per_s = 45e6, r[1].steady_runs = 3;  // hakmem in process
+  EXPECT_EQ(format_sbs_table(r, TableStyle::Text).find("steady runs"), std::string::npos);  // no peer has any
+  r[2].steady_ops_per_s = 36e6, r[2].steady_runs = 2;  // mimalloc in process
+  r[3].steady_ops_per_s = 40e6, r[3].steady_runs = 4;  // glibc: another interface, not compared
+  std::string t = format_sbs_table(r, TableStyle::Text);
+  EXPECT_NE(t.find("hakmem (inprocess) / best peer (mimalloc), steady runs (3 and 2): 1.250 (+25.00%)"), std::string::npos) << t;
+  EXPECT_EQ(t.find("hakmem (preload) / best peer (glibc), steady"), std::string::npos) << t;  // no steady runs of its own
+}
+
 TEST(SbsRatios, FallbacksWithoutHakmemOrPeers) {
   auto r = rows();
   r.erase(r.begin() + 1);

@@ -53,6 +53,15 @@ TEST(SteadyPairs, KeepsThePairsWhollyInTheClosestState) {
   EXPECT_THROW(steady_pairs({1.0, 2.0}, {{1, 1}}), std::invalid_argument);
 }
 
+// steady_runs: one flag per run, against the same lower-quartile reference.
+TEST(SteadyRuns, OneFlagPerRun) {
+  SteadyRuns s = steady_runs({{110, 120}, {480, 500}, {100, 200}, {120, 490}, {90, 0}});
+  EXPECT_EQ(s.reference_rtt_ns, 110.0);
+  EXPECT_EQ(s.steady, (std::vector<bool>{true, false, true, false, false}));
+  EXPECT_TRUE(steady_runs({}).steady.empty());
+  EXPECT_EQ(steady_runs({{0, 0}}).steady, std::vector<bool>{false});
+}
+
 TEST(MedianOfRatios, DiffersFromRatioOfMedians) {
   // One disturbed pair moves the ratio of medians, not the median of ratios.
   std::vector<double> a = {100, 100, 300}, b = {101, 150, 303};

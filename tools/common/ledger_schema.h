@@ -37,7 +37,8 @@ inline constexpr const char *kBox = "box", *kGate = "gate", *kA = "a", *kB = "b"
 inline constexpr const char *kResults = "results", *kAllocator = "allocator", *kMode = "mode",
                             *kOpsPerS = "ops_per_s", *kNsPerOp = "ns_per_op", *kPeakRssKb = "peak_rss_kb",
                             *kFinalRssKb = "final_rss_kb", *kInstrPerOp = "instr_per_op", *kSysS = "sys_s",
-                            *kMinorFaults = "minor_faults", *kCpuNsPerOp = "cpu_ns_per_op";
+                            *kMinorFaults = "minor_faults", *kCpuNsPerOp = "cpu_ns_per_op",
+                            *kSteadyOpsPerS = "steady_ops_per_s", *kSteadyRuns = "steady_runs";
 }  // namespace key
 
 // Defaults of fields that older entries do not have.
