@@ -81,13 +81,24 @@ std::string interface_of(const SbsRow& row) {
   return row.mode == "preload" || row.allocator == "glibc" ? "malloc" : "api";
 }
 
-std::optional<size_t> best_peer_like(const std::vector<SbsRow>& rows, size_t i) {
+namespace {
+// The peer row of row i's interface with the highest figure by `figure` (rows without one skipped).
+std::optional<size_t> best_like_by(const std::vector<SbsRow>& rows, size_t i,
+                                   std::optional<double> (*figure)(const SbsRow&)) {
   std::optional<size_t> best;
   const std::string want = interface_of(rows[i]);
   for (size_t k = 0; k < rows.size(); ++k)
-    if (rows[k].allocator != "hakmem" && interface_of(rows[k]) == want &&
-        (!best || rows[k].ops_per_s > rows[*best].ops_per_s))
+    if (rows[k].allocator != "hakmem" && interface_of(rows[k]) == want && figure(rows[k]) &&
+        (!best || *figure(rows[k]) > *figure(rows[*best])))
       best = k;
+  return best;
+}
+std::optional<double> all_runs(const SbsRow& r) { return r.ops_per_s; }
+std::optional<double> steady_runs_of(const SbsRow& r) { return r.steady_ops_per_s; }
+}  // namespace
+
+std::optional<size_t> best_peer_like(const std::vector<SbsRow>& rows, size_t i) {
+  auto best = best_like_by(rows, i, all_runs);
   return best ? best : best_peer(rows);
 }
 
@@ -131,14 +142,11 @@ std::string format_sbs_table(const std::vector<SbsRow>& rows, TableStyle style) 
     out += style == TableStyle::Markdown ? ")  \n" : ")\n";
     first = false;
   }
-  // The same over the runs made wholly in the sitting's closest machine state, where every row has some.
+  // The same over the runs made wholly in the sitting's closest machine state, where hakmem's row
+  // and a like peer's have some.
   for (size_t i = 0; i < rows.size(); ++i) {
     if (rows[i].allocator != "hakmem" || !rows[i].steady_ops_per_s) continue;
-    std::optional<size_t> best;
-    for (size_t k = 0; k < rows.size(); ++k)
-      if (rows[k].allocator != "hakmem" && interface_of(rows[k]) == interface_of(rows[i]) && rows[k].steady_ops_per_s &&
-          (!best || *rows[k].steady_ops_per_s > *rows[*best].steady_ops_per_s))
-        best = k;
+    auto best = best_like_by(rows, i, steady_runs_of);
     if (!best || *rows[*best].steady_ops_per_s <= 0) continue;
     double q = *rows[i].steady_ops_per_s / *rows[*best].steady_ops_per_s;
     out += "hakmem (" + rows[i].mode + ") / best peer (" + rows[*best].allocator + "), steady runs (" +
