@@ -177,6 +177,13 @@ Block* bin_walk(const ThreadCache* t, Block* b, unsigned k) {
   return b;
 }
 
+// The CPU the calling thread runs on, plus one (0: unknown), as cpu_seen and the batches' marks
+// keep it.
+uint32_t cpu_plus_one() {
+  int cpu = sched_getcpu();
+  return cpu >= 0 ? static_cast<uint32_t>(cpu) + 1 : 0;
+}
+
 // HAKMEM_TRANSFER_DEMOTE: whether a consumer's swap walk demotes the lines of the bin a block of
 // page pg overflowed: always at 1; at 2 and 3 only when pg's owner last refilled on another CPU
 // than this thread runs on now, so a producer that takes turns with its consumer on one CPU (an
@@ -188,9 +195,8 @@ uint32_t demote_for(const Page* pg) {
   const Heap* owner = pg->owner.load(std::memory_order_relaxed);
   if (!owner) return 0;
   uint32_t seen = tcache_of(owner)->cpu_seen.load(std::memory_order_relaxed);
-  int cpu = sched_getcpu();
-  uint32_t here = static_cast<uint32_t>(cpu) + 1;
-  return seen != 0 && cpu >= 0 && seen != here ? here : 0;
+  uint32_t here = cpu_plus_one();
+  return seen != 0 && here != 0 && seen != here ? here : 0;
 }
 
 // HAKMEM_TRANSFER_PREFETCH: the walk of a consumer's swap over the bin that becomes the spare
@@ -374,10 +380,7 @@ Block* tcache_refill(ThreadCache** tp, unsigned cls, bool may_borrow) {
   if (t->spare[cls]) return take_spare(t, cls);
   t->heap.counters.refills++;
   HM_CHECK_HOOK(refill, &t->heap, cls);
-  if (config().transfer_demote >= 2) {
-    int cpu = sched_getcpu();
-    t->cpu_seen.store(cpu >= 0 ? static_cast<uint32_t>(cpu) + 1 : 0, std::memory_order_relaxed);
-  }
+  if (config().transfer_demote >= 2) t->cpu_seen.store(cpu_plus_one(), std::memory_order_relaxed);
   if (config().bin_decay_ms >= 0 && ++t->decay_refills >= kDecayRefills) decay_pass(t);
   if (t->overflows[cls]) resize_bin(t, slow_bin(t, cls), cls);  // the bin is empty here, its spare too
   if (Block* b = take_batch(t, cls)) return b;

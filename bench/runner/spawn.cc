@@ -2,9 +2,9 @@
 
 #include "common/git_state.h"
 #include "common/spawn.h"
+#include "workloads/pin.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -99,26 +99,8 @@ Machine machine_info() {
   return m;
 }
 
-namespace {
-// The k-th CPU of the affinity set, or -1.
-int allowed_cpu(unsigned k) {
-  cpu_set_t all;
-  if (sched_getaffinity(0, sizeof all, &all) != 0) return -1;
-  for (int c = 0; c < CPU_SETSIZE; ++c)
-    if (CPU_ISSET(c, &all) && k-- == 0) return c;
-  return -1;
-}
-bool pin_self(int cpu) {
-  cpu_set_t one;
-  CPU_ZERO(&one);
-  CPU_SET(cpu, &one);
-  return pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0;
-}
-}  // namespace
-
 double line_round_trip_ns(unsigned trips) {
-  int a = allowed_cpu(0), b = allowed_cpu(1);
-  if (a < 0 || b < 0 || trips == 0) return 0;
+  if (allowed_cpu_count() < 2 || trips == 0) return 0;
   // A go stops after kBudget even when its trips are not done: with another process busy on
   // either CPU, each trip may wait a scheduler slice, and the probe must not hold a runner up.
   constexpr auto kBudget = std::chrono::milliseconds(40);
@@ -128,7 +110,7 @@ double line_round_trip_ns(unsigned trips) {
     alignas(64) std::atomic<uint32_t> line{0};
     bool pinned = true;
     std::thread echo([&] {
-      pinned = pin_self(b);
+      pinned = pin_to_cpu(1);
       for (uint32_t i = 0;; ++i) {
         uint32_t v;
         while ((v = line.load(std::memory_order_acquire)) != 2 * i + 1 && v != kStop) {}
@@ -138,7 +120,7 @@ double line_round_trip_ns(unsigned trips) {
     });
     cpu_set_t before;
     pthread_getaffinity_np(pthread_self(), sizeof before, &before);
-    pin_self(a);
+    pin_to_cpu(0);
     auto t0 = std::chrono::steady_clock::now();
     uint32_t done = 0;
     while (done < trips) {

@@ -34,9 +34,6 @@
 // CPUs, as a pipeline's stages do.
 #pragma once
 
-#include <pthread.h>
-#include <sched.h>
-
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -44,26 +41,11 @@
 #include <vector>
 
 #include "measure.h"
+#include "pin.h"
 #include "prng.h"
 #include "xfer_queues.h"
 
 namespace hmb {
-
-// Pins the calling thread to the k-th CPU (round robin) of the process's affinity set.
-inline void pin_to_cpu(unsigned k) {
-  cpu_set_t all;
-  if (sched_getaffinity(0, sizeof all, &all) != 0) return;
-  unsigned n = static_cast<unsigned>(CPU_COUNT(&all)), seen = 0;
-  if (n == 0) return;
-  for (unsigned c = 0; c < CPU_SETSIZE; ++c) {
-    if (!CPU_ISSET(c, &all) || seen++ != k % n) continue;
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(c, &one);
-    pthread_setaffinity_np(pthread_self(), sizeof one, &one);
-    return;
-  }
-}
 
 // Queue: XferQueue (xfer) or PipeQueue (pipe), of xfer_queues.h.
 template <class A, class Queue = XferQueue>
