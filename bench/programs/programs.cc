@@ -45,20 +45,44 @@ std::vector<Program> select_programs(const std::vector<Program>& all, const std:
 }
 
 ProgramRow summarize(const std::string& program, const std::string& allocator, const std::vector<ProgramRun>& runs,
-                     const std::optional<std::string>& reference_sha256) {
+                     const std::optional<std::string>& reference_sha256, const std::vector<bool>& steady) {
+  if (!steady.empty() && steady.size() != runs.size())
+    throw std::invalid_argument("summarize: " + std::to_string(steady.size()) + " steady flags for " +
+                                std::to_string(runs.size()) + " runs");
   ProgramRow row;
   row.program = program, row.allocator = allocator;
   row.runs = static_cast<int>(runs.size());
   if (runs.empty()) return row;
-  std::vector<double> wall, cpu, sys, rss, faults;
-  for (const auto& r : runs) {
+  std::vector<double> wall, cpu, sys, rss, faults, steady_wall, steady_cpu;
+  for (size_t k = 0; k < runs.size(); ++k) {
+    const ProgramRun& r = runs[k];
     wall.push_back(r.wall_s), cpu.push_back(r.cpu_s), sys.push_back(r.sys_s), rss.push_back(r.peak_rss_kb);
     faults.push_back(r.minor_faults);
+    if (!steady.empty() && steady[k]) steady_wall.push_back(r.wall_s), steady_cpu.push_back(r.cpu_s);
     if (reference_sha256 && r.output_sha256 != *reference_sha256) row.output_matches = false;
   }
   row.wall_s = median(wall), row.cpu_s = median(cpu), row.sys_s = median(sys), row.peak_rss_kb = median(rss);
   row.minor_faults = median(faults);
+  if (!steady_wall.empty()) {
+    row.steady_wall_s = median(steady_wall), row.steady_cpu_s = median(steady_cpu);
+    row.steady_runs = static_cast<int>(steady_wall.size());
+  }
   return row;
+}
+
+std::vector<std::vector<bool>> steady_flags(const std::vector<std::vector<ProgramRun>>& rows) {
+  std::vector<std::array<double, 2>> all;
+  for (const auto& runs : rows)
+    for (const auto& r : runs) all.push_back(r.rtt_ns);
+  SteadyRuns s = steady_runs(all);
+  std::vector<std::vector<bool>> out;
+  size_t at = 0;
+  for (const auto& runs : rows) {
+    out.emplace_back(s.steady.begin() + static_cast<std::ptrdiff_t>(at),
+                     s.steady.begin() + static_cast<std::ptrdiff_t>(at + runs.size()));
+    at += runs.size();
+  }
+  return out;
 }
 
 bool is_peer(const std::string& allocator) {
@@ -74,7 +98,7 @@ std::string gated_row(const EnvMap& gates) {
   return "hakmem[" + list + "]";
 }
 
-std::string format_programs_table(const std::vector<ProgramRow>& rows) {
+std::string format_programs_table(const std::vector<ProgramRow>& rows, TableStyle style) {
   auto best = [&](double ProgramRow::*f) {
     std::optional<double> b;
     for (const auto& r : rows)
@@ -82,7 +106,7 @@ std::string format_programs_table(const std::vector<ProgramRow>& rows) {
     return b;
   };
   auto wall = best(&ProgramRow::wall_s), cpu = best(&ProgramRow::cpu_s), rss = best(&ProgramRow::peak_rss_kb);
-  auto instr = best(&ProgramRow::instructions);
+  auto instr = best(&ProgramRow::instructions), steady = best(&ProgramRow::steady_wall_s);
   std::optional<double> calls;
   for (const auto& r : rows)
     if (double n = memory_call_total(r); is_peer(r.allocator) && n > 0 && (!calls || n < *calls)) calls = n;
@@ -99,6 +123,10 @@ std::string format_programs_table(const std::vector<ProgramRow>& rows) {
       cells.back().push_back(r.instructions > 0 ? fmt_fixed(r.instructions / 1e9, 3) : std::string("-"));
       cells.back().push_back(ratio(r.instructions, instr));
     }
+    if (steady) {
+      cells.back().push_back(std::to_string(r.steady_runs));
+      cells.back().push_back(ratio(r.steady_wall_s, steady));
+    }
     if (counted) {
       double n = memory_call_total(r);
       cells.back().push_back(r.memory_calls.empty() ? std::string("-") : fmt_fixed(n, 0));
@@ -108,8 +136,9 @@ std::string format_programs_table(const std::vector<ProgramRow>& rows) {
   std::vector<std::string> head = {"program", "allocator", "wall s", "cpu s", "sys s", "peak MiB", "minflt",
                                    "wall x best peer", "cpu x best peer", "rss x leanest peer", "output = glibc"};
   if (instr) head.insert(head.end(), {"G instr", "instr x best peer"});
+  if (steady) head.insert(head.end(), {"steady runs", "steady wall x best peer"});
   if (counted) head.insert(head.end(), {"mm calls", "mm calls x fewest peer"});
-  return render_table(head, cells, TableStyle::Text);
+  return render_table(head, cells, style);
 }
 
 std::vector<std::string> callgrind_argv(const Program& p, const std::string& out_prefix) {

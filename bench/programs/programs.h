@@ -2,6 +2,7 @@
 // part: the programs, the per-run measures, their medians and the table.
 #pragma once
 
+#include <array>
 #include <map>
 #include <optional>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "runner/env.h"
 #include "runner/ledger.h"
+#include "runner/report.h"
 
 namespace hmb {
 
@@ -35,23 +37,20 @@ std::vector<Program> select_programs(const std::vector<Program>& all, const std:
 struct ProgramRun {
   double wall_s = 0, cpu_s = 0, sys_s = 0, peak_rss_kb = 0, minor_faults = 0;
   std::string output_sha256;  // of stdout, or of the output file
+  // The line round trip (line_round_trip_ns) probed just before and just after the run (0: not probed).
+  std::array<double, 2> rtt_ns{};
 };
 
-// Medians over the runs of one (program, allocator) row.
-struct ProgramRow {
-  std::string program, allocator;
-  double wall_s = 0, cpu_s = 0, sys_s = 0, peak_rss_kb = 0, minor_faults = 0;
-  int runs = 0;
-  bool output_matches = true;  // every run's output equal to the reference's (glibc's)
-  double instructions = 0;     // --callgrind: instructions of one run, children included (0: not counted)
-  // --syscalls: the memory calls of one run (strace's %memory class: mmap, munmap, mremap, madvise,
-  // brk, mprotect, ...), children included, by name (empty: not counted).
-  std::map<std::string, double> memory_calls;
-};
+// Medians over the runs of one (program, allocator) row: ProgramRow (runner/ledger.h), the
+// figures a kind "programs" ledger entry records.
 // The sum of a row's memory calls (0: not counted).
 double memory_call_total(const ProgramRow& r);
+// `steady`: one flag per run (steady_runs over the program's sitting); empty: no steady figures.
 ProgramRow summarize(const std::string& program, const std::string& allocator, const std::vector<ProgramRun>& runs,
-                     const std::optional<std::string>& reference_sha256);
+                     const std::optional<std::string>& reference_sha256, const std::vector<bool>& steady = {});
+// The steady flags of a program's sitting, one vector per row, each as long as that row's runs:
+// steady_runs over every run's probes (a run without both is never steady).
+std::vector<std::vector<bool>> steady_flags(const std::vector<std::vector<ProgramRun>>& rows);
 
 // The probe row `glibc-classes`: glibc under libhmb-classes.so, hakmem's size classes with
 // glibc's allocator (bench/programs/classes_shim.cc). Not a peer.
@@ -64,8 +63,9 @@ std::string gated_row(const EnvMap& gates);
 
 // The table of one program's rows: medians, and wall and CPU time relative to the fastest
 // peer and peak RSS relative to the leanest; with instructions counted, also those and their
-// ratio to the fewest of a peer.
-std::string format_programs_table(const std::vector<ProgramRow>& rows);
+// ratio to the fewest of a peer; with steady runs, their number and their median wall time
+// relative to the fastest peer's over its own steady runs.
+std::string format_programs_table(const std::vector<ProgramRow>& rows, TableStyle style = TableStyle::Text);
 
 // The command line that counts a program's instructions: callgrind on it and every process it
 // starts (g++ runs cc1plus and as), one output file per process under out_prefix.<pid>.

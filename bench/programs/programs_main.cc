@@ -4,7 +4,9 @@
 // under other HAKMEM_* gates (a same-binary A/B on whole programs). Fresh processes, interleaved
 // round-robin per program, --runs times; the child's wall clock, CPU and system
 // seconds, peak RSS and minor faults come from wait4. Every run's output is
-// compared with glibc's first run. --callgrind adds one run per allocator under
+// compared with glibc's first run. The line round trip is probed just before and after
+// each run; the runs made wholly in the program's sitting's closest machine state (steady)
+// get their own medians and ratio. --callgrind adds one run per allocator under
 // callgrind: the instructions of the program and its children, the figure this
 // machine's noise does not move. --syscalls adds one run per allocator under
 // strace -f -c: the memory calls (mmap, munmap, mremap, madvise, brk, ...) of the
@@ -78,13 +80,15 @@ EnvMap program_env(const Program& p, const Alloc& a, const EnvMap& parent) {
 ProgramRun run_once(const Program& p, const Alloc& a, const EnvMap& parent) {
   EnvMap env = program_env(p, a, parent);
   if (!p.output_file.empty()) std::remove(p.output_file.c_str());
+  double before = line_round_trip_ns(kRunProbeTrips);
   ProcResult r = run_process(p.argv, &env);
+  double after = line_round_trip_ns(kRunProbeTrips);
   if (r.status != 0)
     throw std::runtime_error(p.name + " under " + a.name + " exited with " + std::to_string(r.status) + "\n" +
                              r.err.substr(0, 2000));
   ProgramRun run;
   run.wall_s = r.wall_s, run.cpu_s = r.user_s + r.sys_s, run.sys_s = r.sys_s, run.peak_rss_kb = r.maxrss_kb;
-  run.minor_faults = r.minor_faults;
+  run.minor_faults = r.minor_faults, run.rtt_ns = {before, after};
   run.output_sha256 = p.output_file.empty() ? sha256_hex(r.out) : sha256_hex(read_file(p.output_file));
   return run;
 }
@@ -120,6 +124,13 @@ std::map<std::string, double> count_memory_calls(const Program& p, const Alloc& 
   return parse_strace_summary(text);
 }
 
+// The programs' names, comma-separated: an entry's "profile".
+std::string names_of(const std::vector<Program>& progs) {
+  std::string names;
+  for (const auto& p : progs) names += (names.empty() ? "" : ",") + p.name;
+  return names;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -149,8 +160,8 @@ int main(int argc, char** argv) {
                "also count each program's memory calls (mmap, munmap, mremap, madvise, brk, ...) under strace -f -c "
                "(one run per allocator)");
   app.add_option("--debug-so", debug_so, "the debug build's drop-in library (--check-levels)");
-  app.add_option("--ledger", ledger, "ledger file of --check-levels (LEDGER.md is regenerated beside it)");
-  app.add_flag("--no-ledger", no_ledger, "--check-levels: do not append to the ledger");
+  app.add_option("--ledger", ledger, "ledger file (LEDGER.md is regenerated beside it)");
+  app.add_flag("--no-ledger", no_ledger, "do not append to the ledger");
   CLI11_PARSE(app, argc, argv);
   if (names.empty()) names = {"sqlite", "python", "python-malloc", "python-threads", "gxx"};
   EnvMap parent = env_from_environ(environ);
@@ -161,6 +172,7 @@ int main(int argc, char** argv) {
   try {
     // The programs' inputs are named relative to the source tree, and so is what the JSON records.
     if (chdir(source_dir().c_str()) != 0) throw std::runtime_error("cannot enter the source tree");
+    sitting_git_state(source_dir());  // the ledger entry records the tree as the sitting found it
     auto progs = select_programs(default_programs(tmp), names);
     std::vector<Alloc> allocs;
     std::vector<CheckVariant> variants;
@@ -181,6 +193,8 @@ int main(int argc, char** argv) {
     }
     CheckCostEntry entry;
     entry.runs = runs;
+    ProgramsEntry side;  // the side-by-side's entry (not --check-levels)
+    side.runs = runs;
     bool ok = true;
     nlohmann::json doc = {{"date", utc_now_iso()}, {"commit", git_state(".").commit}, {"runs", runs},
                           {"programs", nlohmann::json::object()}};
@@ -196,18 +210,25 @@ int main(int argc, char** argv) {
             ProgramRun r = run_once(p, a, parent);
             if (a.name == "glibc" && !reference) reference = r.output_sha256;
             got[a.name].push_back(r);
-            std::fprintf(stderr, "%.3f s wall, %.3f s cpu\n", r.wall_s, r.cpu_s);
+            std::fprintf(stderr, "%.3f s wall, %.3f s cpu (line round trip %.0f, %.0f ns)\n", r.wall_s, r.cpu_s,
+                         r.rtt_ns[0], r.rtt_ns[1]);
           } catch (const std::exception& e) {
             failed[a.name] = e.what();
             std::fprintf(stderr, "FAILED\n%s\n", e.what());
           }
         }
+      // Which runs were made wholly in the sitting's closest machine state, over every row's runs.
+      std::vector<std::vector<ProgramRun>> sitting;
+      for (const auto& a : allocs)
+        if (got.count(a.name)) sitting.push_back(got[a.name]);
+      auto steady = steady_flags(sitting);
       std::vector<ProgramRow> rows;
       nlohmann::json pj = {{"argv", p.argv}, {"stands_for", p.stands_for}, {"rows", nlohmann::json::array()},
                            {"failures", failed}};
       for (const auto& a : allocs) {
         if (!got.count(a.name)) continue;
-        rows.push_back(summarize(p.name, a.name, got[a.name], reference));
+        const std::vector<bool> flags = steady[rows.size()];  // this row's, rows following `sitting`'s order
+        rows.push_back(summarize(p.name, a.name, got[a.name], reference, flags));
         if (callgrind) {
           std::fprintf(stderr, "[programs] %s under callgrind, %s ... ", p.name.c_str(), a.name.c_str());
           try {
@@ -236,6 +257,11 @@ int main(int argc, char** argv) {
                               {"peak_rss_kb", r.peak_rss_kb}, {"minor_faults", r.minor_faults},
                               {"output_matches", r.output_matches}, {"runs", r.runs}});
         if (r.instructions > 0) pj["rows"].back()["instructions"] = r.instructions;
+        nlohmann::json probes = nlohmann::json::array();
+        for (const auto& run : got[a.name]) probes.push_back({run.rtt_ns[0], run.rtt_ns[1]});
+        pj["rows"].back()["rtt_ns"] = probes, pj["rows"].back()["steady"] = flags;
+        pj["rows"].back()["steady_runs"] = r.steady_runs;
+        if (r.steady_runs > 0) pj["rows"].back()["steady_wall_s"] = r.steady_wall_s, pj["rows"].back()["steady_cpu_s"] = r.steady_cpu_s;
         if (!r.memory_calls.empty()) pj["rows"].back()["memory_calls"] = r.memory_calls;
       }
       ok = ok && failed.empty() && reference.has_value();
@@ -243,6 +269,7 @@ int main(int argc, char** argv) {
       std::printf("\n== %s: medians of %d interleaved runs ==\n%s", p.name.c_str(), runs,
                   (check_levels ? format_check_table(rows) : format_programs_table(rows)).c_str());
       if (check_levels) entry.programs.push_back(check_cost_program(p.name, rows, variants));
+      else side.rows.insert(side.rows.end(), rows.begin(), rows.end());
       for (const auto& [name, why] : failed) std::printf("%s FAILED: %s\n", name.c_str(), why.c_str());
       if (!reference) std::printf("no glibc run: outputs not compared\n");
     }
@@ -252,12 +279,17 @@ int main(int argc, char** argv) {
     if (check_levels && !no_ledger && !entry.programs.empty()) {
       // The binary measured is the debug drop-in; the provenance names it and its preset.
       ChildContext ctx{debug_so, parent, {}};
-      std::string names_joined;
-      for (const auto& p : progs) names_joined += (names_joined.empty() ? "" : ",") + p.name;
-      entry.prov = make_provenance(ctx, std::vector<std::string>(argv, argv + argc), {}, names_joined);
+      entry.prov = make_provenance(ctx, std::vector<std::string>(argv, argv + argc), {}, names_of(progs));
       entry.prov.preset = "debug";
       entry.prov.metric = "cpu";
       append_ledger(ledger, to_json(entry));
+      std::printf("ledger: appended to %s; summary %s\n", ledger.c_str(), regenerate_ledger_md(ledger).c_str());
+    }
+    if (!check_levels && !no_ledger && !side.rows.empty()) {
+      ChildContext ctx{hakmem_so, parent, {}};  // the binary measured: hakmem's drop-in
+      side.prov = make_provenance(ctx, std::vector<std::string>(argv, argv + argc), {}, names_of(progs));
+      side.prov.metric = "wall";
+      append_ledger(ledger, to_json(side));
       std::printf("ledger: appended to %s; summary %s\n", ledger.c_str(), regenerate_ledger_md(ledger).c_str());
     }
     return ok ? 0 : 1;

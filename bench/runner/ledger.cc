@@ -8,6 +8,7 @@
 #include <regex>
 #include <stdexcept>
 
+#include "programs/programs.h"
 #include "runner/report.h"
 
 namespace hmb {
@@ -201,9 +202,27 @@ json to_json(const CheckCostEntry& e) {
   return j;
 }
 
+json to_json(const ProgramsEntry& e) {
+  json j = common_json(e.prov, hm_ledger::kind::kPrograms);
+  j["runs"] = e.runs;
+  j["rows"] = json::array();
+  for (const auto& r : e.rows) {
+    json row = {{"program", r.program},     {"allocator", r.allocator}, {"wall_s", r.wall_s},
+                {"cpu_s", r.cpu_s},         {"sys_s", r.sys_s},         {"peak_rss_kb", r.peak_rss_kb},
+                {"minor_faults", r.minor_faults}, {"runs", r.runs},     {"output_matches", r.output_matches}};
+    if (r.instructions > 0) row["instructions"] = r.instructions;
+    if (!r.memory_calls.empty()) row["memory_calls"] = r.memory_calls;
+    if (r.steady_runs > 0)
+      row["steady_wall_s"] = r.steady_wall_s, row["steady_cpu_s"] = r.steady_cpu_s, row["steady_runs"] = r.steady_runs;
+    j["rows"].push_back(row);
+  }
+  return j;
+}
+
 namespace {
 struct Checker;
 void validate_check_cost(Checker& c, const json& j);
+void validate_programs(Checker& c, const json& j);
 }  // namespace
 
 std::vector<std::string> validate_entry(const json& j) {
@@ -213,7 +232,8 @@ std::vector<std::string> validate_entry(const json& j) {
   std::string kind;
   if (auto* f = c.field(j, "kind", "")) {
     kind = f->is_string() ? f->get<std::string>() : "";
-    c.expect(kind == "ab" || kind == "sbs" || kind == "check-cost", "kind: not \"ab\", \"sbs\" or \"check-cost\"");
+    c.expect(kind == "ab" || kind == "sbs" || kind == "check-cost" || kind == "programs",
+             "kind: not \"ab\", \"sbs\", \"check-cost\" or \"programs\"");
   }
   if (auto* f = c.field(j, "date", ""))
     c.expect(f->is_string() && std::regex_match(f->get<std::string>(), std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)")),
@@ -301,6 +321,8 @@ std::vector<std::string> validate_entry(const json& j) {
     }
   } else if (kind == hm_ledger::kind::kCheckCost) {
     validate_check_cost(c, j);
+  } else if (kind == hm_ledger::kind::kPrograms) {
+    validate_programs(c, j);
   }
   return c.problems;
 }
@@ -328,7 +350,52 @@ void validate_check_cost(Checker& c, const json& j) {
     }
   }
 }
+
+void validate_programs(Checker& c, const json& j) {
+  if (auto* f = c.field(j, "runs", "")) c.expect(f->is_number_integer(), "runs: not an integer");
+  auto* rows = c.field(j, "rows", "");
+  if (!rows) return;
+  c.expect(rows->is_array() && !rows->empty(), "rows: not a non-empty array");
+  if (!rows->is_array()) return;
+  const std::string w = "rows[].";
+  for (const auto& r : *rows) {
+    c.string(r, "program", w);
+    c.string(r, "allocator", w);
+    for (const char* k : {"wall_s", "cpu_s", "sys_s", "peak_rss_kb", "minor_faults"}) c.number(r, k, w);
+    if (auto* f = c.field(r, "runs", w)) c.expect(f->is_number_integer(), w + "runs: not an integer");
+    if (auto* f = c.field(r, "output_matches", w)) c.expect(f->is_boolean(), w + "output_matches: not a boolean");
+    if (!r.is_object()) continue;
+    for (const char* k : {"instructions", "steady_wall_s", "steady_cpu_s"})  // optional
+      if (r.contains(k)) c.expect(r[k].is_number(), w + k + ": not a number");
+    if (r.contains("steady_runs")) c.expect(r["steady_runs"].is_number_integer(), w + "steady_runs: not an integer");
+    if (r.contains("memory_calls")) {
+      const json& calls = r["memory_calls"];
+      bool ok = calls.is_object() && std::all_of(calls.begin(), calls.end(), [](const json& n) { return n.is_number(); });
+      c.expect(ok, w + "memory_calls: not an object of numbers");
+    }
+  }
+}
 }  // namespace
+
+ProgramsEntry programs_from_json(const json& j) {
+  if (auto p = validate_entry(j); !p.empty()) throw std::runtime_error("invalid programs entry: " + p.front());
+  if (j["kind"] != hm_ledger::kind::kPrograms) throw std::runtime_error("not a programs entry");
+  ProgramsEntry e;
+  e.prov = common_from(j);
+  e.runs = j["runs"];
+  for (const auto& r : j["rows"]) {
+    ProgramRow row;
+    row.program = r["program"], row.allocator = r["allocator"];
+    row.wall_s = r["wall_s"], row.cpu_s = r["cpu_s"], row.sys_s = r["sys_s"], row.peak_rss_kb = r["peak_rss_kb"];
+    row.minor_faults = r["minor_faults"], row.runs = r["runs"], row.output_matches = r["output_matches"];
+    row.instructions = r.value("instructions", 0.0);
+    if (r.contains("memory_calls")) row.memory_calls = r["memory_calls"].get<std::map<std::string, double>>();
+    row.steady_wall_s = r.value("steady_wall_s", 0.0), row.steady_cpu_s = r.value("steady_cpu_s", 0.0);
+    row.steady_runs = r.value("steady_runs", 0);
+    e.rows.push_back(row);
+  }
+  return e;
+}
 
 CheckCostEntry check_cost_from_json(const json& j) {
   if (auto p = validate_entry(j); !p.empty()) throw std::runtime_error("invalid check-cost entry: " + p.front());
@@ -572,15 +639,16 @@ std::string check_cost_table(const std::vector<json>& checks) {
 }  // namespace
 
 std::string render_ledger_md(const std::vector<json>& entries) {
-  std::vector<json> ab, sbs, checks;
+  std::vector<json> ab, sbs, checks, programs;
   for (const auto& j : entries) {
     if (auto p = validate_entry(j); !p.empty()) throw std::runtime_error("invalid ledger entry: " + p.front());
-    (j["kind"] == "ab" ? ab : j["kind"] == "sbs" ? sbs : checks).push_back(j);
+    (j["kind"] == "ab" ? ab : j["kind"] == "sbs" ? sbs : j["kind"] == "programs" ? programs : checks).push_back(j);
   }
   std::string md = "# Benchmark ledger\n\n";
-  md += "Generated from `ledger.jsonl` by `hakmem ab` and `hakmem sbs`; do not edit by hand.\n";
+  md += "Generated from `ledger.jsonl` by `hakmem ab`, `hakmem sbs` and `hakmem-programs`; do not edit by hand.\n";
   md += std::to_string(entries.size()) + " entries: " + std::to_string(ab.size()) + " A/B, " +
         std::to_string(sbs.size()) + " side-by-side" +
+        (programs.empty() ? "" : ", " + std::to_string(programs.size()) + " programs") +
         (checks.empty() ? "" : ", " + std::to_string(checks.size()) + " check cost") + ". Ratios are B/A (A/B) or ops/s relative to the row named.\n\n";
   md += "## A/B verdicts\n\n";
   md += ab.empty() ? "No A/B entries yet.\n" : ab_table(ab);
@@ -592,6 +660,18 @@ std::string render_ledger_md(const std::vector<json>& entries) {
           std::to_string(e.runs) + " runs, " + e.prov.metric + " metric, " + e.prov.cpu + " x" + std::to_string(e.prov.cores) +
           line_rtt_note(e.prov) + ")\n\n";
     md += format_sbs_table(e.results, TableStyle::Markdown);
+  }
+  if (!programs.empty()) md += "\n## Programs side by side\n";
+  for (const auto& j : programs) {
+    ProgramsEntry e = programs_from_json(j);
+    for (size_t first = 0, end = 0; first < e.rows.size(); first = end) {
+      for (end = first; end < e.rows.size() && e.rows[end].program == e.rows[first].program;) ++end;
+      md += "\n### " + e.rows[first].program + " (" + e.prov.date + ", " + short_commit(j) + ", " + e.prov.preset +
+            ", " + std::to_string(e.runs) + " runs, " + e.prov.cpu + " x" + std::to_string(e.prov.cores) +
+            line_rtt_note(e.prov) + ")\n\n";
+      md += format_programs_table({e.rows.begin() + static_cast<std::ptrdiff_t>(first), e.rows.begin() + static_cast<std::ptrdiff_t>(end)},
+                                  TableStyle::Markdown);
+    }
   }
   if (!checks.empty()) md += "\n## Check cost (debug build vs release)\n\n" + check_cost_table(checks);
   return md;

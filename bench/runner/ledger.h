@@ -3,6 +3,7 @@
 // appending, and the LEDGER.md summary rendered from the whole ledger.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -111,6 +112,29 @@ struct CheckCostEntry {
   std::vector<CheckCostProgram> programs;
 };
 
+// kind "programs" (hakmem-programs): real programs run whole under hakmem (and its gated rows) and
+// every peer, one row per (program, allocator).
+// The medians over the runs of one (program, allocator).
+struct ProgramRow {
+  std::string program, allocator;
+  double wall_s = 0, cpu_s = 0, sys_s = 0, peak_rss_kb = 0, minor_faults = 0;
+  int runs = 0;
+  bool output_matches = true;  // every run's output equal to the reference's (glibc's)
+  double instructions = 0;     // --callgrind: instructions of one run, children included (0: not counted)
+  // --syscalls: the memory calls of one run (strace's %memory class: mmap, munmap, mremap, madvise,
+  // brk, mprotect, ...), children included, by name (empty: not counted).
+  std::map<std::string, double> memory_calls;
+  // The medians of the runs made wholly in the sitting's closest machine state (steady_runs over every
+  // row's runs of the program) and how many there were (0: none, or not probed).
+  double steady_wall_s = 0, steady_cpu_s = 0;
+  int steady_runs = 0;
+};
+struct ProgramsEntry {
+  Provenance prov;
+  int runs = 0;
+  std::vector<ProgramRow> rows;  // grouped by program, in the sitting's order
+};
+
 // Fills ratios, ratio_median, spread, verdict (guards included), confidence and reason from a, b,
 // thresholds and guards; a.median / b.median from their runs.
 void finish_ab(AbEntry& e);
@@ -118,10 +142,12 @@ void finish_ab(AbEntry& e);
 nlohmann::json to_json(const AbEntry& e);
 nlohmann::json to_json(const SbsEntry& e);
 nlohmann::json to_json(const CheckCostEntry& e);
+nlohmann::json to_json(const ProgramsEntry& e);
 // Throw std::runtime_error naming the first missing or mistyped field.
 AbEntry ab_from_json(const nlohmann::json& j);
 SbsEntry sbs_from_json(const nlohmann::json& j);
 CheckCostEntry check_cost_from_json(const nlohmann::json& j);
+ProgramsEntry programs_from_json(const nlohmann::json& j);
 
 // Problems of one ledger entry against the schema (empty when valid).
 std::vector<std::string> validate_entry(const nlohmann::json& j);

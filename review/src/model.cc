@@ -216,7 +216,9 @@ Ledger parse_ledger(const std::string& text, const std::string& display) {
     try {
       json j = json::parse(line);
       if (!j.is_object()) throw std::runtime_error("not an object");
-      if (j.value(hm_ledger::key::kKind, "") == hm_ledger::kind::kCheckCost) continue;  // not a verdict: bench's alone
+      if (std::string kind = j.value(hm_ledger::key::kKind, "");
+          kind == hm_ledger::kind::kCheckCost || kind == hm_ledger::kind::kPrograms)
+        continue;  // not a verdict nor a profile's side-by-side: bench's alone
       LedgerEntry e = parse_entry(j, n);
       if (e.kind != hm_ledger::kind::kAb && e.kind != hm_ledger::kind::kSbs) {
         l.problems.push_back("line " + std::to_string(n) + ": unknown kind '" + e.kind + "'");

@@ -54,6 +54,19 @@ SbsEntry sample_sbs() {
   return e;
 }
 
+ProgramsEntry sample_programs() {
+  ProgramsEntry e;
+  e.prov = prov("sqlite,gxx");
+  e.runs = 5;
+  ProgramRow h{"sqlite", "hakmem", 1.2, 1.1, 0.1, 2048, 100, 5, true};
+  h.steady_wall_s = 1.0, h.steady_cpu_s = 0.9, h.steady_runs = 3;
+  h.instructions = 4e9, h.memory_calls = {{"mmap", 40}, {"munmap", 2}};
+  ProgramRow g{"sqlite", "glibc", 1.5, 1.4, 0.1, 1024, 90, 5, true};
+  g.steady_wall_s = 1.6, g.steady_cpu_s = 1.5, g.steady_runs = 2;
+  e.rows = {h, g, {"gxx", "hakmem", 2.0, 2.0, 0.2, 90000, 9000, 5, false}, {"gxx", "glibc", 2.2, 2.1, 0.2, 80000, 8000, 5, true}};
+  return e;
+}
+
 CheckCostEntry sample_check_cost() {
   CheckCostEntry e;
   e.prov = prov("python,sqlite");
@@ -195,7 +208,7 @@ TEST(LedgerJson, ValidationNamesProblems) {
 // Field names documented in docs/ledger.md: the first column of the common
 // table, and in the kind paragraphs every `name` span and every "name": key.
 struct DocFields {
-  std::set<std::string> common, ab, sbs, check_cost;
+  std::set<std::string> common, ab, sbs, check_cost, programs;
 };
 
 DocFields doc_fields() {
@@ -226,13 +239,15 @@ DocFields doc_fields() {
   };
   auto ab_at = doc.find("`kind: \"ab\"` adds");
   auto sbs_at = doc.find("`kind: \"sbs\"` adds");
-  auto cc_at = doc.find("`kind: \"check-cost\"`");
-  if (ab_at != std::string::npos && sbs_at != std::string::npos && cc_at != std::string::npos) {
+  auto cc_at = doc.find("`kind: \"check-cost\"`"), pr_at = doc.find("`kind: \"programs\"`");
+  if (ab_at != std::string::npos && sbs_at != std::string::npos && cc_at != std::string::npos &&
+      pr_at != std::string::npos) {
     size_t ab_from = doc.find("adds:", ab_at) + 5, sbs_from = doc.find("adds:", sbs_at) + 5;
-    size_t cc_from = doc.find("adds:", cc_at) + 5;
+    size_t cc_from = doc.find("adds:", cc_at) + 5, pr_from = doc.find("adds:", pr_at) + 5;
     f.ab = names(doc.substr(ab_from, sbs_at - ab_from));
     f.sbs = names(doc.substr(sbs_from, cc_at - sbs_from));
-    f.check_cost = names(doc.substr(cc_from));
+    f.check_cost = names(doc.substr(cc_from, pr_at - cc_from));
+    f.programs = names(doc.substr(pr_from));
   }
   return f;
 }
@@ -250,16 +265,21 @@ TEST(LedgerJson, MatchesTheDocumentedSchema) {
   ASSERT_FALSE(f.ab.empty());
   ASSERT_FALSE(f.sbs.empty());
   ASSERT_FALSE(f.check_cost.empty());
+  ASSERT_FALSE(f.programs.empty());
   json ab = to_json(sample_ab()), sbs = to_json(sample_sbs()), cc = to_json(sample_check_cost());
+  json pr = to_json(sample_programs());
   for (const auto& name : f.common) {
     EXPECT_TRUE(ab.contains(name)) << "ab entry lacks common field " << name;
     EXPECT_TRUE(sbs.contains(name)) << "sbs entry lacks common field " << name;
     EXPECT_TRUE(cc.contains(name)) << "check-cost entry lacks common field " << name;
+    EXPECT_TRUE(pr.contains(name)) << "programs entry lacks common field " << name;
   }
-  std::set<std::string> ab_keys, sbs_keys, cc_keys;
+  std::set<std::string> ab_keys, sbs_keys, cc_keys, pr_keys;
   collect_keys(ab, ab_keys);
   collect_keys(sbs, sbs_keys);
   collect_keys(cc, cc_keys);
+  collect_keys(pr, pr_keys);
+  for (const auto& name : f.programs) EXPECT_TRUE(pr_keys.count(name)) << "programs entry lacks " << name;
   for (const auto& name : f.ab) EXPECT_TRUE(ab_keys.count(name)) << "ab entry lacks " << name;
   for (const auto& name : f.sbs) EXPECT_TRUE(sbs_keys.count(name)) << "sbs entry lacks " << name;
   for (const auto& name : f.check_cost) EXPECT_TRUE(cc_keys.count(name)) << "check-cost entry lacks " << name;
@@ -423,6 +443,46 @@ TEST(LedgerCheckCost, SchemaRoundTripAndSummary) {
   EXPECT_NE(md.find("1.20x (1.20x)"), std::string::npos);                 // python at level 1
   EXPECT_NE(md.find("2.50x (2.50x) output differs"), std::string::npos);  // python at level 2
   EXPECT_NE(md.find("| sqlite "), std::string::npos);                      // a program without debug rows
+}
+
+// kind "programs": the side-by-side of real programs, written as it was read, refused when a row's
+// figure is missing or mistyped, and rendered one table per program with the steady ratio.
+TEST(LedgerPrograms, SchemaRoundTripAndSummary) {
+  json j = to_json(sample_programs());
+  EXPECT_EQ(j["kind"], "programs");
+  EXPECT_TRUE(validate_entry(j).empty()) << validate_entry(j).front();
+  ProgramsEntry back = programs_from_json(j);
+  ASSERT_EQ(back.rows.size(), 4u);
+  EXPECT_EQ(back.rows[0].program, "sqlite");
+  EXPECT_DOUBLE_EQ(back.rows[0].steady_wall_s, 1.0);
+  EXPECT_EQ(back.rows[0].steady_runs, 3);
+  EXPECT_DOUBLE_EQ(back.rows[0].instructions, 4e9);
+  EXPECT_DOUBLE_EQ(back.rows[0].memory_calls.at("mmap"), 40);
+  EXPECT_EQ(back.rows[2].steady_runs, 0);  // absent: no steady runs
+  EXPECT_FALSE(back.rows[2].output_matches);
+  EXPECT_THROW(check_cost_from_json(j), std::runtime_error);
+  EXPECT_THROW(programs_from_json(to_json(sample_check_cost())), std::runtime_error);
+  for (auto [field, value] : {std::pair<const char*, json>{"wall_s", "1.2"}, {"runs", 2.5}, {"output_matches", 1},
+                              {"steady_runs", "3"}, {"memory_calls", json{{"mmap", "x"}}}}) {
+    json bad = j;
+    bad["rows"][0][field] = value;
+    EXPECT_FALSE(validate_entry(bad).empty()) << field;
+  }
+  json bad = j;
+  bad["rows"][1].erase("peak_rss_kb");
+  EXPECT_FALSE(validate_entry(bad).empty());
+  bad = j;
+  bad["rows"] = json::array();
+  EXPECT_FALSE(validate_entry(bad).empty());
+  std::string md = render_ledger_md({to_json(sample_ab()), j});
+  EXPECT_NE(md.find("2 entries: 1 A/B, 0 side-by-side, 1 programs"), std::string::npos) << md;
+  EXPECT_NE(md.find("## Programs side by side"), std::string::npos);
+  EXPECT_NE(md.find("### sqlite (2026-11-25T21:00:00Z"), std::string::npos);
+  EXPECT_NE(md.find("### gxx (2026-11-25T21:00:00Z"), std::string::npos);
+  EXPECT_NE(md.find("0.800"), std::string::npos);  // hakmem's sqlite wall over glibc's
+  EXPECT_NE(md.find("steady wall x best peer"), std::string::npos);
+  EXPECT_NE(md.find("0.625"), std::string::npos);  // its steady wall over glibc's steady wall
+  EXPECT_NE(md.find("0.909"), std::string::npos);  // gxx: 2.0 over 2.2
 }
 
 TEST(LedgerFile, FixtureIsValid) {

@@ -53,6 +53,48 @@ TEST(Programs, TableRatiosAgainstPeers) {
   EXPECT_NE(t.find("NO"), std::string::npos);     // its output differed
 }
 
+// Runs probed before and after: those wholly in the sitting's closest state (every row's runs
+// judged together) get their own medians, and the table compares them with the fastest peer's
+// steady runs. Far runs and unprobed ones never count.
+TEST(Programs, SteadyRunsOfTheSitting) {
+  auto run = [](double wall, double before, double after) {
+    ProgramRun r{wall, wall, 0.1, 1000, 50, "aa"};
+    r.rtt_ns = {before, after};
+    return r;
+  };
+  std::vector<std::vector<ProgramRun>> sitting = {
+      {run(1.0, 100, 110), run(2.6, 500, 520), run(1.2, 90, 100)},   // hakmem: one far run
+      {run(1.5, 100, 95), run(1.4, 120, 480), run(3.0, 510, 500)},   // tcmalloc: one straddling, one far
+      {run(1.1, 0, 100), run(1.3, 105, 100), run(1.6, 100, 100)}};  // glibc: one unprobed
+  auto flags = steady_flags(sitting);
+  ASSERT_EQ(flags.size(), 3u);
+  EXPECT_EQ(flags[0], (std::vector<bool>{true, false, true}));
+  EXPECT_EQ(flags[1], (std::vector<bool>{true, false, false}));
+  EXPECT_EQ(flags[2], (std::vector<bool>{false, true, true}));
+  ProgramRow h = summarize("sqlite", "hakmem", sitting[0], std::string("aa"), flags[0]);
+  ProgramRow t = summarize("sqlite", "tcmalloc", sitting[1], std::string("aa"), flags[1]);
+  ProgramRow g = summarize("sqlite", "glibc", sitting[2], std::string("aa"), flags[2]);
+  EXPECT_EQ(h.steady_runs, 2);
+  EXPECT_DOUBLE_EQ(h.steady_wall_s, 1.1);
+  EXPECT_DOUBLE_EQ(h.wall_s, 1.2);  // all runs: the far one too
+  EXPECT_EQ(t.steady_runs, 1);
+  EXPECT_DOUBLE_EQ(t.steady_wall_s, 1.5);
+  EXPECT_DOUBLE_EQ(g.steady_wall_s, 1.45);
+  EXPECT_THROW(summarize("sqlite", "glibc", sitting[2], std::string("aa"), {true}), std::invalid_argument);
+  std::string table = format_programs_table({h, t, g});
+  EXPECT_NE(table.find("steady wall x best peer"), std::string::npos);
+  EXPECT_NE(table.find("0.759"), std::string::npos);  // hakmem's 1.1 over glibc's steady 1.45
+  EXPECT_NE(table.find("0.923"), std::string::npos);  // over all runs: 1.2 over glibc's 1.3
+  // Without probes no run is steady, and the table has no steady columns.
+  for (auto& runs : sitting)
+    for (auto& r : runs) r.rtt_ns = {0, 0};
+  for (const auto& f : steady_flags(sitting)) EXPECT_EQ(std::count(f.begin(), f.end(), true), 0);
+  h = summarize("sqlite", "hakmem", sitting[0], std::string("aa"), steady_flags(sitting)[0]);
+  g = summarize("sqlite", "glibc", sitting[2], std::string("aa"), steady_flags(sitting)[2]);
+  EXPECT_EQ(h.steady_runs, 0);
+  EXPECT_EQ(format_programs_table({h, g}).find("steady"), std::string::npos);
+}
+
 // The glibc-classes probe is a row, not a peer: faster and leaner than every peer, it sets no
 // "best peer" figure, while its own ratios to the peers are shown.
 TEST(Programs, TheClassesProbeIsNoPeer) {

@@ -122,4 +122,22 @@ TEST(LedgerSchema, SbsEntryReadsBackAsWritten) {
   EXPECT_EQ(l.latest_sbs("ring:50"), &l.entries[0]);
 }
 
+// The entries bench alone reads (the programs' side-by-side and the check levels' cost) are neither
+// verdicts nor a profile's side-by-side: the reader passes over them without a problem.
+TEST(LedgerSchema, ProgramsAndCheckCostEntriesArePassedOver) {
+  hmb::ProgramsEntry p;
+  p.prov = prov("sqlite");
+  p.runs = 3;
+  p.rows = {{"sqlite", "hakmem", 1.2, 1.1, 0.1, 2048, 100, 3, true}};
+  hmb::CheckCostEntry c;
+  c.prov = prov("sqlite");
+  c.runs = 3;
+  c.programs = {{"sqlite", {{"release", {}, 1.0, 1.0, 9000, 1.0, 1.0, 3, true}}}};
+  hm::review::Ledger l =
+      read_back({hmb::to_json(p), hmb::to_json(ab({100, 110, 90}, {103, 111.1, 91.8}, {})), hmb::to_json(c)});
+  EXPECT_TRUE(l.problems.empty()) << l.problems.front();
+  ASSERT_EQ(l.entries.size(), 1u);
+  EXPECT_EQ(l.entries[0].kind, "ab");
+}
+
 }  // namespace

@@ -17,6 +17,7 @@ namespace kind {
 inline constexpr const char* kAb = "ab";    // same-binary A/B of one gate (hakmem ab)
 inline constexpr const char* kSbs = "sbs";  // allocators side by side (hakmem sbs)
 inline constexpr const char* kCheckCost = "check-cost";  // programs under each check level (hakmem-programs --check-levels)
+inline constexpr const char* kPrograms = "programs";     // real programs under every allocator (hakmem-programs)
 }  // namespace kind
 
 // Field names. Common to every entry:
