@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -42,6 +43,13 @@ std::vector<Program> select_programs(const std::vector<Program>& all, const std:
     if (std::none_of(out.begin(), out.end(), [&](const Program& p) { return p.name == n; })) out.push_back(*it);
   }
   return out;
+}
+
+std::vector<Program> on_cpus(std::vector<Program> programs, const std::string& cpus) {
+  if (!std::regex_match(cpus, std::regex(R"(\d+(-\d+)?(,\d+(-\d+)?)*)")))
+    throw std::invalid_argument("--cpus: '" + cpus + "' is not a CPU list (0 or 0,1 or 0-3)");
+  for (auto& p : programs) p.argv.insert(p.argv.begin(), {"taskset", "-c", cpus});
+  return programs;
 }
 
 ProgramRow summarize(const std::string& program, const std::string& allocator, const std::vector<ProgramRun>& runs,

@@ -33,6 +33,12 @@ std::vector<Program> default_programs(const std::string& tmp);
 // The named subset, in the given order; throws std::invalid_argument naming an unknown one.
 std::vector<Program> select_programs(const std::vector<Program>& all, const std::vector<std::string>& names);
 
+// The programs run on the listed CPUs only (a taskset(1) list: "0", "0,1", "0-3"): each command
+// prefixed by `taskset -c <cpus>`, whose affinity the program's threads and processes inherit. Takes
+// the scheduler's placement of a program's threads out of its times. Throws std::invalid_argument
+// on a list that is not one.
+std::vector<Program> on_cpus(std::vector<Program> programs, const std::string& cpus);
+
 // One run of one program under one allocator.
 struct ProgramRun {
   double wall_s = 0, cpu_s = 0, sys_s = 0, peak_rss_kb = 0, minor_faults = 0;

@@ -136,7 +136,7 @@ std::string names_of(const std::vector<Program>& progs) {
 int main(int argc, char** argv) {
   std::vector<std::string> names, wanted, gate_specs;
   int runs = 5;
-  std::string out = "bench/results", hakmem_so = default_hakmem_so(), tmp = "/tmp";
+  std::string out = "bench/results", hakmem_so = default_hakmem_so(), tmp = "/tmp", cpus;
   std::string debug_so = source_dir() + "/build/debug/lib/libhakmem.so", ledger = default_ledger();
   bool check_levels = false, no_ledger = false, callgrind = false, syscalls = false;
   CLI::App app{"hakmem programs: real programs run whole under hakmem and every peer"};
@@ -144,6 +144,9 @@ int main(int argc, char** argv) {
                  "sqlite, python, python-malloc, python-threads, gxx (comma list; default all five)")
       ->delimiter(',');
   app.add_option("--runs", runs, "interleaved runs per allocator")->check(CLI::Range(1, 1000));
+  app.add_option("--cpus", cpus,
+                 "run the programs on these CPUs only (taskset -c list: 0, 0,1, 0-3): thread placement out of "
+                 "the times");
   app.add_option("--allocators", wanted,
                  "only these: hakmem, glibc, mimalloc, tcmalloc, jemalloc, and glibc-classes (glibc with hakmem's "
                  "size classes, run only when named)")
@@ -174,6 +177,7 @@ int main(int argc, char** argv) {
     if (chdir(source_dir().c_str()) != 0) throw std::runtime_error("cannot enter the source tree");
     sitting_git_state(source_dir());  // the ledger entry records the tree as the sitting found it
     auto progs = select_programs(default_programs(tmp), names);
+    if (!cpus.empty()) progs = on_cpus(progs, cpus);
     std::vector<Alloc> allocs;
     std::vector<CheckVariant> variants;
     if (check_levels && !gate_specs.empty()) throw std::invalid_argument("--gates does not combine with --check-levels");

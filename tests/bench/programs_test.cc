@@ -27,6 +27,21 @@ TEST(Programs, DefaultsAndSelection) {
   EXPECT_THROW(select_programs(all, {"perl"}), std::invalid_argument);
 }
 
+// --cpus: every command runs under taskset with the list as given; anything but a CPU list is refused.
+TEST(Programs, OnCpusPrefixesTaskset) {
+  auto all = on_cpus(default_programs("/tmp"), "0");
+  for (const auto& p : all) {
+    ASSERT_GE(p.argv.size(), 4u);
+    EXPECT_EQ(p.argv[0], "taskset");
+    EXPECT_EQ(p.argv[1], "-c");
+    EXPECT_EQ(p.argv[2], "0");
+  }
+  EXPECT_EQ(all[0].argv[3], "/usr/bin/sqlite3");
+  EXPECT_EQ(on_cpus(default_programs("/tmp"), "0-1,3")[4].argv[2], "0-1,3");
+  for (const char* bad : {"", "x", "0,", "-1", "0;rm", "0 1"})
+    EXPECT_THROW(on_cpus(default_programs("/tmp"), bad), std::invalid_argument) << bad;
+}
+
 TEST(Programs, MediansAndOutputCheck) {
   std::vector<ProgramRun> runs = {{1.0, 2.0, 0.1, 1000, 50, "aa"}, {3.0, 4.0, 0.3, 3000, 70, "aa"},
                                   {2.0, 3.0, 0.2, 2000, 60, "aa"}};
