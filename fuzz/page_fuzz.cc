@@ -27,8 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   {  // the first block where page_color puts it (HAKMEM_PAGE_COLOR), every block within the span
     uintptr_t start = reinterpret_cast<uintptr_t>(pg->start), span = start & ~(kSliceSize - 1);
     size_t bytes = size_t{pg->slices} << kSliceShift;
-    HM_FUZZ_CHECK(start - span == page_color(span, bytes, pg->block_size, config().page_color != 0));
+    HM_FUZZ_CHECK(start - span == page_color(span, bytes, pg->block_size, config().page_color));
     HM_FUZZ_CHECK(start + size_t{pg->capacity} * pg->block_size <= span + bytes);
+    HM_FUZZ_CHECK(start + (size_t{pg->capacity} + 1) * pg->block_size > span + bytes);  // every block that fits
   }
   auto slot = [&](uint32_t i) { return reinterpret_cast<Block*>(pg->start + size_t{i} * pg->block_size); };
   std::deque<uint32_t> free_list;

@@ -29,7 +29,7 @@ bool check_page_o1(Sink& s, const Page* pg) {
       return check_segment(s, seg, 1);
     case PageFault::start: {
       uintptr_t at = reinterpret_cast<uintptr_t>(seg) + (uintptr_t{record_first_slice(seg, pg)} << kSliceShift);
-      uintptr_t start = at + (bs ? page_color(at, size_t{pg->slices} << kSliceShift, bs, config().page_color != 0) : 0);
+      uintptr_t start = at + (bs ? page_color(at, size_t{pg->slices} << kSliceShift, bs, config().page_color) : 0);
       return s.fail(InvId::seg_span, w, "first block", start, reinterpret_cast<uintptr_t>(pg->start), true);
     }
     case PageFault::slices:
@@ -38,8 +38,12 @@ bool check_page_o1(Sink& s, const Page* pg) {
       return s.fail(InvId::page_geometry, w, "class below", kClassCount, pg->cls);
     case PageFault::block_size:
       return s.fail(InvId::page_geometry, w, "block size", bs, pg->block_size);
-    case PageFault::capacity:
-      return s.fail(InvId::page_geometry, w, "capacity", (uint64_t{pg->slices} << kSliceShift) / bs, pg->capacity);
+    case PageFault::capacity: {
+      uintptr_t at = reinterpret_cast<uintptr_t>(seg) + (uintptr_t{record_first_slice(seg, pg)} << kSliceShift);
+      uint64_t span = uint64_t{pg->slices} << kSliceShift;
+      return s.fail(InvId::page_geometry, w, "capacity", (span - page_color(at, span, bs, config().page_color)) / bs,
+                    pg->capacity);
+    }
     case PageFault::blk_mul:
       return s.fail(InvId::page_geometry, w, "block-test multiplier", blk_mul_for(bs), pg->blk_mul);
     case PageFault::cookie_key:

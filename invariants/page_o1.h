@@ -73,11 +73,11 @@ HM_FAST_PATH PageFault page_o1_fault(const Page* pg, const Heap* me) {
   const auto& g = page_o1_detail::kGeometry[pg->cls];
   uint64_t bs = g.block_size;
   if (HM_UNLIKELY(pg->block_size != bs)) return F::block_size;
-  uint64_t span = uint64_t{n} << kSliceShift;  // capacity == span / bs, without a division
-  if (HM_UNLIKELY(reinterpret_cast<uintptr_t>(pg->start) != span_at + page_color(span_at, span, bs, config().page_color != 0)))
-    return F::start;
-  uint64_t cap = pg->capacity;
-  if (HM_UNLIKELY(cap * bs > span || (cap + 1) * bs <= span)) return F::capacity;
+  uint64_t span = uint64_t{n} << kSliceShift;
+  uint64_t color = page_color(span_at, span, bs, config().page_color);
+  if (HM_UNLIKELY(reinterpret_cast<uintptr_t>(pg->start) != span_at + color)) return F::start;
+  uint64_t cap = pg->capacity, room = span - color;  // capacity == room / bs, without a division
+  if (HM_UNLIKELY(cap * bs > room || (cap + 1) * bs <= room)) return F::capacity;
   if (HM_UNLIKELY(pg->blk_mul != g.blk_mul)) return F::blk_mul;
   if (HM_UNLIKELY(pg->cookie_key != page_detail::g_secret)) return F::cookie_key;
   uint32_t carved = pg->carved.load(std::memory_order_relaxed);

@@ -41,13 +41,14 @@ Page* page_new(unsigned cls, Heap* owner) {
   if (!span.meta) return nullptr;
   auto* pg = new (span.meta) Page{};
   pg->block_size = static_cast<uint32_t>(class_to_size(cls));
-  pg->capacity = static_cast<uint32_t>(span.bytes / pg->block_size);
+  const size_t color = page_color(reinterpret_cast<uintptr_t>(span.start), span.bytes, pg->block_size,
+                                  config().page_color);
+  pg->capacity = static_cast<uint32_t>((span.bytes - color) / pg->block_size);
   pg->cls = static_cast<uint16_t>(cls);
   pg->slices = static_cast<uint8_t>(slices);
   pg->blk_mul = blk_mul_for(pg->block_size);
   pg->cookie_key = page_detail::g_secret;
-  pg->start = span.start + page_color(reinterpret_cast<uintptr_t>(span.start), span.bytes, pg->block_size,
-                                      config().page_color != 0);
+  pg->start = span.start + color;
   pg->used = 0;
   pg->owner.store(owner, std::memory_order_relaxed);
   pg->free = nullptr;

@@ -102,18 +102,26 @@ HM_FAST_PATH long page_block_index(const Page* pg, uintptr_t p) {
   return static_cast<long>((p - reinterpret_cast<uintptr_t>(pg->start)) / pg->block_size);
 }
 
-// HAKMEM_PAGE_COLOR (`on`): the offset from its span's start at which a page's first block lies.
+// HAKMEM_PAGE_COLOR (`mode`): the offset from its span's start at which a page's first block lies.
 // Every span starts on a slice, so without it a class's blocks sit at the same offsets in every
-// span and share a few cache sets. A class whose size is a power of two keeps offset 0 (its blocks
-// stay aligned to it), as does a span with under 64 bytes to spare; otherwise the offset is a
-// multiple of 64 within the bytes the span leaves over, below 4 KiB, taken from the span's address
-// (no shared state, and the checker recomputes it).
-HM_FAST_PATH size_t page_color(uintptr_t span_start, size_t span_bytes, size_t block_size, bool on) {
-  if (!on || (block_size & (block_size - 1)) == 0) return 0;  // no division when off
-  size_t slack = span_bytes % block_size;
-  if (slack < 64) return 0;
-  size_t colors = (slack < 4096 ? slack : 4095) / 64 + 1;
-  return static_cast<size_t>(((span_start >> kSliceShift) * 0x9e3779b97f4a7c15ull) >> 40) % colors * 64;
+// span and share a few cache sets. The offset is taken from the span's address (no shared state,
+// and the checker recomputes it), below 4 KiB, in steps of the colour granule: 64 bytes, or the
+// block size for a power-of-two class above 64 bytes (its blocks stay aligned to it).
+//   1: only within the bytes the span leaves over, and never for a power-of-two class (every
+//      block still fits: the capacity is unchanged);
+//   2: every class, up to the offset that drops at most 1/16 of the span's blocks (a span of under
+//      16 blocks: within what it leaves over). The capacity is what fits after the offset.
+HM_FAST_PATH size_t page_color(uintptr_t span_start, size_t span_bytes, size_t block_size, unsigned mode) {
+  if (mode == 0) return 0;  // no division when off
+  const bool pow2 = (block_size & (block_size - 1)) == 0;
+  if (mode == 1 && pow2) return 0;
+  const size_t granule = pow2 && block_size > 64 ? block_size : 64;
+  const size_t cap = span_bytes / block_size;
+  const size_t room = mode == 1 ? span_bytes % block_size : span_bytes - (cap - cap / 16) * block_size;
+  const size_t limit = room < 4096 ? room : 4095;
+  if (limit < granule) return 0;
+  const size_t colors = limit / granule + 1;
+  return static_cast<size_t>(((span_start >> kSliceShift) * 0x9e3779b97f4a7c15ull) >> 40) % colors * granule;
 }
 
 // A fresh page of class cls owned by `owner`, nothing carved yet; nullptr if out of memory.

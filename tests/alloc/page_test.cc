@@ -156,3 +156,41 @@ TEST(PageColorTest, SpansStartTheirBlocksAtSpreadOffsets) {
       testing::ExitedWithCode(0), "");
   unsetenv("HAKMEM_PAGE_COLOR");
 }
+
+namespace {
+// The child of ValueTwoColoursEveryClass: exits 0 when every check holds.
+[[noreturn]] void colour_every_class() {
+  std::vector<void*> v;
+  for (size_t size : {size_t{48}, size_t{512}}) {
+    std::set<uintptr_t> offsets;
+    for (int i = 0; i < 40000 && offsets.size() < 2; ++i) {
+      auto* p = static_cast<unsigned char*>(hm_malloc(size));
+      p[0] = p[size - 1] = 1;
+      v.push_back(p);
+      if (size == 512 && reinterpret_cast<uintptr_t>(p) % 512 != 0) _exit(12);
+      const hm::Page* pg = hm::page_of(reinterpret_cast<uintptr_t>(p));
+      uintptr_t start = reinterpret_cast<uintptr_t>(pg->start), span = start & ~(hm::kSliceSize - 1);
+      size_t bytes = size_t{pg->slices} << hm::kSliceShift;
+      if (pg->capacity != (bytes - (start - span)) / pg->block_size) _exit(14);
+      offsets.insert(start - span);
+    }
+    if (offsets.size() < 2) _exit(10);
+  }
+  for (size_t i = 0; i < v.size(); i += 2) hm_free(v[i]);
+  hm_check_result c;
+  if (hm_check_all(2, &c) != 0) _exit(13);
+  for (size_t i = 1; i < v.size(); i += 2) hm_free(v[i]);
+  _exit(0);
+}
+}  // namespace
+
+// HAKMEM_PAGE_COLOR=2: every class is coloured, power-of-two ones in steps of their size. A 48-byte
+// class (16 bytes over per slice: value 1 leaves it alone) and a 512-byte one start their blocks at
+// several offsets, the 512-byte blocks stay aligned, each page holds every block that fits after its
+// offset, and the heap passes the full invariant walk (INV-SEGMENT-4 and the page geometry allow it).
+TEST(PageColorTest, ValueTwoColoursEveryClass) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  setenv("HAKMEM_PAGE_COLOR", "2", 1);
+  EXPECT_EXIT(colour_every_class(), testing::ExitedWithCode(0), "");
+  unsetenv("HAKMEM_PAGE_COLOR");
+}

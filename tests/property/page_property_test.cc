@@ -303,8 +303,8 @@ TEST(PageProperty, SecretInitKeysNewPages) {
 // start, below 4 KiB and within the bytes the span leaves over, so every block still fits; a class
 // whose size is a power of two, a span with under 64 bytes over, and the gate off give 0; the
 // offset spreads over the spans of a class (16 consecutive slices, one colour each, take at least
-// 4 colours where 16 or more are possible); and a fresh page of any class starts where page_color
-// says, its blocks within its span.
+// 4 colours where 16 or more are possible); value 2 colours every class within its own bounds; and a
+// fresh page of any class starts where page_color says, holding every block that fits after it.
 RC_GTEST_PROP(PageProperty, ColourOffsetsStayInTheSlackAndSpread, ()) {
   const unsigned cls = *rc::gen::inRange(0u, kClassCount);
   const size_t bs = class_to_size(cls), bytes = size_t{class_slices(cls)} << kSliceShift;
@@ -313,20 +313,35 @@ RC_GTEST_PROP(PageProperty, ColourOffsetsStayInTheSlackAndSpread, ()) {
   std::set<size_t> seen;
   for (uintptr_t k = 0; k < 16; ++k) {
     const uintptr_t at = base + (k << kSliceShift);
-    const size_t c = page_color(at, bytes, bs, true);
+    const size_t c = page_color(at, bytes, bs, 1);
     RC_ASSERT(c % 64 == 0);
     RC_ASSERT(c < 4096);
     RC_ASSERT(c <= slack);
     RC_ASSERT(c + bytes / bs * bs <= bytes);
     if ((bs & (bs - 1)) == 0 || slack < 64) RC_ASSERT(c == 0u);
-    RC_ASSERT(page_color(at, bytes, bs, false) == 0u);
+    RC_ASSERT(page_color(at, bytes, bs, 0) == 0u);
     seen.insert(c);
   }
   if ((bs & (bs - 1)) != 0 && std::min<size_t>(slack, 4095) / 64 + 1 >= 16) RC_ASSERT(seen.size() >= 4u);
+  // Value 2: every class, in steps of 64 bytes (of the block size for a power-of-two class above 64,
+  // which stays aligned), below 4 KiB, dropping at most 1/16 of the span's blocks.
+  const bool pow2 = (bs & (bs - 1)) == 0;
+  const size_t granule = pow2 && bs > 64 ? bs : 64, cap = bytes / bs;
+  std::set<size_t> seen2;
+  for (uintptr_t k = 0; k < 16; ++k) {
+    const size_t c = page_color(base + (k << kSliceShift), bytes, bs, 2);
+    RC_ASSERT(c % granule == 0);
+    RC_ASSERT(c < 4096);
+    RC_ASSERT((bytes - c) / bs >= cap - cap / 16);
+    seen2.insert(c);
+  }
+  const size_t room = bytes - (cap - cap / 16) * bs;
+  if (std::min<size_t>(room, 4095) / granule + 1 >= 16) RC_ASSERT(seen2.size() >= 4u);
   Page* pg = page_new(cls, nullptr);
   RC_ASSERT(pg != nullptr);
   const uintptr_t start = reinterpret_cast<uintptr_t>(pg->start), span = start & ~(kSliceSize - 1);
-  RC_ASSERT(start - span == page_color(span, bytes, bs, config().page_color != 0));
+  RC_ASSERT(start - span == page_color(span, bytes, bs, config().page_color));
+  RC_ASSERT(pg->capacity == (bytes - (start - span)) / bs);
   RC_ASSERT(start + size_t{pg->capacity} * bs <= span + bytes);
   page_delete(pg);
 }
