@@ -375,11 +375,17 @@ void validate_programs(Checker& c, const json& j) {
     }
   }
 }
+
+// Throws std::runtime_error unless j is a valid entry of the given kind.
+void expect_entry(const json& j, const char* kind) {
+  if (auto p = validate_entry(j); !p.empty())
+    throw std::runtime_error(std::string("invalid \"") + kind + "\" entry: " + p.front());
+  if (j["kind"] != kind) throw std::runtime_error(std::string("not a \"") + kind + "\" entry");
+}
 }  // namespace
 
 ProgramsEntry programs_from_json(const json& j) {
-  if (auto p = validate_entry(j); !p.empty()) throw std::runtime_error("invalid programs entry: " + p.front());
-  if (j["kind"] != hm_ledger::kind::kPrograms) throw std::runtime_error("not a programs entry");
+  expect_entry(j, hm_ledger::kind::kPrograms);
   ProgramsEntry e;
   e.prov = common_from(j);
   e.runs = j["runs"];
@@ -398,8 +404,7 @@ ProgramsEntry programs_from_json(const json& j) {
 }
 
 CheckCostEntry check_cost_from_json(const json& j) {
-  if (auto p = validate_entry(j); !p.empty()) throw std::runtime_error("invalid check-cost entry: " + p.front());
-  if (j["kind"] != hm_ledger::kind::kCheckCost) throw std::runtime_error("not a check-cost entry");
+  expect_entry(j, hm_ledger::kind::kCheckCost);
   CheckCostEntry e;
   e.prov = common_from(j);
   e.runs = j["runs"];
@@ -415,8 +420,7 @@ CheckCostEntry check_cost_from_json(const json& j) {
 }
 
 AbEntry ab_from_json(const json& j) {
-  if (auto p = validate_entry(j); !p.empty()) throw std::runtime_error("invalid ab entry: " + p.front());
-  if (j["kind"] != "ab") throw std::runtime_error("not an ab entry");
+  expect_entry(j, hm_ledger::kind::kAb);
   AbEntry e;
   e.prov = common_from(j);
   e.box = j["box"];
@@ -440,8 +444,7 @@ AbEntry ab_from_json(const json& j) {
 }
 
 SbsEntry sbs_from_json(const json& j) {
-  if (auto p = validate_entry(j); !p.empty()) throw std::runtime_error("invalid sbs entry: " + p.front());
-  if (j["kind"] != "sbs") throw std::runtime_error("not an sbs entry");
+  expect_entry(j, hm_ledger::kind::kSbs);
   SbsEntry e;
   e.prov = common_from(j);
   e.runs = j["runs"];
