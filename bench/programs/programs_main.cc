@@ -289,8 +289,9 @@ int main(int argc, char** argv) {
       append_ledger(ledger, to_json(entry));
       std::printf("ledger: appended to %s; summary %s\n", ledger.c_str(), regenerate_ledger_md(ledger).c_str());
     }
-    if (!check_levels && !no_ledger && !side.rows.empty()) {
-      ChildContext ctx{hakmem_so, parent, {}};  // the binary measured: hakmem's drop-in
+    // The entry names hakmem's drop-in as the binary measured: without one there is no entry.
+    if (!check_levels && !no_ledger && !side.rows.empty() && file_exists(hakmem_so)) {
+      ChildContext ctx{hakmem_so, parent, {}};
       side.prov = make_provenance(ctx, std::vector<std::string>(argv, argv + argc), {}, names_of(progs));
       side.prov.metric = "wall";
       append_ledger(ledger, to_json(side));
