@@ -248,7 +248,12 @@ RC_GTEST_PROP(PageProperty, FreeListMatchesSlotModel, ()) {
   RC_ASSERT(bool(s.pg != nullptr));
   Model m;
   m.cls = cls;
-  m.capacity = static_cast<uint32_t>((size_t{class_slices(cls)} << kSliceShift) / class_to_size(cls));
+  {  // every block that fits in the span after its colour offset (HAKMEM_PAGE_COLOR; 0 at the default)
+    const size_t bytes = size_t{class_slices(cls)} << kSliceShift;
+    const uintptr_t span = reinterpret_cast<uintptr_t>(s.pg->start) & ~(kSliceSize - 1);
+    m.capacity = static_cast<uint32_t>((bytes - page_color(span, bytes, class_to_size(cls), config().page_color)) /
+                                       class_to_size(cls));
+  }
   check_all(m, s);
   rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Take, Take, Put, Put, PutChain, BlockIndex>());
   // Hand back what the commands left held: replay the model on a copy of the command list is
