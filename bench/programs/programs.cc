@@ -71,6 +71,8 @@ ProgramRow summarize(const std::string& program, const std::string& allocator, c
   }
   row.wall_s = median(wall), row.cpu_s = median(cpu), row.sys_s = median(sys), row.peak_rss_kb = median(rss);
   row.minor_faults = median(faults);
+  const auto [fastest, slowest] = std::minmax_element(wall.begin(), wall.end());
+  row.wall_min_s = *fastest, row.wall_max_s = *slowest;
   if (!steady_wall.empty()) {
     row.steady_wall_s = median(steady_wall), row.steady_cpu_s = median(steady_cpu);
     row.steady_runs = static_cast<int>(steady_wall.size());
@@ -124,7 +126,8 @@ std::string format_programs_table(const std::vector<ProgramRow>& rows, TableStyl
   };
   std::vector<std::vector<std::string>> cells;
   for (const auto& r : rows) {
-    cells.push_back({r.program, r.allocator, fmt_fixed(r.wall_s, 3), fmt_fixed(r.cpu_s, 3), fmt_fixed(r.sys_s, 3),
+    std::string range = r.wall_max_s > 0 ? fmt_fixed(r.wall_min_s, 3) + "-" + fmt_fixed(r.wall_max_s, 3) : "-";
+    cells.push_back({r.program, r.allocator, fmt_fixed(r.wall_s, 3), range, fmt_fixed(r.cpu_s, 3), fmt_fixed(r.sys_s, 3),
                      fmt_fixed(r.peak_rss_kb / 1024.0, 1), fmt_rate(r.minor_faults), ratio(r.wall_s, wall),
                      ratio(r.cpu_s, cpu), ratio(r.peak_rss_kb, rss), r.output_matches ? "yes" : "NO"});
     if (instr) {
@@ -141,7 +144,7 @@ std::string format_programs_table(const std::vector<ProgramRow>& rows, TableStyl
       cells.back().push_back(ratio(n, calls));
     }
   }
-  std::vector<std::string> head = {"program", "allocator", "wall s", "cpu s", "sys s", "peak MiB", "minflt",
+  std::vector<std::string> head = {"program", "allocator", "wall s", "wall range", "cpu s", "sys s", "peak MiB", "minflt",
                                    "wall x best peer", "cpu x best peer", "rss x leanest peer", "output = glibc"};
   if (instr) head.insert(head.end(), {"G instr", "instr x best peer"});
   if (steady) head.insert(head.end(), {"steady runs", "steady wall x best peer"});

@@ -211,6 +211,7 @@ json to_json(const ProgramsEntry& e) {
                 {"cpu_s", r.cpu_s},         {"sys_s", r.sys_s},         {"peak_rss_kb", r.peak_rss_kb},
                 {"minor_faults", r.minor_faults}, {"runs", r.runs},     {"output_matches", r.output_matches}};
     if (r.instructions > 0) row["instructions"] = r.instructions;
+    if (r.wall_max_s > 0) row["wall_min_s"] = r.wall_min_s, row["wall_max_s"] = r.wall_max_s;
     if (!r.memory_calls.empty()) row["memory_calls"] = r.memory_calls;
     if (r.steady_runs > 0)
       row["steady_wall_s"] = r.steady_wall_s, row["steady_cpu_s"] = r.steady_cpu_s, row["steady_runs"] = r.steady_runs;
@@ -365,7 +366,7 @@ void validate_programs(Checker& c, const json& j) {
     if (auto* f = c.field(r, "runs", w)) c.expect(f->is_number_integer(), w + "runs: not an integer");
     if (auto* f = c.field(r, "output_matches", w)) c.expect(f->is_boolean(), w + "output_matches: not a boolean");
     if (!r.is_object()) continue;
-    for (const char* k : {"instructions", "steady_wall_s", "steady_cpu_s"})  // optional
+    for (const char* k : {"instructions", "steady_wall_s", "steady_cpu_s", "wall_min_s", "wall_max_s"})  // optional
       if (r.contains(k)) c.expect(r[k].is_number(), w + k + ": not a number");
     if (r.contains("steady_runs")) c.expect(r["steady_runs"].is_number_integer(), w + "steady_runs: not an integer");
     if (r.contains("memory_calls")) {
@@ -398,6 +399,7 @@ ProgramsEntry programs_from_json(const json& j) {
     if (r.contains("memory_calls")) row.memory_calls = r["memory_calls"].get<std::map<std::string, double>>();
     row.steady_wall_s = r.value("steady_wall_s", 0.0), row.steady_cpu_s = r.value("steady_cpu_s", 0.0);
     row.steady_runs = r.value("steady_runs", 0);
+    row.wall_min_s = r.value("wall_min_s", 0.0), row.wall_max_s = r.value("wall_max_s", 0.0);
     e.rows.push_back(row);
   }
   return e;

@@ -128,6 +128,9 @@ struct ProgramRow {
   // row's runs of the program) and how many there were (0: none, or not probed).
   double steady_wall_s = 0, steady_cpu_s = 0;
   int steady_runs = 0;
+  // The fastest and slowest run's wall time (0: not recorded; older entries): how far a median of few
+  // runs can be moved by where the scheduler put a threaded program's threads.
+  double wall_min_s = 0, wall_max_s = 0;
 };
 struct ProgramsEntry {
   Provenance prov;

@@ -61,6 +61,7 @@ ProgramsEntry sample_programs() {
   ProgramRow h{"sqlite", "hakmem", 1.2, 1.1, 0.1, 2048, 100, 5, true};
   h.steady_wall_s = 1.0, h.steady_cpu_s = 0.9, h.steady_runs = 3;
   h.instructions = 4e9, h.memory_calls = {{"mmap", 40}, {"munmap", 2}};
+  h.wall_min_s = 1.1, h.wall_max_s = 1.9;
   ProgramRow g{"sqlite", "glibc", 1.5, 1.4, 0.1, 1024, 90, 5, true};
   g.steady_wall_s = 1.6, g.steady_cpu_s = 1.5, g.steady_runs = 2;
   e.rows = {h, g, {"gxx", "hakmem", 2.0, 2.0, 0.2, 90000, 9000, 5, false}, {"gxx", "glibc", 2.2, 2.1, 0.2, 80000, 8000, 5, true}};
@@ -458,11 +459,14 @@ TEST(LedgerPrograms, SchemaRoundTripAndSummary) {
   EXPECT_EQ(back.rows[0].steady_runs, 3);
   EXPECT_DOUBLE_EQ(back.rows[0].instructions, 4e9);
   EXPECT_DOUBLE_EQ(back.rows[0].memory_calls.at("mmap"), 40);
+  EXPECT_DOUBLE_EQ(back.rows[0].wall_max_s, 1.9);
   EXPECT_EQ(back.rows[2].steady_runs, 0);  // absent: no steady runs
+  EXPECT_DOUBLE_EQ(back.rows[2].wall_max_s, 0);  // absent: not recorded
   EXPECT_FALSE(back.rows[2].output_matches);
   EXPECT_THROW(check_cost_from_json(j), std::runtime_error);
   EXPECT_THROW(programs_from_json(to_json(sample_check_cost())), std::runtime_error);
   for (auto [field, value] : {std::pair<const char*, json>{"wall_s", "1.2"}, {"runs", 2.5}, {"output_matches", 1},
+                              {"wall_max_s", "1.9"},
                               {"steady_runs", "3"}, {"memory_calls", json{{"mmap", "x"}}}}) {
     json bad = j;
     bad["rows"][0][field] = value;

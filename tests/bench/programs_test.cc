@@ -51,6 +51,9 @@ TEST(Programs, MediansAndOutputCheck) {
   EXPECT_DOUBLE_EQ(r.sys_s, 0.2);
   EXPECT_DOUBLE_EQ(r.peak_rss_kb, 2000);
   EXPECT_DOUBLE_EQ(r.minor_faults, 60);
+  EXPECT_DOUBLE_EQ(r.wall_min_s, 1.0);  // the fastest and the slowest run
+  EXPECT_DOUBLE_EQ(r.wall_max_s, 3.0);
+  EXPECT_NE(format_programs_table({r}).find("1.000-3.000"), std::string::npos);
   EXPECT_EQ(r.runs, 3);
   EXPECT_TRUE(r.output_matches);
   runs[1].output_sha256 = "bb";  // one run printed something else
