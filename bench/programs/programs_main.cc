@@ -265,6 +265,7 @@ int main(int argc, char** argv) {
         for (const auto& run : got[a.name]) probes.push_back({run.rtt_ns[0], run.rtt_ns[1]});
         pj["rows"].back()["rtt_ns"] = probes, pj["rows"].back()["steady"] = flags;
         pj["rows"].back()["steady_runs"] = r.steady_runs;
+        pj["rows"].back()["wall_min_s"] = r.wall_min_s, pj["rows"].back()["wall_max_s"] = r.wall_max_s;
         if (r.steady_runs > 0) pj["rows"].back()["steady_wall_s"] = r.steady_wall_s, pj["rows"].back()["steady_cpu_s"] = r.steady_cpu_s;
         if (!r.memory_calls.empty()) pj["rows"].back()["memory_calls"] = r.memory_calls;
       }
