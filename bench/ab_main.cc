@@ -184,8 +184,9 @@ int main(int argc, char** argv) {
     std::printf("  B/A median %s  spread %s .. %s\n", fmt_pct(e.ratio_median).c_str(), fmt_pct(e.spread.min).c_str(),
                 fmt_pct(e.spread.max).c_str());
     SteadyPairs st = steady_pairs(e.ratios, e.pair_rtt_ns);
-    std::printf("  steady pairs (both probes within %.1fx of the lower quartile, %.0f ns): %zu of %zu, B/A median %s\n",
-                kSteadyRtt, st.reference_rtt_ns, st.n, e.ratios.size(), st.n ? fmt_pct(st.ratio_median).c_str() : "-");
+    std::printf("  steady pairs (both probes within %.1fx of the lower quartile, %.0f ns): %zu of %zu, B/A median %s%s%s\n",
+                kSteadyRtt, st.reference_rtt_ns, st.n, e.ratios.size(), st.n ? fmt_pct(st.ratio_median).c_str() : "-",
+                st.n ? ", alone they would give " : "", st.n ? to_string(verdict_for(st.ratio_median, th)) : "");
     for (const auto& g : e.guards)
       std::printf("  guard %s: B/A %s %s (limit %+.2f%%)\n", g.profile.c_str(), fmt_pct(g.ratio_median).c_str(),
                   g.ok ? "ok" : "FAILED", o.guard_pct);

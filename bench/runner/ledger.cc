@@ -609,14 +609,20 @@ std::string ab_table(const std::vector<json>& ab) {
     AbEntry e = ab_from_json(j);
     std::string conf = e.confident ? "yes" : "no";
     if (!e.reason.empty()) conf += ", " + e.reason;
+    // The pairs wholly in the closest machine state the run saw, and what they alone would decide.
+    std::string steady = "-";
+    if (!e.pair_rtt_ns.empty())
+      if (SteadyPairs st = steady_pairs(e.ratios, e.pair_rtt_ns); st.n)
+        steady = fmt_pct(st.ratio_median) + " (" + std::to_string(st.n) + ", " +
+                 to_string(verdict_for(st.ratio_median, e.thresholds)) + ")";
     rows.push_back({j["date"], short_commit(j), j["preset"], j["box"], j["gate"], j["profile"], j.value("metric", "wall"), env_list(j["a"]["env"]),
                     env_list(j["b"]["env"]), std::to_string(j["a"]["runs"].size()), figure(j["a"]["median"]),
                     figure(j["b"]["median"]), fmt_pct(j["ratio_median"]),
                     fmt_pct(j["spread"][0]) + " .. " + fmt_pct(j["spread"][1]), "**" + j["verdict"].get<std::string>() + "**",
-                    conf, guards.empty() ? "-" : guards});
+                    conf, steady, guards.empty() ? "-" : guards});
   }
   return render_table({"date", "commit", "preset", "box", "gate", "profile", "metric", "A", "B", "runs", "A median", "B median",
-                       "B/A", "spread", "verdict", "confident", "guards"},
+                       "B/A", "spread", "verdict", "confident", "steady pairs' B/A (pairs, verdict)", "guards"},
                       rows, TableStyle::Markdown, 9);
 }
 

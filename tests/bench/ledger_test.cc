@@ -521,6 +521,19 @@ TEST(LedgerMd, RendersBothKinds) {
   EXPECT_NE(md.find("hakmem (inprocess) / best peer (mimalloc): 0.800 (-20.00%)"), std::string::npos);
 }
 
+// The A/B table's steady column: the pairs whose probes both lie within 2x of the run's lower-quartile
+// probe (here the first and third; the second ran far), their median ratio, how many, and the verdict
+// they alone would give; "-" for an entry without probes.
+TEST(LedgerMd, AbSteadyPairsColumn) {
+  std::string md = render_ledger_md({to_json(sample_ab())});
+  EXPECT_NE(md.find("steady pairs' B/A (pairs, verdict)"), std::string::npos);
+  EXPECT_NE(md.find("+2.50% (2, GO)"), std::string::npos) << md;
+  AbEntry unprobed = sample_ab();
+  unprobed.pair_rtt_ns.clear();
+  md = render_ledger_md({to_json(unprobed)});
+  EXPECT_EQ(md.find("(2, GO)"), std::string::npos);
+}
+
 TEST(LedgerMd, EmptyLedgerAndInvalidEntry) {
   std::string md = render_ledger_md({});
   EXPECT_NE(md.find("No A/B entries yet."), std::string::npos);
