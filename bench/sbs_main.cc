@@ -109,10 +109,7 @@ bool run_profile(const Options& o, Metric metric, const ChildContext& ctx, const
       }
     }
   // Which runs were made wholly in the sitting's closest machine state, over every allocator's runs.
-  std::vector<std::array<double, 2>> all_rtt;
-  std::vector<size_t> first(vars.size());  // allocator i's first run in all_rtt
-  for (size_t i = 0; i < vars.size(); ++i) first[i] = all_rtt.size(), all_rtt.insert(all_rtt.end(), rtt[i].begin(), rtt[i].end());
-  SteadyRuns steady = steady_runs(all_rtt);
+  const std::vector<std::vector<bool>> steady = steady_runs_by_row(rtt);
   std::vector<SbsRow> rows;
   nlohmann::json raw = nlohmann::json::object(), failures = nlohmann::json::object();
   for (size_t i = 0; i < vars.size(); ++i) {
@@ -132,10 +129,10 @@ bool run_profile(const Options& o, Metric metric, const ChildContext& ctx, const
           fin.push_back(s.final_rss_kb), cpu.push_back(s.cpu_ns_per_op);
       if (s.sys_s) sys.push_back(*s.sys_s);
       if (s.minor_faults) faults.push_back(*s.minor_faults);
-      if (steady.steady[first[i] + k]) steady_ops.push_back(ops.back());
+      if (steady[i][k]) steady_ops.push_back(ops.back());
       nlohmann::json js = sample_json(s);
       js["rtt_ns"] = {rtt[i][k][0], rtt[i][k][1]};
-      js["steady"] = bool(steady.steady[first[i] + k]);
+      js["steady"] = bool(steady[i][k]);
       raw[key].push_back(js);
     }
     if (!steady_ops.empty()) r.steady_ops_per_s = median(steady_ops), r.steady_runs = static_cast<int>(steady_ops.size());

@@ -81,18 +81,12 @@ ProgramRow summarize(const std::string& program, const std::string& allocator, c
 }
 
 std::vector<std::vector<bool>> steady_flags(const std::vector<std::vector<ProgramRun>>& rows) {
-  std::vector<std::array<double, 2>> all;
-  for (const auto& runs : rows)
-    for (const auto& r : runs) all.push_back(r.rtt_ns);
-  SteadyRuns s = steady_runs(all);
-  std::vector<std::vector<bool>> out;
-  size_t at = 0;
+  std::vector<std::vector<std::array<double, 2>>> rtt;
   for (const auto& runs : rows) {
-    out.emplace_back(s.steady.begin() + static_cast<std::ptrdiff_t>(at),
-                     s.steady.begin() + static_cast<std::ptrdiff_t>(at + runs.size()));
-    at += runs.size();
+    rtt.emplace_back();
+    for (const auto& r : runs) rtt.back().push_back(r.rtt_ns);
   }
-  return out;
+  return steady_runs_by_row(rtt);
 }
 
 bool is_peer(const std::string& allocator) {

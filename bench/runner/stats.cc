@@ -33,6 +33,19 @@ SteadyRuns steady_runs(const std::vector<std::array<double, 2>>& rtt_ns) {
   return s;
 }
 
+std::vector<std::vector<bool>> steady_runs_by_row(const std::vector<std::vector<std::array<double, 2>>>& rtt_ns) {
+  std::vector<std::array<double, 2>> all;
+  for (const auto& row : rtt_ns) all.insert(all.end(), row.begin(), row.end());
+  SteadyRuns s = steady_runs(all);
+  std::vector<std::vector<bool>> out;
+  auto at = s.steady.begin();
+  for (const auto& row : rtt_ns) {
+    out.emplace_back(at, at + static_cast<std::ptrdiff_t>(row.size()));
+    at += static_cast<std::ptrdiff_t>(row.size());
+  }
+  return out;
+}
+
 SteadyPairs steady_pairs(const std::vector<double>& ratios, const std::vector<std::array<double, 2>>& rtt_ns) {
   if (ratios.size() != rtt_ns.size()) throw std::invalid_argument("not one pair of probes per ratio");
   SteadyRuns runs = steady_runs(rtt_ns);

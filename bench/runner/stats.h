@@ -33,6 +33,9 @@ struct SteadyRuns {
   std::vector<bool> steady;     // one per run
 };
 SteadyRuns steady_runs(const std::vector<std::array<double, 2>>& rtt_ns);
+// steady_runs over several rows' runs judged together (every allocator's runs of one sitting), the
+// flags given back per row, each as long as that row's probes.
+std::vector<std::vector<bool>> steady_runs_by_row(const std::vector<std::vector<std::array<double, 2>>>& rtt_ns);
 // The steady pairs of an A/B run: n, how many; ratio_median, the median of their ratios (0 when
 // none). Throws std::invalid_argument when the sizes differ.
 struct SteadyPairs {

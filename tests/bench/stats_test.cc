@@ -62,6 +62,15 @@ TEST(SteadyRuns, OneFlagPerRun) {
   EXPECT_EQ(steady_runs({{0, 0}}).steady, std::vector<bool>{false});
 }
 
+// Rows judged together: the same flags as one list of their runs, given back per row (an empty row too).
+TEST(SteadyRuns, ByRowJudgesTheRowsTogether) {
+  auto rows = steady_runs_by_row({{{110, 120}, {480, 500}}, {}, {{100, 200}, {120, 490}, {90, 0}}});
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], (std::vector<bool>{true, false}));
+  EXPECT_TRUE(rows[1].empty());
+  EXPECT_EQ(rows[2], (std::vector<bool>{true, false, false}));
+}
+
 TEST(MedianOfRatios, DiffersFromRatioOfMedians) {
   // One disturbed pair moves the ratio of medians, not the median of ratios.
   std::vector<double> a = {100, 100, 300}, b = {101, 150, 303};
