@@ -28,6 +28,12 @@ std::vector<Program> default_programs(const std::string& tmp) {
        {"/usr/bin/g++", "-std=c++20", "-O1", "-Ibench", "-c", "bench/runner/stats.cc", "-o", tmp + "/hmb-programs-stats.o"},
        {}, tmp + "/hmb-programs-stats.o",
        "a compiler: g++ -O1 of one of this project's sources (front end, optimiser, assembler)"},
+      {"lua", {"/usr/bin/lua5.4", "bench/programs/workload.lua"}, {}, "",
+       "an interpreter whose every object comes from realloc and free, with a garbage collector that frees "
+       "in sweeps: trees of tables built and dropped, a symbol table, strings joined, closures"},
+      {"bc", {"/usr/bin/bc", "-q", "bench/programs/factor.bc"}, {}, "",
+       "a bignum program: Pollard's rho and a factorial in arbitrary precision, every intermediate "
+       "number's digits malloc'd and freed"},
   };
 }
 

@@ -27,8 +27,9 @@ struct Program {
 
 // sqlite (sqlite3 on bench/programs/workload.sql), python (python3 on
 // bench/programs/workload.py), python-malloc (the same with PYTHONMALLOC=malloc: every
-// object from malloc), gxx (g++ -O1 of bench/runner/stats.cc). `tmp` is a directory for
-// the object file g++ writes.
+// object from malloc), python-threads (bench/programs/threads.py), gxx (g++ -O1 of
+// bench/runner/stats.cc), lua (lua5.4 on bench/programs/workload.lua), bc (bc on
+// bench/programs/factor.bc). `tmp` is a directory for the object file g++ writes.
 std::vector<Program> default_programs(const std::string& tmp);
 // The named subset, in the given order; throws std::invalid_argument naming an unknown one.
 std::vector<Program> select_programs(const std::vector<Program>& all, const std::vector<std::string>& names);

@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
   bool check_levels = false, no_ledger = false, callgrind = false, syscalls = false;
   CLI::App app{"hakmem programs: real programs run whole under hakmem and every peer"};
   app.add_option("--programs", names,
-                 "sqlite, python, python-malloc, python-threads, gxx (comma list; default all five)")
+                 "sqlite, python, python-malloc, python-threads, gxx, lua, bc (comma list; default all)")
       ->delimiter(',');
   app.add_option("--runs", runs, "interleaved runs per allocator")->check(CLI::Range(1, 1000));
   app.add_option("--cpus", cpus,
@@ -166,7 +166,8 @@ int main(int argc, char** argv) {
   app.add_option("--ledger", ledger, "ledger file (LEDGER.md is regenerated beside it)");
   app.add_flag("--no-ledger", no_ledger, "do not append to the ledger");
   CLI11_PARSE(app, argc, argv);
-  if (names.empty()) names = {"sqlite", "python", "python-malloc", "python-threads", "gxx"};
+  if (names.empty())
+    for (const auto& p : default_programs(tmp)) names.push_back(p.name);
   EnvMap parent = env_from_environ(environ);
   if (!stray_gates(parent).empty()) {
     std::fprintf(stderr, "hakmem programs: %s\n", stray_refusal(stray_gates(parent)).c_str());

@@ -10,12 +10,15 @@ namespace {
 
 TEST(Programs, DefaultsAndSelection) {
   auto all = default_programs("/tmp");
-  ASSERT_EQ(all.size(), 5u);
+  ASSERT_EQ(all.size(), 7u);
   EXPECT_EQ(all[0].name, "sqlite");
   EXPECT_EQ(all[2].env.at("PYTHONMALLOC"), "malloc");  // python-malloc: every object from malloc
   EXPECT_EQ(all[3].name, "python-threads");             // and from one thread to another
   EXPECT_EQ(all[3].env.at("PYTHONMALLOC"), "malloc");
   EXPECT_EQ(all[4].output_file, "/tmp/hmb-programs-stats.o");  // g++'s output is its object file
+  EXPECT_EQ(all[5].name, "lua");
+  EXPECT_EQ(all[6].name, "bc");
+  EXPECT_TRUE(all[6].output_file.empty());  // bc's output is its stdout
   for (const auto& p : all) {
     EXPECT_FALSE(p.stands_for.empty()) << p.name;
     for (const auto& a : p.argv)  // inputs named relative to the source tree
