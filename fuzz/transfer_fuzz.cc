@@ -8,7 +8,9 @@
 // takes draw marks and CPUs from the opcode's high bits), a take bounded by a bin's room only when
 // the batch fits, else nothing; every batch in the box matches the model (its prefetch hints and
 // mark included) and transfer_bytes() equals its total. A threaded burst puts and takes from several
-// threads at once, then drains the box: every batch put is taken exactly once, intact.
+// threads at once, then drains the box: every batch put is taken exactly once, intact. An idle
+// take (transfer_take_idle, HAKMEM_TRANSFER_RECLAIM) looks at a class twice with no take between:
+// by the second look every batch has come back, oldest first, intact.
 // Blocks come from pages of the classes and go back to them; every input ends with the box
 // drained, every page empty and deleted (a few kept to hold their segments mapped) and the
 // bound restored. After each operation the byte total is checked; every batch against the
@@ -215,6 +217,31 @@ HM_FUZZ_UNTRACED size_t choice(const World& w, const std::vector<Chain>& stack, 
   return best;
 }
 
+// HAKMEM_TRANSFER_RECLAIM's take: two looks at class c with no take between (every page here is
+// owned by no heap, the owner asked for). The first may find the class taken from since the last
+// look and take nothing; the second takes every batch, oldest first, intact; the class ends empty.
+void take_idle(World& w, unsigned c) {
+  for (int look = 0; look < 2; ++look) {
+    Block* head = nullptr;
+    while (uint32_t n = transfer_take_idle(c, nullptr, &head)) {
+      auto it = w.stacks.find(c);
+      HM_FUZZ_CHECK(it != w.stacks.end());
+      Chain want = std::move(it->second.front());
+      it->second.erase(it->second.begin());
+      w.lent -= w.named[want[0]] ? 1 : 0;
+      w.named.erase(want[0]);
+      w.marks.erase(want[0]);
+      if (it->second.empty()) w.stacks.erase(it);
+      HM_FUZZ_CHECK(n == want.size());
+      HM_FUZZ_CHECK(walk_is(c, head, want));
+      w.bytes -= uint64_t{n} * class_to_size(c);
+      for (Block* b : want) w.give_back(b);
+    }
+    HM_FUZZ_CHECK(head == nullptr);
+  }
+  HM_FUZZ_CHECK(!w.stacks.count(c));
+}
+
 // A take of at most `most` blocks (a taker's bin with room for that many) by a taker on CPU
 // taker - 1 (0: any): its batch (choice) when it is no larger, else nothing, the box unchanged.
 void take(World& w, unsigned c, uint32_t most = ~0u, uint32_t taker = 0) {
@@ -406,7 +433,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hm_fuzz::Cadence cadence;
   while (in.more()) {
     uint8_t op = in.u8();
-    switch (op % 8) {
+    switch (op % 9) {
       case 0:
       case 1:
       case 2: {
@@ -437,6 +464,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       case 7:  // drain, newest first
         for (unsigned i = 0; i < 3; ++i)
           while (w.stacks.count(w.cls[i])) take(w, w.cls[i]);
+        break;
+      case 8:  // a class gone idle: its batches back to their pages
+        take_idle(w, w.cls[in.u8() % 3]);
         break;
     }
     HM_FUZZ_CHECK(transfer_bytes() == w.bytes);

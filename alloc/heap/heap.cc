@@ -115,7 +115,7 @@ Page* adopt_abandoned(Heap* h, unsigned cls) {
 }
 
 // A page of class cls with a free block, placed at the head of the avail queue.
-Page* page_acquire(Heap* h, unsigned cls) {
+Page* page_acquire(Heap* h, unsigned cls, void (*before_new)(Heap*, unsigned)) {
   PageQueue& full = h->full[cls];
   for (Page* pg = full.head; pg;) {
     Page* next = pg->heap_next;
@@ -128,13 +128,14 @@ Page* page_acquire(Heap* h, unsigned cls) {
   }
   Page* pg = adopt_abandoned(h, cls);
   if (!pg) {
+    if (before_new) before_new(h, cls);
     pg = page_new(cls, h);
     if (!pg) return nullptr;
     h->counters.pages_new++;
   }
   if (!page_has_free(pg)) {
     queue_push_back(h->full[cls], pg, kQueueFull);
-    return page_acquire(h, cls);
+    return page_acquire(h, cls, before_new);
   }
   queue_push_front(h->avail[cls], pg, kQueueAvail);
   return pg;
@@ -220,12 +221,12 @@ void heap_page_put_chain(Heap* h, Page* pg, Block* first, Block* last, unsigned 
   }
 }
 
-Page* heap_page_with_free(Heap* h, unsigned cls) {
+Page* heap_page_with_free(Heap* h, unsigned cls, void (*before_new)(Heap*, unsigned)) {
   PageQueue& avail = h->avail[cls];
   Page* pg = avail.head;
   for (;;) {
     if (!pg) {
-      pg = page_acquire(h, cls);
+      pg = page_acquire(h, cls, before_new);
       if (!pg) return nullptr;
     }
     if (!page_has_free(pg)) collect(h, pg);

@@ -76,7 +76,10 @@ void heap_page_put_chain(Heap* h, Page* pg, Block* first, Block* last, unsigned 
 void heap_page_put(Heap* h, Page* pg, Block* b);
 // A page of class cls with a free block, made the head (current page) of its avail queue:
 // from the queues, else an abandoned page, else a new one; nullptr when out of memory.
-Page* heap_page_with_free(Heap* h, unsigned cls);
+// before_new (when given) is called once, with h and cls, before a new page is mapped: the box
+// above may give blocks it holds of other classes back to their pages first (HAKMEM_TRANSFER_RECLAIM),
+// so their empty pages' spans serve the new one.
+Page* heap_page_with_free(Heap* h, unsigned cls, void (*before_new)(Heap*, unsigned) = nullptr);
 // Gives every empty page of class cls back to the segment box, the current one included.
 void heap_release_empty(Heap* h, unsigned cls);
 

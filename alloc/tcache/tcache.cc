@@ -324,6 +324,22 @@ Block* take_batch(ThreadCache* t, unsigned cls) {
   return head;
 }
 
+// HAKMEM_TRANSFER_RECLAIM, before heap h (the calling thread's) maps a new page of class cls:
+// the batches of h's own blocks of every other class that no thread took from since the last
+// look go back to their pages, whose spans, once empty, serve the new page instead of fresh memory.
+void reclaim_idle(Heap* h, unsigned cls) {
+  if (transfer_bytes() == 0) return;
+  ThreadCache* t = tcache_of(h);
+  for (unsigned c = 0; c < kClassCount; ++c) {
+    if (c == cls) continue;
+    Block* batch;
+    while (uint32_t n = transfer_take_idle(c, h, &batch)) {
+      t->heap.counters.transfer_reclaimed += n;
+      return_chain(t, batch, n);
+    }
+  }
+}
+
 // HAKMEM_BORROW: a free block of one of the next few larger classes in use, from this
 // thread's bins, instead of carving memory never touched (plain bins only).
 Block* borrow(ThreadCache* t, unsigned cls) {
@@ -384,7 +400,7 @@ Block* tcache_refill(ThreadCache** tp, unsigned cls, bool may_borrow) {
   if (config().bin_decay_ms >= 0 && ++t->decay_refills >= kDecayRefills) decay_pass(t);
   if (t->overflows[cls]) resize_bin(t, slow_bin(t, cls), cls);  // the bin is empty here, its spare too
   if (Block* b = take_batch(t, cls)) return b;
-  Page* pg = heap_page_with_free(&t->heap, cls);
+  Page* pg = heap_page_with_free(&t->heap, cls, config().transfer_reclaim && !t->link_key ? reclaim_idle : nullptr);
   if (!pg) return nullptr;
   bind_page(pg, cls);
   if (may_borrow && !pg->free) {  // page_take would carve

@@ -8,5 +8,7 @@ namespace hm {
 
 // Test seam: the i-th batch of class cls (oldest first), nullptr past the last.
 TransferBatch* transfer_batch_for_test(unsigned cls, unsigned i);
+// Test seam: every class's take count and idle mark (transfer_take_idle) back to 0.
+void transfer_idle_reset_for_test();
 
 }  // namespace hm

@@ -18,6 +18,11 @@ namespace {
 
 struct alignas(64) ClassStack {  // a class's count and slots share no line with another's
   std::atomic<uint32_t> count{0};  // read without the lock to skip an empty class
+  // Batches taken by transfer_take (written under g_lock), and their number at the last
+  // transfer_take_idle that found the class taken from: read without the lock to pass an
+  // active class by.
+  std::atomic<uint32_t> takes{0};
+  std::atomic<uint32_t> takes_seen{0};
   TransferBatch slots[kTransferSlots]{};
 };
 
@@ -97,6 +102,7 @@ uint32_t transfer_take(unsigned cls, Block** head, uint32_t most, uint32_t taker
       if (b.hint) g_names_free |= uint32_t{1} << ((b.hint - g_names[0]) / kTransferHints);
       for (uint32_t i = at; i + 1 < c; ++i) s.slots[i] = s.slots[i + 1];  // the newer ones keep their order
       s.count.store(c - 1, std::memory_order_relaxed);
+      s.takes.store(s.takes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       g_bytes -= uint64_t{n} * class_to_size(cls);
       g_bytes_seen.store(g_bytes, std::memory_order_relaxed);
     }
@@ -106,6 +112,38 @@ uint32_t transfer_take(unsigned cls, Block** head, uint32_t most, uint32_t taker
   for (uint32_t i = 0; i < hints; ++i) HM_PREFETCH_W(hint[i]);
   if (n) HM_CHECK_HOOK(transfer_take, first, cls);  // the batch is now the caller's
   *head = first;
+  return n;
+}
+
+uint32_t transfer_take_idle(unsigned cls, const Heap* owner, Block** head) {
+  ClassStack& s = g_stacks[cls];
+  *head = nullptr;
+  // Without the lock: an empty class, or one taken from since the last look (marked seen now).
+  if (s.count.load(std::memory_order_relaxed) == 0) return 0;
+  uint32_t takes = s.takes.load(std::memory_order_relaxed);
+  if (takes != s.takes_seen.load(std::memory_order_relaxed)) {  // a take racing this mark: seen at the next look
+    s.takes_seen.store(takes, std::memory_order_relaxed);
+    return 0;
+  }
+  uint32_t n = 0;
+  pthread_mutex_lock(&g_lock);
+  uint32_t c = s.count.load(std::memory_order_relaxed);
+  uint32_t at = 0;  // the oldest batch of owner's blocks: no hints or CPU to honour, nobody waits for it
+  if (s.takes.load(std::memory_order_relaxed) != s.takes_seen.load(std::memory_order_relaxed)) at = c;
+  while (at < c && page_of(reinterpret_cast<uintptr_t>(s.slots[at].head))->owner.load(std::memory_order_relaxed) != owner) ++at;
+  if (at == c) {
+    s.takes_seen.store(s.takes.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  } else {
+    const TransferBatch& b = s.slots[at];
+    *head = b.head, n = b.n;
+    if (b.hint) g_names_free |= uint32_t{1} << ((b.hint - g_names[0]) / kTransferHints);
+    for (uint32_t i = at; i + 1 < c; ++i) s.slots[i] = s.slots[i + 1];
+    s.count.store(c - 1, std::memory_order_relaxed);
+    g_bytes -= uint64_t{n} * class_to_size(cls);
+    g_bytes_seen.store(g_bytes, std::memory_order_relaxed);
+  }
+  pthread_mutex_unlock(&g_lock);
+  if (n) HM_CHECK_HOOK(transfer_take, *head, cls);  // the batch is now the caller's
   return n;
 }
 
@@ -127,6 +165,12 @@ uint64_t transfer_visit(void (*fn)(unsigned, const TransferBatch&, void*), void*
   uint64_t bytes = g_bytes;
   pthread_mutex_unlock(&g_lock);
   return bytes;
+}
+
+void transfer_idle_reset_for_test() {
+  pthread_mutex_lock(&g_lock);
+  for (ClassStack& s : g_stacks) s.takes.store(0, std::memory_order_relaxed), s.takes_seen.store(0, std::memory_order_relaxed);
+  pthread_mutex_unlock(&g_lock);
 }
 
 TransferBatch* transfer_batch_for_test(unsigned cls, unsigned i) {

@@ -98,6 +98,7 @@ struct TransferTest : ::testing::Test {
     unsetenv("HAKMEM_TCACHE_MAX");
     unsetenv("HAKMEM_TRANSFER_PREFETCH");
     unsetenv("HAKMEM_TRANSFER_DEMOTE");
+    unsetenv("HAKMEM_TRANSFER_RECLAIM");
   }
 };
 
@@ -254,6 +255,51 @@ TEST_F(TransferTest, ADemotingWalkKeepsTheSpareAndItsNames) {
   expect_rounds_naming(0);
   setenv("HAKMEM_TRANSFER_PREFETCH", "256", 1);
   expect_rounds_naming(256);
+}
+
+// HAKMEM_TRANSFER_RECLAIM: one thread builds and drops 64-byte objects (its full spares go into
+// the box), then builds 48-byte ones. Before the new class's pages are mapped, the box gives the
+// idle 64-byte batches back to their pages and the emptied pages go back to the segment box; at 0
+// the batches wait in the box. Every block keeps its contents either way, the dropped blocks come
+// back as they were given out, and the heap passes the full walk. Exit 0: `reclaims` held.
+int moved_on(bool reclaims) {
+  constexpr int kOld = 20000, kNew = 6000;
+  std::vector<void*> old;
+  for (int i = 0; i < kOld; ++i) old.push_back(hm_malloc(64));
+  for (void* p : old) hm_free(p);
+  uint64_t held = hm::transfer_bytes();
+  if (held == 0) return 10;  // the drop's full spares went into the box
+  hm::HeapCounters before = hm::heap_counters_total();
+  std::vector<unsigned char*> fresh;
+  for (int i = 0; i < kNew; ++i) {
+    auto* p = static_cast<unsigned char*>(hm_malloc(48));
+    std::memset(p, i & 0xff, 48);
+    fresh.push_back(p);
+  }
+  hm::HeapCounters after = hm::heap_counters_total();
+  uint64_t reclaimed = after.transfer_reclaimed - before.transfer_reclaimed;
+  uint64_t freed = after.pages_freed - before.pages_freed;
+  if (reclaims != (reclaimed > 0)) return 11;
+  if (reclaims && (hm::transfer_bytes() >= held || freed == 0)) return 12;  // pages emptied and went back
+  if (!reclaims && hm::transfer_bytes() != held) return 13;
+  for (int i = 0; i < kNew; ++i)
+    for (int k = 0; k < 48; ++k)
+      if (fresh[static_cast<size_t>(i)][k] != (i & 0xff)) return 14;
+  std::set<void*> seen;
+  for (int i = 0; i < kOld; ++i)
+    if (!seen.insert(hm_malloc(64)).second) return 15;  // a reclaimed block handed out twice
+  hm_check_result c;
+  if (hm_check_all(2, &c) != 0) {
+    std::fprintf(stderr, "%s %s: expected %s found %s\n", c.box, c.id, c.expected, c.found);
+    return 16;
+  }
+  return 0;
+}
+
+TEST_F(TransferTest, AnIdleClassesBatchesGoBackBeforeANewPage) {
+  EXPECT_EXIT(_exit(moved_on(true)), testing::ExitedWithCode(0), "");
+  setenv("HAKMEM_TRANSFER_RECLAIM", "0", 1);
+  EXPECT_EXIT(_exit(moved_on(false)), testing::ExitedWithCode(0), "");
 }
 
 }  // namespace

@@ -65,6 +65,9 @@ struct World {
   std::vector<void*> orphans;       // blocks of pooled's pages, still handed out
 
   void build() {
+    // The transfer box's batch must wait there for the corruptions: a refill that maps a page
+    // would otherwise give an idle class's batch of this thread's blocks back (HAKMEM_TRANSFER_RECLAIM).
+    config_detail::g_config.transfer_reclaim = 0;
     hm_thread_flush();
     large_cache_trim();
     std::vector<void*> blocks;

@@ -104,6 +104,7 @@ constexpr Row kCoverage[] = {
     {"remote", "remote_collect", "remote_collect("},
     {"transfer", "transfer_put", "transfer_put("},
     {"transfer", "transfer_take", "transfer_take("},
+    {"transfer", "transfer_take_idle", "transfer_take_idle("},
     {"transfer", "transfer_bytes", "transfer_bytes()"},
     {"transfer", "transfer_visit", "transfer_visit("},
     {"transfer", "transfer_process_init", "transfer_process_init()"},

@@ -1,5 +1,5 @@
-// Property test of the transfer box: transfer_put and transfer_take, on one thread and on
-// several at once.
+// Property test of the transfer box: transfer_put, transfer_take and transfer_take_idle, on one
+// thread, and put and take on several at once.
 //
 // Model: per size class a stack of batches (each the ordered list of its blocks, named by ids
 // the model hands out), the byte total over all classes and the byte bound
@@ -46,6 +46,9 @@ struct Model {
   std::vector<unsigned> classes;            // the size classes of this case
   std::map<unsigned, std::vector<Ids>> stacks;  // class -> batches, oldest first
   std::map<uint64_t, uint16_t> demoted_on;      // a batch's first id -> its mark (absent: 0)
+  // HAKMEM_TRANSFER_RECLAIM: per class, batches taken, and their number at the last idle look
+  // that found the class taken from (IdleReclaimMatchesTheModel; the box's are reset to match).
+  std::map<unsigned, uint32_t> takes, takes_seen;
   uint64_t bytes = 0;
   long bound_kb = 0;
   uint64_t next_id = 0;  // ids of fresh blocks
@@ -247,6 +250,7 @@ struct Take : Cmd {
     auto it = m.stacks.find(cls);
     if (it == m.stacks.end() || it->second.empty()) return;
     size_t at = m.choice(it->second, taker);
+    m.takes[cls]++;
     m.bytes -= uint64_t{it->second[at].size()} * class_to_size(cls);
     m.demoted_on.erase(it->second[at][0]);
     it->second.erase(it->second.begin() + static_cast<long>(at));
@@ -275,6 +279,50 @@ struct Take : Cmd {
     if (taker) os << ", taker on CPU " << taker - 1;
     os << ")";
   }
+};
+
+// An idle look at one class (transfer_take_idle; every page here is owned by no heap, the owner
+// asked for): with batches and no take since the last look that found it taken from, the oldest
+// batch, intact; otherwise nothing, the class's takes marked seen when it holds batches.
+struct TakeIdle : Cmd {
+  size_t ci;
+  explicit TakeIdle(const Model& m) : ci(*rc::gen::inRange<size_t>(0, m.classes.size())) {}
+  void apply(Model& m) const override {
+    unsigned cls = m.classes[ci];
+    auto it = m.stacks.find(cls);
+    if (it == m.stacks.end() || it->second.empty()) return;
+    if (m.takes[cls] != m.takes_seen[cls]) {
+      m.takes_seen[cls] = m.takes[cls];
+      return;
+    }
+    m.bytes -= uint64_t{it->second.front().size()} * class_to_size(cls);
+    m.demoted_on.erase(it->second.front()[0]);
+    it->second.erase(it->second.begin());
+    if (it->second.empty()) m.stacks.erase(it);
+  }
+  void run(const Model& m, Sut& s) const override {
+    unsigned cls = m.classes[ci];
+    Block* head = nullptr;
+    uint32_t n = transfer_take_idle(cls, nullptr, &head);
+    auto it = m.stacks.find(cls);
+    uint32_t takes = m.takes.count(cls) ? m.takes.at(cls) : 0;
+    uint32_t seen = m.takes_seen.count(cls) ? m.takes_seen.at(cls) : 0;
+    bool idle = it != m.stacks.end() && !it->second.empty() && takes == seen;
+    if (!idle) {
+      RC_ASSERT(n == 0u);
+      RC_ASSERT(bool(head == nullptr));
+    } else {
+      const Ids& ids = it->second.front();
+      RC_ASSERT(n == ids.size());
+      RC_ASSERT(walk(cls, head, n) == blocks(s, ids));
+      for (uint64_t id : ids) {
+        s.give_back(s.block_of.at(id));
+        s.block_of.erase(id);
+      }
+    }
+    check_all(nextState(m), s);
+  }
+  void show(std::ostream& os) const override { os << "transfer_take_idle(class #" << ci << ")"; }
 };
 
 // Changes HAKMEM_TRANSFER_KB, also below what the box holds.
@@ -439,6 +487,46 @@ RC_GTEST_PROP(TransferProperty, StacksMatchBatchModel, ()) {
   m.bound_kb = kb;
   check_all(m, s);
   rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Put, Put, Put, Take, Take, Bound, Threads>());
+  // The end of the case (Sut's destructor) drains the box and deletes the pages; check here
+  // that it will find every page's blocks.
+  Block* head = nullptr;
+  for (unsigned c = 0; c < kClassCount; ++c)
+    while (transfer_batch_for_test(c, 0)) {
+      uint32_t n = transfer_take(c, &head);
+      std::vector<Block*> v = walk(c, head, n);
+      for (Block* b : v) RC_ASSERT(s.out.count(b) == 1u);
+    }
+  RC_ASSERT(transfer_bytes() == 0u);
+  size_t held = 0;
+  for (auto& [cls, v] : s.pages)
+    for (Page* pg : v) held += pg->used;
+  RC_ASSERT(held == s.out.size());
+}
+
+// HAKMEM_TRANSFER_RECLAIM: idle looks (transfer_take_idle) among puts, takes and bound changes
+// match the model: a class is taken from only at a look with no take since the last look that
+// found it taken from, oldest batch first.
+RC_GTEST_PROP(TransferProperty, IdleReclaimMatchesTheModel, ()) {
+  // One to three classes: mostly small ones, sometimes the largest.
+  auto cls_gen = rc::gen::weightedOneOf<unsigned>({{4, rc::gen::inRange(0u, kFastClasses)},
+                                                   {2, rc::gen::inRange(kFastClasses, kClassCount)},
+                                                   {1, rc::gen::just(kClassCount - 1)}});
+  std::vector<unsigned> classes = *rc::gen::container<std::vector<unsigned>>(*rc::gen::inRange(1, 4), cls_gen);
+  std::sort(classes.begin(), classes.end());
+  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  long kb = *rc::gen::elementOf(kBoundsKb);
+
+  Sut s;
+  // The box starts empty (no other code of this process uses it).
+  RC_ASSERT(transfer_bytes() == 0u);
+  for (unsigned c = 0; c < kClassCount; ++c) RC_ASSERT(transfer_batch_for_test(c, 0) == nullptr);
+  config_detail::g_config.transfer_kb = kb;
+  transfer_idle_reset_for_test();  // every class's takes and idle mark at 0, as the model's
+  Model m;
+  m.classes = classes;
+  m.bound_kb = kb;
+  check_all(m, s);
+  rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Put, Put, Take, TakeIdle, TakeIdle, Bound>());
   // The end of the case (Sut's destructor) drains the box and deletes the pages; check here
   // that it will find every page's blocks.
   Block* head = nullptr;
