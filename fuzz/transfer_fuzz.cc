@@ -217,6 +217,23 @@ HM_FUZZ_UNTRACED size_t choice(const World& w, const std::vector<Chain>& stack, 
   return best;
 }
 
+// The model's side of a take that returned the chain head.. of n blocks: batch `at` of class c's
+// stack leaves the model (its names' buffer is back), and the chain must be that batch, intact;
+// its blocks go back to their pages.
+void taken(World& w, unsigned c, size_t at, Block* head, uint32_t n) {
+  auto it = w.stacks.find(c);
+  Chain want = std::move(it->second[at]);
+  it->second.erase(it->second.begin() + static_cast<long>(at));
+  w.lent -= w.named[want[0]] ? 1 : 0;
+  w.named.erase(want[0]);
+  w.marks.erase(want[0]);
+  if (it->second.empty()) w.stacks.erase(it);
+  HM_FUZZ_CHECK(n == want.size());
+  HM_FUZZ_CHECK(walk_is(c, head, want));
+  w.bytes -= uint64_t{n} * class_to_size(c);
+  for (Block* b : want) w.give_back(b);
+}
+
 // HAKMEM_TRANSFER_RECLAIM's take: two looks at class c with no take between (every page here is
 // owned by no heap, the owner asked for). The first may find the class taken from since the last
 // look and take nothing; the second takes every batch, oldest first, intact; the class ends empty.
@@ -224,18 +241,8 @@ void take_idle(World& w, unsigned c) {
   for (int look = 0; look < 2; ++look) {
     Block* head = nullptr;
     while (uint32_t n = transfer_take_idle(c, nullptr, &head)) {
-      auto it = w.stacks.find(c);
-      HM_FUZZ_CHECK(it != w.stacks.end());
-      Chain want = std::move(it->second.front());
-      it->second.erase(it->second.begin());
-      w.lent -= w.named[want[0]] ? 1 : 0;
-      w.named.erase(want[0]);
-      w.marks.erase(want[0]);
-      if (it->second.empty()) w.stacks.erase(it);
-      HM_FUZZ_CHECK(n == want.size());
-      HM_FUZZ_CHECK(walk_is(c, head, want));
-      w.bytes -= uint64_t{n} * class_to_size(c);
-      for (Block* b : want) w.give_back(b);
+      HM_FUZZ_CHECK(w.stacks.count(c));
+      taken(w, c, 0, head, n);  // the oldest
     }
     HM_FUZZ_CHECK(head == nullptr);
   }
@@ -253,16 +260,7 @@ void take(World& w, unsigned c, uint32_t most = ~0u, uint32_t taker = 0) {
     HM_FUZZ_CHECK(n == 0 && head == nullptr);
     return;
   }
-  Chain want = std::move(it->second[at]);
-  it->second.erase(it->second.begin() + static_cast<long>(at));
-  w.lent -= w.named[want[0]] ? 1 : 0;  // its names' buffer is back
-  w.named.erase(want[0]);
-  w.marks.erase(want[0]);
-  if (it->second.empty()) w.stacks.erase(it);
-  HM_FUZZ_CHECK(n == want.size());
-  HM_FUZZ_CHECK(walk_is(c, head, want));
-  w.bytes -= uint64_t{n} * class_to_size(c);
-  for (Block* b : want) w.give_back(b);
+  taken(w, c, at, head, n);
 }
 
 // A burst's batches: each a class and a run of blocks in a pool. The pools and lists are kept

@@ -467,47 +467,11 @@ struct Threads : Cmd {
   }
 };
 
-RC_GTEST_PROP(TransferProperty, StacksMatchBatchModel, ()) {
-  // One to three classes: mostly small ones, sometimes the largest.
-  auto cls_gen = rc::gen::weightedOneOf<unsigned>({{4, rc::gen::inRange(0u, kFastClasses)},
-                                                   {2, rc::gen::inRange(kFastClasses, kClassCount)},
-                                                   {1, rc::gen::just(kClassCount - 1)}});
-  std::vector<unsigned> classes = *rc::gen::container<std::vector<unsigned>>(*rc::gen::inRange(1, 4), cls_gen);
-  std::sort(classes.begin(), classes.end());
-  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
-  long kb = *rc::gen::elementOf(kBoundsKb);
-
-  Sut s;
-  // The box starts empty (no other code of this process uses it).
-  RC_ASSERT(transfer_bytes() == 0u);
-  for (unsigned c = 0; c < kClassCount; ++c) RC_ASSERT(transfer_batch_for_test(c, 0) == nullptr);
-  config_detail::g_config.transfer_kb = kb;
-  Model m;
-  m.classes = classes;
-  m.bound_kb = kb;
-  check_all(m, s);
-  rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Put, Put, Put, Take, Take, Bound, Threads>());
-  // The end of the case (Sut's destructor) drains the box and deletes the pages; check here
-  // that it will find every page's blocks.
-  Block* head = nullptr;
-  for (unsigned c = 0; c < kClassCount; ++c)
-    while (transfer_batch_for_test(c, 0)) {
-      uint32_t n = transfer_take(c, &head);
-      std::vector<Block*> v = walk(c, head, n);
-      for (Block* b : v) RC_ASSERT(s.out.count(b) == 1u);
-    }
-  RC_ASSERT(transfer_bytes() == 0u);
-  size_t held = 0;
-  for (auto& [cls, v] : s.pages)
-    for (Page* pg : v) held += pg->used;
-  RC_ASSERT(held == s.out.size());
-}
-
-// HAKMEM_TRANSFER_RECLAIM: idle looks (transfer_take_idle) among puts, takes and bound changes
-// match the model: a class is taken from only at a look with no take since the last look that
-// found it taken from, oldest batch first.
-RC_GTEST_PROP(TransferProperty, IdleReclaimMatchesTheModel, ()) {
-  // One to three classes: mostly small ones, sometimes the largest.
+// One case of the box against the model: one to three classes (mostly small ones, sometimes the
+// largest), a bound, and a run of the commands Gen draws; then every batch left is walked, and
+// every block taken from the pages is accounted for.
+template <class Gen>
+void box_model_case(Gen commands) {
   auto cls_gen = rc::gen::weightedOneOf<unsigned>({{4, rc::gen::inRange(0u, kFastClasses)},
                                                    {2, rc::gen::inRange(kFastClasses, kClassCount)},
                                                    {1, rc::gen::just(kClassCount - 1)}});
@@ -526,7 +490,7 @@ RC_GTEST_PROP(TransferProperty, IdleReclaimMatchesTheModel, ()) {
   m.classes = classes;
   m.bound_kb = kb;
   check_all(m, s);
-  rc::state::check(m, s, rc::state::gen::execOneOfWithArgs<Put, Put, Take, TakeIdle, TakeIdle, Bound>());
+  rc::state::check(m, s, commands);
   // The end of the case (Sut's destructor) drains the box and deletes the pages; check here
   // that it will find every page's blocks.
   Block* head = nullptr;
@@ -541,6 +505,17 @@ RC_GTEST_PROP(TransferProperty, IdleReclaimMatchesTheModel, ()) {
   for (auto& [cls, v] : s.pages)
     for (Page* pg : v) held += pg->used;
   RC_ASSERT(held == s.out.size());
+}
+
+RC_GTEST_PROP(TransferProperty, StacksMatchBatchModel, ()) {
+  box_model_case(rc::state::gen::execOneOfWithArgs<Put, Put, Put, Take, Take, Bound, Threads>());
+}
+
+// HAKMEM_TRANSFER_RECLAIM: idle looks (transfer_take_idle) among puts, takes and bound changes
+// match the model: a class is taken from only at a look with no take since the last look that
+// found it taken from, oldest batch first.
+RC_GTEST_PROP(TransferProperty, IdleReclaimMatchesTheModel, ()) {
+  box_model_case(rc::state::gen::execOneOfWithArgs<Put, Put, Take, TakeIdle, TakeIdle, Bound>());
 }
 
 // The prefetch hints (HAKMEM_TRANSFER_PREFETCH): a put keeps the first min(names given, n, gate,
