@@ -197,6 +197,17 @@ bool model_put(Model& m, unsigned cls, uint32_t k, uint16_t on = 0) {
   return fits;
 }
 
+// A take returned the chain head.. of n blocks of class cls: it must be the batch of `ids`, intact,
+// and its blocks go back to their pages.
+void expect_taken(Sut& s, unsigned cls, Block* head, uint32_t n, const Ids& ids) {
+  RC_ASSERT(n == ids.size());
+  RC_ASSERT(walk(cls, head, n) == blocks(s, ids));
+  for (uint64_t id : ids) {
+    s.give_back(s.block_of.at(id));
+    s.block_of.erase(id);
+  }
+}
+
 // Puts a batch of k fresh blocks of one class, `times` times in a row (so a class's stack fills),
 // marked as demoted on CPU on - 1 (0: not demoted).
 struct Put : Cmd {
@@ -264,13 +275,7 @@ struct Take : Cmd {
     if (it == m.stacks.end() || it->second.empty()) {
       RC_ASSERT(n == 0u);
     } else {
-      const Ids& ids = it->second[m.choice(it->second, taker)];
-      RC_ASSERT(n == ids.size());
-      RC_ASSERT(walk(cls, head, n) == blocks(s, ids));
-      for (uint64_t id : ids) {
-        s.give_back(s.block_of.at(id));
-        s.block_of.erase(id);
-      }
+      expect_taken(s, cls, head, n, it->second[m.choice(it->second, taker)]);
     }
     check_all(nextState(m), s);
   }
@@ -312,13 +317,7 @@ struct TakeIdle : Cmd {
       RC_ASSERT(n == 0u);
       RC_ASSERT(bool(head == nullptr));
     } else {
-      const Ids& ids = it->second.front();
-      RC_ASSERT(n == ids.size());
-      RC_ASSERT(walk(cls, head, n) == blocks(s, ids));
-      for (uint64_t id : ids) {
-        s.give_back(s.block_of.at(id));
-        s.block_of.erase(id);
-      }
+      expect_taken(s, cls, head, n, it->second.front());
     }
     check_all(nextState(m), s);
   }
