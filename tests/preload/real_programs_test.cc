@@ -179,6 +179,37 @@ TEST_F(RealProgramsTest, Python3WithCheckLevel2) {
   ExpectSameRun("python3 with HAKMEM_CHECK=2", plain, pre);
 }
 
+// ------------------------------------------------------------------ lua5.4, bc
+// hakmem-programs' lua and bc workloads (bench/programs/): an interpreter whose every object comes
+// from realloc and free, freed in its collector's sweeps, and a bignum factoriser. In the debug
+// lane they run with the check hooks at level 2, as every case here does.
+void ExpectBenchProgramMatches(const fs::path& tmp, const char* program, std::vector<std::string> args) {
+  std::string path = hakmem_test::FindInPath(program);
+  if (path.empty()) GTEST_SKIP() << program << " is not installed";
+  args.insert(args.begin(), path);
+  auto env = hakmem_test::CleanEnv();
+  hakmem_test::SetEnv(env, "LC_ALL", "C");
+  RunResult plain = hakmem_test::Run(args, env, tmp, kDeadlineSeconds);
+  hakmem_test::SetEnv(env, "LD_PRELOAD", HAKMEM_PRELOAD_LIB);
+#ifdef HAKMEM_PRELOAD_CHECK_LEVEL
+  hakmem_test::SetEnv(env, "HAKMEM_CHECK", HAKMEM_PRELOAD_CHECK_LEVEL);
+#endif
+  RunResult pre = hakmem_test::Run(args, env, tmp, kDeadlineSeconds);
+  ASSERT_TRUE(plain.Ok()) << program << " failed WITHOUT the preload: " << plain.Describe();
+  EXPECT_TRUE(pre.Ok()) << program << " under LD_PRELOAD=libhakmem.so: " << pre.Describe();
+  EXPECT_EQ(plain.out, pre.out) << program;
+  EXPECT_EQ(plain.err, pre.err) << program;
+  EXPECT_GE(std::count(plain.out.begin(), plain.out.end(), '\n'), 4) << plain.out;  // the workload ran whole
+}
+
+TEST_F(RealProgramsTest, LuaCollectorWorkload) {
+  ExpectBenchProgramMatches(tmp_, "lua5.4", {std::string(HAKMEM_SOURCE_DIR) + "/bench/programs/workload.lua"});
+}
+
+TEST_F(RealProgramsTest, BcBignumFactoriser) {
+  ExpectBenchProgramMatches(tmp_, "bc", {"-q", std::string(HAKMEM_SOURCE_DIR) + "/bench/programs/factor.bc"});
+}
+
 // Python's own regression tests of json and dict (Debian's libpython3.11-testsuite) with every
 // object through the allocator: under the debug build's drop-in they run at level 2. Their
 // output carries timings, so the runs are compared by result, not byte for byte.
