@@ -58,8 +58,8 @@ bool transfer_put(unsigned cls, Block* head, uint32_t n, Block* const* named = n
 uint32_t transfer_take(unsigned cls, Block** head, uint32_t most = ~0u, uint32_t taker_cpu = 0);
 // HAKMEM_TRANSFER_RECLAIM: a batch of class cls whose first block's page `owner` owns, into
 // *head, as transfer_take, but only when no taker has come for the class since the last call
-// for it that found it taken from (or empty); returns its block count, or 0 and marks the
-// class's takes as seen. Called until it returns 0, it takes every such batch of a class that
+// for it that found it taken from; returns its block count, or 0 (an empty class is passed by
+// unmarked; one taken from is marked seen). Called until it returns 0, it takes every such batch of a class that
 // went idle between two looks (tcache.cc: reclaim_idle). Batches of other threads' blocks stay:
 // they are the hand-off between threads the box is for.
 uint32_t transfer_take_idle(unsigned cls, const Heap* owner, Block** head);
