@@ -84,6 +84,17 @@ uint32_t chosen_slot(const ClassStack& s, uint32_t c, uint32_t taker_cpu) {
   }
   return best;
 }
+
+// Removes slot at of the c batches in cls's stack, under g_lock: lends its names buffer back,
+// keeps the newer batches' order, and takes its bytes off the total.
+void remove_slot(unsigned cls, ClassStack& s, uint32_t at, uint32_t c) {
+  const TransferBatch& b = s.slots[at];
+  if (b.hint) g_names_free |= uint32_t{1} << ((b.hint - g_names[0]) / kTransferHints);
+  g_bytes -= uint64_t{b.n} * class_to_size(cls);
+  g_bytes_seen.store(g_bytes, std::memory_order_relaxed);
+  for (uint32_t i = at; i + 1 < c; ++i) s.slots[i] = s.slots[i + 1];
+  s.count.store(c - 1, std::memory_order_relaxed);
+}
 }  // namespace
 
 uint32_t transfer_take(unsigned cls, Block** head, uint32_t most, uint32_t taker_cpu) {
@@ -99,12 +110,8 @@ uint32_t transfer_take(unsigned cls, Block** head, uint32_t most, uint32_t taker
       const TransferBatch& b = s.slots[at];
       first = b.head, n = b.n, hints = b.hints;
       for (uint32_t i = 0; i < hints; ++i) hint[i] = b.hint[i];
-      if (b.hint) g_names_free |= uint32_t{1} << ((b.hint - g_names[0]) / kTransferHints);
-      for (uint32_t i = at; i + 1 < c; ++i) s.slots[i] = s.slots[i + 1];  // the newer ones keep their order
-      s.count.store(c - 1, std::memory_order_relaxed);
+      remove_slot(cls, s, at, c);
       s.takes.store(s.takes.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      g_bytes -= uint64_t{n} * class_to_size(cls);
-      g_bytes_seen.store(g_bytes, std::memory_order_relaxed);
     }
     pthread_mutex_unlock(&g_lock);
   }
@@ -136,11 +143,7 @@ uint32_t transfer_take_idle(unsigned cls, const Heap* owner, Block** head) {
   } else {
     const TransferBatch& b = s.slots[at];
     *head = b.head, n = b.n;
-    if (b.hint) g_names_free |= uint32_t{1} << ((b.hint - g_names[0]) / kTransferHints);
-    for (uint32_t i = at; i + 1 < c; ++i) s.slots[i] = s.slots[i + 1];
-    s.count.store(c - 1, std::memory_order_relaxed);
-    g_bytes -= uint64_t{n} * class_to_size(cls);
-    g_bytes_seen.store(g_bytes, std::memory_order_relaxed);
+    remove_slot(cls, s, at, c);
   }
   pthread_mutex_unlock(&g_lock);
   if (n) HM_CHECK_HOOK(transfer_take, *head, cls);  // the batch is now the caller's
