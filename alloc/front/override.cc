@@ -101,8 +101,18 @@ void* new_nothrow(size_t n, size_t align) noexcept {
 HM_CXX_FAIL(hm_throw_length_error, "_ZSt20__throw_length_errorPKc")
 HM_CXX_FAIL(hm_throw_logic_error, "_ZSt19__throw_logic_errorPKc")
 #undef HM_CXX_FAIL
+[[noreturn]] __attribute__((visibility("hidden"), used)) void hm_throw_out_of_range_fmt(const char* what, ...) asm(
+    "_ZSt24__throw_out_of_range_fmtPKcz");
+void hm_throw_out_of_range_fmt(const char* what, ...) {
+  hm::report::report_fatal("C++ library failure inside the allocator", what);
+}
 [[noreturn]] __attribute__((visibility("hidden"), used)) void hm_throw_bad_alloc() asm("_ZSt17__throw_bad_allocv");
 void hm_throw_bad_alloc() { hm::report::report_fatal("C++ library failure inside the allocator", "std::bad_alloc"); }
+[[noreturn]] __attribute__((visibility("hidden"), used)) void hm_throw_bad_array_new_length() asm(
+    "_ZSt28__throw_bad_array_new_lengthv");
+void hm_throw_bad_array_new_length() {
+  hm::report::report_fatal("C++ library failure inside the allocator", "std::bad_array_new_length");
+}
 
 #define HM_CXX __attribute__((visibility("default")))
 
