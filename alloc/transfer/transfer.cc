@@ -16,18 +16,21 @@
 namespace hm {
 namespace {
 
-struct alignas(64) ClassStack {  // a class's count and slots share no line with another's
+// A class's count, on a line of its own; its batches are g_slots[cls]. The counts sit apart from
+// the slots, so a refill's look at an empty class reads one of two pages rather than one page in
+// nine classes' slots (a small program touches a page of the box per class it uses otherwise).
+struct alignas(64) ClassStack {
   std::atomic<uint32_t> count{0};  // read without the lock to skip an empty class
   // Batches taken by transfer_take (written under g_lock), and their number at the last
   // transfer_take_idle that found the class taken from: read without the lock to pass an
   // active class by.
   std::atomic<uint32_t> takes{0};
   std::atomic<uint32_t> takes_seen{0};
-  TransferBatch slots[kTransferSlots]{};
 };
 
 constinit pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 constinit ClassStack g_stacks[kClassCount];
+constinit TransferBatch g_slots[kClassCount][kTransferSlots];  // under g_lock
 constinit Block* g_names[kTransferNameBuffers][kTransferHints];  // the batches' names (under g_lock)
 constinit uint32_t g_names_free = (uint32_t{1} << kTransferNameBuffers) - 1;  // buffers not lent
 static_assert(kTransferNameBuffers <= 32, "g_names_free has a bit per buffer");
@@ -52,7 +55,7 @@ bool transfer_put(unsigned cls, Block* head, uint32_t n, Block* const* named, ui
   uint32_t c = s.count.load(std::memory_order_relaxed);
   bool ok = c < kTransferSlots && g_bytes + bytes <= limit;
   if (ok) {
-    TransferBatch& slot = s.slots[c];
+    TransferBatch& slot = g_slots[cls][c];
     if (!g_names_free) hints = 0;  // every buffer lent: the batch goes unnamed
     slot.head = head, slot.n = n, slot.hints = static_cast<uint16_t>(hints), slot.hint = nullptr;
     slot.demoted_on = demoted_on;
@@ -73,11 +76,11 @@ bool transfer_put(unsigned cls, Block* head, uint32_t n, Block* const* named, ui
 namespace {
 // The slot a taker on CPU taker_cpu (plus one; 0: any) takes from a stack of c >= 1 batches: the
 // newest of the first kind there is of (transfer_take).
-uint32_t chosen_slot(const ClassStack& s, uint32_t c, uint32_t taker_cpu) {
+uint32_t chosen_slot(const TransferBatch* slots, uint32_t c, uint32_t taker_cpu) {
   if (taker_cpu == 0) return c - 1;
   uint32_t best = c - 1, best_rank = 3;
   for (uint32_t i = c; i-- > 0;) {
-    uint32_t on = s.slots[i].demoted_on;
+    uint32_t on = slots[i].demoted_on;
     uint32_t rank = on == 0 ? 1 : on == taker_cpu ? 2 : 0;
     if (rank < best_rank) best = i, best_rank = rank;
     if (rank == 0) break;
@@ -88,11 +91,11 @@ uint32_t chosen_slot(const ClassStack& s, uint32_t c, uint32_t taker_cpu) {
 // Removes slot at of the c batches in cls's stack, under g_lock: lends its names buffer back,
 // keeps the newer batches' order, and takes its bytes off the total.
 void remove_slot(unsigned cls, ClassStack& s, uint32_t at, uint32_t c) {
-  const TransferBatch& b = s.slots[at];
+  const TransferBatch& b = g_slots[cls][at];
   if (b.hint) g_names_free |= uint32_t{1} << ((b.hint - g_names[0]) / kTransferHints);
   g_bytes -= uint64_t{b.n} * class_to_size(cls);
   g_bytes_seen.store(g_bytes, std::memory_order_relaxed);
-  for (uint32_t i = at; i + 1 < c; ++i) s.slots[i] = s.slots[i + 1];
+  for (uint32_t i = at; i + 1 < c; ++i) g_slots[cls][i] = g_slots[cls][i + 1];
   s.count.store(c - 1, std::memory_order_relaxed);
 }
 }  // namespace
@@ -105,9 +108,9 @@ uint32_t transfer_take(unsigned cls, Block** head, uint32_t most, uint32_t taker
   if (s.count.load(std::memory_order_relaxed) != 0) {
     pthread_mutex_lock(&g_lock);
     uint32_t c = s.count.load(std::memory_order_relaxed);
-    uint32_t at = c ? chosen_slot(s, c, taker_cpu) : 0;
-    if (c && s.slots[at].n <= most) {
-      const TransferBatch& b = s.slots[at];
+    uint32_t at = c ? chosen_slot(g_slots[cls], c, taker_cpu) : 0;
+    if (c && g_slots[cls][at].n <= most) {
+      const TransferBatch& b = g_slots[cls][at];
       first = b.head, n = b.n, hints = b.hints;
       for (uint32_t i = 0; i < hints; ++i) hint[i] = b.hint[i];
       remove_slot(cls, s, at, c);
@@ -137,11 +140,11 @@ uint32_t transfer_take_idle(unsigned cls, const Heap* owner, Block** head) {
   uint32_t c = s.count.load(std::memory_order_relaxed);
   uint32_t at = 0;  // the oldest batch of owner's blocks: no hints or CPU to honour, nobody waits for it
   if (s.takes.load(std::memory_order_relaxed) != s.takes_seen.load(std::memory_order_relaxed)) at = c;
-  while (at < c && page_of(reinterpret_cast<uintptr_t>(s.slots[at].head))->owner.load(std::memory_order_relaxed) != owner) ++at;
+  while (at < c && page_of(reinterpret_cast<uintptr_t>(g_slots[cls][at].head))->owner.load(std::memory_order_relaxed) != owner) ++at;
   if (at == c) {
     s.takes_seen.store(s.takes.load(std::memory_order_relaxed), std::memory_order_relaxed);
   } else {
-    const TransferBatch& b = s.slots[at];
+    const TransferBatch& b = g_slots[cls][at];
     *head = b.head, n = b.n;
     remove_slot(cls, s, at, c);
   }
@@ -163,7 +166,7 @@ uint64_t transfer_visit(void (*fn)(unsigned, const TransferBatch&, void*), void*
   pthread_mutex_lock(&g_lock);
   for (unsigned c = 0; c < kClassCount; ++c) {
     uint32_t n = g_stacks[c].count.load(std::memory_order_relaxed);
-    for (uint32_t i = 0; i < n && i < kTransferSlots; ++i) fn(c, g_stacks[c].slots[i], arg);
+    for (uint32_t i = 0; i < n && i < kTransferSlots; ++i) fn(c, g_slots[c][i], arg);
   }
   uint64_t bytes = g_bytes;
   pthread_mutex_unlock(&g_lock);
@@ -178,7 +181,7 @@ void transfer_idle_reset_for_test() {
 
 TransferBatch* transfer_batch_for_test(unsigned cls, unsigned i) {
   ClassStack& s = g_stacks[cls];
-  return i < s.count.load(std::memory_order_relaxed) ? &s.slots[i] : nullptr;
+  return i < s.count.load(std::memory_order_relaxed) ? &g_slots[cls][i] : nullptr;
 }
 
 }  // namespace hm
