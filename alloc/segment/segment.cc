@@ -192,6 +192,13 @@ Span segment_page_alloc(unsigned slices) {
     first = find_run(s->free_mask, slices);
   }
   uint64_t bits = run_bits(static_cast<unsigned>(first), slices);
+  // HAKMEM_PURGE_REUSE: resident bytes past the first slice are another span's leftovers, which a
+  // page of a large class would keep long before it reaches them.
+  uint64_t stale = s->dirty_mask & bits & ~run_bits(static_cast<unsigned>(first), 1);
+  if (stale && config().purge_reuse && slices >= static_cast<unsigned>(config().purge_reuse)) {
+    purge_runs(s, stale);
+    g_counters.reuse_purged += static_cast<uint64_t>(__builtin_popcountll(stale));
+  }
   s->free_mask &= ~bits;
   g_counters.dirty_slices -= static_cast<uint64_t>(__builtin_popcountll(s->dirty_mask & bits));
   s->dirty_mask &= ~bits;

@@ -99,7 +99,7 @@ size_t segment_trim();
 
 struct SegmentCounters {
   uint64_t segments_mapped, segments_unmapped, spans_alloc, spans_free, live_segments, purge_passes,
-      dirty_slices;
+      dirty_slices, reuse_purged;
 };
 SegmentCounters segment_counters();
 

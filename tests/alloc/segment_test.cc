@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -178,6 +179,46 @@ TEST_F(SegmentTest, PurgeDelayKeepsFreedSpansResidentThenPurges) {
     segment_page_free(c.meta);
     segment_page_free(keep.meta);
   }
+  cfg.purge_delay_ms = saved_delay;
+  cfg.purge_mb = saved_mb;
+  (void)segment_trim();
+}
+
+// HAKMEM_PURGE_REUSE: a span of two slices or more taken over freed, not yet purged slices purges
+// them past its first, so another span's leftovers leave the resident set; a smaller span, or the
+// gate at 0, keeps every byte it is given.
+TEST_F(SegmentTest, ASpanTakenOverFreedSlicesPurgesThemPastItsFirst) {
+  auto& cfg = config_detail::g_config;
+  long saved_delay = cfg.purge_delay_ms, saved_mb = cfg.purge_mb, saved_reuse = cfg.purge_reuse;
+  cfg.purge_mb = 1024;
+  cfg.purge_delay_ms = 100000;  // no tick purges during the test
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  for (long gate : {2L, 0L, 5L}) {
+    cfg.purge_reuse = gate;
+    (void)segment_trim();
+    Span keep = segment_page_alloc(1);  // the segment stays mapped
+    Span a = segment_page_alloc(4);
+    ASSERT_TRUE(keep.meta && a.meta);
+    std::memset(a.start, 0x5a, a.bytes);
+    segment_page_free(a.meta);
+    const uint64_t purged_before = segment_counters().reuse_purged;
+    Span c = segment_page_alloc(4);  // resident slices first: a's
+    ASSERT_EQ(c.start, a.start) << gate;
+    EXPECT_EQ(c.start[0], 0x5a) << gate;  // the first slice keeps its bytes either way
+    const bool purges = gate != 0 && 4 >= gate;
+    for (unsigned i = 1; i < 4; ++i) {
+      uint8_t* slice = c.start + i * kSliceSize;
+      unsigned char resident = 0;
+      ASSERT_EQ(mincore(slice, page, &resident), 0);
+      EXPECT_EQ(slice[kSliceSize - 1], purges ? 0 : 0x5a) << gate << " slice " << i;
+      if (purges) EXPECT_EQ(resident & 1, 0) << gate << " slice " << i << " was purged before this read";
+    }
+    EXPECT_EQ(segment_counters().reuse_purged - purged_before, purges ? 3u : 0u) << gate;
+    EXPECT_EQ(segment_counters().dirty_slices, 0u) << gate;
+    segment_page_free(c.meta);
+    segment_page_free(keep.meta);
+  }
+  cfg.purge_reuse = saved_reuse;
   cfg.purge_delay_ms = saved_delay;
   cfg.purge_mb = saved_mb;
   (void)segment_trim();
