@@ -42,6 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // aged), at -1 only the byte bound purges.
   static constexpr long kDelays[4] = {100, 0, 1, -1};
   config_detail::g_config.purge_delay_ms = kDelays[size % 4];
+  // HAKMEM_PURGE_REUSE by the length too (0: off, 1: every span, 2: the default): a span taken over
+  // freed slices purges them past its first, and no live span's bytes may change for it.
+  config_detail::g_config.purge_reuse = static_cast<long>(size / 4 % 3);
   while (in.more() && live.size() < 128) {
     uint8_t op = in.u8();
     if (op % 23 == 20) {  // the idle purge: never more dirty slices, live spans intact (walked below)
