@@ -30,7 +30,7 @@ struct alignas(64) ClassStack {
 
 constinit pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 constinit ClassStack g_stacks[kClassCount];
-constinit TransferBatch g_slots[kClassCount][kTransferSlots];  // under g_lock
+constinit TransferBatch g_slots[kClassCount][kTransferSlots]{};  // under g_lock
 constinit Block* g_names[kTransferNameBuffers][kTransferHints];  // the batches' names (under g_lock)
 constinit uint32_t g_names_free = (uint32_t{1} << kTransferNameBuffers) - 1;  // buffers not lent
 static_assert(kTransferNameBuffers <= 32, "g_names_free has a bit per buffer");
