@@ -80,6 +80,7 @@ struct ThreadCache {
   Block* spare[kClassCount];
   bool has_spare[kClassCount];
   uint8_t ramp_step[kClassCount];  // refills so far of each class, while ramping
+  uint8_t carve_step[kClassCount];  // HAKMEM_CARVE_RAMP: each class's carve limit doublings
   // HAKMEM_BIN_GROW: each class's doublings of its bin's bound, and its overflows: the count of
   // those set off by the thread's own blocks since its last refill (to kGrowOverflows), with
   // kGrowDue and kForeignOverflow (bin_overflowed, bin_refilled).

@@ -276,6 +276,32 @@ TEST(Tcache, ReallocBorrowsALargerClassBlockInsteadOfCarving) {
   });
 }
 
+// HAKMEM_CARVE_RAMP: a class whose refills the carve limit (HAKMEM_CARVE_KB, 2 KiB: one block of
+// 4 KiB) keeps cutting short doubles its limit each time, up to the gate's count of doublings,
+// and a flush puts it back; at 0 every refill of a fresh page carves one block.
+TEST(Tcache, RefillsCutShortByTheCarveLimitDoubleIt) {
+  each_gate_value("HAKMEM_CARVE_RAMP", {"3", "0"}, [](const char* k) {
+    const unsigned ramp = static_cast<unsigned>(k[0] - '0');
+    hm_free(hm_malloc(16));
+    ThreadCache* h = tcache_get();
+    const unsigned cls = size_to_class(4096);
+    std::vector<void*> v;
+    uint64_t refills = h->heap.counters.refills;
+    for (unsigned i = 0; i < 32; ++i) v.push_back(hm_malloc(4096));
+    // Two fresh pages of 16 blocks: 1 + 2 + 4 + 8, the first page's last block, then 8 + 8 in
+    // seven refills with three doublings; 32 refills without.
+    if (page_of(reinterpret_cast<uintptr_t>(v[0]))->capacity != 16) _exit(8);
+    if (h->heap.counters.refills - refills != (ramp ? 7u : 32u)) _exit(3);
+    if (h->carve_step[cls] != ramp) _exit(4);
+    if (h->bins[cls].count() != 0) _exit(5);
+    for (void* p : v) hm_free(p);
+    hm_thread_flush();
+    if (h->carve_step[cls] != 0) _exit(6);
+    hm_check_result r;
+    _exit(hm_check_all(2, &r) == 0 ? 0 : 7);
+  });
+}
+
 // HAKMEM_BIN_DECAY_MS: a bin left untouched between two decay passes (at 0, one every 16
 // refills of the thread) goes back to its pages, and its class's empty pages to the segment; a
 // bin used in between keeps its blocks. At -1 nothing decays.
