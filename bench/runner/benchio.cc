@@ -13,7 +13,8 @@ const std::vector<std::string>& all_profiles() {
       "mixed",  "small",    "medium",    "mixed32k", "app",     "realloc",  "aligned",   "ring:0",
       "ring:50", "ring:90", "larson",    "churn",    "xfer:16", "xfer:64",  "xfer:256",  "xfer2:16",
       "xfer2:64", "xfer2:256", "pipe:16", "pipe:64", "pipe:256", "pipe2:16", "pipe2:64", "pipe2:256",
-      "mailbox:16", "mailbox:64", "mailbox:256", "large", "grow", "objects", "bulk", "buffers"};
+      "mailbox:16", "mailbox:64", "mailbox:256", "large", "grow", "objects", "bulk", "burst:1024", "burst:4096",
+      "buffers"};
   return p;
 }
 
@@ -33,6 +34,7 @@ std::vector<std::string> expand_profiles(const std::vector<std::string>& args) {
       }
       if (p == "ring") p = "ring:50";
       if (p == "xfer" || p == "xfer2" || p == "pipe" || p == "pipe2" || p == "mailbox") p += ":64";
+      if (p == "burst") p += ":1024";
       const auto& all = all_profiles();
       if (std::find(all.begin(), all.end(), p) == all.end()) {
         std::string names;
@@ -50,7 +52,7 @@ std::string bench_case(const std::string& profile, const std::string& variant) {
   auto colon = profile.find(':');
   if (colon == std::string::npos) return profile + "/" + variant;
   std::string name = profile.substr(0, colon);
-  const char* key = name == "ring" ? "/remote:" : "/size:";  // ring:P; xfer, xfer2, pipe, pipe2, mailbox:S
+  const char* key = name == "ring" ? "/remote:" : "/size:";  // ring:P; xfer, xfer2, pipe, pipe2, mailbox, burst:S
   return name + "/" + variant + key + profile.substr(colon + 1);
 }
 

@@ -4,8 +4,10 @@
 //   ring/<allocator>/remote:<P>      P = 0, 50, 90
 //   xfer/<allocator>/size:<S>, xfer2/<allocator>/size:<S>   S = 16, 64, 256
 //   pipe/<allocator>/size:<S>, pipe2/<allocator>/size:<S>   S = 16, 64, 256
+//   mailbox/<allocator>/size:<S>                            S = 16, 64, 256
 //   large/<allocator>, grow/<allocator>, objects/<allocator>, bulk/<allocator>,
 //   buffers/<allocator>
+//   burst/<allocator>/size:<S>                              S = 1024, 4096
 // Allocators: hakmem (hm_* API, when built), mimalloc (mi_* API), system.
 // Each case runs its workload once (one iteration, so Google Benchmark appends
 // "/iterations:1/manual_time" to the names) and reports the counters
@@ -36,6 +38,7 @@
 #include "alloc_policy.h"
 #include "profiles_buffers.h"
 #include "profiles_bulk.h"
+#include "profiles_burst.h"
 #include "profiles_large.h"
 #include "profiles_mt.h"
 #include "profiles_objects.h"
@@ -144,6 +147,8 @@ void register_allocator() {
   add("grow/" + a, [=](uint64_t n) { return run_grow<A>(n, seed); }, 20'000);
   add("objects/" + a, [=](uint64_t n) { return run_objects<A>(n, seed); }, 2'000'000);
   add("bulk/" + a, [=](uint64_t n) { return run_bulk<A>(n, seed); }, 10'000'000);
+  for (uint32_t size : {1024u, 4096u})
+    add("burst/" + a + "/size:" + std::to_string(size), [=](uint64_t n) { return run_burst<A>(n, size); }, 10'000'000);
   add("buffers/" + a, [=](uint64_t n) { return run_buffers<A>(n, seed, th); }, 200'000);
 }
 

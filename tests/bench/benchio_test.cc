@@ -12,13 +12,15 @@ TEST(Profiles, ExpandListsAllAndRing) {
   EXPECT_EQ(expand_profiles({"mixed,small", "mixed", "ring"}),
             (std::vector<std::string>{"mixed", "small", "ring:50"}));
   EXPECT_EQ(expand_profiles({"all"}), all_profiles());
-  EXPECT_EQ(all_profiles().size(), 32u);
+  EXPECT_EQ(all_profiles().size(), 34u);
   EXPECT_EQ(expand_profiles({"xfer,xfer2,large,grow,objects,buffers"}),
             (std::vector<std::string>{"xfer:64", "xfer2:64", "large", "grow", "objects", "buffers"}));
   EXPECT_EQ(expand_profiles({"xfer:256"}), (std::vector<std::string>{"xfer:256"}));
   EXPECT_EQ(expand_profiles({"pipe,pipe2:16"}), (std::vector<std::string>{"pipe:64", "pipe2:16"}));
   EXPECT_EQ(expand_profiles({"mailbox,mailbox:256"}), (std::vector<std::string>{"mailbox:64", "mailbox:256"}));
+  EXPECT_EQ(expand_profiles({"burst,burst:4096"}), (std::vector<std::string>{"burst:1024", "burst:4096"}));
   EXPECT_THROW(expand_profiles({"xfer:32"}), std::invalid_argument);
+  EXPECT_THROW(expand_profiles({"burst:64"}), std::invalid_argument);
   EXPECT_THROW(expand_profiles({"mixd"}), std::invalid_argument);
   EXPECT_THROW(expand_profiles({"ring:33"}), std::invalid_argument);
   EXPECT_THROW(expand_profiles({}), std::invalid_argument);
@@ -28,6 +30,7 @@ TEST(Cases, NamesAndFilters) {
   EXPECT_EQ(bench_case("mixed", "hakmem"), "mixed/hakmem");
   EXPECT_EQ(bench_case("ring:90", "system"), "ring/system/remote:90");
   EXPECT_EQ(bench_case("xfer:16", "hakmem"), "xfer/hakmem/size:16");
+  EXPECT_EQ(bench_case("burst:4096", "system"), "burst/system/size:4096");
   EXPECT_EQ(bench_case("xfer2:256", "system"), "xfer2/system/size:256");
   EXPECT_EQ(bench_case("pipe2:16", "hakmem"), "pipe2/hakmem/size:16");
   EXPECT_EQ(bench_case("mailbox:64", "system"), "mailbox/system/size:64");
