@@ -412,14 +412,17 @@ Block* tcache_refill(ThreadCache** tp, unsigned cls, bool may_borrow) {
   if (config().refill_ramp && (4u << t->ramp_step[cls]) < want) want = 4u << t->ramp_step[cls]++;
   // HAKMEM_CARVE_KB: fresh blocks touch memory, so a refill carves at most that much (at
   // least one block).
-  // HAKMEM_CARVE_RAMP: doubled for each earlier refill of the class it cut short.
+  // HAKMEM_CARVE_RAMP: doubled for every kCarveCuts earlier refills of the class it cut short.
   unsigned fresh = ~0u;
   if (uint32_t carve = static_cast<uint32_t>(config().carve_kb) << 10)
     fresh = (carve > pg->block_size ? carve / pg->block_size : 1) << t->carve_step[cls];
   uint32_t carved = pg->carved.load(std::memory_order_relaxed);
   unsigned k = page_take(pg, want, &first, &last, fresh);
-  if (k < want && t->carve_step[cls] < config().carve_ramp && pg->carved.load(std::memory_order_relaxed) - carved == fresh)
+  if (k < want && t->carve_step[cls] < config().carve_ramp && pg->carved.load(std::memory_order_relaxed) - carved == fresh &&
+      ++t->carve_cuts[cls] == kCarveCuts) {
+    t->carve_cuts[cls] = 0;
     t->carve_step[cls]++;
+  }
   if (k > 1) {  // the first block goes to the caller, the rest into the bin
     last->next = bin.head;
     bin.head = first->next;
@@ -525,6 +528,7 @@ void flush_bin(ThreadCache* t, unsigned c) {
   ungrow_bin(t, bin, c);
   t->overflows[c] = 0;
   t->carve_step[c] = 0;
+  t->carve_cuts[c] = 0;
 }
 
 void flush_bins(ThreadCache* t) {

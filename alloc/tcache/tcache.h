@@ -59,6 +59,9 @@ inline constexpr uint8_t kForeignOverflow = 0x80;
 // HAKMEM_BIN_DECAY_MS: a thread's refills between two looks at the clock for a decay pass.
 inline constexpr uint32_t kDecayRefills = 16;
 
+// HAKMEM_CARVE_RAMP: refills cut short by the carve limit before it doubles.
+inline constexpr uint8_t kCarveCuts = 4;
+
 // A thread's record: its bins, then its heap (the heap box's part, which allocates, pools and
 // retires the whole record; Page::owner points at `heap`). A page's bin_off is the offset of its
 // class's bin from the record's start, written by the tcache box alone (tcache.cc, bind_page).
@@ -80,7 +83,10 @@ struct ThreadCache {
   Block* spare[kClassCount];
   bool has_spare[kClassCount];
   uint8_t ramp_step[kClassCount];  // refills so far of each class, while ramping
-  uint8_t carve_step[kClassCount];  // HAKMEM_CARVE_RAMP: each class's carve limit doublings
+  // HAKMEM_CARVE_RAMP: each class's carve limit doublings, and its refills the limit cut short
+  // since the last one (to kCarveCuts).
+  uint8_t carve_step[kClassCount];
+  uint8_t carve_cuts[kClassCount];
   // HAKMEM_BIN_GROW: each class's doublings of its bin's bound, and its overflows: the count of
   // those set off by the thread's own blocks since its last refill (to kGrowOverflows), with
   // kGrowDue and kForeignOverflow (bin_overflowed, bin_refilled).

@@ -277,8 +277,8 @@ TEST(Tcache, ReallocBorrowsALargerClassBlockInsteadOfCarving) {
 }
 
 // HAKMEM_CARVE_RAMP: a class whose refills the carve limit (HAKMEM_CARVE_KB, 2 KiB: one block of
-// 4 KiB) keeps cutting short doubles its limit each time, up to the gate's count of doublings,
-// and a flush puts it back; at 0 every refill of a fresh page carves one block.
+// 4 KiB) keeps cutting short doubles its limit every kCarveCuts such refills, up to the gate's
+// count of doublings, and a flush puts it back; at 0 every refill of a fresh page carves one block.
 TEST(Tcache, RefillsCutShortByTheCarveLimitDoubleIt) {
   each_gate_value("HAKMEM_CARVE_RAMP", {"3", "0"}, [](const char* k) {
     const unsigned ramp = static_cast<unsigned>(k[0] - '0');
@@ -288,10 +288,11 @@ TEST(Tcache, RefillsCutShortByTheCarveLimitDoubleIt) {
     std::vector<void*> v;
     uint64_t refills = h->heap.counters.refills;
     for (unsigned i = 0; i < 32; ++i) v.push_back(hm_malloc(4096));
-    // Two fresh pages of 16 blocks: 1 + 2 + 4 + 8, the first page's last block, then 8 + 8 in
-    // seven refills with three doublings; 32 refills without.
+    // Two fresh pages of 16 blocks, four cut refills a doubling: 1 1 1 1, 2 2 2 2, 4 (the first page
+    // full), 4 4 4, then the second page's last 4 under a limit of 8: 13 refills; 32 without.
+    static_assert(kCarveCuts == 4);
     if (page_of(reinterpret_cast<uintptr_t>(v[0]))->capacity != 16) _exit(8);
-    if (h->heap.counters.refills - refills != (ramp ? 7u : 32u)) _exit(3);
+    if (h->heap.counters.refills - refills != (ramp ? 13u : 32u)) _exit(3);
     if (h->carve_step[cls] != ramp) _exit(4);
     if (h->bins[cls].count() != 0) _exit(5);
     for (void* p : v) hm_free(p);
